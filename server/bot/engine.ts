@@ -1,0 +1,134 @@
+// The bot engine: a pure function of (knowledge, session, inbound, environment) to (replies, session).
+import type { Inbound, Outbound } from '../contract.ts';
+import type { Section } from '../content/article.ts';
+import type { Rule, RuleReply } from '../content/rules.ts';
+import type { Knowledge } from './knowledge.ts';
+import { matchRule } from './matching.ts';
+import * as reply from './replies.ts';
+import { bare } from './text.ts';
+
+/** What the bot remembers about one user between messages. */
+export type Session = {
+  subscribed: boolean;
+  /** The section being read page by page, for "more"; it lapses after PAGING_TTL_MS. */
+  paging?: { sectionId: string; nextPage: number; at: string };
+};
+
+/** The outside world the engine may look at, passed in so that it stays pure and testable. */
+export type Environment = { now: Date; random: () => number };
+
+export type Turn = { replies: Outbound[]; session: Session };
+
+export const NEW_SESSION: Session = { subscribed: false };
+
+/** A "more" long after the section was sent would surprise; a real account forgets too. */
+export const PAGING_TTL_MS = 60 * 60 * 1000;
+
+// A search hit is answered directly only when it is clearly ahead of the next one.
+const MIN_SCORE = 2;
+const CLEAR_LEAD = 1.5;
+const MAX_SUGGESTIONS = 3;
+
+const HELP = new Set(['help', '?', '帮助', 'h']);
+const LIST = new Set(['list', 'menu', '目录', 'contents', 'sections', '菜单']);
+const MORE = new Set(['more', '更多', 'next', '下一页', '继续']);
+
+/** Answers one inbound message. */
+export function respond(kb: Knowledge, session: Session, inbound: Inbound, env: Environment): Turn {
+  if (inbound.type === 'event') {
+    switch (inbound.event) {
+      case 'subscribe':
+        return { replies: [reply.welcome(kb)], session: { subscribed: true } };
+      case 'unsubscribe':
+        // WeChat delivers nothing to a user who has just left, so there is nothing to say.
+        return { replies: [], session: { subscribed: false } };
+      case 'click':
+        return answerKey(kb, session, inbound.key, env);
+    }
+  }
+  return answerText(kb, session, inbound.text, env);
+}
+
+function answerText(kb: Knowledge, session: Session, said: string, env: Environment): Turn {
+  const command = bare(said);
+  if (HELP.has(command) || said.trim() === '?') return keep(session, reply.help(kb));
+  if (LIST.has(command)) return keep(session, reply.list(kb));
+  if (MORE.has(command)) return nextPage(kb, session, env);
+  if (/^\d{1,6}$/.test(command)) return readSection(kb, session, command, env);
+
+  const match = matchRule(kb.rules.concat(kb.sectionRules), said);
+  if (match) return keep(session, ...ruleReplies(kb, match.rule, env));
+
+  const hits = kb.search.search(said);
+  const [best, second] = hits;
+  if (best && best.score >= MIN_SCORE && (!second || best.score >= second.score * CLEAR_LEAD)) {
+    return keep(session, reply.sectionCard(sectionById(kb, best.sectionId)!));
+  }
+  const suggestions = hits.slice(0, MAX_SUGGESTIONS).flatMap((h) => sectionById(kb, h.sectionId) ?? []);
+  return keep(session, reply.fallback(kb, said, suggestions));
+}
+
+/** A menu key: "help", "list", "more", "section:<id>", or the id of a stored rule. */
+function answerKey(kb: Knowledge, session: Session, key: string, env: Environment): Turn {
+  if (key === 'help') return keep(session, reply.help(kb));
+  if (key === 'list') return keep(session, reply.list(kb));
+  if (key === 'more') return nextPage(kb, session, env);
+  const section = key.startsWith('section:') ? sectionById(kb, key.slice('section:'.length)) : undefined;
+  if (section) return keep(session, reply.sectionCard(section));
+  const rule = kb.rules.find((r) => r.id === key);
+  if (rule) return keep(session, ...ruleReplies(kb, rule, env));
+  return keep(session, reply.unknownButton(key));
+}
+
+function readSection(kb: Knowledge, session: Session, number: string, env: Environment): Turn {
+  const section = kb.article.sections[Number(number) - 1];
+  if (!section) return keep(session, reply.noSuchSection(kb, number));
+  return pageOf(kb, session, section, 0, env);
+}
+
+function nextPage(kb: Knowledge, session: Session, env: Environment): Turn {
+  const paging = session.paging;
+  const fresh = paging && env.now.getTime() - Date.parse(paging.at) < PAGING_TTL_MS;
+  const section = fresh ? sectionById(kb, paging.sectionId) : undefined;
+  if (!paging || !section) return { replies: [reply.nothingMore()], session: withoutPaging(session) };
+  return pageOf(kb, session, section, paging.nextPage, env);
+}
+
+function pageOf(kb: Knowledge, session: Session, section: Section, index: number, env: Environment): Turn {
+  const pages = kb.pages.get(section.id)!;
+  if (index >= pages.length) return { replies: [reply.nothingMore()], session: withoutPaging(session) };
+  const hasMore = index + 1 < pages.length;
+  return {
+    replies: [reply.sectionPage(section, pages, index)],
+    session: hasMore
+      ? { ...session, paging: { sectionId: section.id, nextPage: index + 1, at: env.now.toISOString() } }
+      : withoutPaging(session),
+  };
+}
+
+/** A rule's replies: all of them, or one picked at random, as the rule's reply mode says. */
+function ruleReplies(kb: Knowledge, rule: Rule, env: Environment): Outbound[] {
+  const { replies } = rule;
+  const picked = rule.replyMode === 'random' ? [replies[Math.floor(env.random() * replies.length)]!] : replies;
+  return picked.map((r) => ruleReply(kb, r));
+}
+
+function ruleReply(kb: Knowledge, r: RuleReply): Outbound {
+  if (r.type !== 'section') return r;
+  const section = sectionById(kb, r.sectionId);
+  // Rules are checked against the article when saved; a rule left over from another article says so.
+  return section ? reply.sectionCard(section) : reply.text(`(This reply points at a section "${r.sectionId}" that the article no longer has.)`);
+}
+
+function sectionById(kb: Knowledge, id: string): Section | undefined {
+  return kb.article.sections.find((s) => s.id === id);
+}
+
+function keep(session: Session, ...replies: Outbound[]): Turn {
+  return { replies, session };
+}
+
+function withoutPaging(session: Session): Session {
+  const { paging: _paging, ...rest } = session;
+  return rest;
+}

@@ -1,0 +1,43 @@
+// Keyword rules as data, shaped like the official-account platform's keyword replies.
+import { z } from 'zod';
+import { idSchema } from '../validation.ts';
+import { loadJsonFile } from './json-file.ts';
+
+const articleSchema = z.object({
+  title: z.string().min(1).max(200),
+  description: z.string().max(1000).default(''),
+  url: z.string().min(1).max(1024),
+  picUrl: z.string().min(1).max(1024).optional(),
+  sectionId: idSchema.optional(),
+});
+
+export const ruleReplySchema = z.union([
+  z.object({ type: z.literal('text'), text: z.string().trim().min(1).max(2000) }),
+  z.object({ type: z.literal('news'), articles: z.array(articleSchema).min(1).max(8) }),
+  // A section of the article, sent the way the engine sends sections (see bot/replies.ts).
+  z.object({ type: z.literal('section'), sectionId: idSchema }),
+]);
+
+export const keywordSchema = z.object({
+  text: z.string().trim().min(1).max(60),
+  match: z.enum(['equal', 'contain']),
+});
+
+/** A rule as clients create or replace it (the id comes from the URL or the server). */
+export const ruleInputSchema = z.object({
+  name: z.string().trim().min(1).max(60),
+  keywords: z.array(keywordSchema).min(1).max(50),
+  replies: z.array(ruleReplySchema).min(1).max(5),
+  replyMode: z.enum(['all', 'random']).default('all'),
+});
+
+export const ruleSchema = ruleInputSchema.extend({ id: idSchema });
+
+export type RuleReply = z.infer<typeof ruleReplySchema>;
+export type RuleInput = z.infer<typeof ruleInputSchema>;
+export type Rule = z.infer<typeof ruleSchema>;
+
+/** Reads the seed rules file. */
+export function loadSeedRules(file: string): Rule[] {
+  return loadJsonFile(file, z.array(ruleSchema));
+}

@@ -1,0 +1,80 @@
+// Input validation at the boundary: every transport parses untrusted input here, and nowhere else.
+import { z } from 'zod';
+import type { Inbound } from './contract.ts';
+import { AppError } from './errors.ts';
+
+export const MAX_TEXT_LENGTH = 2000;
+const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+export const idSchema = z
+  .string({ error: 'must be a string' })
+  .regex(ID_PATTERN, { error: 'must be 1 to 64 characters of A-Z, a-z, 0-9, "_" or "-"' });
+
+const clientId = idSchema.optional();
+
+const textInbound = z.object({
+  type: z.literal('text'),
+  text: z
+    .string({ error: 'must be a string' })
+    .trim()
+    .min(1, { error: 'must not be empty' })
+    .max(MAX_TEXT_LENGTH, { error: `must be at most ${MAX_TEXT_LENGTH} characters` }),
+  clientId,
+});
+
+const plainEvent = z.object({
+  type: z.literal('event'),
+  event: z.enum(['subscribe', 'unsubscribe']),
+  clientId,
+});
+
+const clickEvent = z.object({
+  type: z.literal('event'),
+  event: z.literal('click'),
+  key: z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }).max(128),
+  clientId,
+});
+
+const inboundSchema = z.union([textInbound, plainEvent, clickEvent]);
+
+/** Formats zod issues as "field: problem; …" so an error names what was wrong. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => (issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message))
+    .join('; ');
+}
+
+/** Parses an untrusted inbound message, or throws an AppError saying what is wrong with it. */
+export function parseInbound(input: unknown): Inbound {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new AppError('bad_request', 'A message must be a JSON object such as {"type":"text","text":"hello"}.');
+  }
+  const type = (input as { type?: unknown }).type;
+  // Pick the schema by shape first, so the error talks about the message the client meant to send.
+  const schema =
+    type === 'text'
+      ? textInbound
+      : type === 'event'
+        ? (input as { event?: unknown }).event === 'click'
+          ? clickEvent
+          : plainEvent
+        : inboundSchema;
+  const result = schema.safeParse(input);
+  if (result.success) return result.data as Inbound;
+  if (type !== 'text' && type !== 'event') {
+    throw new AppError('bad_request', 'type: must be "text" or "event".');
+  }
+  const tooLong = result.error.issues.some((issue) => issue.code === 'too_big' && issue.path[0] === 'text');
+  throw new AppError(tooLong ? 'too_long' : 'bad_request', describeIssues(result.error));
+}
+
+/** Checks a user, section or rule id; `what` names it in the error. */
+export function parseId(input: unknown, what: string): string {
+  const result = idSchema.safeParse(input);
+  if (!result.success) throw new AppError('bad_request', `${what}: ${describeIssues(result.error)}`);
+  return result.data;
+}
+
+export function isValidId(input: unknown): input is string {
+  return typeof input === 'string' && ID_PATTERN.test(input);
+}
