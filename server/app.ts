@@ -1,0 +1,91 @@
+// Builds the whole server from its parts; main.ts only reads the environment and listens.
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { Server } from 'socket.io';
+import type { Account } from './contract.ts';
+import type { ArticleContent } from './content/article.ts';
+import type { Rule } from './content/rules.ts';
+import { buildKnowledge } from './bot/knowledge.ts';
+import type { Environment } from './bot/engine.ts';
+import { ChatService } from './chat-service.ts';
+import type { ChatStore } from './store/chat-store.ts';
+import type { Logger } from './logger.ts';
+import { attachSocketTransport, type ChatServer } from './transport/socket.ts';
+import { chatRoutes } from './transport/http-chat.ts';
+import { articleRoutes } from './transport/http-article.ts';
+import { ruleRoutes } from './transport/http-rules.ts';
+import { errorHandler, notFound } from './transport/http-errors.ts';
+
+export type Content = { account: Account; article: ArticleContent; seedRules: Rule[] };
+
+export type AppOptions = {
+  store: ChatStore;
+  content: Content;
+  logger: Logger;
+  /** Folder of the browser client's files, served at `/`. */
+  clientDir?: string;
+  environment?: () => Environment;
+};
+
+export type App = {
+  httpServer: HttpServer;
+  io: ChatServer;
+  service: ChatService;
+  /** Listens and resolves with the base URL, e.g. http://127.0.0.1:54321. */
+  listen: (port: number, host?: string) => Promise<string>;
+  /** Stops accepting, closes sockets, finishes pending writes. */
+  close: () => Promise<void>;
+};
+
+// Big enough for any valid message (2000 characters) with room to spare; anything larger is refused.
+const MAX_BODY = '64kb';
+const MAX_SOCKET_PAYLOAD = 64 * 1024;
+
+/** Opens the store and wires the chat service to HTTP and Socket.IO. */
+export async function createApp({ store, content, logger, clientDir, environment }: AppOptions): Promise<App> {
+  await store.open(content.seedRules);
+  const knowledge = buildKnowledge({ account: content.account, article: content.article, rules: store.rules() });
+  const service = new ChatService({ store, knowledge, environment });
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(express.json({ limit: MAX_BODY }));
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.use(chatRoutes(service));
+  app.use(articleRoutes(service));
+  app.use(ruleRoutes(service));
+  if (clientDir) app.use(express.static(clientDir));
+  app.use(notFound());
+  app.use(errorHandler(logger));
+
+  const httpServer = createServer(app);
+  const io: ChatServer = new Server(httpServer, { maxHttpBufferSize: MAX_SOCKET_PAYLOAD });
+  attachSocketTransport(io, service, logger);
+
+  return {
+    httpServer,
+    io,
+    service,
+    listen: (port, host) =>
+      new Promise((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(port, host, () => {
+          httpServer.off('error', reject);
+          const { address, port: actual } = httpServer.address() as AddressInfo;
+          const hostname = address.includes(':') ? `[${address}]` : address;
+          resolve(`http://${hostname}:${actual}`);
+        });
+      }),
+    close: async () => {
+      // io.close() also closes the HTTP server; wait for both and then for the store's writes.
+      await new Promise<void>((resolve) => {
+        io.close(() => resolve());
+        httpServer.closeAllConnections();
+      });
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,140 @@
+// The one path every channel takes: validate, deduplicate, run the engine, store, then publish.
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { Exchange, Inbound, Outbound, StoredMessage } from './contract.ts';
+import type { Rule } from './content/rules.ts';
+import { respond, NEW_SESSION, type Environment } from './bot/engine.ts';
+import { withRules, type Knowledge } from './bot/knowledge.ts';
+import type { ChatStore } from './store/chat-store.ts';
+import { parseInbound } from './validation.ts';
+
+export type ChatServiceOptions = {
+  store: ChatStore;
+  knowledge: Knowledge;
+  /** The clock and dice the engine sees; tests pass fixed ones. */
+  environment?: () => Environment;
+};
+
+// User ids cannot contain a space, so this queue never collides with a user's.
+const RULES_QUEUE = 'rule changes';
+
+let sequence = 0;
+
+/** A message id that sorts by creation time, unique across processes. */
+export function newMessageId(now: Date): string {
+  sequence = (sequence + 1) % 0x10000;
+  return `m${now.getTime().toString(36)}${sequence.toString(36).padStart(4, '0')}${randomBytes(4).toString('hex')}`;
+}
+
+export class ChatService {
+  private knowledgeBase: Knowledge;
+  private readonly store: ChatStore;
+  private readonly environment: () => Environment;
+  private readonly events = new EventEmitter();
+  /** Per-user queues: one user's turns run in order, different users' run side by side. */
+  private readonly queues = new Map<string, Promise<unknown>>();
+
+  constructor(options: ChatServiceOptions) {
+    this.store = options.store;
+    this.knowledgeBase = options.knowledge;
+    this.environment = options.environment ?? (() => ({ now: new Date(), random: Math.random }));
+    this.events.setMaxListeners(0);
+  }
+
+  get knowledge(): Knowledge {
+    return this.knowledgeBase;
+  }
+
+  /** Subscribes to every stored message, of every user, as it is stored. */
+  onStored(listener: (message: StoredMessage) => void): () => void {
+    this.events.on('stored', listener);
+    return () => this.events.off('stored', listener);
+  }
+
+  /** Handles one untrusted inbound message from a user: the single entry point for all transports. */
+  receive(userId: string, input: unknown): Promise<Exchange> {
+    const inbound = parseInbound(input);
+    return this.serialized(userId, async () => {
+      if (inbound.clientId) {
+        const earlier = await this.store.findExchange(userId, inbound.clientId);
+        if (earlier) return earlier;
+      }
+      const user = await this.store.getUser(userId);
+      const env = this.environment();
+      const turn = respond(this.knowledgeBase, user?.session ?? NEW_SESSION, inbound, env);
+      const message = this.stamp(userId, 'user', inbound, env.now);
+      const replies = turn.replies.map((r) => this.stamp(userId, 'bot', r, env.now, message.id));
+      await this.store.commit(userId, { messages: [message, ...replies], session: turn.session, clientId: inbound.clientId });
+      this.publish([message, ...replies]);
+      return { message, replies };
+    });
+  }
+
+  /**
+   * Opens a conversation: welcomes a user the first time they appear (as WeChat does on subscribe),
+   * then hands `attach` the recent history. Both run in the user's queue, so no message of that user
+   * is stored between reading the history and `attach` subscribing to what comes next.
+   */
+  connect(userId: string, historyLimit: number, attach: (history: StoredMessage[]) => void): Promise<void> {
+    return this.serialized(userId, async () => {
+      if (!(await this.store.getUser(userId))) {
+        const env = this.environment();
+        const turn = respond(this.knowledgeBase, NEW_SESSION, { type: 'event', event: 'subscribe' }, env);
+        const replies = turn.replies.map((r) => this.stamp(userId, 'bot', r, env.now));
+        await this.store.commit(userId, { messages: replies, session: turn.session });
+        this.publish(replies);
+      }
+      attach((await this.store.history(userId, { limit: historyLimit })) ?? []);
+    });
+  }
+
+  history(userId: string, options: { limit: number; before?: string }): Promise<StoredMessage[] | undefined> {
+    return this.store.history(userId, options);
+  }
+
+  rules(): Rule[] {
+    return this.knowledgeBase.rules;
+  }
+
+  /**
+   * Changes the stored keyword rules and answers with them from now on. Changes run one at a time,
+   * so two clients editing at once never lose each other's edit; `change` may throw to refuse.
+   */
+  updateRules<T>(change: (rules: Rule[]) => { rules: Rule[]; result: T }): Promise<T> {
+    return this.serialized(RULES_QUEUE, async () => {
+      const { rules, result } = change(this.knowledgeBase.rules);
+      await this.store.saveRules(rules);
+      this.knowledgeBase = withRules(this.knowledgeBase, rules);
+      return result;
+    });
+  }
+
+  private stamp(userId: string, from: 'user' | 'bot', body: Inbound | Outbound, now: Date, replyTo?: string): StoredMessage {
+    return {
+      ...body,
+      id: newMessageId(now),
+      userId,
+      from,
+      createdAt: now.toISOString(),
+      ...(replyTo ? { replyTo } : {}),
+    } as StoredMessage;
+  }
+
+  private publish(messages: StoredMessage[]): void {
+    for (const message of messages) this.events.emit('stored', message);
+  }
+
+  private serialized<T>(userId: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.queues.get(userId) ?? Promise.resolve();
+    const run = previous.then(task, task);
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.queues.set(userId, settled);
+    void settled.then(() => {
+      if (this.queues.get(userId) === settled) this.queues.delete(userId);
+    });
+    return run;
+  }
+}

@@ -1,0 +1,47 @@
+// Entry point of `npm start`: read the configuration, load the content, open the store, listen.
+import { clientDir, readConfig } from './config.ts';
+import { createApp } from './app.ts';
+import { loadAccount } from './content/account.ts';
+import { loadArticle } from './content/article.ts';
+import { loadSeedRules } from './content/rules.ts';
+import { createLogger } from './logger.ts';
+import { fileLocation, LowStore } from './store/low-store.ts';
+
+async function main(): Promise<void> {
+  const config = readConfig();
+  const logger = createLogger(config.logLevel);
+  let app;
+  try {
+    const content = {
+      account: loadAccount(config.accountFile),
+      article: loadArticle(config.contentFile),
+      seedRules: loadSeedRules(config.rulesFile),
+    };
+    app = await createApp({ store: new LowStore(fileLocation(config.dbFile)), content, logger, clientDir });
+  } catch (err) {
+    // Content and data problems are the user's to fix: say what and where, without a stack trace.
+    logger.fatal(`Cannot start: ${(err as Error).message}`);
+    process.exitCode = 1;
+    return;
+  }
+  const url = await app.listen(config.port, config.host);
+  logger.info({ url, dbFile: config.dbFile, contentFile: config.contentFile }, `listening on ${url}`);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info(`${signal}: finishing pending writes and closing`);
+    app.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+void main();

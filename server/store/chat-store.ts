@@ -1,0 +1,36 @@
+// What the chat service needs from storage; lowdb (on disk or in memory) implements it in low-store.ts.
+import type { Exchange, StoredMessage } from '../contract.ts';
+import type { Rule } from '../content/rules.ts';
+import type { Session } from '../bot/engine.ts';
+
+export type UserState = { userId: string; createdAt: string; session: Session };
+
+/** One committed turn: the messages to append, the session after them, and the clientId they answer. */
+export type Commit = { messages: StoredMessage[]; session: Session; clientId?: string };
+
+export interface ChatStore {
+  /** Reads the store, seeding it on first use; throws a StoreError when the data cannot be trusted. */
+  open(seedRules: Rule[]): Promise<void>;
+  getUser(userId: string): Promise<UserState | undefined>;
+  /** The exchange an earlier message with this clientId produced, for idempotent resends. */
+  findExchange(userId: string, clientId: string): Promise<Exchange | undefined>;
+  /** Appends durably: resolves only once the data is on disk, and changes nothing when it rejects. */
+  commit(userId: string, commit: Commit): Promise<void>;
+  /** The newest `limit` messages older than `before` (when given), oldest first; undefined when `before` is unknown. */
+  history(userId: string, options: { limit: number; before?: string }): Promise<StoredMessage[] | undefined>;
+  rules(): Rule[];
+  saveRules(rules: Rule[]): Promise<void>;
+  /** Waits for pending writes. */
+  close(): Promise<void>;
+}
+
+/** Stored data that cannot be read or trusted; start-up stops and the file is left as it is. */
+export class StoreError extends Error {
+  constructor(
+    readonly file: string,
+    reason: string,
+  ) {
+    super(`${file}: ${reason}. The file was left as it is; see "Recovering the data file" in the README.`);
+    this.name = 'StoreError';
+  }
+}
