@@ -39,6 +39,7 @@ function toText(lines: string[]): string {
 export function parseArticle(source: string, file: string): ArticleContent {
   const lines = source.replace(/^\uFEFF/, '').split(/\r?\n/);
   let title: string | undefined;
+  let titleLine = 1;
   const sections: Section[] = [];
   let current: (Omit<Section, 'text'> & { body: string[]; line: number }) | undefined;
   let inComment = false;
@@ -80,6 +81,7 @@ export function parseArticle(source: string, file: string): ArticleContent {
     if (titleMatch) {
       if (title !== undefined) fail(lineNo, 'a second article title; sections start with "## "');
       title = titleMatch[1]!;
+      titleLine = lineNo;
       return;
     }
     if (!line.trim()) {
@@ -104,7 +106,7 @@ export function parseArticle(source: string, file: string): ArticleContent {
   if (inComment) fail(lines.length, 'a comment ("<!--") is never closed');
   if (title === undefined) fail(1, 'the file is empty; it must start with the article title ("# Title")');
   finish();
-  if (sections.length === 0) fail(lines.length, 'the article has no sections ("## Title {#id}")');
+  if (sections.length === 0) fail(titleLine, 'the article has no sections ("## Title {#id}")');
   return { title: title!, sections };
 }
 

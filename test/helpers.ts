@@ -1,0 +1,96 @@
+// Test helpers: the real app on a random port, real Socket.IO clients, temporary data folders.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { io as connectSocket, type Socket } from 'socket.io-client';
+import { createApp, type App, type Content } from '../server/app.ts';
+import { loadAccount } from '../server/content/account.ts';
+import { loadArticle } from '../server/content/article.ts';
+import { loadSeedRules } from '../server/content/rules.ts';
+import type { ClientToServerEvents, MessageAck, ReadyPayload, ServerToClientEvents, StoredMessage } from '../server/contract.ts';
+import { silentLogger } from '../server/logger.ts';
+import type { ChatStore } from '../server/store/chat-store.ts';
+import { LowStore, memoryLocation } from '../server/store/low-store.ts';
+
+export const dataDir = path.resolve(import.meta.dirname, '..', 'data');
+
+/** The project's own content, as `npm start` loads it. */
+export function seedContent(): Content {
+  return {
+    account: loadAccount(path.join(dataDir, 'account.json')),
+    article: loadArticle(path.join(dataDir, 'article.md')),
+    seedRules: loadSeedRules(path.join(dataDir, 'rules.json')),
+  };
+}
+
+export type Running = { app: App; url: string; close: () => Promise<void> };
+
+/** Starts the real app on port 0 (in-memory store unless one is given). */
+export async function startServer(store: ChatStore = new LowStore(memoryLocation())): Promise<Running> {
+  const app = await createApp({ store, content: seedContent(), logger: silentLogger });
+  const url = await app.listen(0, '127.0.0.1');
+  return { app, url, close: () => app.close() };
+}
+
+export async function tempDir(): Promise<{ dir: string; remove: () => Promise<void> }> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'oa-sim-'));
+  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+export type ChatSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+/** Connects a real Socket.IO client and waits for `ready`; `received` collects pushed messages. */
+export async function connectUser(
+  url: string,
+  userId?: string,
+): Promise<{ socket: ChatSocket; ready: ReadyPayload; received: StoredMessage[] }> {
+  const socket: ChatSocket = connectSocket(url, {
+    auth: userId === undefined ? {} : { userId },
+    transports: ['websocket'],
+    forceNew: true,
+    reconnection: false,
+  });
+  const received: StoredMessage[] = [];
+  socket.on('message', (m) => received.push(m));
+  const ready = await new Promise<ReadyPayload>((resolve, reject) => {
+    socket.once('ready', resolve);
+    socket.once('connect_error', reject);
+  });
+  return { socket, ready, received };
+}
+
+/** Sends an inbound message and resolves with the acknowledgement. */
+export function send(socket: ChatSocket, inbound: unknown): Promise<MessageAck> {
+  return socket.timeout(5000).emitWithAck('message', inbound);
+}
+
+/** Waits until `predicate` holds, polling; fails after `ms`. */
+export async function until(predicate: () => boolean, ms = 3000): Promise<void> {
+  const start = Date.now();
+  while (!predicate()) {
+    if (Date.now() - start > ms) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** JSON over HTTP against the running server. */
+export async function http(
+  url: string,
+  method: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: any; headers: Headers }> {
+  const res = await fetch(url, {
+    method,
+    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: res.status, body: parsed, headers: res.headers };
+}
