@@ -52,7 +52,7 @@ export class ChatService {
   }
 
   /** Handles one untrusted inbound message from a user: the single entry point for all transports. */
-  receive(userId: string, input: unknown): Promise<Exchange> {
+  async receive(userId: string, input: unknown): Promise<Exchange> {
     const inbound = parseInbound(input);
     return this.serialized(userId, async () => {
       if (inbound.clientId) {
