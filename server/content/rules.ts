@@ -11,7 +11,7 @@ const articleSchema = z.object({
   sectionId: idSchema.optional(),
 });
 
-export const ruleReplySchema = z.union([
+export const ruleReplySchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('text'), text: z.string().trim().min(1).max(2000) }),
   z.object({ type: z.literal('news'), articles: z.array(articleSchema).min(1).max(8) }),
   // A section of the article, sent the way the engine sends sections (see bot/replies.ts).
