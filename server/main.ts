@@ -8,10 +8,12 @@ import { createLogger } from './logger.ts';
 import { fileLocation, LowStore } from './store/low-store.ts';
 
 async function main(): Promise<void> {
-  const config = readConfig();
-  const logger = createLogger(config.logLevel);
+  let config;
+  let logger;
   let app;
   try {
+    config = readConfig();
+    logger = createLogger(config.logLevel);
     const content = {
       account: loadAccount(config.accountFile),
       article: loadArticle(config.contentFile),
@@ -19,8 +21,8 @@ async function main(): Promise<void> {
     };
     app = await createApp({ store: new LowStore(fileLocation(config.dbFile)), content, logger, clientDir });
   } catch (err) {
-    // Content and data problems are the user's to fix: say what and where, without a stack trace.
-    logger.fatal(`Cannot start: ${(err as Error).message}`);
+    // Content and data problems are the user's to fix: say what and where, plainly, without a stack trace.
+    process.stderr.write(`Cannot start: ${(err as Error).message}\n`);
     process.exitCode = 1;
     return;
   }

@@ -1,0 +1,125 @@
+// The real `npm start` entry point in a child process: start-up errors, SIGTERM, and SIGKILL durability.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { expect } from 'chai';
+import type { MessageAck } from '../server/contract.ts';
+import { connectUser, send, tempDir } from './helpers.ts';
+
+const root = path.resolve(import.meta.dirname, '..');
+
+type Started = { child: ChildProcess; url: string; output: () => string };
+
+function run(env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+    cwd: root,
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, output: () => output, exited };
+}
+
+async function start(env: Record<string, string>): Promise<Started & { exited: Promise<number | null> }> {
+  const started = run(env);
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const match = /listening on (http:\/\/[^"\s]+)/.exec(started.output());
+    if (match) return { ...started, url: match[1]! };
+    if (Date.now() > deadline || started.child.exitCode !== null) {
+      throw new Error(`server did not start:\n${started.output()}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('the server process', function () {
+  this.timeout(40_000);
+  let tmp: Awaited<ReturnType<typeof tempDir>>;
+  let dbFile: string;
+  beforeEach(async () => {
+    tmp = await tempDir();
+    dbFile = path.join(tmp.dir, 'db.json');
+  });
+  afterEach(() => tmp.remove());
+
+  it('exits 0 on SIGTERM after finishing its writes', async () => {
+    const server = await start({ DB_FILE: dbFile });
+    const { socket } = await connectUser(server.url, 'term');
+    const ack = await send(socket, { type: 'text', text: 'games' });
+    expect(ack.ok).to.equal(true);
+    server.child.kill('SIGTERM');
+    expect(await server.exited).to.equal(0);
+    socket.close();
+    const again = await start({ DB_FILE: dbFile });
+    const { socket: s2, ready } = await connectUser(again.url, 'term');
+    expect(ready.history.map((m) => m.id)).to.include((ack as Extract<MessageAck, { ok: true }>).message.id);
+    s2.close();
+    again.child.kill('SIGTERM');
+    await again.exited;
+  });
+
+  it('keeps every acknowledged message when killed with SIGKILL right after a burst', async () => {
+    const server = await start({ DB_FILE: dbFile });
+    const users = await Promise.all(['k1', 'k2', 'k3'].map((id) => connectUser(server.url, id)));
+    const acked: string[] = [];
+    await Promise.all(
+      users.map(async ({ socket }, u) => {
+        for (let i = 0; i < 15; i++) {
+          const ack = await send(socket, { type: 'text', text: `burst ${u}-${i}`, clientId: `b${u}-${i}` });
+          if (ack.ok) acked.push(ack.message.id, ...ack.replies.map((r) => r.id));
+        }
+      }),
+    );
+    server.child.kill('SIGKILL');
+    await server.exited;
+    users.forEach((u) => u.socket.close());
+    expect(acked).to.have.length(90);
+
+    const restarted = await start({ DB_FILE: dbFile });
+    const stored = new Set<string>();
+    for (const id of ['k1', 'k2', 'k3']) {
+      const res = await fetch(`${restarted.url}/api/messages?userId=${id}&limit=200`);
+      for (const m of ((await res.json()) as { messages: Array<{ id: string }> }).messages) stored.add(m.id);
+    }
+    for (const id of acked) expect(stored.has(id), id).to.equal(true);
+    restarted.child.kill('SIGTERM');
+    await restarted.exited;
+  });
+
+  it('refuses to start on a damaged DB_FILE, naming it, and leaves it untouched', async () => {
+    writeFileSync(dbFile, '{"version":1,"rules":[{"id":');
+    const server = run({ DB_FILE: dbFile });
+    expect(await server.exited).to.equal(1);
+    expect(server.output()).to.include(dbFile).and.match(/not valid JSON/);
+    expect(readFileSync(dbFile, 'utf8')).to.equal('{"version":1,"rules":[{"id":');
+  });
+
+  it('refuses to start on a malformed CONTENT_FILE, naming the file and the line', async () => {
+    const contentFile = path.join(tmp.dir, 'article.md');
+    writeFileSync(contentFile, '# Title\n\n## One {#one}\nText.\n\n## Two {#one}\nMore.\n');
+    const server = run({ DB_FILE: dbFile, CONTENT_FILE: contentFile });
+    expect(await server.exited).to.equal(1);
+    expect(server.output()).to.include(`${contentFile}:6: duplicate section id "one"`);
+  });
+
+  it('serves another article from CONTENT_FILE', async () => {
+    const contentFile = path.join(tmp.dir, 'article.md');
+    writeFileSync(contentFile, '# Tea\n\n## Green tea {#green}\nKeywords: green, 绿茶\n\nGreen tea is unoxidised.\n');
+    const accountFile = path.join(tmp.dir, 'account.json');
+    writeFileSync(accountFile, JSON.stringify({ name: 'Tea Talk', menu: [{ name: 'Green', key: 'section:green' }] }));
+    const server = await start({ DB_FILE: dbFile, CONTENT_FILE: contentFile, ACCOUNT_FILE: accountFile, RULES_FILE: path.join(root, 'data', 'rules.json') });
+    const res = await fetch(`${server.url}/api/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ userId: 'tea', type: 'text', text: '绿茶' }),
+    });
+    const body = (await res.json()) as { replies: Array<{ articles: Array<{ sectionId: string }> }> };
+    expect(body.replies[0]!.articles[0]!.sectionId).to.equal('green');
+    server.child.kill('SIGTERM');
+    expect(await server.exited).to.equal(0);
+  });
+});
