@@ -1,7 +1,7 @@
 // Entry point of `npm start`: read the configuration, load the content, open the store, listen.
 import { clientDir, readConfig } from './config.ts';
 import { createApp } from './app.ts';
-import { loadAccount } from './content/account.ts';
+import { checkMenuSections, loadAccount } from './content/account.ts';
 import { loadArticle } from './content/article.ts';
 import { loadSeedRules } from './content/rules.ts';
 import { createLogger } from './logger.ts';
@@ -19,6 +19,7 @@ async function main(): Promise<void> {
       article: loadArticle(config.contentFile),
       seedRules: loadSeedRules(config.rulesFile),
     };
+    checkMenuSections(content.account, content.article, config.accountFile);
     app = await createApp({ store: new LowStore(fileLocation(config.dbFile)), content, logger, clientDir });
   } catch (err) {
     // Content and data problems are the user's to fix: say what and where, plainly, without a stack trace.

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import { loadAccount } from '../server/content/account.ts';
+import { checkMenuSections, loadAccount } from '../server/content/account.ts';
 import { loadArticle, parseArticle } from '../server/content/article.ts';
 import { ContentError } from '../server/content/content-error.ts';
 import { dataDir, tempDir } from './helpers.ts';
@@ -73,6 +73,13 @@ describe('content: the account file', () => {
     expect(account.name).to.be.a('string').and.not.equal('');
     expect(account.menu.length).to.be.within(1, 3);
     for (const button of account.menu) expect(button.sub?.length ?? 0).to.be.at.most(5);
+  });
+
+  it('refuses a menu button bound to a section the article does not have', () => {
+    const article = loadArticle(path.join(dataDir, 'article.md'));
+    const account = { name: 'A', description: '', menu: [{ name: 'M', sub: [{ name: 'ok', key: 'section:games' }, { name: 'bad', key: 'section:nope' }] }] };
+    expect(() => checkMenuSections(account, article, 'account.json')).to.throw(ContentError, /account\.json: menu\.0\.sub\.1\.key: the article has no section "nope"/);
+    expect(() => checkMenuSections(loadAccount(path.join(dataDir, 'account.json')), article, 'account.json')).not.to.throw();
   });
 
   it('refuses a menu of four buttons, naming the file and the field', async () => {

@@ -1,6 +1,8 @@
 // The official account's profile and bottom menu, read from data/account.json.
 import { z } from 'zod';
 import type { Account } from '../contract.ts';
+import type { ArticleContent } from './article.ts';
+import { ContentError } from './content-error.ts';
 import { loadJsonFile } from './json-file.ts';
 
 const item = z
@@ -29,4 +31,18 @@ export const accountSchema = z.object({
 /** Reads and validates the account file. */
 export function loadAccount(file: string): Account {
   return loadJsonFile(file, accountSchema) as Account;
+}
+
+/** Checks that every "section:<id>" menu key names a section of the article, so no button is dead. */
+export function checkMenuSections(account: Account, article: ArticleContent, file: string): void {
+  const ids = new Set(article.sections.map((s) => s.id));
+  account.menu.forEach((button, i) => {
+    (button.sub ?? [button]).forEach((item, j) => {
+      const id = item.key?.startsWith('section:') ? item.key.slice('section:'.length) : undefined;
+      if (id !== undefined && !ids.has(id)) {
+        const where = button.sub ? `menu.${i}.sub.${j}.key` : `menu.${i}.key`;
+        throw new ContentError(file, undefined, `${where}: the article has no section "${id}"`);
+      }
+    });
+  });
 }
