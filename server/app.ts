@@ -1,7 +1,9 @@
 // Builds the whole server from its parts; main.ts only reads the environment and listens.
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import express from 'express';
+import helmet from 'helmet';
 import { Server } from 'socket.io';
 import type { Account } from './contract.ts';
 import type { ArticleContent } from './content/article.ts';
@@ -23,7 +25,7 @@ export type AppOptions = {
   store: ChatStore;
   content: Content;
   logger: Logger;
-  /** Folder of the browser client's files, served at `/`. */
+  /** Folder of the built browser client (index.html and assets/), served at `/`. */
   clientDir?: string;
   environment?: () => Environment;
 };
@@ -50,6 +52,21 @@ export async function createApp({ store, content, logger, clientDir, environment
 
   const app = express();
   app.disable('x-powered-by');
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: {
+          // No inline script, ever: messages are rendered as text, and this is the second line of defence.
+          'script-src': ["'self'"],
+          'connect-src': ["'self'"],
+          // News cards may carry covers from anywhere, as WeChat's do.
+          'img-src': ["'self'", 'data:', 'https:', 'http:'],
+          // The simulator is served over plain HTTP on local networks; upgrading would break it there.
+          'upgrade-insecure-requests': null,
+        },
+      },
+    }),
+  );
   app.use(express.json({ limit: MAX_BODY }));
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -57,7 +74,11 @@ export async function createApp({ store, content, logger, clientDir, environment
   app.use(chatRoutes(service));
   app.use(articleRoutes(service));
   app.use(ruleRoutes(service));
-  if (clientDir) app.use(express.static(clientDir));
+  if (clientDir) {
+    // Assets have content hashes in their names, so they never change; the page itself is always revalidated.
+    app.use('/assets', express.static(path.join(clientDir, 'assets'), { immutable: true, maxAge: '1y', index: false }));
+    app.use(express.static(clientDir, { index: 'index.html', setHeaders: (res) => res.setHeader('Cache-Control', 'no-cache') }));
+  }
   app.use(notFound());
   app.use(errorHandler(logger));
 

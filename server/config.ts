@@ -33,4 +33,5 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
 }
 
-export const clientDir = path.join(projectRoot, 'client');
+/** Where `npm run build` puts the chat window. */
+export const clientDir = path.join(projectRoot, 'client', 'dist');

@@ -1,0 +1,141 @@
+// The official account's bottom bar: the menu (buttons with pop-up lists) or the keyboard, and a toggle.
+import type { MenuButton, MenuItem } from '../../server/contract.ts';
+import { safeHref } from './format.ts';
+
+export type BottomBarActions = { sendText: (text: string) => void; click: (key: string) => void };
+
+export class BottomBar {
+  private readonly menu = document.getElementById('menu')!;
+  private readonly composer = document.getElementById('composer') as HTMLFormElement;
+  private readonly input = document.getElementById('input') as HTMLTextAreaElement;
+  private readonly toggle = document.getElementById('mode-toggle') as HTMLButtonElement;
+  private openPopup: { button: HTMLButtonElement; list: HTMLElement } | undefined;
+
+  constructor(private readonly actions: BottomBarActions) {
+    this.composer.addEventListener('submit', (event) => {
+      event.preventDefault();
+      this.submit();
+    });
+    this.input.addEventListener('keydown', (event) => {
+      // Enter sends; Shift+Enter (and Enter while composing Chinese with an IME) makes a new line.
+      if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        this.submit();
+      }
+    });
+    this.input.addEventListener('input', () => this.fitInput());
+    this.toggle.addEventListener('click', () => this.showKeyboard(this.composer.hasAttribute('hidden')));
+    document.addEventListener('click', (event) => {
+      if (this.openPopup && !(event.target as HTMLElement).closest('.menu-group')) this.closePopup();
+    });
+    document.addEventListener('keydown', (event) => {
+      if (event.key === 'Escape' && this.openPopup) {
+        const { button } = this.openPopup;
+        this.closePopup();
+        button.focus();
+      }
+    });
+  }
+
+  /** Draws the menu; an account without one shows only the keyboard, as in WeChat. */
+  setMenu(buttons: MenuButton[]): void {
+    this.menu.replaceChildren(...buttons.map((b) => this.menuButton(b)));
+    this.toggle.hidden = buttons.length === 0;
+    this.showKeyboard(buttons.length === 0 || !this.composer.hasAttribute('hidden'));
+  }
+
+  showKeyboard(keyboard: boolean): void {
+    this.closePopup();
+    this.composer.hidden = !keyboard;
+    this.menu.hidden = keyboard;
+    this.toggle.setAttribute('aria-label', keyboard ? 'Show menu' : 'Show keyboard');
+    this.toggle.textContent = keyboard ? '☰' : '⌨';
+    if (keyboard) this.input.focus();
+  }
+
+  private submit(): void {
+    const text = this.input.value.trim();
+    if (!text) return;
+    this.actions.sendText(text);
+    this.input.value = '';
+    this.fitInput();
+    this.input.focus();
+  }
+
+  private fitInput(): void {
+    this.input.style.height = 'auto';
+    this.input.style.height = `${Math.min(this.input.scrollHeight, 120)}px`;
+  }
+
+  private menuButton(button: MenuButton): HTMLElement {
+    const group = document.createElement('div');
+    group.className = 'menu-group';
+    const element = document.createElement('button');
+    element.type = 'button';
+    element.className = 'menu-button';
+    element.textContent = button.name;
+    group.append(element);
+    if (!button.sub?.length) {
+      element.addEventListener('click', () => this.activate(button));
+      return group;
+    }
+    element.classList.add('has-sub');
+    element.setAttribute('aria-haspopup', 'menu');
+    element.setAttribute('aria-expanded', 'false');
+    const list = document.createElement('div');
+    list.className = 'menu-popup';
+    list.setAttribute('role', 'menu');
+    list.setAttribute('aria-label', button.name);
+    list.hidden = true;
+    for (const sub of button.sub) {
+      const item = document.createElement('button');
+      item.type = 'button';
+      item.setAttribute('role', 'menuitem');
+      item.textContent = sub.name;
+      item.addEventListener('click', () => {
+        this.closePopup();
+        this.activate(sub);
+      });
+      list.append(item);
+    }
+    list.addEventListener('keydown', (event) => this.moveFocus(list, event));
+    element.addEventListener('click', () => {
+      const wasOpen = this.openPopup?.list === list;
+      this.closePopup();
+      if (!wasOpen) this.openMenu(element, list);
+    });
+    group.append(list);
+    return group;
+  }
+
+  private openMenu(button: HTMLButtonElement, list: HTMLElement): void {
+    list.hidden = false;
+    button.setAttribute('aria-expanded', 'true');
+    this.openPopup = { button, list };
+    list.querySelector<HTMLElement>('[role="menuitem"]')?.focus();
+  }
+
+  private closePopup(): void {
+    if (!this.openPopup) return;
+    this.openPopup.list.hidden = true;
+    this.openPopup.button.setAttribute('aria-expanded', 'false');
+    this.openPopup = undefined;
+  }
+
+  private moveFocus(list: HTMLElement, event: KeyboardEvent): void {
+    const items = [...list.querySelectorAll<HTMLElement>('[role="menuitem"]')];
+    const at = items.indexOf(document.activeElement as HTMLElement);
+    const step = event.key === 'ArrowDown' ? 1 : event.key === 'ArrowUp' ? -1 : 0;
+    if (!step) return;
+    event.preventDefault();
+    items[(at + step + items.length) % items.length]?.focus();
+  }
+
+  private activate(item: MenuItem): void {
+    if (item.key) this.actions.click(item.key);
+    else if (item.url) {
+      const href = safeHref(item.url);
+      if (href) window.open(href, '_blank', 'noopener');
+    }
+  }
+}

@@ -1,0 +1,53 @@
+// The developer panel: who this window is, "New user", "Restart", and the raw JSON of a chosen message.
+
+export type DevPanelActions = { newUser: () => void; restart: () => void };
+
+export class DevPanel {
+  private readonly panel = document.getElementById('dev-panel')!;
+  private readonly toggle = document.getElementById('dev-toggle') as HTMLButtonElement;
+  private readonly user = document.getElementById('dev-user')!;
+  private readonly json = document.getElementById('dev-json')!;
+  private readonly hint = document.getElementById('dev-hint')!;
+  private selected: HTMLElement | undefined;
+
+  constructor(actions: DevPanelActions) {
+    this.toggle.addEventListener('click', () => this.setOpen(this.panel.hasAttribute('hidden')));
+    document.getElementById('dev-new-user')!.addEventListener('click', actions.newUser);
+    document.getElementById('dev-restart')!.addEventListener('click', actions.restart);
+  }
+
+  get isOpen(): boolean {
+    return !this.panel.hasAttribute('hidden');
+  }
+
+  setOpen(open: boolean): void {
+    this.panel.hidden = !open;
+    this.toggle.setAttribute('aria-expanded', String(open));
+    // Messages become keyboard-selectable only while there is somewhere to show them.
+    document.getElementById('phone')!.classList.toggle('dev-open', open);
+    for (const row of document.querySelectorAll<HTMLElement>('#log .message')) {
+      if (open) row.tabIndex = 0;
+      else row.removeAttribute('tabindex');
+    }
+  }
+
+  setUser(userId: string): void {
+    this.user.textContent = userId;
+  }
+
+  /** Shows a message's JSON; only while the panel is open, so readers can click bubbles freely. */
+  show(message: unknown, row: HTMLElement): void {
+    if (!this.isOpen) return;
+    this.selected?.classList.remove('selected');
+    this.selected = row;
+    row.classList.add('selected');
+    this.hint.hidden = true;
+    this.json.textContent = JSON.stringify(message, null, 2);
+  }
+
+  clear(): void {
+    this.selected = undefined;
+    this.hint.hidden = false;
+    this.json.textContent = '';
+  }
+}
