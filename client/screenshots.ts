@@ -4,17 +4,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Page } from 'playwright-core';
 import { createApp } from '../server/app.ts';
-import { clientDir } from '../server/config.ts';
-import { loadAccount } from '../server/content/account.ts';
-import { loadArticle } from '../server/content/article.ts';
-import { loadSeedRules } from '../server/content/rules.ts';
+import { clientDir, readConfig } from '../server/config.ts';
+import { loadContent } from '../server/content/load-content.ts';
 import { silentLogger } from '../server/logger.ts';
 import { LowStore, memoryLocation } from '../server/store/low-store.ts';
 import { buildClient } from './build.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const docs = path.join(root, 'docs');
-const data = (file: string) => path.join(root, 'data', file);
 
 async function say(page: Page, text: string, waitFor: RegExp): Promise<void> {
   const keyboard = page.getByRole('button', { name: 'Show keyboard' });
@@ -26,8 +23,7 @@ async function say(page: Page, text: string, waitFor: RegExp): Promise<void> {
 
 await buildClient();
 await mkdir(docs, { recursive: true });
-const content = { account: loadAccount(data('account.json')), article: loadArticle(data('article.md')), seedRules: loadSeedRules(data('rules.json')) };
-const app = await createApp({ store: new LowStore(memoryLocation()), content, logger: silentLogger, clientDir });
+const app = await createApp({ store: new LowStore(memoryLocation()), content: loadContent(readConfig({})), logger: silentLogger, clientDir });
 const url = await app.listen(0, '127.0.0.1');
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',

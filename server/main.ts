@@ -1,9 +1,7 @@
 // Entry point of `npm start`: read the configuration, load the content, open the store, listen.
 import { clientDir, readConfig } from './config.ts';
 import { createApp } from './app.ts';
-import { checkMenuSections, loadAccount } from './content/account.ts';
-import { loadArticle } from './content/article.ts';
-import { loadSeedRules } from './content/rules.ts';
+import { loadContent } from './content/load-content.ts';
 import { createLogger } from './logger.ts';
 import { fileLocation, LowStore } from './store/low-store.ts';
 
@@ -14,13 +12,7 @@ async function main(): Promise<void> {
   try {
     config = readConfig();
     logger = createLogger(config.logLevel);
-    const content = {
-      account: loadAccount(config.accountFile),
-      article: loadArticle(config.contentFile),
-      seedRules: loadSeedRules(config.rulesFile),
-    };
-    checkMenuSections(content.account, content.article, config.accountFile);
-    app = await createApp({ store: new LowStore(fileLocation(config.dbFile)), content, logger, clientDir });
+    app = await createApp({ store: new LowStore(fileLocation(config.dbFile)), content: loadContent(config), logger, clientDir });
   } catch (err) {
     // Content and data problems are the user's to fix: say what and where, plainly, without a stack trace.
     process.stderr.write(`Cannot start: ${(err as Error).message}\n`);

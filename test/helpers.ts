@@ -4,9 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { io as connectSocket, type Socket } from 'socket.io-client';
 import { createApp, type App, type Content } from '../server/app.ts';
-import { loadAccount } from '../server/content/account.ts';
-import { loadArticle } from '../server/content/article.ts';
-import { loadSeedRules } from '../server/content/rules.ts';
+import { loadContent } from '../server/content/load-content.ts';
 import type { ClientToServerEvents, MessageAck, ReadyPayload, ServerToClientEvents, StoredMessage } from '../server/contract.ts';
 import { silentLogger } from '../server/logger.ts';
 import type { ChatStore } from '../server/store/chat-store.ts';
@@ -16,11 +14,11 @@ export const dataDir = path.resolve(import.meta.dirname, '..', 'data');
 
 /** The project's own content, as `npm start` loads it. */
 export function seedContent(): Content {
-  return {
-    account: loadAccount(path.join(dataDir, 'account.json')),
-    article: loadArticle(path.join(dataDir, 'article.md')),
-    seedRules: loadSeedRules(path.join(dataDir, 'rules.json')),
-  };
+  return loadContent({
+    accountFile: path.join(dataDir, 'account.json'),
+    contentFile: path.join(dataDir, 'article.md'),
+    rulesFile: path.join(dataDir, 'rules.json'),
+  });
 }
 
 export type Running = { app: App; url: string; close: () => Promise<void> };

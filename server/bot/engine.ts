@@ -28,6 +28,8 @@ export const PAGING_TTL_MS = 60 * 60 * 1000;
 const MIN_SCORE = 2;
 const CLEAR_LEAD = 1.5;
 const MAX_SUGGESTIONS = 3;
+// Weaker hits are mostly typo-tolerance noise ("plugh" ~ "through"); suggesting them would mislead.
+const MIN_SUGGESTION_SCORE = 1;
 
 const HELP = new Set(['help', '?', '帮助', 'h']);
 const LIST = new Set(['list', 'menu', '目录', 'contents', 'sections', '菜单']);
@@ -64,7 +66,10 @@ function answerText(kb: Knowledge, session: Session, said: string, env: Environm
   if (best && best.score >= MIN_SCORE && (!second || best.score >= second.score * CLEAR_LEAD)) {
     return keep(session, reply.sectionCard(sectionById(kb, best.sectionId)!));
   }
-  const suggestions = hits.slice(0, MAX_SUGGESTIONS).flatMap((h) => sectionById(kb, h.sectionId) ?? []);
+  const suggestions = hits
+    .filter((h) => h.score >= MIN_SUGGESTION_SCORE)
+    .slice(0, MAX_SUGGESTIONS)
+    .flatMap((h) => sectionById(kb, h.sectionId) ?? []);
   return keep(session, reply.fallback(kb, said, suggestions));
 }
 

@@ -1,0 +1,100 @@
+// `npm run flows -- [--url URL] [--concurrency N] [--timeout MS] [--reporter spec|json|junit] [--out FILE] PATH...`
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { createApp } from '../../server/app.ts';
+import { readConfig } from '../../server/config.ts';
+import { loadContent } from '../../server/content/load-content.ts';
+import { silentLogger } from '../../server/logger.ts';
+import { LowStore, memoryLocation } from '../../server/store/low-store.ts';
+import { FlowError } from './flow.ts';
+import { loadFlows } from './load.ts';
+import { REPORTERS, specLine, summary, toJson, toJUnit, type ReporterName } from './reporters.ts';
+import { runFlows } from './runner.ts';
+
+const USAGE = `Usage: npm run flows -- [options] PATH...
+
+Plays Botium convo files (*.convo.txt, with *.pconvo.txt and *.utterances.txt) against the bot.
+PATH is a flow file or a folder of them.
+
+Options:
+  --url URL          the server to test (default: start one in-process with a temporary store)
+  --concurrency N    flows played at once (default 8)
+  --timeout MS       how long to wait for each bot message (default 10000)
+  --reporter NAME    spec (default), json or junit
+  --out FILE         write the report to FILE instead of standard output
+  --help             this text`;
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(2);
+}
+
+async function main(): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      allowPositionals: true,
+      options: {
+        url: { type: 'string' },
+        concurrency: { type: 'string', default: '8' },
+        timeout: { type: 'string', default: '10000' },
+        reporter: { type: 'string', default: 'spec' },
+        out: { type: 'string' },
+        help: { type: 'boolean', default: false },
+      },
+    });
+  } catch (err) {
+    fail(`${(err as Error).message}\n\n${USAGE}`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  if (positionals.length === 0) fail(`No flows given.\n\n${USAGE}`);
+  const reporter = values.reporter as ReporterName;
+  if (!REPORTERS.includes(reporter)) fail(`--reporter must be one of ${REPORTERS.join(', ')}`);
+  const concurrency = Number(values.concurrency);
+  const timeoutMs = Number(values.timeout);
+  if (!Number.isInteger(concurrency) || concurrency < 1) fail('--concurrency must be a whole number of at least 1');
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 1) fail('--timeout must be a whole number of milliseconds');
+
+  let suite;
+  try {
+    suite = loadFlows(positionals);
+  } catch (err) {
+    if (err instanceof FlowError) fail(err.message);
+    throw err;
+  }
+
+  // Without --url, the bot runs right here on a free port, with a store that is thrown away afterwards.
+  const local = values.url
+    ? undefined
+    : await createApp({ store: new LowStore(memoryLocation()), content: loadContent(readConfig()), logger: silentLogger });
+  const url = values.url ?? (await local!.listen(0, '127.0.0.1'));
+  const live = reporter === 'spec' && !values.out;
+  const started = performance.now();
+  const results = await runFlows(suite.flows, {
+    url,
+    concurrency,
+    timeoutMs,
+    utterances: suite.utterances,
+    onResult: live ? (r) => process.stdout.write(`${specLine(r)}\n`) : undefined,
+  });
+  const durationMs = Math.round(performance.now() - started);
+  await local?.close();
+
+  const report =
+    reporter === 'json'
+      ? toJson(results, durationMs)
+      : reporter === 'junit'
+        ? toJUnit(results, durationMs)
+        : `${live ? '' : `${results.map(specLine).join('\n')}\n`}${summary(results, durationMs)}\n`;
+  if (values.out) {
+    writeFileSync(values.out, report);
+    process.stdout.write(`${summary(results, durationMs).trim()}\nreport written to ${values.out}\n`);
+  } else process.stdout.write(report);
+  process.exitCode = results.every((r) => r.passed) ? 0 : 1;
+}
+
+await main();

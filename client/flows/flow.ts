@@ -1,0 +1,34 @@
+// What a parsed flow is: steps to send, expectations to check, with where each came from.
+import type { Inbound } from '../../server/contract.ts';
+
+export type Source = { file: string; line: number };
+
+/** A problem with a flow file; the message names the file, the line and the reason. */
+export class FlowError extends Error {
+  constructor(
+    readonly at: Source,
+    readonly reason: string,
+  ) {
+    super(`${at.file}:${at.line}: ${reason}`);
+    this.name = 'FlowError';
+  }
+}
+
+export type Asserter = { name: string; args: string[]; not: boolean; at: Source };
+
+export type Step =
+  /** `#me`: text (possibly an utterance list's name), a `BUTTON` click or an `EVENT`. */
+  | { kind: 'send'; inbound: Inbound; utterances?: string; at: Source }
+  /** `#bot`: the next bot message must match the text (wildcards) and every asserter. */
+  | { kind: 'expect'; text?: { pattern: string; not: boolean; at: Source }; asserters: Asserter[]; at: Source }
+  | { kind: 'pause'; ms: number; at: Source }
+  | { kind: 'include'; name: string; at: Source };
+
+export type Flow = {
+  name: string;
+  description?: string;
+  file: string;
+  steps: Step[];
+};
+
+export type Utterances = { name: string; phrasings: string[]; file: string };

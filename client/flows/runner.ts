@@ -1,0 +1,117 @@
+// Plays flows against a server, each as a fresh user, many at once.
+import { randomBytes } from 'node:crypto';
+import type { StoredMessage } from '../../server/contract.ts';
+import { BotClient, BotClientError } from '../sdk/bot-client.ts';
+import { check, showMessage } from './expectations.ts';
+import type { Flow, Source, Utterances } from './flow.ts';
+
+export type FlowFailure = { step: number; at: Source; what: string; expected: string; actual: string };
+export type FlowResult = { flow: Flow; passed: boolean; durationMs: number; failure?: FlowFailure; transcript: StoredMessage[] };
+
+export type RunOptions = {
+  url: string;
+  /** Flows played at the same time (default 8). */
+  concurrency?: number;
+  /** How long to wait for each bot message (default 10 s). */
+  timeoutMs?: number;
+  utterances?: Map<string, Utterances>;
+  /** Called as each flow finishes, for live reporting. */
+  onResult?: (result: FlowResult) => void;
+};
+
+/** Bot messages in the order they arrive, from acks and pushes alike, each once. */
+class Inbox {
+  private readonly queue: StoredMessage[] = [];
+  private readonly seen = new Set<string>();
+  private waiter: (() => void) | undefined;
+
+  add(message: StoredMessage): void {
+    if (message.from !== 'bot' || this.seen.has(message.id)) return;
+    this.seen.add(message.id);
+    this.queue.push(message);
+    this.waiter?.();
+  }
+
+  async next(timeoutMs: number): Promise<StoredMessage | undefined> {
+    if (this.queue.length === 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, timeoutMs);
+        this.waiter = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.waiter = undefined;
+    }
+    return this.queue.shift();
+  }
+}
+
+/** Plays one flow as a new user; never throws, a problem is the flow's failure. */
+export async function runFlow(flow: Flow, options: RunOptions): Promise<FlowResult> {
+  const started = performance.now();
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const transcript: StoredMessage[] = [];
+  const result = (failure?: FlowFailure): FlowResult => ({
+    flow,
+    passed: !failure,
+    durationMs: Math.round(performance.now() - started),
+    failure,
+    transcript,
+  });
+  let client: BotClient | undefined;
+  try {
+    client = await BotClient.connect({ url: options.url, userId: `flow_${randomBytes(9).toString('base64url')}`, timeoutMs });
+    const inbox = new Inbox();
+    // The welcome a new user gets on connecting is the first bot message only for flows that begin by expecting one.
+    const first = flow.steps.find((s) => s.kind !== 'pause');
+    if (first?.kind === 'expect') client.history.forEach((m) => inbox.add(m));
+    client.onMessage((m) => inbox.add(m));
+    for (const [index, step] of flow.steps.entries()) {
+      const fail = (what: string, expected: string, actual: string) => result({ step: index + 1, at: step.at, what, expected, actual });
+      if (step.kind === 'pause') await new Promise((r) => setTimeout(r, step.ms));
+      else if (step.kind === 'send') {
+        try {
+          const { message, replies } = await client.send(step.inbound);
+          transcript.push(message);
+          replies.forEach((m) => inbox.add(m));
+        } catch (err) {
+          const code = err instanceof BotClientError ? err.code : 'error';
+          return fail('send', 'the server to accept the message', `${code}: ${(err as Error).message}`);
+        }
+      } else if (step.kind === 'expect') {
+        const message = await inbox.next(timeoutMs);
+        if (message) transcript.push(message);
+        if (!message) return fail('a bot message', showExpectation(step), `(nothing within ${timeoutMs} ms)`);
+        const mismatch = check(step, message, options.utterances ?? new Map());
+        if (mismatch) return fail(mismatch.what, mismatch.expected, mismatch.actual);
+      }
+    }
+    return result();
+  } catch (err) {
+    return result({ step: 0, at: { file: flow.file, line: 1 }, what: 'connect', expected: `a connection to ${options.url}`, actual: (err as Error).message });
+  } finally {
+    client?.close();
+  }
+}
+
+function showExpectation(step: Extract<Flow['steps'][number], { kind: 'expect' }>): string {
+  const parts = [step.text ? `${step.text.not ? '!' : ''}${step.text.pattern}` : '', ...step.asserters.map((a) => `${a.not ? '!' : ''}${a.name} ${a.args.join('|')}`)];
+  return parts.filter(Boolean).join('\n') || 'any message';
+}
+
+/** Plays all flows, `concurrency` at a time; results come back in the flows' order. */
+export async function runFlows(flows: Flow[], options: RunOptions): Promise<FlowResult[]> {
+  const results: FlowResult[] = new Array(flows.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < flows.length) {
+      const index = next++;
+      results[index] = await runFlow(flows[index]!, options);
+      options.onResult?.(results[index]!);
+    }
+  };
+  const concurrency = Math.max(1, Math.min(options.concurrency ?? 8, flows.length));
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return results;
+}

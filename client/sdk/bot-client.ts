@@ -1,0 +1,123 @@
+// A typed client for scripts and tests: connect as a user, say things, click menu buttons, get the replies.
+import { io, type Socket } from 'socket.io-client';
+import type {
+  Account,
+  ClientToServerEvents,
+  Exchange,
+  Inbound,
+  ServerToClientEvents,
+  StoredMessage,
+} from '../../server/contract.ts';
+
+export type ConnectOptions = {
+  /** The server, e.g. http://localhost:3000. */
+  url: string;
+  /** Who to be; without it the server makes a fresh user. */
+  userId?: string;
+  /** How long to wait for the connection and for each answer (default 10 s). */
+  timeoutMs?: number;
+};
+
+/** A failure the server reported (its error code), or a time-out / connection problem (`timeout`, `connect_failed`). */
+export class BotClientError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'BotClientError';
+  }
+}
+
+type ChatSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+export class BotClient {
+  private readonly listeners = new Set<(message: StoredMessage) => void>();
+
+  private constructor(
+    private readonly socket: ChatSocket,
+    readonly userId: string,
+    readonly account: Account,
+    /** The user's latest messages when the connection opened (a new user's welcome among them). */
+    readonly history: StoredMessage[],
+    private readonly timeoutMs: number,
+  ) {
+    socket.on('message', (message) => this.listeners.forEach((listener) => listener(message)));
+  }
+
+  /** Connects and waits for the server's `ready`. */
+  static connect({ url, userId, timeoutMs = 10_000 }: ConnectOptions): Promise<BotClient> {
+    const socket: ChatSocket = io(url, {
+      auth: userId ? { userId } : {},
+      transports: ['websocket'],
+      forceNew: true,
+      reconnection: false,
+      timeout: timeoutMs,
+    });
+    return new Promise((resolve, reject) => {
+      const fail = (error: BotClientError) => {
+        clearTimeout(timer);
+        socket.close();
+        reject(error);
+      };
+      const timer = setTimeout(
+        () => fail(new BotClientError('timeout', `No answer from ${url} within ${timeoutMs} ms.`)),
+        timeoutMs,
+      );
+      socket.once('connect_error', (err) => fail(new BotClientError('connect_failed', `Cannot connect to ${url}: ${err.message}`)));
+      socket.once('ready', (ready) => {
+        clearTimeout(timer);
+        resolve(new BotClient(socket, ready.userId, ready.account, ready.history, timeoutMs));
+      });
+    });
+  }
+
+  /** Sends text; resolves with the bot's replies. */
+  async say(text: string, clientId?: string): Promise<StoredMessage[]> {
+    return (await this.send({ type: 'text', text, ...(clientId ? { clientId } : {}) })).replies;
+  }
+
+  /** Taps a menu button by its key. */
+  async click(key: string): Promise<StoredMessage[]> {
+    return (await this.send({ type: 'event', event: 'click', key })).replies;
+  }
+
+  async subscribe(): Promise<StoredMessage[]> {
+    return (await this.send({ type: 'event', event: 'subscribe' })).replies;
+  }
+
+  async unsubscribe(): Promise<StoredMessage[]> {
+    return (await this.send({ type: 'event', event: 'unsubscribe' })).replies;
+  }
+
+  /** Sends any inbound message; resolves with the stored message and replies, or throws a BotClientError. */
+  async send(inbound: Inbound): Promise<Exchange> {
+    if (!this.socket.connected) throw new BotClientError('disconnected', 'The connection is closed.');
+    let ack;
+    try {
+      ack = await this.socket.timeout(this.timeoutMs).emitWithAck('message', inbound);
+    } catch {
+      throw new BotClientError('timeout', `No answer to ${describe(inbound)} within ${this.timeoutMs} ms.`);
+    }
+    if (!ack.ok) throw new BotClientError(ack.error.code, ack.error.message);
+    return { message: ack.message, replies: ack.replies };
+  }
+
+  /** Calls `listener` with every message stored for this user from now on (from any tab or channel). */
+  onMessage(listener: (message: StoredMessage) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
+
+/** Connects as a user: `const bot = await connect({ url }); await bot.say('payment')`. */
+export const connect = (options: ConnectOptions): Promise<BotClient> => BotClient.connect(options);
+
+function describe(inbound: Inbound): string {
+  if (inbound.type === 'text') return JSON.stringify(inbound.text.length > 40 ? `${inbound.text.slice(0, 40)}…` : inbound.text);
+  return inbound.event === 'click' ? `the click on "${inbound.key}"` : `the ${inbound.event} event`;
+}
