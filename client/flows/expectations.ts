@@ -1,8 +1,8 @@
 // Checks a bot message against a #bot step: Botium's default matching and the supported asserters.
 import type { StoredMessage } from '../../server/contract.ts';
-import type { Asserter, Step, Utterances } from './flow.ts';
+import type { Asserter, Source, Step, Utterances } from './flow.ts';
 
-export type Mismatch = { what: string; expected: string; actual: string };
+export type Mismatch = { what: string; expected: string; actual: string; at: Source };
 
 /** The text a bot message shows, and the titles of its cards. */
 export function describeMessage(message: StoredMessage): { text: string; cards: string[] } {
@@ -83,7 +83,7 @@ function assertOne(asserter: Asserter, message: StoredMessage): Mismatch | undef
   if (ok) return undefined;
   const what = `${asserter.not ? '!' : ''}${asserter.name}`;
   const expected = `${what} ${args.join('|')}`.trim();
-  return { what, expected, actual: showMessage(message) };
+  return { what, expected, actual: showMessage(message), at: asserter.at };
 }
 
 /** Why `message` does not satisfy the expectation, or undefined when it does. */
@@ -95,7 +95,7 @@ export function check(step: Extract<Step, { kind: 'expect' }>, message: StoredMe
     const candidates = utterances.get(pattern)?.phrasings ?? [pattern];
     const found = candidates.some((c) => wildcardMatch(c, text));
     if (found === not) {
-      return { what: not ? 'text (must not match)' : 'text', expected: `${not ? '!' : ''}${pattern}`, actual: showMessage(message) };
+      return { what: not ? 'text (must not match)' : 'text', expected: `${not ? '!' : ''}${pattern}`, actual: showMessage(message), at: step.text.at };
     }
   }
   for (const asserter of step.asserters) {

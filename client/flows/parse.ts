@@ -98,8 +98,8 @@ function meSteps(section: Section): Step[] {
       else throw new FlowError(line.at, 'EVENT needs "subscribe", "unsubscribe" or "click|KEY"');
     } else if (name === 'PAUSE') steps.push(parsePause(args, line.at));
     else if (name === 'INCLUDE') steps.push(includeStep(args, line.at));
-    else if (UNSUPPORTED.has(name)) {
-      throw new FlowError(line.at, `unsupported keyword "${name}" under #me; supported: BUTTON, EVENT, PAUSE, INCLUDE`);
+    else if (UNSUPPORTED.has(name) || (KEYWORD_SHAPE.test(name) && line.text.trim() !== name)) {
+      throw new FlowError(line.at, `unknown or unsupported keyword "${name}" under #me; supported: BUTTON, EVENT, PAUSE, INCLUDE`);
     } else if (ASSERTERS.has(name)) {
       throw new FlowError(line.at, `${name} checks what the bot says; put it under #bot`);
     } else {

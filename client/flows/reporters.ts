@@ -17,15 +17,21 @@ export function wordDiff(expected: string, actual: string): string {
 
 const indent = (text: string, by: string) => text.split('\n').map((line) => by + line).join('\n');
 
+// Past this length a word diff is more noise than help; expected and actual say it all.
+const MAX_DIFF_CHARS = 400;
+
 /** The failure of one flow, readable in a terminal. */
 export function describeFailure(result: FlowResult): string {
   const f = result.failure!;
-  return [
+  const lines = [
     `step ${f.step} (${where(result)}): ${f.what}`,
     indent(f.expected, '  - expected: ').replace(/\n {2}- expected: /g, '\n              '),
     indent(f.actual, '  + actual:   ').replace(/\n {2}\+ actual: {3}/g, '\n              '),
-    `  diff: ${wordDiff(f.expected, f.actual).replace(/\n/g, '\n        ')}`,
-  ].join('\n');
+  ];
+  if (f.expected.length + f.actual.length <= MAX_DIFF_CHARS && !f.expected.includes('*')) {
+    lines.push(`  diff: ${wordDiff(f.expected, f.actual).replace(/\n/g, '\n        ')}`);
+  }
+  return lines.join('\n');
 }
 
 export function specLine(result: FlowResult): string {

@@ -68,7 +68,7 @@ export async function runFlow(flow: Flow, options: RunOptions): Promise<FlowResu
     if (first?.kind === 'expect') client.history.forEach((m) => inbox.add(m));
     client.onMessage((m) => inbox.add(m));
     for (const [index, step] of flow.steps.entries()) {
-      const fail = (what: string, expected: string, actual: string) => result({ step: index + 1, at: step.at, what, expected, actual });
+      const fail = (what: string, expected: string, actual: string, at = step.at) => result({ step: index + 1, at, what, expected, actual });
       if (step.kind === 'pause') await new Promise((r) => setTimeout(r, step.ms));
       else if (step.kind === 'send') {
         try {
@@ -84,7 +84,7 @@ export async function runFlow(flow: Flow, options: RunOptions): Promise<FlowResu
         if (message) transcript.push(message);
         if (!message) return fail('a bot message', showExpectation(step), `(nothing within ${timeoutMs} ms)`);
         const mismatch = check(step, message, options.utterances ?? new Map());
-        if (mismatch) return fail(mismatch.what, mismatch.expected, mismatch.actual);
+        if (mismatch) return fail(mismatch.what, mismatch.expected, mismatch.actual, mismatch.at);
       }
     }
     return result();
