@@ -1,4 +1,6 @@
 // End-to-end: the chat window in a real browser against the real server.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { expect } from 'chai';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createApp } from '../server/app.ts';
@@ -7,7 +9,10 @@ import { silentLogger } from '../server/logger.ts';
 import { LowStore, memoryLocation } from '../server/store/low-store.ts';
 import type { ChatStore } from '../server/store/chat-store.ts';
 import { launchBrowser } from './browser.ts';
-import { http, seedContent } from './helpers.ts';
+import { http, seedContent, tempDir } from './helpers.ts';
+import { loadFlows } from '../client/flows/load.ts';
+import { runFlows } from '../client/flows/runner.ts';
+import { describeFailure } from '../client/flows/reporters.ts';
 
 async function startWithClient(store: ChatStore, port = 0) {
   const app = await createApp({ store, content: seedContent(), logger: silentLogger, clientDir });
@@ -246,6 +251,37 @@ describe('chat window (browser)', function () {
     const secondUser = await page.evaluate(() => localStorage.getItem('oa-sim.userId'));
     expect(await page.locator('#dev-user').textContent()).to.equal(secondUser);
     expect(await bubbles(page).allTextContents()).to.have.length(1);
+  });
+
+  it('exports the conversation as a flow that replays green', async () => {
+    const page = await open();
+    await type(page, 'payment');
+    await page.getByRole('link', { name: /Activate Mobile Payment/ }).waitFor();
+    await type(page, '3');
+    await type(page, 'more');
+    await page.getByRole('log').getByText(/\(2\/2\) End of/).waitFor();
+    await page.getByRole('button', { name: 'Show menu' }).click();
+    await page.getByRole('navigation', { name: 'Menu' }).getByRole('button', { name: 'Topics' }).click();
+    await page.getByRole('menuitem', { name: 'Mobile games' }).click();
+    await page.getByRole('link', { name: /mobile games/ }).waitFor();
+    await type(page, 'xyzzy');
+    await page.getByRole('log').getByText(/^Sorry, I found nothing/).waitFor();
+
+    await page.getByRole('button', { name: 'Developer panel' }).click();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export as flow' }).click()]);
+    expect(download.suggestedFilename()).to.match(/\.convo\.txt$/);
+    const tmp = await tempDir();
+    const file = path.join(tmp.dir, download.suggestedFilename());
+    await download.saveAs(file);
+    const convo = readFileSync(file, 'utf8');
+    expect(convo).to.match(/^Recorded conversation of /);
+    expect(convo).to.include('#me\nBUTTON section:games').and.include('CARDS Activate Mobile Payment');
+
+    const { flows, utterances } = loadFlows([file]);
+    const [result] = await runFlows(flows, { url: server.url, utterances });
+    if (!result!.passed) expect.fail(describeFailure(result!));
+    expect(result!.transcript.filter((m) => m.from === 'bot')).to.have.length(6); // the welcome and five replies
+    await tmp.remove();
   });
 
   it('serves hashed assets with long-lived caching and the page with revalidation', async () => {

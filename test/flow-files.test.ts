@@ -7,6 +7,7 @@ import { FlowError } from '../client/flows/flow.ts';
 import { loadFlows } from '../client/flows/load.ts';
 import { parseConvo } from '../client/flows/parse.ts';
 import { wildcardMatch } from '../client/flows/expectations.ts';
+import { toConvo } from '../client/flows/write-convo.ts';
 import { runFlows } from '../client/flows/runner.ts';
 import { startServer, tempDir, type Running } from './helpers.ts';
 
@@ -197,5 +198,31 @@ describe('flow files: running and reporting', () => {
     const run = await cli('--url', server.url, tmp.dir);
     expect(run.status, run.stdout + run.stderr).to.equal(0);
     expect(run.stdout).to.match(/1 passing, 0 failing/);
+  });
+});
+
+describe('flow files: writing a conversation as a convo', () => {
+  const base = { userId: 'u', createdAt: '2026-01-01T00:00:00.000Z' };
+  it('writes #me and #bot sections that parse back to the same steps', () => {
+    const convo = toConvo('Recorded', [
+      { ...base, id: '1', from: 'bot', type: 'text', text: 'Welcome!\n\n#1 on the list\nBye' },
+      { ...base, id: '2', from: 'user', type: 'text', text: '!important' },
+      { ...base, id: '3', from: 'user', type: 'event', event: 'click', key: 'section:games' },
+      { ...base, id: '4', from: 'user', type: 'event', event: 'subscribe' },
+      { ...base, id: '5', from: 'bot', type: 'news', articles: [{ title: 'A | B', description: '', url: '/x' }, { title: 'C', description: '', url: '/y' }] },
+    ]);
+    const flow = parseConvo(convo, 'recorded.convo.txt');
+    expect(flow.name).to.equal('Recorded');
+    const [welcome, text, click, subscribe, news] = flow.steps;
+    expect(welcome).to.deep.include({ kind: 'expect' });
+    const pattern = (welcome as { text: { pattern: string } }).text.pattern;
+    expect(wildcardMatch(pattern, 'Welcome!\n\n#1 on the list\nBye')).to.equal(true);
+    expect(text).to.deep.include({ inbound: { type: 'text', text: '!important' } });
+    expect(click).to.deep.include({ inbound: { type: 'event', event: 'click', key: 'section:games' } });
+    expect(subscribe).to.deep.include({ inbound: { type: 'event', event: 'subscribe' } });
+    expect((news as { asserters: Array<{ name: string; args: string[] }> }).asserters.map((a) => [a.name, a.args])).to.deep.equal([
+      ['CARDS', ['A * B', 'C']],
+      ['CARDS_COUNT', ['2']],
+    ]);
   });
 });

@@ -1,6 +1,6 @@
-// The developer panel: who this window is, "New user", "Restart", and the raw JSON of a chosen message.
+// The developer panel: who this window is, "New user", "Restart", "Export as flow", and a message's raw JSON.
 
-export type DevPanelActions = { newUser: () => void; restart: () => void };
+export type DevPanelActions = { newUser: () => void; restart: () => void; exportFlow: () => void };
 
 export class DevPanel {
   private readonly panel = document.getElementById('dev-panel')!;
@@ -14,6 +14,7 @@ export class DevPanel {
     this.toggle.addEventListener('click', () => this.setOpen(this.panel.hasAttribute('hidden')));
     document.getElementById('dev-new-user')!.addEventListener('click', actions.newUser);
     document.getElementById('dev-restart')!.addEventListener('click', actions.restart);
+    document.getElementById('dev-export')!.addEventListener('click', actions.exportFlow);
   }
 
   get isOpen(): boolean {

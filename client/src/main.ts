@@ -1,6 +1,7 @@
 // The chat window: connects as a user, shows the conversation, sends what the user types or taps.
 import { io, type Socket } from 'socket.io-client';
 import type { Account, ClientToServerEvents, Inbound, MessageAck, ReadyPayload, ServerToClientEvents } from '../../server/contract.ts';
+import { toConvo } from '../flows/write-convo.ts';
 import { BottomBar } from './bottom-bar.ts';
 import { DevPanel } from './dev-panel.ts';
 import { chosenUserId, forgetUserId, rememberUserId } from './identity.ts';
@@ -23,7 +24,8 @@ class ChatWindow {
     sendText: (text) => this.send({ type: 'text', text }),
     click: (key) => this.send({ type: 'event', event: 'click', key }),
   });
-  private readonly devPanel = new DevPanel({ newUser: () => this.newUser(), restart: () => this.restart() });
+  private readonly devPanel = new DevPanel({ newUser: () => this.newUser(), restart: () => this.restart(), exportFlow: () => this.exportFlow() });
+  private userId = '';
   private readonly sectionPage = new SectionPage(() => this.account.name);
 
   start(): void {
@@ -50,6 +52,7 @@ class ChatWindow {
   private onReady({ userId, account, history }: ReadyPayload): void {
     const reconnected = this.outbox !== undefined;
     rememberUserId(userId);
+    this.userId = userId;
     this.account = account;
     document.getElementById('account-name')!.textContent = account.name;
     document.title = account.name;
@@ -125,6 +128,19 @@ class ChatWindow {
   private restart(): void {
     this.view.clear();
     this.devPanel.clear();
+  }
+
+  /** Downloads the conversation on screen as a Botium convo file that `npm run flows` replays. */
+  private exportFlow(): void {
+    const recorded = new Date().toISOString();
+    const convo = toConvo(`Recorded conversation of ${this.userId}`, [...this.view.messages], `Exported from the chat window on ${recorded}.`);
+    const link = document.createElement('a');
+    link.href = URL.createObjectURL(new Blob([convo], { type: 'text/plain;charset=utf-8' }));
+    link.download = `${this.userId || 'conversation'}.convo.txt`;
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
   }
 
   private reset(): void {

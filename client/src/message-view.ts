@@ -22,6 +22,8 @@ function describeEvent(inbound: Extract<Inbound, { type: 'event' }>, account: Ac
 
 export class MessageView {
   private readonly byId = new Map<string, HTMLElement>();
+  /** Stored messages in the order they are shown, for "Export as flow". */
+  private readonly shown: StoredMessage[] = [];
   private readonly byClientId = new Map<string, HTMLElement>();
   private lastTime: string | undefined;
   private typing: HTMLElement | undefined;
@@ -37,7 +39,12 @@ export class MessageView {
     this.account = account;
   }
 
+  get messages(): readonly StoredMessage[] {
+    return this.shown;
+  }
+
   clear(): void {
+    this.shown.length = 0;
     this.log.replaceChildren();
     this.byId.clear();
     this.byClientId.clear();
@@ -52,6 +59,7 @@ export class MessageView {
   /** Shows a stored message once; a user's own message replaces its pending bubble. */
   addStored(message: StoredMessage): void {
     if (this.byId.has(message.id)) return;
+    this.shown.push(message);
     const clientId = 'clientId' in message ? message.clientId : undefined;
     const pending = clientId ? this.byClientId.get(clientId) : undefined;
     if (pending) {
