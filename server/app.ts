@@ -10,7 +10,7 @@ import type { ArticleContent } from './content/article.ts';
 import type { Rule } from './content/rules.ts';
 import { buildKnowledge } from './bot/knowledge.ts';
 import type { Environment } from './bot/engine.ts';
-import { ChatService } from './chat-service.ts';
+import { ChatService, type Responder } from './chat-service.ts';
 import type { ChatStore } from './store/chat-store.ts';
 import type { Logger } from './logger.ts';
 import { attachSocketTransport, type ChatServer } from './transport/socket.ts';
@@ -18,6 +18,7 @@ import { chatRoutes } from './transport/http-chat.ts';
 import { articleRoutes } from './transport/http-article.ts';
 import { ruleRoutes } from './transport/http-rules.ts';
 import { errorHandler, notFound } from './transport/http-errors.ts';
+import { wechatRoutes, type WechatOptions } from './transport/wechat.ts';
 
 export type Content = { account: Account; article: ArticleContent; seedRules: Rule[] };
 
@@ -28,6 +29,10 @@ export type AppOptions = {
   /** Folder of the built browser client (index.html and assets/), served at `/`. */
   clientDir?: string;
   environment?: () => Environment;
+  /** The /wechat endpoint's settings. */
+  wechat?: WechatOptions;
+  /** Answers in place of the local engine (the simulator in front of another server). */
+  responder?: Responder;
 };
 
 export type App = {
@@ -45,10 +50,10 @@ const MAX_BODY = '64kb';
 const MAX_SOCKET_PAYLOAD = 64 * 1024;
 
 /** Opens the store and wires the chat service to HTTP and Socket.IO. */
-export async function createApp({ store, content, logger, clientDir, environment }: AppOptions): Promise<App> {
+export async function createApp({ store, content, logger, clientDir, environment, wechat = {}, responder }: AppOptions): Promise<App> {
   await store.open(content.seedRules);
   const knowledge = buildKnowledge({ account: content.account, article: content.article, rules: store.rules() });
-  const service = new ChatService({ store, knowledge, environment });
+  const service = new ChatService({ store, knowledge, environment, responder });
 
   const app = express();
   app.disable('x-powered-by');
@@ -74,6 +79,7 @@ export async function createApp({ store, content, logger, clientDir, environment
   app.use(chatRoutes(service));
   app.use(articleRoutes(service));
   app.use(ruleRoutes(service));
+  app.use(wechatRoutes(service, wechat, logger));
   if (clientDir) {
     // Assets have content hashes in their names, so they never change; the page itself is always revalidated.
     app.use('/assets', express.static(path.join(clientDir, 'assets'), { immutable: true, maxAge: '1y', index: false }));

@@ -3,14 +3,27 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Exchange, Inbound, Outbound, StoredMessage } from './contract.ts';
 import type { Rule } from './content/rules.ts';
-import { respond, NEW_SESSION, type Environment } from './bot/engine.ts';
+import { respond, NEW_SESSION, type Environment, type Session } from './bot/engine.ts';
 import { withRules, type Knowledge } from './bot/knowledge.ts';
 import type { ChatStore } from './store/chat-store.ts';
 import { parseInbound } from './validation.ts';
 
+/** What a message carries about how its answer was obtained, e.g. the XML exchanged with a target server. */
+export type Trace = Record<string, unknown>;
+
+/** Whoever answers: the local engine by default, or another server (see wechat/remote-bot.ts). */
+export type Responder = (turn: {
+  userId: string;
+  session: Session;
+  inbound: Inbound;
+  env: Environment;
+}) => Promise<{ replies: Outbound[]; session: Session; trace?: Trace }>;
+
 export type ChatServiceOptions = {
   store: ChatStore;
   knowledge: Knowledge;
+  /** Answers in place of the local engine. */
+  responder?: Responder;
   /** The clock and dice the engine sees; tests pass fixed ones. */
   environment?: () => Environment;
 };
@@ -30,6 +43,7 @@ export class ChatService {
   private knowledgeBase: Knowledge;
   private readonly store: ChatStore;
   private readonly environment: () => Environment;
+  private readonly responder: Responder;
   private readonly events = new EventEmitter();
   /** Per-user queues: one user's turns run in order, different users' run side by side. */
   private readonly queues = new Map<string, Promise<unknown>>();
@@ -38,6 +52,7 @@ export class ChatService {
     this.store = options.store;
     this.knowledgeBase = options.knowledge;
     this.environment = options.environment ?? (() => ({ now: new Date(), random: Math.random }));
+    this.responder = options.responder ?? (async ({ session, inbound, env }) => respond(this.knowledgeBase, session, inbound, env));
     this.events.setMaxListeners(0);
   }
 
@@ -61,8 +76,8 @@ export class ChatService {
       }
       const user = await this.store.getUser(userId);
       const env = this.environment();
-      const turn = respond(this.knowledgeBase, user?.session ?? NEW_SESSION, inbound, env);
-      const message = this.stamp(userId, 'user', inbound, env.now);
+      const turn = await this.responder({ userId, session: user?.session ?? NEW_SESSION, inbound, env });
+      const message = this.stamp(userId, 'user', turn.trace ? { ...inbound, trace: turn.trace } : inbound, env.now);
       const replies = turn.replies.map((r) => this.stamp(userId, 'bot', r, env.now, message.id));
       await this.store.commit(userId, { messages: [message, ...replies], session: turn.session, clientId: inbound.clientId });
       this.publish([message, ...replies]);
@@ -79,7 +94,7 @@ export class ChatService {
     return this.serialized(userId, async () => {
       if (!(await this.store.getUser(userId))) {
         const env = this.environment();
-        const turn = respond(this.knowledgeBase, NEW_SESSION, { type: 'event', event: 'subscribe' }, env);
+        const turn = await this.responder({ userId, session: NEW_SESSION, inbound: { type: 'event', event: 'subscribe' }, env });
         const replies = turn.replies.map((r) => this.stamp(userId, 'bot', r, env.now));
         await this.store.commit(userId, { messages: replies, session: turn.session });
         this.publish(replies);
@@ -109,7 +124,7 @@ export class ChatService {
     });
   }
 
-  private stamp(userId: string, from: 'user' | 'bot', body: Inbound | Outbound, now: Date, replyTo?: string): StoredMessage {
+  private stamp(userId: string, from: 'user' | 'bot', body: Inbound | Outbound | (Inbound & { trace: Trace }), now: Date, replyTo?: string): StoredMessage {
     return {
       ...body,
       id: newMessageId(now),

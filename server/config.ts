@@ -1,6 +1,8 @@
 // Configuration from the environment, with defaults that make `npm start` work from a fresh clone.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { TargetOptions } from './wechat/remote-bot.ts';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dataDir = path.join(projectRoot, 'data');
@@ -13,10 +15,29 @@ export type Config = {
   accountFile: string;
   rulesFile: string;
   logLevel: string;
+  /** The token the platform signs /wechat requests with; /wechat is off without it. */
+  wechatToken?: string;
+  /** This server's address as the outside world sees it, for absolute links in WeChat replies. */
+  publicUrl?: string;
+  /** When set, the chat window plays WeChat in front of this official-account server instead of the local bot. */
+  target?: TargetOptions;
 };
 
-/** Reads the configuration; throws with the variable's name when a value makes no sense. */
-export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
+const positiveInt = (env: NodeJS.ProcessEnv, name: string): number | undefined => {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a whole number, not "${raw}"`);
+  return value;
+};
+
+/** Reads the configuration from the environment and `--target URL --token TOKEN`; throws naming what makes no sense. */
+export function readConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] = []): Config {
+  const { values: args } = parseArgs({ args: argv, options: { target: { type: 'string' }, token: { type: 'string' } } });
+  const targetUrl = args.target ?? env.TARGET_URL;
+  const targetToken = args.token ?? env.TARGET_TOKEN;
+  if (targetUrl && !/^https?:\/\//.test(targetUrl)) throw new Error(`--target / TARGET_URL must be an http(s) URL, not "${targetUrl}"`);
+  if (targetUrl && !targetToken) throw new Error('--target needs --token (or TARGET_TOKEN): the token configured for that server');
   const port = Number(env.PORT ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new Error(`PORT must be a port number from 0 to 65535, not "${env.PORT}"`);
@@ -30,6 +51,17 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     accountFile: file('ACCOUNT_FILE', path.join(dataDir, 'account.json')),
     rulesFile: file('RULES_FILE', path.join(dataDir, 'rules.json')),
     logLevel: env.LOG_LEVEL || 'info',
+    wechatToken: env.WECHAT_TOKEN || undefined,
+    publicUrl: env.PUBLIC_URL || undefined,
+    target: targetUrl
+      ? {
+          url: targetUrl,
+          token: targetToken!,
+          accountId: env.TARGET_ACCOUNT || undefined,
+          timeoutMs: positiveInt(env, 'TARGET_TIMEOUT_MS'),
+          retries: positiveInt(env, 'TARGET_RETRIES'),
+        }
+      : undefined,
   };
 }
 

@@ -35,6 +35,7 @@ export type Account = {
 
 export type ErrorCode =
   | 'bad_request'
+  | 'unauthorized'
   | 'too_long'
   | 'too_large'
   | 'rate_limited'

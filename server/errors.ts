@@ -2,6 +2,7 @@ import type { ErrorBody, ErrorCode } from './contract.ts';
 
 const httpStatusOf: Record<ErrorCode, number> = {
   bad_request: 400,
+  unauthorized: 401,
   too_long: 400,
   too_large: 413,
   rate_limited: 429,

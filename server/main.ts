@@ -2,6 +2,7 @@
 import { clientDir, readConfig } from './config.ts';
 import { createApp } from './app.ts';
 import { loadContent } from './content/load-content.ts';
+import { remoteResponder } from './wechat/remote-bot.ts';
 import { createLogger } from './logger.ts';
 import { fileLocation, LowStore } from './store/low-store.ts';
 
@@ -10,9 +11,16 @@ async function main(): Promise<void> {
   let logger;
   let app;
   try {
-    config = readConfig();
+    config = readConfig(process.env, process.argv.slice(2));
     logger = createLogger(config.logLevel);
-    app = await createApp({ store: new LowStore(fileLocation(config.dbFile)), content: loadContent(config), logger, clientDir });
+    app = await createApp({
+      store: new LowStore(fileLocation(config.dbFile)),
+      content: loadContent(config),
+      logger,
+      clientDir,
+      wechat: { token: config.wechatToken, publicUrl: config.publicUrl },
+      responder: config.target ? remoteResponder(config.target) : undefined,
+    });
   } catch (err) {
     // Content and data problems are the user's to fix: say what and where, plainly, without a stack trace.
     process.stderr.write(`Cannot start: ${(err as Error).message}\n`);
@@ -21,6 +29,7 @@ async function main(): Promise<void> {
   }
   const url = await app.listen(config.port, config.host);
   logger.info({ url, dbFile: config.dbFile, contentFile: config.contentFile }, `listening on ${url}`);
+  if (config.target) logger.info({ target: config.target.url }, `playing WeChat in front of ${config.target.url}`);
 
   let stopping = false;
   const stop = (signal: string) => {

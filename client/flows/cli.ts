@@ -1,4 +1,4 @@
-// `npm run flows -- [--url URL] [--concurrency N] [--timeout MS] [--reporter spec|json|junit] [--out FILE] PATH...`
+// `npm run flows -- [--url URL | --target URL --token T] [--concurrency N] [--timeout MS] [--reporter R] [--out FILE] PATH...`
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createApp } from '../../server/app.ts';
@@ -6,6 +6,7 @@ import { readConfig } from '../../server/config.ts';
 import { loadContent } from '../../server/content/load-content.ts';
 import { silentLogger } from '../../server/logger.ts';
 import { LowStore, memoryLocation } from '../../server/store/low-store.ts';
+import { remoteResponder } from '../../server/wechat/remote-bot.ts';
 import { FlowError } from './flow.ts';
 import { loadFlows } from './load.ts';
 import { REPORTERS, specLine, summary, toJson, toJUnit, type ReporterName } from './reporters.ts';
@@ -18,8 +19,11 @@ PATH is a flow file or a folder of them.
 
 Options:
   --url URL          the server to test (default: start one in-process with a temporary store)
+  --target URL       with --token: test an official-account server through the in-process simulator,
+                     which talks to it as WeChat does (signed XML)
+  --token TOKEN      the token configured for --target
   --concurrency N    flows played at once (default 8)
-  --timeout MS       how long to wait for each bot message (default 10000)
+  --timeout MS       how long to wait for each bot message (default 10000; 25000 with --target)
   --reporter NAME    spec (default), json or junit
   --out FILE         write the report to FILE instead of standard output
   --help             this text`;
@@ -36,8 +40,10 @@ async function main(): Promise<void> {
       allowPositionals: true,
       options: {
         url: { type: 'string' },
+        target: { type: 'string' },
+        token: { type: 'string' },
         concurrency: { type: 'string', default: '8' },
-        timeout: { type: 'string', default: '10000' },
+        timeout: { type: 'string' },
         reporter: { type: 'string', default: 'spec' },
         out: { type: 'string' },
         help: { type: 'boolean', default: false },
@@ -55,7 +61,8 @@ async function main(): Promise<void> {
   const reporter = values.reporter as ReporterName;
   if (!REPORTERS.includes(reporter)) fail(`--reporter must be one of ${REPORTERS.join(', ')}`);
   const concurrency = Number(values.concurrency);
-  const timeoutMs = Number(values.timeout);
+  // Through a target, one answer may take the platform's four tries of 5 s each.
+  const timeoutMs = Number(values.timeout ?? (values.target ? 25_000 : 10_000));
   if (!Number.isInteger(concurrency) || concurrency < 1) fail('--concurrency must be a whole number of at least 1');
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1) fail('--timeout must be a whole number of milliseconds');
 
@@ -67,10 +74,23 @@ async function main(): Promise<void> {
     throw err;
   }
 
-  // Without --url, the bot runs right here on a free port, with a store that is thrown away afterwards.
+  if (values.url && values.target) fail('--url and --target exclude each other: --target tests a WeChat server through a local simulator');
+  let config;
+  try {
+    config = readConfig(process.env, values.target ? ['--target', values.target, ...(values.token ? ['--token', values.token] : [])] : []);
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  // Without --url, the bot (or the simulator in front of --target) runs right here on a free port,
+  // with a store that is thrown away afterwards.
   const local = values.url
     ? undefined
-    : await createApp({ store: new LowStore(memoryLocation()), content: loadContent(readConfig()), logger: silentLogger });
+    : await createApp({
+        store: new LowStore(memoryLocation()),
+        content: loadContent(config),
+        logger: silentLogger,
+        responder: config.target ? remoteResponder(config.target) : undefined,
+      });
   const url = values.url ?? (await local!.listen(0, '127.0.0.1'));
   const live = reporter === 'spec' && !values.out;
   const started = performance.now();

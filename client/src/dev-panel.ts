@@ -37,13 +37,14 @@ export class DevPanel {
   }
 
   /** Shows a message's JSON; only while the panel is open, so readers can click bubbles freely. */
-  show(message: unknown, row: HTMLElement): void {
+  show(message: object, row: HTMLElement): void {
     if (!this.isOpen) return;
     this.selected?.classList.remove('selected');
     this.selected = row;
     row.classList.add('selected');
     this.hint.hidden = true;
-    this.json.textContent = JSON.stringify(message, null, 2);
+    const { trace, ...rest } = message as { trace?: { wechat?: WechatTrace } };
+    this.json.textContent = JSON.stringify(rest, null, 2) + (trace?.wechat ? describeExchange(trace.wechat) : '');
   }
 
   clear(): void {
@@ -51,4 +52,22 @@ export class DevPanel {
     this.hint.hidden = false;
     this.json.textContent = '';
   }
+}
+
+type WechatTrace = {
+  url: string;
+  request: string;
+  outcome: string;
+  attempts: Array<{ attempt: number; ms: number; status?: number; response?: string; error?: string }>;
+};
+
+/** The XML the simulator sent to the target server and what came back, attempt by attempt. */
+function describeExchange(trace: WechatTrace): string {
+  const parts = [`\n\n── XML sent to ${trace.url} ──\n${trace.request}`];
+  for (const a of trace.attempts) {
+    const status = a.status ? `HTTP ${a.status}` : 'no response';
+    parts.push(`── attempt ${a.attempt}: ${status} in ${a.ms} ms${a.error ? ` (${a.error})` : ''} ──\n${a.response ?? ''}`);
+  }
+  parts.push(`── outcome: ${trace.outcome} ──`);
+  return parts.join('\n\n');
 }
