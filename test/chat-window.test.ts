@@ -8,14 +8,16 @@ import { clientDir } from '../server/config.ts';
 import { silentLogger } from '../server/logger.ts';
 import { LowStore, memoryLocation } from '../server/store/low-store.ts';
 import type { ChatStore } from '../server/store/chat-store.ts';
+import type { Responder } from '../server/chat-service.ts';
+import { remoteResponder } from '../server/wechat/remote-bot.ts';
 import { launchBrowser } from './browser.ts';
 import { http, seedContent, tempDir } from './helpers.ts';
 import { loadFlows } from '../client/flows/load.ts';
 import { runFlows } from '../client/flows/runner.ts';
 import { describeFailure } from '../client/flows/reporters.ts';
 
-async function startWithClient(store: ChatStore, port = 0) {
-  const app = await createApp({ store, content: seedContent(), logger: silentLogger, clientDir });
+async function startWithClient(store: ChatStore, port = 0, responder?: Responder) {
+  const app = await createApp({ store, content: seedContent(), logger: silentLogger, clientDir, responder });
   const url = await app.listen(port, '127.0.0.1');
   return { app, url, port: Number(new URL(url).port) };
 }
@@ -282,6 +284,25 @@ describe('chat window (browser)', function () {
     if (!result!.passed) expect.fail(describeFailure(result!));
     expect(result!.transcript.filter((m) => m.from === 'bot')).to.have.length(6); // the welcome and five replies
     await tmp.remove();
+  });
+
+  it('in front of another server, shows its replies and the raw XML sent and received', async () => {
+    const target = await createApp({ store: new LowStore(memoryLocation()), content: seedContent(), logger: silentLogger, wechat: { token: 'tok' } });
+    const targetUrl = await target.listen(0, '127.0.0.1');
+    await server.app.close();
+    server = await startWithClient(store, 0, remoteResponder({ url: `${targetUrl}/wechat`, token: 'tok' }));
+    const page = await open();
+    await type(page, 'games');
+    const card = page.getByRole('link', { name: /Promoting the development of mobile games/ });
+    await card.waitFor();
+    expect(await card.getAttribute('href')).to.equal(`${targetUrl}/#/sections/games`);
+    await page.getByRole('button', { name: 'Developer panel' }).click();
+    await page.locator('.message.user .bubble', { hasText: 'games' }).click();
+    const shown = (await page.locator('#dev-json').textContent())!;
+    expect(shown).to.include(`XML sent to ${targetUrl}/wechat`).and.include('<MsgType><![CDATA[text]]></MsgType>').and.include('<Content><![CDATA[games]]></Content>');
+    expect(shown).to.match(/attempt 1: HTTP 200 in \d+ ms/);
+    expect(shown).to.include('<MsgType><![CDATA[news]]></MsgType>');
+    await target.close();
   });
 
   it('serves hashed assets with long-lived caching and the page with revalidation', async () => {

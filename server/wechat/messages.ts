@@ -1,4 +1,5 @@
 // Between the platform's XML messages and this project's Inbound / Outbound messages, both ways.
+import { createHash } from 'node:crypto';
 import type { Article, Inbound, Outbound } from '../contract.ts';
 import { AppError } from '../errors.ts';
 import { byteLength, MAX_TEXT_BYTES, splitIntoPages } from '../bot/paging.ts';
@@ -8,7 +9,7 @@ import { buildWechatXml, cdata, field, parseWechatXml, type WechatFields } from 
 export type PlatformMessage = {
   openId: string;
   accountId: string;
-  /** A key that is the same for WeChat's retries of one message: MsgId, or for events sender + CreateTime. */
+  /** A key that is the same for WeChat's retries of one message (per sender): MsgId, or for events CreateTime. */
   retryKey: string;
   /** Whether the user sent it (as opposed to an event), which limits a news reply to one article. */
   userSent: boolean;
@@ -30,7 +31,10 @@ export function readPlatformMessage(xml: string): PlatformMessage {
   const base = { openId, accountId };
   if (msgType === 'event') {
     const event = required(fields, 'Event').toLowerCase();
-    const retry = { ...base, retryKey: `ev_${createTime}`, userSent: false };
+    // Events have no MsgId: sender and CreateTime identify a retry; the event and key keep two taps apart.
+    const eventKey = field(fields, 'EventKey') ?? '';
+    const digest = createHash('sha1').update(`${createTime}\n${event}\n${eventKey}`).digest('hex').slice(0, 40);
+    const retry = { ...base, retryKey: `ev_${digest}`, userSent: false };
     if (event === 'subscribe' || event === 'unsubscribe') return { ...retry, kind: 'inbound', inbound: { type: 'event', event } };
     if (event === 'click') return { ...retry, kind: 'inbound', inbound: { type: 'event', event: 'click', key: required(fields, 'EventKey') } };
     if (event === 'view') return { ...retry, kind: 'view' };

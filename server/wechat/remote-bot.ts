@@ -29,6 +29,18 @@ export function openIdOf(userId: string): string {
   return `o${createHash('sha256').update(userId).digest('base64url').slice(0, 27)}`;
 }
 
+/**
+ * CreateTime in seconds, never repeating for one user: servers tell an event's retries apart from a
+ * new event by sender and CreateTime, and a script can tap faster than once a second.
+ */
+function createTimeFor(openId: string, now: Date, last: Map<string, number>): number {
+  const time = Math.max(Math.floor(now.getTime() / 1000), (last.get(openId) ?? 0) + 1);
+  last.delete(openId); // re-inserted last, so the map stays in least-recently-used order
+  last.set(openId, time);
+  if (last.size > 10_000) last.delete(last.keys().next().value!);
+  return time;
+}
+
 let lastMsgId = 0n;
 /** A fresh 64-bit message id, increasing like the platform's. */
 function newMsgId(now: Date): string {
@@ -68,9 +80,10 @@ export function remoteResponder(target: TargetOptions): Responder {
   const timeoutMs = target.timeoutMs ?? 5000;
   const retries = target.retries ?? 3;
   const accountId = target.accountId ?? 'gh_simulator';
+  const lastCreateTime = new Map<string, number>();
   return async ({ userId, session, inbound, env }) => {
     const openId = openIdOf(userId);
-    const createTime = Math.floor(env.now.getTime() / 1000);
+    const createTime = createTimeFor(openId, env.now, lastCreateTime);
     // The same MsgId and CreateTime on every retry: that is how the server recognises one.
     const request = platformRequestXml(stripClientId(inbound), { openId, accountId, createTime, msgId: newMsgId(env.now) });
     const attempts: Attempt[] = [];
