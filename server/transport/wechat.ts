@@ -20,7 +20,7 @@ const MAX_XML_BODY = '64kb';
 // The platform shows news sent in reply to a user's message as one article; events may carry up to 8.
 const MAX_ARTICLES_FOR_MESSAGES = 1;
 const MAX_ARTICLES_FOR_EVENTS = 8;
-const UNSUPPORTED_REPLY = 'Sorry, I can only read text for now. Send a keyword such as "payment" or 游戏, or "help".';
+const UNSUPPORTED_REPLY = 'Sorry, I can only read text for now. Send a keyword, a question, or "help".';
 
 export function wechatRoutes(service: ChatService, options: WechatOptions, logger: Logger): Router {
   const router = Router();
