@@ -58,7 +58,7 @@ function answerText(kb: Knowledge, session: Session, said: string, env: Environm
   if (MORE.has(command)) return nextPage(kb, session, env);
   if (/^\d{1,6}$/.test(command)) return readSection(kb, session, command, env);
 
-  const match = matchRule(kb.rules.concat(kb.sectionRules), said);
+  const match = matchRule(kb.ruleIndex, said);
   if (match) return keep(session, ...ruleReplies(kb, match.rule, env));
 
   const hits = kb.search.search(said);

@@ -2,6 +2,7 @@
 import type { Account } from '../contract.ts';
 import type { ArticleContent, Section } from '../content/article.ts';
 import type { Rule } from '../content/rules.ts';
+import { buildRuleIndex, type RuleIndex } from './matching.ts';
 import { byteLength, MAX_TEXT_BYTES, splitIntoPages } from './paging.ts';
 import { SectionSearch } from './search.ts';
 
@@ -12,6 +13,8 @@ export type Knowledge = {
   rules: Rule[];
   /** One rule per section, built from its "Keywords:" line. */
   sectionRules: Rule[];
+  /** Both kinds of rules, indexed for matching: stored rules first. */
+  ruleIndex: RuleIndex;
   search: SectionSearch;
   /** Each section's text split into pages that fit one message with their header and footer. */
   pages: Map<string, string[]>;
@@ -42,11 +45,13 @@ export function buildKnowledge(input: { account: Account; article: ArticleConten
     const budget = MAX_TEXT_BYTES - byteLength(sectionHeader(section)) - PAGE_FOOTER_RESERVE;
     pages.set(section.id, splitIntoPages(section.text, Math.max(budget, 256)));
   }
+  const sectionRules = input.article.sections.filter((s) => s.keywords.length).map(sectionRule);
   return {
     account: input.account,
     article: input.article,
     rules: input.rules,
-    sectionRules: input.article.sections.filter((s) => s.keywords.length).map(sectionRule),
+    sectionRules,
+    ruleIndex: buildRuleIndex([...input.rules, ...sectionRules]),
     search: new SectionSearch(input.article.sections),
     pages,
   };
@@ -54,5 +59,5 @@ export function buildKnowledge(input: { account: Account; article: ArticleConten
 
 /** The same knowledge with a new set of stored rules. */
 export function withRules(knowledge: Knowledge, rules: Rule[]): Knowledge {
-  return { ...knowledge, rules };
+  return { ...knowledge, rules, ruleIndex: buildRuleIndex([...rules, ...knowledge.sectionRules]) };
 }

@@ -16,25 +16,18 @@ const WORD_CHAR = /[\p{L}\p{N}]/u;
 const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
 
 /**
- * Whether `keyword` occurs in `text` (both normalised). Latin words must stand as words
- * ("game" is in "a game?" and "games" but not in "endgame"); CJK has no spaces, so any occurrence counts.
+ * Whether `keyword`, found in `text` at `at` (both normalised), stands as a word there. Latin words
+ * must ("game" is in "a game?" and "games" but not in "endgame"); CJK has no spaces, so any place counts.
  */
-export function containsKeyword(text: string, keyword: string): boolean {
-  let from = 0;
-  for (;;) {
-    const at = text.indexOf(keyword, from);
-    if (at < 0) return false;
-    const before = text[at - 1];
-    const after = text[at + keyword.length];
-    const first = keyword[0]!;
-    const last = keyword[keyword.length - 1]!;
-    const startOk = !before || CJK.test(first) || !WORD_CHAR.test(first) || !WORD_CHAR.test(before) || CJK.test(before);
-    const plural = after === 's' && !WORD_CHAR.test(text[at + keyword.length + 1] ?? ' ');
-    const endOk =
-      !after || plural || CJK.test(last) || !WORD_CHAR.test(last) || !WORD_CHAR.test(after) || CJK.test(after);
-    if (startOk && endOk) return true;
-    from = at + 1;
-  }
+export function standsAsWord(text: string, at: number, keyword: string): boolean {
+  const before = text[at - 1];
+  const after = text[at + keyword.length];
+  const first = keyword[0]!;
+  const last = keyword[keyword.length - 1]!;
+  const startOk = !before || CJK.test(first) || !WORD_CHAR.test(first) || !WORD_CHAR.test(before) || CJK.test(before);
+  const plural = after === 's' && !WORD_CHAR.test(text[at + keyword.length + 1] ?? ' ');
+  const endOk = !after || plural || CJK.test(last) || !WORD_CHAR.test(last) || !WORD_CHAR.test(after) || CJK.test(after);
+  return startOk && endOk;
 }
 
 /** A short excerpt of `text` for previews, cut at a word boundary. */
