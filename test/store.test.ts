@@ -1,10 +1,10 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import { Memory, type Adapter } from 'lowdb';
 import type { StoredMessage } from '../server/contract.ts';
 import { StoreError } from '../server/store/chat-store.ts';
 import { fileLocation, LowStore, memoryLocation, type StoreLocation } from '../server/store/low-store.ts';
+import { SEGMENT_SIZE, type UserFiles } from '../server/store/user-log.ts';
 import { AppError } from '../server/errors.ts';
 import { seedContent, tempDir } from './helpers.ts';
 
@@ -82,8 +82,9 @@ describe('store: lowdb on disk', () => {
     await store.open(rules);
     await store.commit('alice', { messages: [message('alice', 1)], session: { subscribed: true } });
     const usersDir = path.join(tmp.dir, 'db.users');
-    const [file] = (await import('node:fs')).readdirSync(usersDir);
-    writeFileSync(path.join(usersDir, file!), '{"userId": "alice", "mess');
+    const [dir] = readdirSync(usersDir);
+    const file = path.join(dir!, 'seg-000000.json');
+    writeFileSync(path.join(usersDir, file), '{"userId": "alice", "mess');
     const reopened = new LowStore(fileLocation(dbFile));
     await reopened.open(rules);
     try {
@@ -92,30 +93,102 @@ describe('store: lowdb on disk', () => {
     } catch (err) {
       expect((err as AppError).code).to.equal('storage_unavailable');
     }
-    expect(readFileSync(path.join(usersDir, file!), 'utf8')).to.equal('{"userId": "alice", "mess');
+    expect(readFileSync(path.join(usersDir, file), 'utf8')).to.equal('{"userId": "alice", "mess');
+  });
+});
+
+describe('store: history in segments', () => {
+  let tmp: Awaited<ReturnType<typeof tempDir>>;
+  let dbFile: string;
+  beforeEach(async () => {
+    tmp = await tempDir();
+    dbFile = path.join(tmp.dir, 'db.json');
+  });
+  afterEach(() => tmp.remove());
+
+  it('rolls over into new files of at most SEGMENT_SIZE messages, and reads across them', async () => {
+    const store = new LowStore(fileLocation(dbFile));
+    await store.open([]);
+    for (let n = 1; n <= 500; n += 2) {
+      await store.commit('alice', { messages: [message('alice', n), message('alice', n + 1)], session: { subscribed: n % 4 === 1 }, clientId: `c${n}` });
+    }
+    const dir = path.join(tmp.dir, 'db.users', readdirSync(path.join(tmp.dir, 'db.users'))[0]!);
+    const segments = readdirSync(dir).filter((f) => f.startsWith('seg-')).sort();
+    expect(segments).to.have.length(500 / SEGMENT_SIZE);
+    for (const file of segments) expect(JSON.parse(readFileSync(path.join(dir, file), 'utf8')).messages.length).to.be.at.most(SEGMENT_SIZE);
+    // Writing one more message rewrites only the newest, small file.
+    const sizes = segments.map((f) => statSync(path.join(dir, f)).size);
+    expect(Math.max(...sizes)).to.be.below(40_000);
+
+    const reopened = new LowStore(fileLocation(dbFile));
+    await reopened.open([]);
+    const ids = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `m${String(from + i).padStart(6, '0')}`);
+    expect((await reopened.history('alice', { limit: 200 }))!.map((m) => m.id)).to.deep.equal(ids(301, 500));
+    expect((await reopened.history('alice', { limit: 150, before: 'm000120' }))!.map((m) => m.id)).to.deep.equal(ids(1, 119));
+    expect((await reopened.history('alice', { limit: 3, before: 'm000001' }))!).to.deep.equal([]);
+    expect((await reopened.getUser('alice'))!.session).to.deep.equal({ subscribed: false });
+    // Resends are recognised across at least the last SEGMENT_SIZE messages.
+    expect((await reopened.findExchange('alice', 'c499'))!.message.id).to.equal('m000499');
+    expect((await reopened.findExchange('alice', `c${501 - SEGMENT_SIZE}`))!.replies.map((m) => m.id)).to.deep.equal([`m${String(502 - SEGMENT_SIZE).padStart(6, '0')}`]);
+    await reopened.commit('alice', { messages: [message('alice', 501)], session: { subscribed: true } });
+    expect((await reopened.history('alice', { limit: 2 }))!.map((m) => m.id)).to.deep.equal(['m000500', 'm000501']);
+  });
+
+  it('imports a whole history at once, and goes on from it', async () => {
+    const store = new LowStore(fileLocation(dbFile));
+    await store.open([]);
+    const history = Array.from({ length: 1050 }, (_, i) => message('bulk', i + 1));
+    await store.importHistory('bulk', history, { subscribed: true });
+    expect((await store.history('bulk', { limit: 50 }))!.map((m) => m.id)).to.deep.equal(history.slice(-50).map((m) => m.id));
+    let before: string | undefined;
+    const all: string[] = [];
+    for (;;) {
+      const page = (await store.history('bulk', { limit: 200, before }))!;
+      if (page.length === 0) break;
+      all.unshift(...page.map((m) => m.id));
+      before = page[0]!.id;
+    }
+    expect(all).to.deep.equal(history.map((m) => m.id));
+    await store.commit('bulk', { messages: [message('bulk', 2000)], session: { subscribed: true } });
+    expect((await store.history('bulk', { limit: 1 }))![0]!.id).to.equal('m002000');
+    try {
+      await store.importHistory('bulk', [], { subscribed: true });
+      expect.fail('should refuse an existing user');
+    } catch (err) {
+      expect((err as AppError).code).to.equal('conflict');
+    }
+  });
+
+  it('keeps every user right when there are more users than it keeps in memory', async () => {
+    const store = new LowStore(fileLocation(dbFile));
+    await store.open([]);
+    const users = Array.from({ length: 1200 }, (_, i) => `user${i}`);
+    await Promise.all(users.map((u, i) => store.commit(u, { messages: [message(u, i)], session: { subscribed: true } })));
+    await Promise.all(users.map((u, i) => store.commit(u, { messages: [message(u, 5000 + i)], session: { subscribed: false } })));
+    for (const [i, u] of users.entries()) {
+      expect((await store.history(u, { limit: 10 }))!.map((m) => m.id), u).to.deep.equal([message(u, i).id, message(u, 5000 + i).id]);
+    }
   });
 });
 
 describe('store: a failing disk', () => {
   it('rejects a commit it could not write, and keeps nothing of it', async () => {
     let failing = false;
-    const adapters = new Map<string, Adapter<unknown>>();
-    const location: StoreLocation = {
-      ...memoryLocation(),
+    const memory = memoryLocation();
+    const failingFiles = (files: UserFiles): UserFiles => ({
+      ...files,
       adapter: <T>(name: string) => {
-        if (!adapters.has(name)) {
-          const memory = new Memory<unknown>();
-          adapters.set(name, {
-            read: () => memory.read(),
-            write: async (data) => {
-              if (failing) throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
-              await memory.write(data);
-            },
-          });
-        }
-        return adapters.get(name) as Adapter<T>;
+        const inner = files.adapter<T>(name);
+        return {
+          read: () => inner.read(),
+          write: async (data: T) => {
+            if (failing) throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+            await inner.write(data);
+          },
+        };
       },
-    };
+    });
+    const location: StoreLocation = { ...memory, user: (key) => failingFiles(memory.user(key)) };
     const store = new LowStore(location);
     await store.open([]);
     await store.commit('alice', { messages: [message('alice', 1)], session: { subscribed: true } });
@@ -130,6 +203,14 @@ describe('store: a failing disk', () => {
     expect((await store.history('alice', { limit: 10 }))!.map((m) => m.id)).to.deep.equal(['m000001']);
     expect((await store.getUser('alice'))!.session).to.deep.equal({ subscribed: true });
     expect(await store.findExchange('alice', 'x')).to.equal(undefined);
+    // A new user whose first write fails does not exist afterwards.
+    try {
+      await store.commit('bob', { messages: [message('bob', 1)], session: { subscribed: true } });
+      expect.fail('should have failed');
+    } catch (err) {
+      expect((err as AppError).code).to.equal('storage_unavailable');
+    }
+    expect(await store.getUser('bob')).to.equal(undefined);
     failing = false;
     await store.commit('alice', { messages: [message('alice', 3)], session: { subscribed: true } });
     expect((await store.history('alice', { limit: 10 }))!.map((m) => m.id)).to.deep.equal(['m000001', 'm000003']);
