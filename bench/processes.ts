@@ -22,11 +22,12 @@ export function freePort(): Promise<number> {
 
 export type Running = { child: ChildProcess; url: string; startupMs: number; stop: () => Promise<void>; rssMb: () => number };
 
-/** Starts a TypeScript entry point as its own process and waits until it answers /healthz. */
-export async function startServer(entry: string, env: Record<string, string>): Promise<Running> {
+/** Starts a server (Node arguments: an entry point and its flags) as its own process and waits until it answers /healthz. */
+export async function startServer(nodeArgs: string[], env: Record<string, string>): Promise<Running> {
+  const entry = nodeArgs.at(-1)!;
   const port = await freePort();
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+  const child = spawn(process.execPath, nodeArgs, {
     cwd: root,
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],

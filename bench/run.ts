@@ -4,8 +4,10 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { build } from 'esbuild';
 import { historyChart } from './chart.ts';
 import type { LoadResult } from './load.ts';
+import { buildServer, serverEntry } from '../server/build.ts';
 import { root, runLoad, startServer } from './processes.ts';
 import { measureRules } from './rules.ts';
 import { SEED_USERS, seedStore } from './seed.ts';
@@ -19,6 +21,16 @@ const out = values.out ?? path.join(root, 'bench', 'results', quick ? 'quick.jso
 const HISTORY_USERS = 100;
 // A generator process using most of a core is itself the limit, not the server.
 const GENERATOR_BOUND_CPU = 90;
+
+// Both run as plain Node from an esbuild bundle: the bot exactly as `npm start` runs it.
+const BOT = ['--enable-source-maps', serverEntry];
+const echoEntry = path.join(root, 'bench', 'dist', 'echo-server.js');
+const ECHO = ['--enable-source-maps', echoEntry];
+
+async function buildServers(): Promise<void> {
+  await buildServer();
+  await build({ entryPoints: [path.join(root, 'bench', 'echo-server.ts')], outfile: echoEntry, bundle: true, packages: 'external', platform: 'node', format: 'esm', sourcemap: true, logLevel: 'warning' });
+}
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const pad = (value: unknown, width: number) => String(value).padStart(width);
@@ -35,11 +47,11 @@ async function concurrency() {
   const rows = [];
   for (const users of plan.users) {
     const db = await tempDb();
-    const bot = await startServer('server/main.ts', { DB_FILE: db.dbFile });
+    const bot = await startServer(BOT, { DB_FILE: db.dbFile });
     const botResult = await runLoad({ url: bot.url, users, warmupMs: plan.warmupMs, durationMs: plan.durationMs, userPrefix: 'c', waitForReady: true });
     await bot.stop();
     await db.remove();
-    const echo = await startServer('bench/echo-server.ts', {});
+    const echo = await startServer(ECHO, {});
     const echoResult = await runLoad({ url: echo.url, users, warmupMs: plan.warmupMs, durationMs: plan.durationMs, userPrefix: 'e', waitForReady: false });
     await echo.stop();
     const ratio = Math.round((botResult.msgsPerSec / echoResult.msgsPerSec) * 100) / 100;
@@ -68,7 +80,7 @@ async function history() {
     const seedStart = performance.now();
     await seedStore(db.dbFile, stored);
     const seedSeconds = Math.round((performance.now() - seedStart) / 100) / 10;
-    const bot = await startServer('server/main.ts', { DB_FILE: db.dbFile });
+    const bot = await startServer(BOT, { DB_FILE: db.dbFile });
     const result = await runLoad({ url: bot.url, users: HISTORY_USERS, warmupMs: plan.warmupMs, durationMs: plan.durationMs, userPrefix: 'bench-user-', waitForReady: true });
     const rssMb = bot.rssMb();
     await bot.stop();
@@ -94,6 +106,7 @@ function pick(r: LoadResult) {
 }
 
 const started = performance.now();
+await buildServers();
 log(`Benchmark (${quick ? 'quick' : 'full'}) on ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
 const results = {
   mode: quick ? 'quick' : 'full',

@@ -1,10 +1,19 @@
 // Configuration from the environment, with defaults that make `npm start` work from a fresh clone.
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { TargetOptions } from './wechat/remote-bot.ts';
 
-const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** The folder with package.json above this file: the same whether it runs from server/ or the built server/dist/. */
+function findProjectRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) return path.resolve(from, '..');
+  }
+}
+
+const projectRoot = findProjectRoot(path.dirname(fileURLToPath(import.meta.url)));
 const dataDir = path.join(projectRoot, 'data');
 
 export type Config = {

@@ -14,7 +14,7 @@ async function main(): Promise<void> {
     config = readConfig(process.env, process.argv.slice(2));
     logger = createLogger(config.logLevel);
     app = await createApp({
-      store: new LowStore(fileLocation(config.dbFile)),
+      store: new LowStore(fileLocation(config.dbFile), { warn: (message, err) => logger!.warn({ err }, message) }),
       content: loadContent(config),
       logger,
       clientDir,

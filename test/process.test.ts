@@ -4,6 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import type { MessageAck } from '../server/contract.ts';
+import { buildServer, serverEntry } from '../server/build.ts';
 import { connectUser, send, tempDir } from './helpers.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -11,7 +12,7 @@ const root = path.resolve(import.meta.dirname, '..');
 type Started = { child: ChildProcess; url: string; output: () => string };
 
 function run(env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+  const child = spawn(process.execPath, ['--enable-source-maps', serverEntry], {
     cwd: root,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -38,6 +39,7 @@ async function start(env: Record<string, string>): Promise<Started & { exited: P
 
 describe('the server process', function () {
   this.timeout(40_000);
+  before(() => buildServer()); // what `npm start` runs
   let tmp: Awaited<ReturnType<typeof tempDir>>;
   let dbFile: string;
   beforeEach(async () => {

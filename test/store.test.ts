@@ -81,6 +81,7 @@ describe('store: lowdb on disk', () => {
     const store = new LowStore(fileLocation(dbFile));
     await store.open(rules);
     await store.commit('alice', { messages: [message('alice', 1)], session: { subscribed: true } });
+    await store.close();
     const usersDir = path.join(tmp.dir, 'db.users');
     const [dir] = readdirSync(usersDir);
     const file = path.join(dir!, 'seg-000000.json');
@@ -112,6 +113,7 @@ describe('store: history in segments', () => {
     for (let n = 1; n <= 500; n += 2) {
       await store.commit('alice', { messages: [message('alice', n), message('alice', n + 1)], session: { subscribed: n % 4 === 1 }, clientId: `c${n}` });
     }
+    await store.checkpoint();
     const dir = path.join(tmp.dir, 'db.users', readdirSync(path.join(tmp.dir, 'db.users'))[0]!);
     const segments = readdirSync(dir).filter((f) => f.startsWith('seg-')).sort();
     expect(segments).to.have.length(500 / SEGMENT_SIZE);
@@ -171,24 +173,134 @@ describe('store: history in segments', () => {
   });
 });
 
+describe('store: the journal', () => {
+  let tmp: Awaited<ReturnType<typeof tempDir>>;
+  let dbFile: string;
+  let journalFile: string;
+  beforeEach(async () => {
+    tmp = await tempDir();
+    dbFile = path.join(tmp.dir, 'db.json');
+    journalFile = path.join(tmp.dir, 'db.journal');
+  });
+  afterEach(() => tmp.remove());
+
+  it('acknowledges from the journal, and a store that was never closed (a crash) has it all on reopening', async () => {
+    const crashed = new LowStore(fileLocation(dbFile), { checkpointMs: 60_000 });
+    await crashed.open([]);
+    await Promise.all(['alice', 'bob'].map(async (u) => {
+      for (let n = 1; n <= 5; n++) await crashed.commit(u, { messages: [message(u, n)], session: { subscribed: n % 2 === 1 }, clientId: `c${n}` });
+    }));
+    expect(readFileSync(journalFile, 'utf8').trim().split('\n')).to.have.length(10);
+    expect(readdirSync(path.join(tmp.dir, 'db.users'))).to.deep.equal([]); // nothing checkpointed yet
+
+    const warnings: string[] = [];
+    const reopened = new LowStore(fileLocation(dbFile), { warn: (m) => warnings.push(m) });
+    await reopened.open([]);
+    for (const u of ['alice', 'bob']) {
+      expect(ids(await reopened.history(u, { limit: 10 }))).to.deep.equal(['m000001', 'm000002', 'm000003', 'm000004', 'm000005']);
+      expect((await reopened.getUser(u))!.session).to.deep.equal({ subscribed: true });
+      expect((await reopened.findExchange(u, 'c4'))!.message.id).to.equal('m000004');
+    }
+    expect(warnings).to.deep.equal([]);
+    // Replayed into the user files, and the journal is gone.
+    expect(readdirSync(path.join(tmp.dir, 'db.users'))).to.have.length(2);
+    expect(readdirSync(tmp.dir).filter((f) => f.includes('journal'))).to.deep.equal([]);
+  });
+
+  it('replays each turn exactly once when a checkpoint had already written part of the journal', async () => {
+    const crashed = new LowStore(fileLocation(dbFile), { checkpointMs: 60_000 });
+    await crashed.open([]);
+    for (let n = 1; n <= 150; n++) await crashed.commit('alice', { messages: [message('alice', n)], session: { subscribed: true } });
+    const journalBefore = readFileSync(journalFile, 'utf8');
+    await crashed.checkpoint(); // writes the user files and drops the journal
+    for (let n = 151; n <= 260; n++) await crashed.commit('alice', { messages: [message('alice', n)], session: { subscribed: true } });
+    // A crash just before a checkpoint dropped its retired journal: both parts are there.
+    writeFileSync(path.join(tmp.dir, 'db.journal.retired'), journalBefore);
+
+    const reopened = new LowStore(fileLocation(dbFile));
+    await reopened.open([]);
+    const all = ids(await reopened.history('alice', { limit: 1000 }));
+    expect(all).to.have.length(260);
+    expect(new Set(all).size).to.equal(260);
+    expect(all.at(-1)).to.equal('m000260');
+  });
+
+  it('leaves out a last line cut short by a crash (never acknowledged), and says so', async () => {
+    const crashed = new LowStore(fileLocation(dbFile), { checkpointMs: 60_000 });
+    await crashed.open([]);
+    await crashed.commit('alice', { messages: [message('alice', 1)], session: { subscribed: true } });
+    writeFileSync(journalFile, `${readFileSync(journalFile, 'utf8')}{"userId":"alice","at":1,"commit":{"mess`);
+    const warnings: string[] = [];
+    const reopened = new LowStore(fileLocation(dbFile), { warn: (m) => warnings.push(m) });
+    await reopened.open([]);
+    expect(ids(await reopened.history('alice', { limit: 10 }))).to.deep.equal(['m000001']);
+    expect(warnings.join()).to.include('db.journal').and.include('cut short');
+  });
+
+  for (const [what, damage, reason] of [
+    ['a damaged line before others', (text: string) => `{"userId": "al\n${text}`, /db\.journal: line 1 is damaged/],
+    ['a line of the wrong shape', (text: string) => `{"user": 1}\n${text}`, /line 1 is damaged \(unexpected shape\)/],
+    ['a gap in a user\'s history', (text: string) => text.replace('"at":0', '"at":7'), /line 1 continues alice's history at message 7, but the user files hold 0/],
+  ] as const) {
+    it(`refuses to start on a journal with ${what}, naming it, and leaves every file as it was`, async () => {
+      const crashed = new LowStore(fileLocation(dbFile), { checkpointMs: 60_000 });
+      await crashed.open([]);
+      await crashed.commit('alice', { messages: [message('alice', 1)], session: { subscribed: true } });
+      const damaged = damage(readFileSync(journalFile, 'utf8'));
+      writeFileSync(journalFile, damaged);
+      const reopened = new LowStore(fileLocation(dbFile));
+      try {
+        await reopened.open([]);
+        expect.fail('should have refused');
+      } catch (err) {
+        expect(err).to.be.instanceOf(StoreError);
+        expect((err as Error).message).to.match(reason).and.match(/left as it is/);
+      }
+      expect(readFileSync(journalFile, 'utf8')).to.equal(damaged);
+      expect(readdirSync(path.join(tmp.dir, 'db.users'))).to.deep.equal([]);
+    });
+  }
+
+  it('a graceful close writes everything to the user files and leaves no journal behind', async () => {
+    const store = new LowStore(fileLocation(dbFile), { checkpointMs: 60_000 });
+    await store.open([]);
+    for (let n = 1; n <= 3; n++) await store.commit('alice', { messages: [message('alice', n)], session: { subscribed: true } });
+    await store.close();
+    expect(readdirSync(tmp.dir).filter((f) => f.includes('journal'))).to.deep.equal([]);
+    const [dir] = readdirSync(path.join(tmp.dir, 'db.users'));
+    const segment = JSON.parse(readFileSync(path.join(tmp.dir, 'db.users', dir!, 'seg-000000.json'), 'utf8'));
+    expect(segment.messages.map((m: StoredMessage) => m.id)).to.deep.equal(['m000001', 'm000002', 'm000003']);
+    expect(segment.first).to.equal(0);
+  });
+
+  it('checkpoints by itself after checkpointMs', async () => {
+    const store = new LowStore(fileLocation(dbFile), { checkpointMs: 20 });
+    await store.open([]);
+    await store.commit('alice', { messages: [message('alice', 1)], session: { subscribed: true } });
+    for (let i = 0; i < 100 && readdirSync(path.join(tmp.dir, 'db.users')).length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(readdirSync(path.join(tmp.dir, 'db.users'))).to.have.length(1);
+    await store.close();
+  });
+});
+
 describe('store: a failing disk', () => {
-  it('rejects a commit it could not write, and keeps nothing of it', async () => {
+  const enospc = () => Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+
+  it('refuses a commit the journal could not take, keeps nothing of it, and recovers with the disk', async () => {
     let failing = false;
     const memory = memoryLocation();
-    const failingFiles = (files: UserFiles): UserFiles => ({
-      ...files,
-      adapter: <T>(name: string) => {
-        const inner = files.adapter<T>(name);
-        return {
-          read: () => inner.read(),
-          write: async (data: T) => {
-            if (failing) throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
-            await inner.write(data);
+    const location: StoreLocation = {
+      ...memory,
+      journal: () => {
+        const inner = memory.journal();
+        return Object.assign(Object.create(inner) as typeof inner, {
+          append: async (text: string) => {
+            if (failing) throw enospc();
+            await inner.append(text);
           },
-        };
+        });
       },
-    });
-    const location: StoreLocation = { ...memory, user: (key) => failingFiles(memory.user(key)) };
+    };
     const store = new LowStore(location);
     await store.open([]);
     await store.commit('alice', { messages: [message('alice', 1)], session: { subscribed: true } });
@@ -200,7 +312,7 @@ describe('store: a failing disk', () => {
       expect((err as AppError).code).to.equal('storage_unavailable');
       expect((err as Error).message).to.include('ENOSPC');
     }
-    expect((await store.history('alice', { limit: 10 }))!.map((m) => m.id)).to.deep.equal(['m000001']);
+    expect(ids(await store.history('alice', { limit: 10 }))).to.deep.equal(['m000001']);
     expect((await store.getUser('alice'))!.session).to.deep.equal({ subscribed: true });
     expect(await store.findExchange('alice', 'x')).to.equal(undefined);
     // A new user whose first write fails does not exist afterwards.
@@ -213,6 +325,52 @@ describe('store: a failing disk', () => {
     expect(await store.getUser('bob')).to.equal(undefined);
     failing = false;
     await store.commit('alice', { messages: [message('alice', 3)], session: { subscribed: true } });
-    expect((await store.history('alice', { limit: 10 }))!.map((m) => m.id)).to.deep.equal(['m000001', 'm000003']);
+    expect(ids(await store.history('alice', { limit: 10 }))).to.deep.equal(['m000001', 'm000003']);
+  });
+
+  it('keeps acknowledging while checkpoints fail, keeps the journal, and catches up when the disk is back', async () => {
+    const tmp = await tempDir();
+    try {
+      const dbFile = path.join(tmp.dir, 'db.json');
+      let failing = false;
+      const files = fileLocation(dbFile);
+      const failingFiles = (inner: UserFiles): UserFiles => ({
+        ...inner,
+        adapter: <T>(name: string) => {
+          const adapter = inner.adapter<T>(name);
+          return {
+            read: () => adapter.read(),
+            write: async (data: T) => {
+              if (failing) throw enospc();
+              await adapter.write(data);
+            },
+          };
+        },
+      });
+      const warnings: unknown[] = [];
+      const store = new LowStore({ ...files, user: (key) => failingFiles(files.user(key)) }, { checkpointMs: 60_000, warn: (_m, err) => warnings.push(err) });
+      await store.open([]);
+      failing = true;
+      for (let n = 1; n <= 3; n++) await store.commit('alice', { messages: [message('alice', n)], session: { subscribed: true } });
+      try {
+        await store.checkpoint();
+        expect.fail('the checkpoint should have failed');
+      } catch (err) {
+        expect((err as NodeJS.ErrnoException).code).to.equal('ENOSPC');
+      }
+      expect(warnings).to.have.length(1);
+      await store.commit('alice', { messages: [message('alice', 4)], session: { subscribed: true } });
+      expect(readdirSync(tmp.dir).filter((f) => f.includes('journal')).sort()).to.deep.equal(['db.journal', 'db.journal.retired']);
+      failing = false;
+      await store.checkpoint();
+      expect(readdirSync(tmp.dir).filter((f) => f.includes('journal'))).to.deep.equal(['db.journal']); // the retired part is written and gone
+      const reopened = new LowStore(fileLocation(dbFile));
+      await reopened.open([]);
+      expect(ids(await reopened.history('alice', { limit: 10 }))).to.deep.equal(['m000001', 'm000002', 'm000003', 'm000004']);
+    } finally {
+      await tmp.remove();
+    }
   });
 });
+
+const ids = (messages: StoredMessage[] | undefined) => messages!.map((m) => m.id);

@@ -1,8 +1,9 @@
-// The lowdb store: one small file for the rules, and for each user a folder of small files (user-log.ts),
-// so storing a message costs the same however many users and messages the store holds, and start-up
-// reads only the rules.
+// The lowdb store: one small file for the rules, and for each user a folder of small files (user-log.ts).
+// Commits go through a write-ahead journal in batches (journal.ts) and reach the user files in periodic
+// checkpoints, so storing a message costs the same however many users and messages the store holds,
+// and start-up reads only the rules and whatever the journal holds that a checkpoint did not write.
 import { createHash } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
 import { Low, Memory, type Adapter } from 'lowdb';
 import { JSONFile } from 'lowdb/node';
@@ -12,34 +13,50 @@ import { ruleSchema, type Rule } from '../content/rules.ts';
 import { AppError } from '../errors.ts';
 import type { Session } from '../bot/engine.ts';
 import { StoreError, type ChatStore, type Commit, type UserState } from './chat-store.ts';
+import { fileJournal, Journal, JournalDamage, memoryJournal, parseJournal, type JournalStorage } from './journal.ts';
 import { UserLog, writeHistory, type UserFiles } from './user-log.ts';
 
 type MainData = { version: 1; rules: Rule[] };
 
 const mainSchema = z.object({ version: z.literal(1), rules: z.array(ruleSchema) });
 
-/** Where the data lives: the main file's adapter, and each user's files. */
+/** Where the data lives: the main file's adapter, each user's files, and the journal. */
 export type StoreLocation = {
   describe: string;
   main: () => Adapter<unknown>;
   user: (key: string) => UserFiles;
+  journal: () => JournalStorage;
   prepare: () => Promise<void>;
 };
 
-/** Files next to `dbFile`: `db.json`, and `db.users/<hash of the user id>/`. No path is built from input. */
+/**
+ * Files next to `dbFile`: `db.json`, `db.users/<hash of the user id>/` and `db.journal`.
+ * No path is built from input.
+ */
 export function fileLocation(dbFile: string): StoreLocation {
-  const usersDir = `${dbFile.replace(/\.json$/i, '')}.users`;
+  const base = dbFile.replace(/\.json$/i, '');
+  const usersDir = `${base}.users`;
   return {
     describe: dbFile,
     main: () => new JSONFile<unknown>(dbFile),
     user: (key) => {
       const dir = path.join(usersDir, key);
+      const file = (name: string) => path.join(dir, `${name}.json`);
       return {
         describe: path.join(path.basename(usersDir), key),
-        adapter: <T>(name: string) => new JSONFile<T>(path.join(dir, `${name}.json`)),
+        adapter: <T>(name: string) => new JSONFile<T>(file(name)),
         prepare: async () => void (await mkdir(dir, { recursive: true })),
+        sync: async (name) => {
+          const handle = await open(file(name), 'r');
+          try {
+            await handle.datasync();
+          } finally {
+            await handle.close();
+          }
+        },
       };
     },
+    journal: () => fileJournal(base),
     prepare: async () => {
       await mkdir(path.dirname(dbFile), { recursive: true });
       await mkdir(usersDir, { recursive: true });
@@ -57,19 +74,43 @@ export function memoryLocation(): StoreLocation {
   return {
     describe: 'memory',
     main: () => adapter('main'),
-    user: (key) => ({ describe: `memory:${key}`, adapter: <T>(name: string) => adapter<T>(`${key}/${name}`), prepare: async () => {} }),
+    user: (key) => ({ describe: `memory:${key}`, adapter: <T>(name: string) => adapter<T>(`${key}/${name}`), prepare: async () => {}, sync: async () => {} }),
+    journal: memoryJournal,
     prepare: async () => {},
   };
 }
 
 const MAX_CACHED_USERS = 1000;
 
+export type StoreOptions = {
+  /** How long changes may wait in the journal before a checkpoint writes them to the user files. */
+  checkpointMs?: number;
+  /** A journal this big is checkpointed at once; it bounds the work of a restart after a crash. */
+  checkpointBytes?: number;
+  /** Users whose files are written at the same time during a checkpoint; few, so appends keep their turn. */
+  checkpointParallelism?: number;
+  /** Told about what needs no answer but deserves a look: failed checkpoints (retried), a torn journal end. */
+  warn?: (message: string, err?: unknown) => void;
+};
+
 export class LowStore implements ChatStore {
   private main?: Low<MainData>;
   private readonly logs = new Map<string, Promise<UserLog | undefined>>();
+  private readonly journal: Journal;
+  /** Logs with changes the user files do not have yet. */
+  private readonly dirty = new Set<UserLog>();
+  private checkpointTimer?: NodeJS.Timeout;
+  private checkpointing?: Promise<void>;
   private readonly pending = new Set<Promise<unknown>>();
+  private readonly options: Required<StoreOptions>;
 
-  constructor(private readonly location: StoreLocation) {}
+  constructor(
+    private readonly location: StoreLocation,
+    options: StoreOptions = {},
+  ) {
+    this.journal = new Journal(location.journal());
+    this.options = { checkpointMs: 2000, checkpointBytes: 8 * 2 ** 20, checkpointParallelism: 4, warn: () => {}, ...options };
+  }
 
   async open(seedRules: Rule[]): Promise<void> {
     await this.location.prepare();
@@ -92,6 +133,7 @@ export class LowStore implements ChatStore {
       db.data = parsed.data as MainData;
     }
     this.main = db;
+    await this.replayJournal();
   }
 
   async getUser(userId: string): Promise<UserState | undefined> {
@@ -107,12 +149,21 @@ export class LowStore implements ChatStore {
     const existing = await this.log(userId);
     const log = existing ?? UserLog.create(this.filesOf(userId), userId, commit.messages[0]?.createdAt ?? new Date().toISOString());
     if (!existing) this.logs.set(userId, Promise.resolve(log));
+    const turn = log.exclusive(async () => {
+      try {
+        await this.journal.append({ userId, at: log.count, commit });
+      } catch (err) {
+        throw unwritten(err);
+      }
+      log.apply(commit);
+    });
     try {
-      await this.track(log.commit(commit));
+      await this.track(turn);
     } catch (err) {
-      if (!existing) this.logs.delete(userId);
+      if (!existing && log.count === 0) this.logs.delete(userId); // a new user whose first turn failed
       throw err;
     }
+    this.changed(log);
   }
 
   async history(userId: string, { limit, before }: { limit: number; before?: string }): Promise<StoredMessage[] | undefined> {
@@ -144,8 +195,98 @@ export class LowStore implements ChatStore {
     }
   }
 
+  /** Waits for pending writes, writes everything to the user files and, when that worked, removes the journal. */
   async close(): Promise<void> {
     await Promise.allSettled([...this.pending]);
+    await this.checkpointing?.catch(() => undefined);
+    await this.checkpoint().catch(() => undefined);
+    if (this.dirty.size === 0) await this.journal.storage.clear();
+    else await this.journal.storage.close(); // kept: the next start replays it
+  }
+
+  /**
+   * Brings the user files up to date with the journal: retires the live journal, writes every changed
+   * user, then drops the retired part. On failure the retired part stays, and the next checkpoint writes
+   * the users again before dropping it.
+   */
+  checkpoint(): Promise<void> {
+    this.checkpointing ??= this.runCheckpoint().finally(() => (this.checkpointing = undefined));
+    return this.checkpointing;
+  }
+
+  private async runCheckpoint(): Promise<void> {
+    clearTimeout(this.checkpointTimer);
+    this.checkpointTimer = undefined;
+    if (!this.journal.storage.hasRetired) await this.journal.retire();
+    const logs = [...this.dirty];
+    this.dirty.clear();
+    let failure: unknown;
+    const next = logs.values();
+    const worker = async () => {
+      for (let log = next.next(); !log.done; log = next.next()) {
+        try {
+          await log.value.flush();
+        } catch (err) {
+          failure ??= err;
+        }
+        if (log.value.dirty) this.changed(log.value);
+      }
+    };
+    await Promise.all(Array.from({ length: this.options.checkpointParallelism }, worker));
+    if (failure) {
+      this.options.warn('checkpoint failed; the journal keeps the changes and it is retried', failure);
+      throw failure;
+    }
+    await this.journal.storage.dropRetired();
+  }
+
+  /** After a crash: applies what the journal holds and the user files do not, then writes it all. */
+  private async replayJournal(): Promise<void> {
+    const parts = await this.journal.storage.read();
+    for (const { describe, text } of parts) {
+      let parsed;
+      try {
+        parsed = parseJournal(describe, text);
+      } catch (err) {
+        if (err instanceof JournalDamage) throw new StoreError(err.file, err.message);
+        throw err;
+      }
+      if (parsed.tornTail) this.options.warn(`${describe}: the last line was cut short by a crash; it was never acknowledged and is left out`);
+      for (const [i, { userId, at, commit }] of parsed.entries.entries()) {
+        const log = (await this.log(userId)) ?? UserLog.create(this.filesOf(userId), userId, commit.messages[0]?.createdAt ?? new Date().toISOString());
+        this.logs.set(userId, Promise.resolve(log));
+        if (at < log.count) continue; // a checkpoint wrote it before the crash
+        if (at > log.count) throw new StoreError(describe, `line ${i + 1} continues ${userId}'s history at message ${at}, but the user files hold ${log.count}`);
+        log.apply(commit);
+        this.dirty.add(log);
+      }
+    }
+    if (parts.length === 0) return;
+    try {
+      await this.runCheckpoint();
+      await this.journal.storage.clear();
+    } catch (err) {
+      throw new StoreError(this.journal.storage.describe, `its changes could not be written to the user files (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+  }
+
+  /** Notes a log with changes, and makes sure a checkpoint will come. */
+  private changed(log: UserLog): void {
+    this.dirty.add(log);
+    if (this.journal.liveBytes >= this.options.checkpointBytes) {
+      void this.checkpoint().catch(() => this.retryCheckpointLater());
+    } else {
+      this.retryCheckpointLater();
+    }
+  }
+
+  private retryCheckpointLater(): void {
+    if (this.checkpointTimer || this.dirty.size === 0) return;
+    this.checkpointTimer = setTimeout(() => {
+      this.checkpointTimer = undefined;
+      void this.checkpoint().catch(() => this.retryCheckpointLater());
+    }, this.options.checkpointMs);
+    this.checkpointTimer.unref();
   }
 
   private requireMain(): Low<MainData> {
@@ -176,14 +317,19 @@ export class LowStore implements ChatStore {
     return loading;
   }
 
-  /** Forgets the least recently used users beyond the limit; never one whose write is in progress. */
+  /** Forgets the least recently used users beyond the limit; never one with a turn or unwritten changes. */
   private async evictIdle(): Promise<void> {
     if (this.logs.size <= MAX_CACHED_USERS) return;
     for (const [userId, loading] of this.logs) {
       if (this.logs.size <= MAX_CACHED_USERS) break;
       const log = await loading.catch(() => undefined);
       if (this.logs.get(userId) !== loading) continue;
-      if (!log || log.pending === 0) this.logs.delete(userId);
+      if (!log || log.idle) this.logs.delete(userId);
     }
   }
+}
+
+function unwritten(err: unknown): AppError {
+  const code = (err as NodeJS.ErrnoException).code ?? 'write failed';
+  return new AppError('storage_unavailable', `The message could not be stored (${code}); it was not sent. Try again.`);
 }

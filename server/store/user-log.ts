@@ -1,6 +1,7 @@
 // One user's messages and session in lowdb files of bounded size: `meta` (when the user appeared, how many
-// segments) and segments of at most SEGMENT_SIZE messages. Storing a message rewrites only the newest
-// segment, so its cost does not grow with the user's history; the segment also carries the session.
+// segments) and segments of at most SEGMENT_SIZE messages, the newest also carrying the session. Commits
+// change the log in memory once the journal has them; flush() brings the changed files up to date, so
+// the cost of storing a message does not grow with the user's history.
 import { Low, type Adapter } from 'lowdb';
 import { z } from 'zod';
 import type { Exchange, StoredMessage } from '../contract.ts';
@@ -11,11 +12,15 @@ import type { Commit } from './chat-store.ts';
 export const SEGMENT_SIZE = 100;
 
 export type UserMeta = { userId: string; createdAt: string; segments: number };
-/** `answers`: the clientIds answered in this segment, each with the ids of its message and replies. */
-export type Segment = { session: Session; messages: StoredMessage[]; answers: Record<string, string[]> };
+/**
+ * `first`: how many of the user's messages come before this segment.
+ * `answers`: the clientIds answered in this segment, each with the ids of its message and replies.
+ */
+export type Segment = { first: number; session: Session; messages: StoredMessage[]; answers: Record<string, string[]> };
 
 const metaSchema = z.object({ userId: z.string(), createdAt: z.string(), segments: z.number().int().min(1) });
 const segmentSchema = z.object({
+  first: z.number().int().min(0),
   session: z.object({ subscribed: z.boolean() }).passthrough(),
   messages: z.array(z.object({ id: z.string(), from: z.enum(['user', 'bot']) }).passthrough()),
   answers: z.record(z.string(), z.array(z.string())),
@@ -25,6 +30,8 @@ const segmentSchema = z.object({
 export type UserFiles = {
   adapter: <T>(name: string) => Adapter<T>;
   prepare: () => Promise<void>;
+  /** Makes a written file durable (fsync), so the journal that also holds its data can go. */
+  sync: (name: string) => Promise<void>;
   describe: string;
 };
 
@@ -50,27 +57,36 @@ export async function writeHistory(files: UserFiles, userId: string, messages: S
   await files.prepare();
   const segments = Math.max(1, Math.ceil(messages.length / SEGMENT_SIZE));
   for (let n = 0; n < segments; n++) {
-    const db = new Low<Segment>(files.adapter(segmentName(n)), { session, messages: messages.slice(n * SEGMENT_SIZE, (n + 1) * SEGMENT_SIZE), answers: {} });
+    const first = n * SEGMENT_SIZE;
+    const db = new Low<Segment>(files.adapter(segmentName(n)), { first, session, messages: messages.slice(first, first + SEGMENT_SIZE), answers: {} });
     await db.write();
   }
   const createdAt = messages[0]?.createdAt ?? new Date().toISOString();
   await new Low<UserMeta>(files.adapter('meta'), { userId, createdAt, segments }).write();
 }
 
+type Loaded = { n: number; db: Low<Segment>; dirty: boolean };
+
 export class UserLog {
-  /** The newest segments (at most two), oldest first; together they are the window for resends. */
-  private loaded: Array<{ n: number; db: Low<Segment> }>;
+  /** The newest segments (at least two when there are, plus any not yet flushed), oldest first. */
+  private loaded: Loaded[];
   private readonly positions = new Map<string, { n: number; index: number }>();
   private readonly exchanges = new Map<string, string[]>();
-  /** Writes in progress; a busy log must not be dropped from the cache. */
-  pending = 0;
+  private readonly metaFile: Adapter<UserMeta>;
+  private metaDirty = false;
+  private prepared: boolean;
+  private turns: Promise<unknown> = Promise.resolve();
+  private busy = 0;
+  private flushing = 0;
 
   private constructor(
     private readonly files: UserFiles,
-    private readonly meta: Low<UserMeta>,
-    loaded: Array<{ n: number; db: Low<Segment> }>,
+    private readonly meta: UserMeta,
+    loaded: Loaded[],
   ) {
+    this.metaFile = files.adapter<UserMeta>('meta');
     this.loaded = loaded;
+    this.prepared = loaded.length > 0;
     for (const segment of loaded) this.index(segment.n, segment.db.data, 0);
   }
 
@@ -83,23 +99,46 @@ export class UserLog {
     for (let n = Math.max(0, meta.segments - 2); n < meta.segments; n++) {
       const data = await readValid<Segment>(files, segmentName(n), segmentSchema);
       if (!data) throw damaged(files, `${segmentName(n)} is missing`);
-      loaded.push({ n, db: new Low<Segment>(files.adapter(segmentName(n)), data) });
+      loaded.push({ n, db: new Low<Segment>(files.adapter(segmentName(n)), data), dirty: false });
     }
-    return new UserLog(files, new Low<UserMeta>(files.adapter('meta'), meta), loaded);
+    return new UserLog(files, meta, loaded);
   }
 
-  /** An empty log for a new user; nothing is written until the first commit. */
+  /** An empty log for a new user; nothing is written until the first flush. */
   static create(files: UserFiles, userId: string, createdAt: string): UserLog {
-    const meta = new Low<UserMeta>(files.adapter('meta'), { userId, createdAt, segments: 0 });
-    return new UserLog(files, meta, []);
+    return new UserLog(files, { userId, createdAt, segments: 0 }, []);
   }
 
   get createdAt(): string {
-    return this.meta.data.createdAt;
+    return this.meta.createdAt;
   }
 
   get session(): Session {
     return this.loaded.at(-1)?.db.data.session ?? { subscribed: false };
+  }
+
+  /** How many messages the user has. */
+  get count(): number {
+    const last = this.loaded.at(-1)?.db.data;
+    return last ? last.first + last.messages.length : 0;
+  }
+
+  /** Whether memory holds changes the files do not have yet. */
+  get dirty(): boolean {
+    return this.metaDirty || this.loaded.some((s) => s.dirty);
+  }
+
+  /** Nothing waiting, running or unwritten: the log may leave memory, since its files say it all. */
+  get idle(): boolean {
+    return this.busy === 0 && this.flushing === 0 && !this.dirty;
+  }
+
+  /** Runs one turn at a time for this user, so each sees the count the one before left. */
+  exclusive<T>(turn: () => Promise<T>): Promise<T> {
+    this.busy++;
+    const run = this.turns.then(turn, turn).finally(() => this.busy--);
+    this.turns = run.catch(() => undefined);
+    return run;
   }
 
   findExchange(clientId: string): Exchange | undefined {
@@ -109,25 +148,72 @@ export class UserLog {
     return { message: message!, replies };
   }
 
-  /** Appends a turn; resolves once it is on disk, and leaves nothing of it behind when it fails. */
-  async commit({ messages, session, clientId }: Commit): Promise<void> {
+  /** Appends a turn in memory (the journal already holds it); a turn never straddles two segments. */
+  apply({ messages, session, clientId }: Commit): void {
     const active = this.loaded.at(-1);
     const answers = clientId ? { [clientId]: messages.map((m) => m.id) } : {};
-    this.pending++;
+    if (active && active.db.data.messages.length + messages.length <= SEGMENT_SIZE) {
+      const data = active.db.data;
+      const offset = data.messages.length;
+      data.messages.push(...messages);
+      data.session = session;
+      Object.assign(data.answers, answers);
+      active.dirty = true;
+      this.index(active.n, { messages, answers }, offset);
+      return;
+    }
+    const n = this.meta.segments;
+    const db = new Low<Segment>(this.files.adapter(segmentName(n)), { first: this.count, session, messages: [...messages], answers });
+    this.loaded.push({ n, db, dirty: true });
+    this.meta.segments = n + 1;
+    this.metaDirty = true;
+    this.index(n, { messages, answers }, 0);
+    this.trim();
+  }
+
+  /**
+   * Writes and syncs every changed segment, then the meta that names them: a crash in between leaves
+   * the meta naming only complete segments, and the journal still holding the rest.
+   */
+  async flush(): Promise<void> {
+    // What to write is decided now: turns applied while the writes run are left for the next flush.
+    const segments = this.meta.segments;
+    const changed = this.loaded.filter((s) => s.dirty);
+    const metaChanged = this.metaDirty;
+    this.flushing++;
     try {
-      if (active && active.db.data.messages.length + messages.length <= SEGMENT_SIZE) {
-        await this.appendTo(active, messages, session, answers);
-      } else {
-        await this.startSegment(messages, session, answers);
-      }
+      await this.write(changed, metaChanged ? segments : undefined);
     } finally {
-      this.pending--;
+      this.flushing--;
+    }
+    this.trim();
+  }
+
+  private async write(changed: Loaded[], segments: number | undefined): Promise<void> {
+    if (!this.prepared) {
+      await this.files.prepare();
+      this.prepared = true;
+    }
+    for (const segment of changed) {
+      segment.dirty = false; // a turn applied while this write runs marks it again
+      try {
+        await segment.db.write();
+        await this.files.sync(segmentName(segment.n));
+      } catch (err) {
+        segment.dirty = true;
+        throw err;
+      }
+    }
+    if (segments !== undefined) {
+      await this.metaFile.write({ ...this.meta, segments });
+      await this.files.sync('meta');
+      if (this.meta.segments === segments) this.metaDirty = false;
     }
   }
 
   /** The newest `limit` messages before `before` (or the end), oldest first; undefined if `before` is unknown. */
   async history(limit: number, before?: string): Promise<StoredMessage[] | undefined> {
-    if (this.meta.data.segments === 0) return before === undefined ? [] : undefined;
+    if (this.meta.segments === 0) return before === undefined ? [] : undefined;
     let from = before === undefined ? this.end() : this.positions.get(before);
     let older: StoredMessage[] | undefined;
     if (!from && before !== undefined) {
@@ -151,40 +237,9 @@ export class UserLog {
     return collected;
   }
 
-  private async appendTo(active: { n: number; db: Low<Segment> }, messages: StoredMessage[], session: Session, answers: Segment['answers']): Promise<void> {
-    const data = active.db.data;
-    const { length } = data.messages;
-    const previousSession = data.session;
-    data.messages.push(...messages);
-    data.session = session;
-    Object.assign(data.answers, answers);
-    try {
-      await active.db.write();
-    } catch (err) {
-      data.messages.length = length;
-      data.session = previousSession;
-      for (const clientId of Object.keys(answers)) delete data.answers[clientId];
-      throw unwritten(err);
-    }
-    this.index(active.n, { messages, answers }, length);
-  }
-
-  private async startSegment(messages: StoredMessage[], session: Session, answers: Segment['answers']): Promise<void> {
-    const n = this.meta.data.segments;
-    const db = new Low<Segment>(this.files.adapter(segmentName(n)), { session, messages: [...messages], answers });
-    try {
-      if (n === 0) await this.files.prepare();
-      // The segment first: a crash before the meta names it leaves only an unacknowledged file, overwritten later.
-      await db.write();
-      this.meta.data.segments = n + 1;
-      await this.meta.write();
-    } catch (err) {
-      this.meta.data.segments = n;
-      throw unwritten(err);
-    }
-    this.loaded.push({ n, db });
-    this.index(n, { messages, answers }, 0);
-    if (this.loaded.length > 2) this.forget(this.loaded.shift()!);
+  /** Keeps the newest two segments in memory, and any older one until it is written. */
+  private trim(): void {
+    while (this.loaded.length > 2 && !this.loaded[0]!.dirty) this.forget(this.loaded.shift()!);
   }
 
   private index(n: number, { messages, answers }: Pick<Segment, 'messages' | 'answers'>, offset: number): void {
@@ -192,7 +247,7 @@ export class UserLog {
     for (const [clientId, ids] of Object.entries(answers)) this.exchanges.set(clientId, ids);
   }
 
-  private forget(segment: { n: number; db: Low<Segment> }): void {
+  private forget(segment: Loaded): void {
     for (const m of segment.db.data.messages) this.positions.delete(m.id);
     for (const clientId of Object.keys(segment.db.data.answers)) this.exchanges.delete(clientId);
   }
@@ -214,9 +269,4 @@ export class UserLog {
     if (!data) throw damaged(this.files, `${segmentName(n)} is missing`);
     return data.messages;
   }
-}
-
-function unwritten(err: unknown): AppError {
-  const code = (err as NodeJS.ErrnoException).code ?? 'write failed';
-  return new AppError('storage_unavailable', `The message could not be stored (${code}); it was not sent. Try again.`);
 }

@@ -1,0 +1,199 @@
+// The write-ahead journal in front of the users' lowdb files. Commits from every user are appended to one
+// file in batches (group commit): a batch is written and synced once, then all its commits are
+// acknowledged. The users' segment files are brought up to date later, many messages in one write
+// (a checkpoint), after which the journal's older part is dropped.
+import { open, rename, rm, readFile, type FileHandle } from 'node:fs/promises';
+import type { Commit } from './chat-store.ts';
+
+/** One journal line: `at` is how many messages the user had before this commit, so replaying is idempotent. */
+export type JournalEntry = { userId: string; at: number; commit: Commit };
+
+/** The journal's text: the live part, and the retired part a checkpoint is bringing into the user files. */
+export interface JournalStorage {
+  readonly describe: string;
+  /** Appends and syncs; when it fails, the journal is left as it was before. */
+  append(text: string): Promise<void>;
+  /** The retired part (if any), then the live part, each as text. */
+  read(): Promise<Array<{ describe: string; text: string }>>;
+  /** Turns the live part into the retired one and starts an empty live part. */
+  retire(): Promise<void>;
+  readonly hasRetired: boolean;
+  dropRetired(): Promise<void>;
+  /** Deletes both parts: everything in them is in the user files. */
+  clear(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** `<db>.journal` and `<db>.journal.retired` next to the main file. */
+export function fileJournal(base: string): JournalStorage {
+  const live = `${base}.journal`;
+  const retired = `${base}.journal.retired`;
+  let handle: FileHandle | undefined;
+  let size = 0;
+  let hasRetired = false;
+  // Set when a failed append could not be undone: nothing is appended until the file is whole again.
+  let torn = false;
+
+  const liveHandle = async (): Promise<FileHandle> => {
+    if (!handle) {
+      handle = await open(live, 'a');
+      size = (await handle.stat()).size;
+    }
+    return handle;
+  };
+  const closeHandle = async () => {
+    const h = handle;
+    handle = undefined;
+    await h?.close();
+  };
+
+  return {
+    describe: live,
+    get hasRetired() {
+      return hasRetired;
+    },
+    async append(text) {
+      const h = await liveHandle();
+      if (torn) {
+        await h.truncate(size);
+        torn = false;
+      }
+      const bytes = Buffer.from(text);
+      try {
+        await h.write(bytes, 0, bytes.length, null);
+        await h.datasync();
+        size += bytes.length;
+      } catch (err) {
+        // Cut off whatever part of the batch made it, so the next batch does not follow half a line.
+        await h.truncate(size).catch(() => (torn = true));
+        throw err;
+      }
+    },
+    async read() {
+      const parts = [];
+      for (const file of [retired, live]) {
+        const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
+          if (err.code === 'ENOENT') return undefined;
+          throw err;
+        });
+        if (text !== undefined) parts.push({ describe: file, text });
+        if (file === retired) hasRetired = text !== undefined;
+      }
+      return parts;
+    },
+    async retire() {
+      if (torn) {
+        await handle!.truncate(size);
+        torn = false;
+      }
+      await closeHandle();
+      await rename(live, retired).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+      });
+      hasRetired = true;
+    },
+    async dropRetired() {
+      await rm(retired, { force: true });
+      hasRetired = false;
+    },
+    async clear() {
+      await closeHandle();
+      await rm(retired, { force: true });
+      await rm(live, { force: true });
+      hasRetired = false;
+    },
+    close: closeHandle,
+  };
+}
+
+/** A journal that keeps nothing: for memory stores, whose data ends with the process anyway. */
+export function memoryJournal(): JournalStorage {
+  return {
+    describe: 'memory journal',
+    hasRetired: false,
+    append: async () => {},
+    read: async () => [],
+    retire: async () => {},
+    dropRetired: async () => {},
+    clear: async () => {},
+    close: async () => {},
+  };
+}
+
+/** Parses journal text; a torn last line (a crash mid-append, never acknowledged) is left out and reported. */
+export function parseJournal(describe: string, text: string): { entries: JournalEntry[]; tornTail: boolean } {
+  const lines = text.split('\n');
+  const last = lines.pop()!; // after the final newline: empty unless the last append was cut short
+  const entries = lines.map((line, i) => {
+    try {
+      const entry = JSON.parse(line) as JournalEntry;
+      if (typeof entry.userId !== 'string' || !Number.isInteger(entry.at) || !Array.isArray(entry.commit?.messages)) throw new Error('unexpected shape');
+      return entry;
+    } catch (err) {
+      throw new JournalDamage(describe, i + 1, (err as Error).message);
+    }
+  });
+  return { entries, tornTail: last !== '' };
+}
+
+export class JournalDamage extends Error {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    reason: string,
+  ) {
+    super(`line ${line} is damaged (${reason})`);
+  }
+}
+
+type Waiting = { line: string; resolve: () => void; reject: (err: unknown) => void };
+
+/** Group commit: appends wait together while a write is in progress, then go to disk in one write. */
+export class Journal {
+  private waiting: Waiting[] = [];
+  private chain: Promise<unknown> = Promise.resolve();
+  /** Bytes appended since the last retirement: how much a checkpoint has to catch up. */
+  liveBytes = 0;
+
+  constructor(readonly storage: JournalStorage) {}
+
+  append(entry: JournalEntry): Promise<void> {
+    const line = `${JSON.stringify(entry)}\n`;
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ line, resolve, reject });
+      if (this.waiting.length === 1) void this.exclusive(() => this.writeWaiting());
+    });
+  }
+
+  /** Retires the live part between two batches, so no batch is split across the parts. */
+  retire(): Promise<void> {
+    return this.exclusive(async () => {
+      await this.storage.retire();
+      this.liveBytes = 0;
+    });
+  }
+
+  /** Waits for every append asked for so far. */
+  settle(): Promise<void> {
+    return this.exclusive(async () => {});
+  }
+
+  private async writeWaiting(): Promise<void> {
+    const batch = this.waiting;
+    this.waiting = [];
+    const text = batch.map((w) => w.line).join('');
+    try {
+      await this.storage.append(text);
+      this.liveBytes += Buffer.byteLength(text);
+      for (const w of batch) w.resolve();
+    } catch (err) {
+      for (const w of batch) w.reject(err);
+    }
+  }
+
+  private exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(task, task);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+}
