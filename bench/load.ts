@@ -1,5 +1,6 @@
 // A load generator, run as its own process: N users, each sending text and waiting for the ack before
-// the next. Prints one JSON line: throughput, latency percentiles (HDR histogram) and its own CPU use.
+// the next. Prints `measuring` when the warm-up ends, then one JSON line: throughput, latency percentiles
+// (HDR histogram) and its own CPU use.
 import { build } from 'hdr-histogram-js';
 import { io, type Socket } from 'socket.io-client';
 
@@ -28,7 +29,11 @@ function connectUser(options: LoadOptions, i: number): Promise<Socket> {
     timeout: 30_000,
   });
   return new Promise((resolve, reject) => {
-    socket.once(options.waitForReady ? 'ready' : 'connect', () => resolve(socket));
+    const timer = setTimeout(() => reject(new Error(`user ${i}: no ${options.waitForReady ? 'ready' : 'connect'} within 30 s`)), 30_000);
+    socket.once(options.waitForReady ? 'ready' : 'connect', () => {
+      clearTimeout(timer);
+      resolve(socket);
+    });
     socket.once('connect_error', reject);
   });
 }
@@ -63,7 +68,10 @@ async function run(options: LoadOptions): Promise<LoadResult> {
       }
     }
   };
-  setTimeout(() => (cpuAtStart = process.cpuUsage()), options.warmupMs);
+  setTimeout(() => {
+    cpuAtStart = process.cpuUsage();
+    process.stdout.write('measuring\n');
+  }, options.warmupMs);
   await Promise.all(sockets.map(user));
   const cpu = process.cpuUsage(cpuAtStart);
   sockets.forEach((s) => s.close());

@@ -20,7 +20,18 @@ export function freePort(): Promise<number> {
   });
 }
 
-export type Running = { child: ChildProcess; url: string; startupMs: number; stop: () => Promise<void>; rssMb: () => number };
+export type Running = {
+  child: ChildProcess;
+  url: string;
+  startupMs: number;
+  stop: () => Promise<void>;
+  rssMb: () => number;
+  /** CPU time the process has used so far, user and system, all threads. */
+  cpuSeconds: () => number;
+};
+
+// Linux counts CPU time in /proc in ticks of 1/100 s.
+const TICKS_PER_SECOND = 100;
 
 /** Starts a server (Node arguments: an entry point and its flags) as its own process and waits until it answers /healthz. */
 export async function startServer(nodeArgs: string[], env: Record<string, string>): Promise<Running> {
@@ -54,6 +65,12 @@ export async function startServer(nodeArgs: string[], env: Record<string, string
       const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
       return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
     },
+    cpuSeconds: () => {
+      // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+      const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+    },
     stop: () =>
       new Promise((resolve) => {
         if (child.exitCode !== null) return resolve();
@@ -63,17 +80,32 @@ export async function startServer(nodeArgs: string[], env: Record<string, string
   };
 }
 
-/** Runs one load generator process to the end. */
-export function runLoad(options: LoadOptions): Promise<LoadResult> {
+export type Measured = LoadResult & {
+  /** The server's CPU use over the measured window, as a share of one core (100 = one core busy). */
+  serverCpuPercent: number;
+};
+
+/** Runs one load generator process against `server` to the end, measuring the server's CPU over the same window. */
+export function runLoad(options: LoadOptions, server: Running): Promise<Measured> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'bench/load.ts', JSON.stringify(options)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
+    let window: { cpu: number; at: number } | undefined;
+    let serverCpuPercent: number | undefined;
+    // The server's CPU is read when the generator says the warm-up is over and again when its result arrives.
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      if (!window && stdout.includes('measuring\n')) window = { cpu: server.cpuSeconds(), at: performance.now() };
+      if (window && serverCpuPercent === undefined && stdout.endsWith('}\n')) {
+        const seconds = (performance.now() - window.at) / 1000;
+        serverCpuPercent = Math.round(((server.cpuSeconds() - window.cpu) / seconds) * 100);
+      }
+    });
     child.stderr.on('data', (d) => (stderr += d));
     child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`load generator failed (${code}): ${stderr}`));
-      resolve(JSON.parse(stdout.trim().split('\n').at(-1)!) as LoadResult);
+      if (code !== 0 || serverCpuPercent === undefined) return reject(new Error(`load generator failed (${code}): ${stderr}`));
+      resolve({ ...(JSON.parse(stdout.trim().split('\n').at(-1)!) as LoadResult), serverCpuPercent });
     });
   });
 }

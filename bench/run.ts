@@ -1,14 +1,15 @@
-// `npm run bench [-- --quick] [--out FILE]`: the bot against a bare Socket.IO echo server, the bot with
-// growing stored history, and keyword matching with many rules. Prints a table as it goes and writes JSON.
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+// `npm run bench [-- --quick] [--out FILE]`: the bot against a bare Socket.IO echo server (and against a server
+// that sends what the contract requires and does nothing else), the bot with growing stored history, and keyword
+// matching with many rules. Prints a table as it goes; writes bench/results/latest.json and a chart, and for a
+// full run also full.json, the figures the README quotes.
+import { copyFile, mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 import { historyChart } from './chart.ts';
-import type { LoadResult } from './load.ts';
 import { buildServer, serverEntry } from '../server/build.ts';
-import { root, runLoad, startServer } from './processes.ts';
+import { root, runLoad, startServer, type Measured } from './processes.ts';
 import { measureRules } from './rules.ts';
 import { SEED_USERS, seedStore } from './seed.ts';
 
@@ -17,55 +18,81 @@ const quick = values.quick;
 const plan = quick
   ? { users: [1, 100], history: [0, 100_000], warmupMs: 1000, durationMs: 3000, ruleCounts: [10, 1000, 10_000], ruleRounds: 200 }
   : { users: [1, 100, 1000], history: [0, 100_000, 1_000_000], warmupMs: 2000, durationMs: 10_000, ruleCounts: [10, 1000, 10_000], ruleRounds: 2000 };
-const out = values.out ?? path.join(root, 'bench', 'results', quick ? 'quick.json' : 'latest.json');
+const resultsDir = path.join(root, 'bench', 'results');
+const out = values.out ?? path.join(resultsDir, 'latest.json');
 const HISTORY_USERS = 100;
-// A generator process using most of a core is itself the limit, not the server.
-const GENERATOR_BOUND_CPU = 90;
+// A process using most of a core is itself the limit: a generator that is, did not measure the server.
+const SATURATED_CPU = 90;
 
-// Both run as plain Node from an esbuild bundle: the bot exactly as `npm start` runs it.
-const BOT = ['--enable-source-maps', serverEntry];
-const echoEntry = path.join(root, 'bench', 'dist', 'echo-server.js');
-const ECHO = ['--enable-source-maps', echoEntry];
+// All run as plain Node from esbuild bundles: the bot exactly as `npm start` runs it.
+const bundle = (name: string) => path.join(root, 'bench', 'dist', `${name}.js`);
+const SERVERS = {
+  bot: ['--enable-source-maps', serverEntry],
+  contractEcho: ['--enable-source-maps', bundle('contract-echo-server')],
+  echo: ['--enable-source-maps', bundle('echo-server')],
+};
+type ServerName = keyof typeof SERVERS;
+const LABELS: Record<ServerName, string> = { bot: 'bot', contractEcho: 'contract echo', echo: 'echo' };
+// The bare echo has no `ready` event: its users start as soon as they are connected.
+const SENDS_READY: Record<ServerName, boolean> = { bot: true, contractEcho: true, echo: false };
 
 async function buildServers(): Promise<void> {
   await buildServer();
-  await build({ entryPoints: [path.join(root, 'bench', 'echo-server.ts')], outfile: echoEntry, bundle: true, packages: 'external', platform: 'node', format: 'esm', sourcemap: true, logLevel: 'warning' });
+  for (const name of ['echo-server', 'contract-echo-server']) {
+    await build({ entryPoints: [path.join(root, 'bench', `${name}.ts`)], outfile: bundle(name), bundle: true, packages: 'external', platform: 'node', format: 'esm', sourcemap: true, logLevel: 'warning' });
+  }
 }
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const pad = (value: unknown, width: number) => String(value).padStart(width);
-const bound = (r: LoadResult) => (r.cpuPercent >= GENERATOR_BOUND_CPU ? ' (generator-bound)' : '');
+const round2 = (value: number) => Math.round(value * 100) / 100;
+const cpuCell = (percent: number) => `${percent}%${percent >= SATURATED_CPU ? '*' : ' '}`;
 
 async function tempDb(): Promise<{ dbFile: string; remove: () => Promise<void> }> {
   const dir = await mkdtemp(path.join(tmpdir(), 'oa-bench-'));
   return { dbFile: path.join(dir, 'db.json'), remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
+/** Starts one server (the bot on a fresh store), drives it with `users` users, stops it. */
+async function measure(name: ServerName, users: number): Promise<Measured> {
+  const db = await tempDb();
+  const server = await startServer(SERVERS[name], { DB_FILE: db.dbFile });
+  try {
+    return await runLoad({ url: server.url, users, warmupMs: plan.warmupMs, durationMs: plan.durationMs, userPrefix: name, waitForReady: SENDS_READY[name] }, server);
+  } finally {
+    await server.stop();
+    await db.remove();
+  }
+}
+
+const summary = (r: Measured) => ({ msgsPerSec: r.msgsPerSec, p50Ms: r.p50Ms, p99Ms: r.p99Ms, serverCpuPercent: r.serverCpuPercent, generatorCpuPercent: r.cpuPercent });
+
 async function concurrency() {
-  log(`\nConcurrency: the bot (lowdb on disk) against a bare Socket.IO echo server, ${plan.durationMs / 1000} s each after ${plan.warmupMs / 1000} s warm-up`);
-  log(`${'users'.padStart(6)} ${'bot msg/s'.padStart(10)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'echo msg/s'.padStart(11)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'ratio'.padStart(6)}  generator CPU (bot / echo)`);
+  log(`\nConcurrency: ${plan.durationMs / 1000} s each after ${plan.warmupMs / 1000} s warm-up; * = that process used most of a core`);
+  log(`${'users'.padStart(6)}  ${'server'.padEnd(14)} ${'msg/s'.padStart(7)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'server CPU'.padStart(11)} ${'generator CPU'.padStart(14)}`);
   const rows = [];
   for (const users of plan.users) {
-    const db = await tempDb();
-    const bot = await startServer(BOT, { DB_FILE: db.dbFile });
-    const botResult = await runLoad({ url: bot.url, users, warmupMs: plan.warmupMs, durationMs: plan.durationMs, userPrefix: 'c', waitForReady: true });
-    await bot.stop();
-    await db.remove();
-    const echo = await startServer(ECHO, {});
-    const echoResult = await runLoad({ url: echo.url, users, warmupMs: plan.warmupMs, durationMs: plan.durationMs, userPrefix: 'e', waitForReady: false });
-    await echo.stop();
-    const ratio = Math.round((botResult.msgsPerSec / echoResult.msgsPerSec) * 100) / 100;
-    log(
-      `${pad(users, 6)} ${pad(botResult.msgsPerSec, 10)} ${pad(botResult.p50Ms, 8)} ${pad(botResult.p99Ms, 8)} ${pad(echoResult.msgsPerSec, 11)} ${pad(echoResult.p50Ms, 8)} ${pad(echoResult.p99Ms, 8)} ${pad(ratio, 6)}  ${botResult.cpuPercent}%${bound(botResult)} / ${echoResult.cpuPercent}%${bound(echoResult)}`,
-    );
+    const results = {} as Record<ServerName, Measured>;
+    for (const name of Object.keys(SERVERS) as ServerName[]) {
+      const r = await measure(name, users);
+      results[name] = r;
+      const first = name === 'bot' ? pad(users, 6) : ' '.repeat(6);
+      log(`${first}  ${LABELS[name].padEnd(14)} ${pad(r.msgsPerSec, 7)} ${pad(r.p50Ms, 8)} ${pad(r.p99Ms, 8)} ${pad(cpuCell(r.serverCpuPercent), 11)} ${pad(cpuCell(r.cpuPercent), 14)}`);
+    }
+    const { bot, echo, contractEcho } = results;
+    const ratio = round2(bot.msgsPerSec / echo.msgsPerSec);
+    const p99Ratio = round2(bot.p99Ms / echo.p99Ms);
+    const contractRatio = round2(bot.msgsPerSec / contractEcho.msgsPerSec);
+    log(`${' '.repeat(8)}bot ÷ echo: throughput ${ratio}, p99 ${p99Ratio}×; bot ÷ contract echo: throughput ${contractRatio}`);
     rows.push({
       users,
-      bot: pick(botResult),
-      echo: pick(echoResult),
+      bot: summary(bot),
+      echo: summary(echo),
+      contractEcho: summary(contractEcho),
       ratio,
-      p99Ratio: Math.round((botResult.p99Ms / echoResult.p99Ms) * 100) / 100,
-      generatorCpuPercent: { bot: botResult.cpuPercent, echo: echoResult.cpuPercent },
-      errors: botResult.errors + echoResult.errors,
+      p99Ratio,
+      contractRatio,
+      errors: bot.errors + echo.errors + contractEcho.errors,
     });
   }
   return rows;
@@ -73,19 +100,21 @@ async function concurrency() {
 
 async function history() {
   log(`\nHistory: the bot with stored messages spread over ${SEED_USERS} users; ${HISTORY_USERS} of them chatting`);
-  log(`${'stored'.padStart(10)} ${'seed s'.padStart(7)} ${'startup ms'.padStart(11)} ${'msg/s'.padStart(7)} ${'p99 ms'.padStart(8)} ${'RSS MB'.padStart(7)}  generator CPU`);
+  log(`${'stored'.padStart(10)} ${'seed s'.padStart(7)} ${'startup ms'.padStart(11)} ${'msg/s'.padStart(7)} ${'p99 ms'.padStart(8)} ${'RSS MB'.padStart(7)} ${'server CPU'.padStart(11)} ${'generator CPU'.padStart(14)}`);
   const rows = [];
   for (const stored of plan.history) {
     const db = await tempDb();
     const seedStart = performance.now();
     await seedStore(db.dbFile, stored);
     const seedSeconds = Math.round((performance.now() - seedStart) / 100) / 10;
-    const bot = await startServer(BOT, { DB_FILE: db.dbFile });
-    const result = await runLoad({ url: bot.url, users: HISTORY_USERS, warmupMs: plan.warmupMs, durationMs: plan.durationMs, userPrefix: 'bench-user-', waitForReady: true });
+    const bot = await startServer(SERVERS.bot, { DB_FILE: db.dbFile });
+    const result = await runLoad({ url: bot.url, users: HISTORY_USERS, warmupMs: plan.warmupMs, durationMs: plan.durationMs, userPrefix: 'bench-user-', waitForReady: true }, bot);
     const rssMb = bot.rssMb();
     await bot.stop();
     await db.remove();
-    log(`${pad(stored, 10)} ${pad(seedSeconds, 7)} ${pad(bot.startupMs, 11)} ${pad(result.msgsPerSec, 7)} ${pad(result.p99Ms, 8)} ${pad(rssMb, 7)}  ${result.cpuPercent}%${bound(result)}`);
+    log(
+      `${pad(stored, 10)} ${pad(seedSeconds, 7)} ${pad(bot.startupMs, 11)} ${pad(result.msgsPerSec, 7)} ${pad(result.p99Ms, 8)} ${pad(rssMb, 7)} ${pad(cpuCell(result.serverCpuPercent), 11)} ${pad(cpuCell(result.cpuPercent), 14)}`,
+    );
     rows.push({ storedMessages: stored, msgsPerSec: result.msgsPerSec, p99Ms: result.p99Ms, startupMs: bot.startupMs, rssMb, errors: result.errors });
   }
   return rows;
@@ -93,16 +122,11 @@ async function history() {
 
 function rules() {
   log('\nRules: keyword matching per message, in process (median)');
-  const rows = plan.ruleCounts.map((count) => {
+  return plan.ruleCounts.map((count) => {
     const microsPerMessage = measureRules(count, plan.ruleRounds);
     log(`${pad(count, 8)} rules ${pad(microsPerMessage, 8)} µs`);
     return { rules: count, microsPerMessage };
   });
-  return rows;
-}
-
-function pick(r: LoadResult) {
-  return { msgsPerSec: r.msgsPerSec, p50Ms: r.p50Ms, p99Ms: r.p99Ms };
 }
 
 const started = performance.now();
@@ -117,8 +141,17 @@ const results = {
   rules: rules(),
 };
 await mkdir(path.dirname(out), { recursive: true });
-await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);
-const echoAt100 = results.concurrency.find((r) => r.users === 100)?.echo.msgsPerSec;
 const chart = out.replace(/\.json$/, '-history.svg');
-await writeFile(chart, historyChart(results.history, echoAt100));
-log(`\nWrote ${path.relative(process.cwd(), out)} and ${path.relative(process.cwd(), chart)} in ${Math.round((performance.now() - started) / 1000)} s`);
+await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);
+const at100 = results.concurrency.find((r) => r.users === 100);
+const references = at100 ? [{ label: 'echo server, 100 users', msgsPerSec: at100.echo.msgsPerSec }, { label: 'contract echo, 100 users', msgsPerSec: at100.contractEcho.msgsPerSec }] : [];
+await writeFile(chart, historyChart(results.history, references));
+const written = [out, chart];
+if (!quick && values.out === undefined) {
+  // The full run's figures are the ones the README quotes; a later quick run must not replace them.
+  for (const [from, to] of [[out, 'full.json'], [chart, 'full-history.svg']] as const) {
+    await copyFile(from, path.join(resultsDir, to));
+    written.push(path.join(resultsDir, to));
+  }
+}
+log(`\nWrote ${written.map((f) => path.relative(process.cwd(), f)).join(', ')} in ${Math.round((performance.now() - started) / 1000)} s`);

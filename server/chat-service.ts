@@ -127,14 +127,14 @@ export class ChatService {
   }
 
   private stamp(userId: string, from: 'user' | 'bot', body: Inbound | Outbound | (Inbound & { trace: Trace }), now: Date, replyTo?: string): StoredMessage {
-    return {
-      ...body,
-      id: newMessageId(now),
-      userId,
-      from,
-      createdAt: now.toISOString(),
-      ...(replyTo ? { replyTo } : {}),
-    } as StoredMessage;
+    // Object.assign, then plain assignments: V8 runs a spread followed by more properties several times slower.
+    const message = Object.assign({}, body) as StoredMessage;
+    message.id = newMessageId(now);
+    message.userId = userId;
+    message.from = from;
+    message.createdAt = now.toISOString();
+    if (replyTo) message.replyTo = replyTo;
+    return message;
   }
 
   private publish(messages: StoredMessage[]): void {

@@ -294,9 +294,9 @@ describe('store: a failing disk', () => {
       journal: () => {
         const inner = memory.journal();
         return Object.assign(Object.create(inner) as typeof inner, {
-          append: async (text: string) => {
+          append: async (bytes: Buffer) => {
             if (failing) throw enospc();
-            await inner.append(text);
+            await inner.append(bytes);
           },
         });
       },

@@ -12,7 +12,7 @@ export type JournalEntry = { userId: string; at: number; commit: Commit };
 export interface JournalStorage {
   readonly describe: string;
   /** Appends and syncs; when it fails, the journal is left as it was before. */
-  append(text: string): Promise<void>;
+  append(bytes: Buffer): Promise<void>;
   /** The retired part (if any), then the live part, each as text. */
   read(): Promise<Array<{ describe: string; text: string }>>;
   /** Turns the live part into the retired one and starts an empty live part. */
@@ -52,13 +52,12 @@ export function fileJournal(base: string): JournalStorage {
     get hasRetired() {
       return hasRetired;
     },
-    async append(text) {
+    async append(bytes) {
       const h = await liveHandle();
       if (torn) {
         await h.truncate(size);
         torn = false;
       }
-      const bytes = Buffer.from(text);
       try {
         await h.write(bytes, 0, bytes.length, null);
         await h.datasync();
@@ -181,10 +180,10 @@ export class Journal {
   private async writeWaiting(): Promise<void> {
     const batch = this.waiting;
     this.waiting = [];
-    const text = batch.map((w) => w.line).join('');
+    const bytes = Buffer.from(batch.map((w) => w.line).join(''));
     try {
-      await this.storage.append(text);
-      this.liveBytes += Buffer.byteLength(text);
+      await this.storage.append(bytes);
+      this.liveBytes += bytes.length;
       for (const w of batch) w.resolve();
     } catch (err) {
       for (const w of batch) w.reject(err);

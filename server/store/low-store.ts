@@ -3,15 +3,15 @@
 // checkpoints, so storing a message costs the same however many users and messages the store holds,
 // and start-up reads only the rules and whatever the journal holds that a checkpoint did not write.
 import { createHash } from 'node:crypto';
-import { mkdir, open } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Low, Memory, type Adapter } from 'lowdb';
-import { JSONFile } from 'lowdb/node';
 import { z } from 'zod';
 import type { Exchange, StoredMessage } from '../contract.ts';
 import { ruleSchema, type Rule } from '../content/rules.ts';
 import { AppError } from '../errors.ts';
 import type { Session } from '../bot/engine.ts';
+import { DurableJSONFile } from './durable-file.ts';
 import { StoreError, type ChatStore, type Commit, type UserState } from './chat-store.ts';
 import { fileJournal, Journal, JournalDamage, memoryJournal, parseJournal, type JournalStorage } from './journal.ts';
 import { UserLog, writeHistory, type UserFiles } from './user-log.ts';
@@ -38,22 +38,15 @@ export function fileLocation(dbFile: string): StoreLocation {
   const usersDir = `${base}.users`;
   return {
     describe: dbFile,
-    main: () => new JSONFile<unknown>(dbFile),
+    main: () => new DurableJSONFile<unknown>(dbFile, 2),
     user: (key) => {
       const dir = path.join(usersDir, key);
       const file = (name: string) => path.join(dir, `${name}.json`);
       return {
         describe: path.join(path.basename(usersDir), key),
-        adapter: <T>(name: string) => new JSONFile<T>(file(name)),
+        // Compact JSON: only the program reads users' files, and it is half the bytes of pretty-printed.
+        adapter: <T>(name: string) => new DurableJSONFile<T>(file(name)),
         prepare: async () => void (await mkdir(dir, { recursive: true })),
-        sync: async (name) => {
-          const handle = await open(file(name), 'r');
-          try {
-            await handle.datasync();
-          } finally {
-            await handle.close();
-          }
-        },
       };
     },
     journal: () => fileJournal(base),
@@ -74,7 +67,7 @@ export function memoryLocation(): StoreLocation {
   return {
     describe: 'memory',
     main: () => adapter('main'),
-    user: (key) => ({ describe: `memory:${key}`, adapter: <T>(name: string) => adapter<T>(`${key}/${name}`), prepare: async () => {}, sync: async () => {} }),
+    user: (key) => ({ describe: `memory:${key}`, adapter: <T>(name: string) => adapter<T>(`${key}/${name}`), prepare: async () => {} }),
     journal: memoryJournal,
     prepare: async () => {},
   };
@@ -313,13 +306,12 @@ export class LowStore implements ChatStore {
       loading.catch(() => this.logs.delete(userId));
     }
     this.logs.set(userId, loading);
-    void this.evictIdle();
+    if (this.logs.size > MAX_CACHED_USERS) void this.evictIdle();
     return loading;
   }
 
   /** Forgets the least recently used users beyond the limit; never one with a turn or unwritten changes. */
   private async evictIdle(): Promise<void> {
-    if (this.logs.size <= MAX_CACHED_USERS) return;
     for (const [userId, loading] of this.logs) {
       if (this.logs.size <= MAX_CACHED_USERS) break;
       const log = await loading.catch(() => undefined);

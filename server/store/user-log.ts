@@ -26,12 +26,13 @@ const segmentSchema = z.object({
   answers: z.record(z.string(), z.array(z.string())),
 });
 
-/** Where one user's files are: adapters by name, and a way to make room for them. */
+/**
+ * Where one user's files are: adapters by name, and a way to make room for them. A write must resolve
+ * only once the data is durable (fsync), since the journal that also holds it is dropped after.
+ */
 export type UserFiles = {
   adapter: <T>(name: string) => Adapter<T>;
   prepare: () => Promise<void>;
-  /** Makes a written file durable (fsync), so the journal that also holds its data can go. */
-  sync: (name: string) => Promise<void>;
   describe: string;
 };
 
@@ -172,7 +173,7 @@ export class UserLog {
   }
 
   /**
-   * Writes and syncs every changed segment, then the meta that names them: a crash in between leaves
+   * Writes every changed segment, then the meta that names them: a crash in between leaves
    * the meta naming only complete segments, and the journal still holding the rest.
    */
   async flush(): Promise<void> {
@@ -198,7 +199,6 @@ export class UserLog {
       segment.dirty = false; // a turn applied while this write runs marks it again
       try {
         await segment.db.write();
-        await this.files.sync(segmentName(segment.n));
       } catch (err) {
         segment.dirty = true;
         throw err;
@@ -206,7 +206,6 @@ export class UserLog {
     }
     if (segments !== undefined) {
       await this.metaFile.write({ ...this.meta, segments });
-      await this.files.sync('meta');
       if (this.meta.segments === segments) this.metaDirty = false;
     }
   }
