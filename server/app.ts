@@ -2,6 +2,7 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import cors from 'cors';
 import express from 'express';
 import helmet from 'helmet';
 import { Server } from 'socket.io';
@@ -13,12 +14,17 @@ import type { Environment } from './bot/engine.ts';
 import { ChatService, type Responder } from './chat-service.ts';
 import type { ChatStore } from './store/chat-store.ts';
 import type { Logger } from './logger.ts';
+import { RateLimits } from './rate-limits.ts';
+import { clientAddress, originAllowed, requireAdmin, UNLIMITED, type SecurityOptions, type TrustProxy } from './security.ts';
 import { attachSocketTransport, type ChatServer } from './transport/socket.ts';
+import { addressLimit } from './transport/http-limits.ts';
+import { requestLogging } from './transport/http-logging.ts';
 import { chatRoutes } from './transport/http-chat.ts';
 import { articleRoutes } from './transport/http-article.ts';
 import { ruleRoutes } from './transport/http-rules.ts';
 import { errorHandler, notFound } from './transport/http-errors.ts';
 import { wechatRoutes, type WechatOptions } from './transport/wechat.ts';
+import { isSigned } from './wechat/signature.ts';
 
 export type Content = { account: Account; article: ArticleContent; seedRules: Rule[] };
 
@@ -33,6 +39,8 @@ export type AppOptions = {
   wechat?: WechatOptions;
   /** Answers in place of the local engine (the simulator in front of another server). */
   responder?: Responder;
+  /** Rate and size limits, CORS, the admin token; UNLIMITED (but CORS closed) when not given. */
+  security?: SecurityOptions;
 };
 
 export type App = {
@@ -43,6 +51,8 @@ export type App = {
   listen: (port: number, host?: string) => Promise<string>;
   /** Stops accepting, closes sockets, finishes pending writes. */
   close: () => Promise<void>;
+  /** Sockets open now, for leak checks. */
+  openSockets: () => number;
 };
 
 // Big enough for any valid message (2000 characters) with room to spare; anything larger is refused.
@@ -52,13 +62,17 @@ const MAX_BODY = '64kb';
 export const SOCKET_SERVER_OPTIONS = { maxHttpBufferSize: 64 * 1024, perMessageDeflate: false } as const;
 
 /** Opens the store and wires the chat service to HTTP and Socket.IO. */
-export async function createApp({ store, content, logger, clientDir, environment, wechat = {}, responder }: AppOptions): Promise<App> {
+export async function createApp({ store, content, logger, clientDir, environment, wechat = {}, responder, security = UNLIMITED }: AppOptions): Promise<App> {
   await store.open(content.seedRules);
   const knowledge = buildKnowledge({ account: content.account, article: content.article, rules: store.rules() });
   const service = new ChatService({ store, knowledge, environment, responder });
+  const limits = new RateLimits(security.rateLimits);
 
   const app = express();
   app.disable('x-powered-by');
+  app.set('trust proxy', security.trustProxy ?? false);
+  const trust = app.get('trust proxy fn') as TrustProxy;
+  app.use(requestLogging(logger));
   app.use(
     helmet({
       contentSecurityPolicy: {
@@ -74,14 +88,18 @@ export async function createApp({ store, content, logger, clientDir, environment
       },
     }),
   );
+  // Closed unless origins are configured: without CORS headers, pages of other sites cannot read answers.
+  if (security.corsOrigins.length) app.use(cors({ origin: security.corsOrigins.includes('*') ? '*' : security.corsOrigins }));
+  // The platform posts every user's messages from its own servers: signed /wechat requests are limited per user instead.
+  app.use(addressLimit(limits, (req) => req.path === '/wechat' && !!wechat.token && isSigned(req.query, wechat.token)));
   app.use(express.json({ limit: MAX_BODY }));
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  app.use(chatRoutes(service));
+  app.use(chatRoutes(service, limits));
   app.use(articleRoutes(service));
-  app.use(ruleRoutes(service));
-  app.use(wechatRoutes(service, wechat, logger));
+  app.use(ruleRoutes(service, requireAdmin(security.adminToken)));
+  app.use(wechatRoutes(service, wechat, logger, limits));
   if (clientDir) {
     // Assets have content hashes in their names, so they never change; the page itself is always revalidated.
     app.use('/assets', express.static(path.join(clientDir, 'assets'), { immutable: true, maxAge: '1y', index: false }));
@@ -91,8 +109,16 @@ export async function createApp({ store, content, logger, clientDir, environment
   app.use(errorHandler(logger));
 
   const httpServer = createServer(app);
-  const io: ChatServer = new Server(httpServer, SOCKET_SERVER_OPTIONS);
-  attachSocketTransport(io, service, logger);
+  const io: ChatServer = new Server(httpServer, {
+    ...SOCKET_SERVER_OPTIONS,
+    // CORS does not cover WebSockets: without this check any page a person visits could talk to this server from their browser.
+    allowRequest: (req, callback) => {
+      const allowed = originAllowed(req, security.corsOrigins);
+      callback(allowed ? null : 'origin not allowed', allowed);
+    },
+    cors: security.corsOrigins.length ? { origin: security.corsOrigins.includes('*') ? '*' : security.corsOrigins } : undefined,
+  });
+  const sockets = attachSocketTransport(io, service, logger, { limits, socketsPerUser: security.socketsPerUser, addressOf: (req) => clientAddress(req, trust) });
 
   return {
     httpServer,
@@ -116,5 +142,6 @@ export async function createApp({ store, content, logger, clientDir, environment
       });
       await store.close();
     },
+    openSockets: sockets.openSockets,
   };
 }

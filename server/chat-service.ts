@@ -68,10 +68,16 @@ export class ChatService {
     return () => this.events.off('stored', listener);
   }
 
-  /** Handles one untrusted inbound message from a user: the single entry point for all transports. */
-  async receive(userId: string, input: unknown): Promise<Exchange> {
-    const inbound = parseInbound(input);
+  /**
+   * Handles one untrusted inbound message from a user: the single entry point for all transports.
+   * `admission` is a check the transport started when the message arrived (rate limits); it is awaited in
+   * the user's turn, so a user's messages keep their order, and a refusal stores nothing.
+   */
+  async receive(userId: string, input: unknown, admission: Promise<void> = Promise.resolve()): Promise<Exchange> {
+    admission.catch(() => {}); // awaited below, maybe after other turns: not an unhandled rejection meanwhile
     return this.serialized(userId, async () => {
+      await admission;
+      const inbound = parseInbound(input);
       if (inbound.clientId) {
         const earlier = await this.store.findExchange(userId, inbound.clientId);
         if (earlier) return earlier;

@@ -3,6 +3,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { parseRate } from './rate-limits.ts';
+import type { SecurityOptions } from './security.ts';
 import type { TargetOptions } from './wechat/remote-bot.ts';
 
 /** The folder with package.json above this file: the same whether it runs from server/ or the built server/dist/. */
@@ -30,7 +32,12 @@ export type Config = {
   publicUrl?: string;
   /** When set, the chat window plays WeChat in front of this official-account server instead of the local bot. */
   target?: TargetOptions;
+  /** Rate and size limits, CORS, the admin token, proxies. */
+  security: SecurityOptions;
 };
+
+/** The limits `npm start` applies unless told otherwise: room for people and test scripts, not for floods. */
+export const DEFAULT_LIMITS = { user: '30/10s', address: '600/10s', socketsPerUser: 10 } as const;
 
 const positiveInt = (env: NodeJS.ProcessEnv, name: string): number | undefined => {
   const raw = env[name];
@@ -39,6 +46,37 @@ const positiveInt = (env: NodeJS.ProcessEnv, name: string): number | undefined =
   if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a whole number, not "${raw}"`);
   return value;
 };
+
+/** TRUST_PROXY as Express takes it: true, a number of hops, or addresses and subnets ("loopback, 10.0.0.0/8"). */
+function trustProxy(raw: string | undefined): SecurityOptions['trustProxy'] {
+  if (raw === undefined || raw === '' || raw === 'false') return undefined;
+  if (raw === 'true') return true;
+  return /^\d+$/.test(raw) ? Number(raw) : raw;
+}
+
+function readSecurity(env: NodeJS.ProcessEnv): SecurityOptions {
+  const socketsPerUser = positiveInt(env, 'MAX_SOCKETS_PER_USER') ?? DEFAULT_LIMITS.socketsPerUser;
+  if (socketsPerUser < 1) throw new Error('MAX_SOCKETS_PER_USER must be at least 1');
+  return {
+    rateLimits: {
+      perUser: parseRate(env.RATE_LIMIT_USER || DEFAULT_LIMITS.user, 'RATE_LIMIT_USER'),
+      perAddress: parseRate(env.RATE_LIMIT_ADDRESS || DEFAULT_LIMITS.address, 'RATE_LIMIT_ADDRESS'),
+    },
+    socketsPerUser,
+    corsOrigins: (env.CORS_ORIGINS ?? '')
+      .split(',')
+      .map((origin) => origin.trim())
+      .filter(Boolean)
+      .map((origin) => {
+        if (origin !== '*' && !(URL.canParse(origin) && new URL(origin).origin === origin)) {
+          throw new Error(`CORS_ORIGINS takes origins such as https://app.example.com (scheme, host, port; no path) or *, not "${origin}"`);
+        }
+        return origin;
+      }),
+    adminToken: env.ADMIN_TOKEN || undefined,
+    trustProxy: trustProxy(env.TRUST_PROXY),
+  };
+}
 
 /** Reads the configuration from the environment and `--target URL --token TOKEN`; throws naming what makes no sense. */
 export function readConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] = []): Config {
@@ -71,6 +109,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
           retries: positiveInt(env, 'TARGET_RETRIES'),
         }
       : undefined,
+    security: readSecurity(env),
   };
 }
 

@@ -39,12 +39,14 @@ export type ErrorCode =
   | 'too_long'
   | 'too_large'
   | 'rate_limited'
+  | 'too_many_connections'
   | 'not_found'
   | 'conflict'
   | 'storage_unavailable'
   | 'internal';
 
-export type ErrorBody = { code: ErrorCode; message: string };
+/** `retryAfterMs` comes with `rate_limited`: when the same request would be accepted again. */
+export type ErrorBody = { code: ErrorCode; message: string; retryAfterMs?: number };
 
 /** What one inbound message produced: the stored inbound and the stored replies. */
 export type Exchange = { message: StoredMessage; replies: StoredMessage[] };

@@ -1,3 +1,4 @@
+// Errors meant for clients: a stable code, a readable message, and the HTTP status that goes with it.
 import type { ErrorBody, ErrorCode } from './contract.ts';
 
 const httpStatusOf: Record<ErrorCode, number> = {
@@ -6,6 +7,7 @@ const httpStatusOf: Record<ErrorCode, number> = {
   too_long: 400,
   too_large: 413,
   rate_limited: 429,
+  too_many_connections: 429,
   not_found: 404,
   conflict: 409,
   storage_unavailable: 503,
@@ -16,16 +18,19 @@ const httpStatusOf: Record<ErrorCode, number> = {
 export class AppError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
+  /** For `rate_limited`: how long until the same request would be accepted. */
+  readonly retryAfterMs?: number;
 
-  constructor(code: ErrorCode, message: string) {
+  constructor(code: ErrorCode, message: string, options: { retryAfterMs?: number } = {}) {
     super(message);
     this.name = 'AppError';
     this.code = code;
     this.status = httpStatusOf[code];
+    if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
   }
 
   toBody(): ErrorBody {
-    return { code: this.code, message: this.message };
+    return this.retryAfterMs === undefined ? { code: this.code, message: this.message } : { code: this.code, message: this.message, retryAfterMs: this.retryAfterMs };
   }
 }
 

@@ -6,6 +6,8 @@ import { remoteResponder } from './wechat/remote-bot.ts';
 import { createLogger } from './logger.ts';
 import { fileLocation, LowStore } from './store/low-store.ts';
 
+const isLoopback = (host: string) => host === 'localhost' || host === '::1' || /^127\./.test(host);
+
 async function main(): Promise<void> {
   let config;
   let logger;
@@ -20,6 +22,7 @@ async function main(): Promise<void> {
       clientDir,
       wechat: { token: config.wechatToken, publicUrl: config.publicUrl },
       responder: config.target ? remoteResponder(config.target) : undefined,
+      security: config.security,
     });
   } catch (err) {
     // Content and data problems are the user's to fix: say what and where, plainly, without a stack trace.
@@ -29,6 +32,9 @@ async function main(): Promise<void> {
   }
   const url = await app.listen(config.port, config.host);
   logger.info({ url, dbFile: config.dbFile, contentFile: config.contentFile }, `listening on ${url}`);
+  if (!config.security.adminToken && !isLoopback(config.host)) {
+    logger.warn({ host: config.host }, 'ADMIN_TOKEN is not set and other machines can reach this server: anyone can change the keyword rules');
+  }
   if (config.target) logger.info({ target: config.target.url }, `playing WeChat in front of ${config.target.url}`);
 
   let stopping = false;

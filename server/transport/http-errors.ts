@@ -8,7 +8,7 @@ export function notFound(): RequestHandler {
 }
 
 export function errorHandler(logger: Logger): ErrorRequestHandler {
-  return (err: unknown, _req, res, _next) => {
+  return (err: unknown, req, res, _next) => {
     const type = (err as { type?: string }).type;
     const error =
       type === 'entity.too.large'
@@ -18,7 +18,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
           : typeof type === 'string' && type.startsWith('encoding.')
             ? new AppError('bad_request', 'The request body has an unsupported encoding.')
             : toAppError(err);
-    if (error.code === 'internal') logger.error({ err }, 'request failed');
+    if (error.code === 'internal') (req.log ?? logger).error({ err }, 'request failed');
+    if (error.retryAfterMs !== undefined) res.set('Retry-After', String(Math.ceil(error.retryAfterMs / 1000)));
     res.status(error.status).json({ error: error.toBody() });
   };
 }

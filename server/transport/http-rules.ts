@@ -1,6 +1,6 @@
 // Keyword rules over HTTP: GET, POST, PUT and DELETE /api/rules, validated before anything is stored.
 import { randomBytes } from 'node:crypto';
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 import type { ChatService } from '../chat-service.ts';
 import { ruleInputSchema, type Rule, type RuleInput } from '../content/rules.ts';
 import { AppError } from '../errors.ts';
@@ -19,7 +19,8 @@ function parseRule(service: ChatService, body: unknown): RuleInput {
   return result.data;
 }
 
-export function ruleRoutes(service: ChatService): Router {
+/** The rules API; `admin` guards the writes (see security.ts). */
+export function ruleRoutes(service: ChatService, admin: RequestHandler): Router {
   const router = Router();
   const mustFind = (raw: unknown) => {
     const id = parseId(raw, 'id');
@@ -36,7 +37,7 @@ export function ruleRoutes(service: ChatService): Router {
     res.json({ rule: mustFind(req.params.id) });
   });
 
-  router.post('/api/rules', async (req, res) => {
+  router.post('/api/rules', admin, async (req, res) => {
     const requestedId = (req.body as { id?: unknown } | undefined)?.id;
     const id = requestedId === undefined ? `r_${randomBytes(6).toString('base64url')}` : parseId(requestedId, 'id');
     const rule: Rule = { id, ...parseRule(service, req.body) };
@@ -49,7 +50,7 @@ export function ruleRoutes(service: ChatService): Router {
     res.status(201).json({ rule });
   });
 
-  router.put('/api/rules/:id', async (req, res) => {
+  router.put('/api/rules/:id', admin, async (req, res) => {
     const id = parseId(req.params.id, 'id');
     const rule: Rule = { id, ...parseRule(service, req.body) };
     const existed = await service.updateRules((rules) => {
@@ -59,7 +60,7 @@ export function ruleRoutes(service: ChatService): Router {
     res.status(existed ? 200 : 201).json({ rule });
   });
 
-  router.delete('/api/rules/:id', async (req, res) => {
+  router.delete('/api/rules/:id', admin, async (req, res) => {
     const id = parseId(req.params.id, 'id');
     await service.updateRules((rules) => {
       if (!rules.some((r) => r.id === id)) throw new AppError('not_found', `There is no rule "${id}".`);

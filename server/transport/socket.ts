@@ -1,16 +1,27 @@
 // Socket.IO adapter: auth → user id, `ready` on connect, `message` with an ack, pushes to every tab.
+// Limits at the door: connections and messages per address, messages per user, sockets per user.
 import { randomBytes } from 'node:crypto';
-import type { Server } from 'socket.io';
-import type { ClientToServerEvents, MessageAck, ServerToClientEvents } from '../contract.ts';
+import type { IncomingMessage } from 'node:http';
+import type { Server, Socket } from 'socket.io';
+import type { ClientToServerEvents, ErrorBody, MessageAck, ServerToClientEvents } from '../contract.ts';
 import type { ChatService } from '../chat-service.ts';
-import { toAppError } from '../errors.ts';
+import { AppError, toAppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import type { RateLimits } from '../rate-limits.ts';
 import { isValidId } from '../validation.ts';
 
 export const HISTORY_ON_CONNECT = 50;
 
-type SocketData = { userId: string };
+type SocketData = { userId: string; address: string };
 export type ChatServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+type ChatSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+
+export type SocketTransportOptions = {
+  limits: RateLimits;
+  socketsPerUser: number;
+  /** The client's address, as the HTTP side sees it (proxies included). */
+  addressOf: (req: IncomingMessage) => string;
+};
 
 const roomOf = (userId: string) => `user:${userId}`;
 
@@ -19,27 +30,55 @@ export function newUserId(): string {
   return `u_${randomBytes(9).toString('base64url')}`;
 }
 
+/** A refused connection: the client's `connect_error` has the message, and `data` the error body. */
+function refusal(error: AppError): Error & { data: ErrorBody } {
+  return Object.assign(new Error(`${error.code}: ${error.message}`), { data: error.toBody() });
+}
+
 /** Wires the chat service to a Socket.IO server. */
-export function attachSocketTransport(io: ChatServer, service: ChatService, logger: Logger): void {
+export function attachSocketTransport(io: ChatServer, service: ChatService, logger: Logger, options: SocketTransportOptions): { openSockets: () => number } {
+  // Every socket admitted, by user, until its connection closes: how "sockets per user" is counted.
+  const open = new Map<string, Set<ChatSocket>>();
+  const release = (socket: ChatSocket) => {
+    const sockets = open.get(socket.data.userId);
+    if (sockets?.delete(socket) && sockets.size === 0) open.delete(socket.data.userId);
+  };
+
   io.use((socket, next) => {
     const auth: unknown = socket.handshake.auth;
     const requested = typeof auth === 'object' && auth !== null ? (auth as { userId?: unknown }).userId : undefined;
-    if (requested === undefined || requested === null || requested === '') {
-      socket.data.userId = newUserId();
-      return next();
+    if (requested !== undefined && requested !== null && requested !== '' && !isValidId(requested)) {
+      return next(refusal(new AppError('bad_request', 'userId must be 1 to 64 characters of A-Z, a-z, 0-9, "_" or "-"')));
     }
-    if (!isValidId(requested)) {
-      return next(new Error('bad_request: userId must be 1 to 64 characters of A-Z, a-z, 0-9, "_" or "-"'));
-    }
-    socket.data.userId = requested;
-    next();
+    const userId = typeof requested === 'string' && requested !== '' ? requested : newUserId();
+    const address = options.addressOf(socket.request);
+    options.limits.address(address).then(
+      () => {
+        const sockets = open.get(userId) ?? new Set();
+        if (sockets.size >= options.socketsPerUser) {
+          return next(refusal(new AppError('too_many_connections', `This user has ${sockets.size} connections open already, the most allowed; close one first.`)));
+        }
+        socket.data = { userId, address };
+        sockets.add(socket);
+        open.set(userId, sockets);
+        // Counted until the connection closes, whether or not the socket ever got as far as `connection`.
+        socket.conn.once('close', () => release(socket));
+        next();
+      },
+      (err: unknown) => next(refusal(toAppError(err))),
+    );
   });
 
   service.onStored((message) => io.to(roomOf(message.userId)).emit('message', message));
 
   io.on('connection', (socket) => {
-    const { userId } = socket.data;
+    const { userId, address } = socket.data;
     const log = logger.child({ userId, socket: socket.id });
+    log.debug({ address }, 'connected');
+    socket.on('disconnect', (reason) => {
+      release(socket);
+      log.debug({ reason }, 'disconnected');
+    });
 
     socket.on('message', (input, ack) => {
       if (typeof ack !== 'function') {
@@ -48,14 +87,21 @@ export function attachSocketTransport(io: ChatServer, service: ChatService, logg
         return;
       }
       const answer = (result: MessageAck) => ack(result);
-      service.receive(userId, input).then(
-        (exchange) => answer({ ok: true, ...exchange }),
-        (err: unknown) => {
-          const error = toAppError(err);
-          if (error.code === 'internal') log.error({ err }, 'message failed');
-          answer({ ok: false, error: error.toBody() });
-        },
-      );
+      // Charged now, in arrival order; the service awaits it in the user's turn.
+      const admission = options.limits.address(address).then(() => options.limits.user(userId));
+      service.receive(userId, input, admission).then(
+          (exchange) => {
+            log.debug({ messageId: exchange.message.id, replies: exchange.replies.length }, 'message answered');
+            log.trace({ messageId: exchange.message.id, inbound: input }, 'message text');
+            answer({ ok: true, ...exchange });
+          },
+          (err: unknown) => {
+            const error = toAppError(err);
+            if (error.code === 'internal') log.error({ err }, 'message failed');
+            else log.debug({ code: error.code }, 'message refused');
+            answer({ ok: false, error: error.toBody() });
+          },
+        );
     });
 
     service
@@ -69,4 +115,6 @@ export function attachSocketTransport(io: ChatServer, service: ChatService, logg
         socket.disconnect(true);
       });
   });
+
+  return { openSockets: () => [...open.values()].reduce((n, sockets) => n + sockets.size, 0) };
 }

@@ -3,6 +3,7 @@ import express, { Router, type Request } from 'express';
 import type { ChatService } from '../chat-service.ts';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import type { RateLimits } from '../rate-limits.ts';
 import { isValidId } from '../validation.ts';
 import { passiveReplyXml, readPlatformMessage } from '../wechat/messages.ts';
 import { isSigned } from '../wechat/signature.ts';
@@ -22,7 +23,7 @@ const MAX_ARTICLES_FOR_MESSAGES = 1;
 const MAX_ARTICLES_FOR_EVENTS = 8;
 const UNSUPPORTED_REPLY = 'Sorry, I can only read text for now. Send a keyword, a question, or "help".';
 
-export function wechatRoutes(service: ChatService, options: WechatOptions, logger: Logger): Router {
+export function wechatRoutes(service: ChatService, options: WechatOptions, logger: Logger, limits: RateLimits): Router {
   const router = Router();
   const deadlineMs = options.deadlineMs ?? 4500;
 
@@ -54,7 +55,7 @@ export function wechatRoutes(service: ChatService, options: WechatOptions, logge
     if (message.kind === 'view') return reply(undefined); // a menu link opened: nothing to say
     if (message.kind === 'unsupported') return reply({ type: 'text', text: UNSUPPORTED_REPLY });
 
-    const answer = service.receive(message.openId, { ...message.inbound, clientId: message.retryKey.slice(0, 64) });
+    const answer = service.receive(message.openId, { ...message.inbound, clientId: message.retryKey.slice(0, 64) }, limits.user(message.openId));
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), deadlineMs)));
     try {

@@ -1,0 +1,58 @@
+// Rate limits per user and per address (rate-limiter-flexible, in memory): over a limit is `rate_limited`
+// with the time until the next request would be accepted; each user and each address has a budget of its own.
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { AppError } from './errors.ts';
+
+/** `points` requests per `seconds`-long window. */
+export type Rate = { points: number; seconds: number };
+
+export type RateLimitSettings = {
+  /** Messages one user may send, whatever the channel; undefined: no limit. */
+  perUser?: Rate;
+  /** Requests one address may make: HTTP requests, socket connections and socket messages; undefined: no limit. */
+  perAddress?: Rate;
+};
+
+/** Parses `30/10s` (30 per 10 seconds), `600/1m` or `off`; throws naming the setting otherwise. */
+export function parseRate(text: string, name: string): Rate | undefined {
+  if (text.trim().toLowerCase() === 'off') return undefined;
+  const match = /^\s*(\d+)\s*\/\s*(\d+(?:\.\d+)?)\s*(s|m)?\s*$/.exec(text);
+  const points = Number(match?.[1]);
+  const seconds = Number(match?.[2]) * (match?.[3] === 'm' ? 60 : 1);
+  if (!match || !(points >= 1) || !(seconds > 0)) {
+    throw new Error(`${name} must look like "30/10s" (30 requests per 10 seconds), "600/1m" or "off", not "${text}"`);
+  }
+  return { points, seconds };
+}
+
+export function describeRate(rate: Rate | undefined): string {
+  return rate ? `${rate.points} per ${rate.seconds} s` : 'off';
+}
+
+type Limiter = (key: string) => Promise<void>;
+
+function limiter(rate: Rate | undefined, what: string): Limiter {
+  if (!rate) return async () => {};
+  const memory = new RateLimiterMemory({ points: rate.points, duration: rate.seconds });
+  return async (key) => {
+    try {
+      await memory.consume(key);
+    } catch (res) {
+      if (!(res instanceof RateLimiterRes)) throw res;
+      const retryAfterMs = Math.max(1, Math.ceil(res.msBeforeNext));
+      throw new AppError('rate_limited', `Too many ${what} (at most ${describeRate(rate)}); try again in ${Math.ceil(retryAfterMs / 1000)} s.`, { retryAfterMs });
+    }
+  };
+}
+
+export class RateLimits {
+  /** Charges one message to a user; rejects with `rate_limited` over the limit. */
+  readonly user: Limiter;
+  /** Charges one request to an address; rejects with `rate_limited` over the limit. */
+  readonly address: Limiter;
+
+  constructor(settings: RateLimitSettings) {
+    this.user = limiter(settings.perUser, 'messages from this user');
+    this.address = limiter(settings.perAddress, 'requests from this address');
+  }
+}
