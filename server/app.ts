@@ -135,7 +135,11 @@ export async function createApp({ store, content, logger, clientDir, environment
         });
       }),
     close: async () => {
-      // io.close() also closes the HTTP server; wait for both and then for the store's writes.
+      // Stop taking connections and messages, answer every message already taken, then close the sockets
+      // (io.close() closes the HTTP server too) and wait for the store's writes.
+      httpServer.close();
+      await service.stop();
+      await new Promise((resolve) => setImmediate(resolve)); // let the last acks be written before the sockets go
       await new Promise<void>((resolve) => {
         io.close(() => resolve());
         httpServer.closeAllConnections();

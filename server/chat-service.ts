@@ -5,6 +5,7 @@ import type { Exchange, Inbound, Outbound, StoredMessage } from './contract.ts';
 import type { Rule } from './content/rules.ts';
 import { respond, NEW_SESSION, type Environment, type Session } from './bot/engine.ts';
 import { withRules, type Knowledge } from './bot/knowledge.ts';
+import { AppError } from './errors.ts';
 import type { ChatStore } from './store/chat-store.ts';
 import { parseInbound } from './validation.ts';
 
@@ -49,6 +50,7 @@ export class ChatService {
   private readonly events = new EventEmitter();
   /** Per-user queues: one user's turns run in order, different users' run side by side. */
   private readonly queues = new Map<string, Promise<unknown>>();
+  private stopping = false;
 
   constructor(options: ChatServiceOptions) {
     this.store = options.store;
@@ -75,6 +77,7 @@ export class ChatService {
    */
   async receive(userId: string, input: unknown, admission: Promise<void> = Promise.resolve()): Promise<Exchange> {
     admission.catch(() => {}); // awaited below, maybe after other turns: not an unhandled rejection meanwhile
+    if (this.stopping) throw new AppError('shutting_down', 'The server is shutting down; send this again once it is back.');
     return this.serialized(userId, async () => {
       await admission;
       const inbound = parseInbound(input);
@@ -109,6 +112,17 @@ export class ChatService {
       }
       attach((await this.store.history(userId, { limit: historyLimit })) ?? []);
     });
+  }
+
+  /** Refuses new messages from now on (`shutting_down`), and resolves once every message already received is answered. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    while (this.queues.size > 0) await Promise.all([...this.queues.values()]);
+  }
+
+  /** Users with a turn running or waiting: zero when idle (for leak checks). */
+  get busyUsers(): number {
+    return this.queues.size;
   }
 
   history(userId: string, options: { limit: number; before?: string }): Promise<StoredMessage[] | undefined> {

@@ -43,6 +43,7 @@ export type ErrorCode =
   | 'not_found'
   | 'conflict'
   | 'storage_unavailable'
+  | 'shutting_down'
   | 'internal';
 
 /** `retryAfterMs` comes with `rate_limited`: when the same request would be accepted again. */

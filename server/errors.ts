@@ -11,6 +11,7 @@ const httpStatusOf: Record<ErrorCode, number> = {
   not_found: 404,
   conflict: 409,
   storage_unavailable: 503,
+  shutting_down: 503,
   internal: 500,
 };
 

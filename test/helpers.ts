@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { io as connectSocket, type Socket } from 'socket.io-client';
-import { createApp, type App, type Content } from '../server/app.ts';
+import { createApp, type App, type AppOptions, type Content } from '../server/app.ts';
 import { loadContent } from '../server/content/load-content.ts';
 import type { ClientToServerEvents, MessageAck, ReadyPayload, ServerToClientEvents, StoredMessage } from '../server/contract.ts';
 import { silentLogger } from '../server/logger.ts';
@@ -23,9 +23,9 @@ export function seedContent(): Content {
 
 export type Running = { app: App; url: string; close: () => Promise<void> };
 
-/** Starts the real app on port 0 (in-memory store unless one is given). */
-export async function startServer(store: ChatStore = new LowStore(memoryLocation())): Promise<Running> {
-  const app = await createApp({ store, content: seedContent(), logger: silentLogger });
+/** Starts the real app on port 0 (in-memory store unless one is given); `options` overrides the rest. */
+export async function startServer(store: ChatStore = new LowStore(memoryLocation()), options: Partial<AppOptions> = {}): Promise<Running> {
+  const app = await createApp({ store, content: seedContent(), logger: silentLogger, ...options });
   const url = await app.listen(0, '127.0.0.1');
   return { app, url, close: () => app.close() };
 }
@@ -41,12 +41,14 @@ export type ChatSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 export async function connectUser(
   url: string,
   userId?: string,
+  headers: Record<string, string> = {},
 ): Promise<{ socket: ChatSocket; ready: ReadyPayload; received: StoredMessage[] }> {
   const socket: ChatSocket = connectSocket(url, {
     auth: userId === undefined ? {} : { userId },
     transports: ['websocket'],
     forceNew: true,
     reconnection: false,
+    extraHeaders: headers,
   });
   const received: StoredMessage[] = [];
   socket.on('message', (m) => received.push(m));

@@ -1,41 +1,11 @@
 // The real `npm start` entry point in a child process: start-up errors, SIGTERM, and SIGKILL durability.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import type { MessageAck } from '../server/contract.ts';
-import { buildServer, serverEntry } from '../server/build.ts';
+import { buildServer } from '../server/build.ts';
 import { connectUser, send, tempDir } from './helpers.ts';
-
-const root = path.resolve(import.meta.dirname, '..');
-
-type Started = { child: ChildProcess; url: string; output: () => string };
-
-function run(env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--enable-source-maps', serverEntry], {
-    cwd: root,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, output: () => output, exited };
-}
-
-async function start(env: Record<string, string>): Promise<Started & { exited: Promise<number | null> }> {
-  const started = run(env);
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const match = /listening on (http:\/\/[^"\s]+)/.exec(started.output());
-    if (match) return { ...started, url: match[1]! };
-    if (Date.now() > deadline || started.child.exitCode !== null) {
-      throw new Error(`server did not start:\n${started.output()}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { root, run, start } from './process-helpers.ts';
 
 describe('the server process', function () {
   this.timeout(40_000);

@@ -30,7 +30,7 @@ export class StoreError extends Error {
     readonly file: string,
     reason: string,
   ) {
-    super(`${file}: ${reason}. The file was left as it is; see "Recovering the data file" in the README.`);
+    super(`${file}: ${reason}. It was left as it is; see "Recovering the data files" in the README.`);
     this.name = 'StoreError';
   }
 }

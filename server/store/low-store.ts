@@ -106,8 +106,13 @@ export class LowStore implements ChatStore {
   }
 
   async open(seedRules: Rule[]): Promise<void> {
-    await this.location.prepare();
     const file = this.location.describe;
+    try {
+      await this.location.prepare();
+    } catch (err) {
+      const { code, path: where } = err as NodeJS.ErrnoException;
+      throw new StoreError(where ?? file, `the data folder cannot be created (${code ?? (err as Error).message}${code === 'EEXIST' || code === 'ENOTDIR' ? ': a file stands where a folder should be' : ''})`);
+    }
     let raw: unknown;
     try {
       raw = await this.location.main().read();

@@ -37,8 +37,12 @@ export function field(fields: WechatFields, name: string): string | undefined {
 type XmlValue = string | number | { '#cdata': string } | XmlObject | XmlObject[];
 type XmlObject = { [name: string]: XmlValue };
 
-/** Text wrapped in CDATA, as the platform writes strings. */
-export const cdata = (text: string) => ({ '#cdata': text });
+// Characters XML 1.0 cannot carry at all, even in CDATA: a reply holding one would be refused as malformed.
+const NOT_XML = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/** Text wrapped in CDATA, as the platform writes strings; what XML cannot carry is dropped (lone surrogates become U+FFFD). */
+export const cdata = (text: string) => ({ '#cdata': text.replace(LONE_SURROGATE, '\ufffd').replace(NOT_XML, '') });
 
 /** Builds `<xml>…</xml>` from fields in order. */
 export function buildWechatXml(fields: XmlObject): string {

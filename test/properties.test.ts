@@ -1,0 +1,215 @@
+// Property-based tests (fast-check): whatever arrives at the boundary, nothing but a coded error comes out,
+// and a refusal stores nothing. FC_RUNS sets how many cases each property tries (default 200).
+import { expect } from 'chai';
+import fc from 'fast-check';
+import type { Inbound, Outbound } from '../server/contract.ts';
+import { ruleInputSchema } from '../server/content/rules.ts';
+import { respond, type Session } from '../server/bot/engine.ts';
+import { buildKnowledge } from '../server/bot/knowledge.ts';
+import { byteLength, MAX_TEXT_BYTES } from '../server/bot/paging.ts';
+import { ChatService } from '../server/chat-service.ts';
+import { AppError } from '../server/errors.ts';
+import { LowStore, memoryLocation } from '../server/store/low-store.ts';
+import { isValidId, MAX_TEXT_LENGTH, parseId, parseInbound } from '../server/validation.ts';
+import { passiveReplyXml, platformRequestXml, readPlatformMessage, repliesFromXml } from '../server/wechat/messages.ts';
+import { seedContent } from './helpers.ts';
+
+const runs = { numRuns: Number(process.env.FC_RUNS ?? 200) };
+const content = seedContent();
+const kb = buildKnowledge({ account: content.account, article: content.article, rules: content.seedRules });
+
+/** Runs `fn`; anything it throws must be an AppError with a code and a message. */
+function onlyAppErrors<T>(fn: () => T): T | AppError {
+  try {
+    return fn();
+  } catch (err) {
+    if (!(err instanceof AppError)) throw err;
+    expect(err.code).to.be.a('string');
+    expect(err.message).to.have.length.greaterThan(0);
+    return err;
+  }
+}
+
+// Shapes close to a message, so that the properties reach past the first check, plus anything at all.
+const idLike = fc.oneof(fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/), fc.string(), fc.constant(''), fc.string({ minLength: 65, maxLength: 80 }));
+const textLike = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 60 }), fc.string({ minLength: 1990, maxLength: 2010 }), fc.constantFrom(' ', '\n\t', '支付', 'more'));
+const inboundLike = fc.oneof(
+  fc.record({ type: fc.constant('text'), text: fc.oneof(textLike, fc.anything()), clientId: fc.option(idLike, { nil: undefined }) }, { requiredKeys: ['type'] }),
+  fc.record({ type: fc.constant('event'), event: fc.oneof(fc.constantFrom('subscribe', 'unsubscribe', 'click', 'scan'), fc.anything()), key: fc.oneof(fc.string(), fc.anything()) }, { requiredKeys: ['type'] }),
+  fc.anything(),
+);
+
+describe('properties: input validation', () => {
+  it('parseInbound either returns a message within the contract or throws a coded error', () => {
+    fc.assert(
+      fc.property(inboundLike, (input) => {
+        const result = onlyAppErrors(() => parseInbound(input));
+        if (result instanceof AppError) {
+          expect(['bad_request', 'too_long']).to.include(result.code);
+        } else if (result.type === 'text') {
+          expect(result.text).to.equal(result.text.trim());
+          expect(result.text.length).to.be.within(1, MAX_TEXT_LENGTH);
+        } else {
+          expect(['subscribe', 'unsubscribe', 'click']).to.include(result.event);
+        }
+        if (!(result instanceof AppError) && result.clientId !== undefined) expect(isValidId(result.clientId)).to.equal(true);
+      }),
+      runs,
+    );
+  });
+
+  it('parseId accepts exactly the ids of 1 to 64 of [A-Za-z0-9_-] and nothing else', () => {
+    fc.assert(
+      fc.property(fc.oneof(idLike, fc.anything()), (input) => {
+        const result = onlyAppErrors(() => parseId(input, 'userId'));
+        const valid = typeof input === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(input);
+        expect(result instanceof AppError).to.equal(!valid);
+        if (result instanceof AppError) expect(result.message).to.match(/^userId: /);
+      }),
+      runs,
+    );
+  });
+
+  it('the rule schema never throws, whatever it is given', () => {
+    fc.assert(
+      fc.property(fc.anything(), fc.record({ name: fc.anything(), keywords: fc.anything(), replies: fc.anything() }), (a, b) => {
+        for (const input of [a, b]) expect(typeof ruleInputSchema.safeParse(input).success).to.equal('boolean');
+      }),
+      runs,
+    );
+  });
+});
+
+describe('properties: the chat service', () => {
+  it('answers or refuses with a code, and a refusal stores nothing', async () => {
+    const store = new LowStore(memoryLocation());
+    const service = new ChatService({ store, knowledge: kb });
+    await service.receive('prop', { type: 'text', text: 'help', clientId: 'first' });
+    await fc.assert(
+      fc.asyncProperty(inboundLike, async (input) => {
+        const before = await store.history('prop', { limit: 200 });
+        const session = (await store.getUser('prop'))!.session;
+        let outcome: unknown;
+        try {
+          outcome = await service.receive('prop', input);
+        } catch (err) {
+          if (!(err instanceof AppError)) throw err;
+          expect(await store.history('prop', { limit: 200 })).to.deep.equal(before);
+          expect((await store.getUser('prop'))!.session).to.deep.equal(session);
+          return;
+        }
+        expect(outcome).to.have.property('message');
+      }),
+      runs,
+    );
+  });
+});
+
+const sessionArb: fc.Arbitrary<Session> = fc.record(
+  {
+    subscribed: fc.boolean(),
+    paging: fc.record({
+      sectionId: fc.oneof(fc.constantFrom(...kb.article.sections.map((s) => s.id)), fc.string()),
+      nextPage: fc.integer({ min: -2, max: 50 }),
+      at: fc.date({ min: new Date('2020-01-01'), max: new Date('2030-01-01'), noInvalidDate: true }).map((d) => d.toISOString()),
+    }),
+  },
+  { requiredKeys: ['subscribed'] },
+);
+
+const validInbound: fc.Arbitrary<Inbound> = fc.oneof(
+  fc.string({ unit: 'grapheme', minLength: 1, maxLength: 300 }).filter((t) => t.trim().length > 0).map((text) => ({ type: 'text' as const, text: text.trim() })),
+  fc.string({ unit: 'binary', minLength: 1, maxLength: MAX_TEXT_LENGTH }).filter((t) => t.trim().length > 0).map((text) => ({ type: 'text' as const, text: text.trim() })),
+  fc.constantFrom('subscribe' as const, 'unsubscribe' as const).map((event) => ({ type: 'event' as const, event })),
+  fc.oneof(fc.constantFrom('help', 'list', 'more', 'section:games', 'section:nope', 'wechat-pay'), fc.string({ minLength: 1, maxLength: 128 })).map((key) => ({ type: 'event' as const, event: 'click' as const, key })),
+);
+
+function withinWechatLimits(replies: Outbound[]): void {
+  for (const reply of replies) {
+    if (reply.type === 'text') expect(byteLength(reply.text)).to.be.within(1, MAX_TEXT_BYTES);
+    else expect(reply.articles.length).to.be.within(1, 8);
+  }
+}
+
+describe('properties: the engine', () => {
+  it('never throws, always answers a text, keeps within WeChat\'s limits, and is a function of its input', () => {
+    fc.assert(
+      fc.property(validInbound, sessionArb, fc.date({ noInvalidDate: true }), fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), (inbound, session, now, dice) => {
+        const env = { now, random: () => dice };
+        const frozen = structuredClone(session);
+        const turn = respond(kb, session, inbound, env);
+        expect(session).to.deep.equal(frozen); // the session passed in is not changed
+        if (inbound.type === 'text') expect(turn.replies.length).to.be.greaterThan(0);
+        withinWechatLimits(turn.replies);
+        expect(respond(kb, frozen, inbound, env)).to.deep.equal(turn);
+      }),
+      runs,
+    );
+  });
+});
+
+describe('properties: WeChat XML', () => {
+  const ids = fc.record({ openId: fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/), accountId: fc.stringMatching(/^gh_[a-z0-9]{1,20}$/), createTime: fc.integer({ min: 0, max: 2 ** 31 }), msgId: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).map(String) });
+  // Text XML 1.0 can carry: no control characters other than tab and line breaks, no lone surrogates.
+  const xmlText = fc.string({ unit: 'grapheme', maxLength: 200 }).map((t) => t.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '').replace(/\r\n?/g, '\n'));
+
+  it('reading arbitrary bodies throws nothing but a coded error', () => {
+    const xmlish = fc.oneof(
+      fc.string(),
+      fc.string().map((s) => `<xml>${s}</xml>`),
+      fc.tuple(fc.constantFrom('FromUserName', 'MsgType', 'Content', 'Event', 'CreateTime', 'MsgId'), fc.string()).map(([tag, s]) => `<xml><${tag}>${s}</${tag}></xml>`),
+      fc.string().map((s) => `<!DOCTYPE x [<!ENTITY e "${s}">]><xml>&e;</xml>`),
+    );
+    fc.assert(
+      fc.property(xmlish, (body) => {
+        onlyAppErrors(() => readPlatformMessage(body));
+        onlyAppErrors(() => repliesFromXml(body));
+      }),
+      runs,
+    );
+  });
+
+  it('what the simulator posts, the bot reads back unchanged, whatever the text and ids', () => {
+    fc.assert(
+      fc.property(xmlText, ids, (text, to) => {
+        const read = readPlatformMessage(platformRequestXml({ type: 'text', text }, to));
+        expect(read).to.deep.include({ openId: to.openId, accountId: to.accountId, retryKey: `msg_${to.msgId}`, kind: 'inbound', inbound: { type: 'text', text } });
+      }),
+      runs,
+    );
+  });
+
+  it('a passive reply is XML that can be read, whatever characters the text holds', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', minLength: 1, maxLength: 300 }), (text) => {
+        const xml = passiveReplyXml({ type: 'text', text }, { openId: 'o1', accountId: 'gh_a', maxArticles: 1, baseUrl: 'http://bot.example', now: new Date(0) });
+        expect(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/.test(xml), JSON.stringify(text)).to.equal(false);
+        expect(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(xml), 'a lone surrogate').to.equal(false);
+        expect(repliesFromXml(xml)).to.have.length(1);
+      }),
+      runs,
+    );
+  });
+
+  it('a passive reply reads back as the reply, within the limits, whatever the text and cards', () => {
+    const article = fc.record({ title: xmlText, description: xmlText, url: fc.constantFrom('/#/sections/games', 'https://example.com/a?b=1&c=<2>'), picUrl: fc.option(fc.constant('https://example.com/p.png'), { nil: undefined }) }, { requiredKeys: ['title', 'description', 'url'] });
+    const outbound: fc.Arbitrary<Outbound> = fc.oneof(
+      xmlText.filter((t) => t.length > 0).map((text) => ({ type: 'text' as const, text })),
+      fc.array(article, { minLength: 1, maxLength: 8 }).map((articles) => ({ type: 'news' as const, articles })),
+    );
+    fc.assert(
+      fc.property(outbound, fc.integer({ min: 1, max: 8 }), (reply, maxArticles) => {
+        const xml = passiveReplyXml(reply, { openId: 'o1', accountId: 'gh_a', maxArticles, baseUrl: 'http://bot.example', now: new Date(0) });
+        const [back] = repliesFromXml(xml);
+        if (reply.type === 'text') {
+          expect(back).to.deep.equal({ type: 'text', text: reply.text });
+        } else {
+          if (back?.type !== 'news') expect.fail(`expected news, got ${xml}`);
+          expect(back.articles.map((a) => [a.title, a.description])).to.deep.equal(reply.articles.slice(0, maxArticles).map((a) => [a.title, a.description]));
+          for (const a of back.articles) expect(URL.canParse(a.url)).to.equal(true);
+        }
+      }),
+      runs,
+    );
+  });
+});
