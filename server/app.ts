@@ -15,7 +15,7 @@ import { ChatService, type Responder } from './chat-service.ts';
 import type { ChatStore } from './store/chat-store.ts';
 import type { Logger } from './logger.ts';
 import { RateLimits } from './rate-limits.ts';
-import { clientAddress, originAllowed, requireAdmin, UNLIMITED, type SecurityOptions, type TrustProxy } from './security.ts';
+import { allowedOrigins, clientAddress, originAllowed, requireAdmin, UNLIMITED, type SecurityOptions, type TrustProxy } from './security.ts';
 import { attachSocketTransport, type ChatServer } from './transport/socket.ts';
 import { addressLimit } from './transport/http-limits.ts';
 import { requestLogging } from './transport/http-logging.ts';
@@ -67,6 +67,7 @@ export async function createApp({ store, content, logger, clientDir, environment
   const knowledge = buildKnowledge({ account: content.account, article: content.article, rules: store.rules() });
   const service = new ChatService({ store, knowledge, environment, responder });
   const limits = new RateLimits(security.rateLimits);
+  const corsOrigin = allowedOrigins(security.corsOrigins);
 
   const app = express();
   app.disable('x-powered-by');
@@ -89,7 +90,7 @@ export async function createApp({ store, content, logger, clientDir, environment
     }),
   );
   // Closed unless origins are configured: without CORS headers, pages of other sites cannot read answers.
-  if (security.corsOrigins.length) app.use(cors({ origin: security.corsOrigins.includes('*') ? '*' : security.corsOrigins }));
+  if (corsOrigin) app.use(cors({ origin: corsOrigin }));
   // The platform posts every user's messages from its own servers: signed /wechat requests are limited per user instead.
   app.use(addressLimit(limits, (req) => req.path === '/wechat' && !!wechat.token && isSigned(req.query, wechat.token)));
   app.use(express.json({ limit: MAX_BODY }));
@@ -116,7 +117,7 @@ export async function createApp({ store, content, logger, clientDir, environment
       const allowed = originAllowed(req, security.corsOrigins);
       callback(allowed ? null : 'origin not allowed', allowed);
     },
-    cors: security.corsOrigins.length ? { origin: security.corsOrigins.includes('*') ? '*' : security.corsOrigins } : undefined,
+    cors: corsOrigin ? { origin: corsOrigin } : undefined,
   });
   const sockets = attachSocketTransport(io, service, logger, { limits, socketsPerUser: security.socketsPerUser, addressOf: (req) => clientAddress(req, trust) });
 

@@ -32,6 +32,12 @@ export function originAllowed(req: IncomingMessage, allowed: string[]): boolean 
   return URL.canParse(origin) && new URL(origin).host === req.headers.host;
 }
 
+/** The `origin` setting of the cors middleware and of Socket.IO for the configured origins; undefined when CORS is closed. */
+export function allowedOrigins(allowed: string[]): '*' | string[] | undefined {
+  if (allowed.length === 0) return undefined;
+  return allowed.includes('*') ? '*' : allowed;
+}
+
 /** Decides whether to believe the address a proxy reports; Express compiles it from `trustProxy`. */
 export type TrustProxy = (address: string, hop: number) => boolean;
 

@@ -3,7 +3,8 @@ import { expect } from 'chai';
 import type { MessageAck } from '../server/contract.ts';
 import { parseRate } from '../server/rate-limits.ts';
 import { UNLIMITED, type SecurityOptions } from '../server/security.ts';
-import { connectUser, http, send, startServer, type Running } from './helpers.ts';
+import { MAX_RULES } from '../server/transport/http-rules.ts';
+import { connectUser, http, seedContent, send, startServer, type Running } from './helpers.ts';
 import { post, signedUrl, textXml } from './wechat-helpers.ts';
 
 const security = (overrides: Partial<SecurityOptions>): SecurityOptions => ({ ...UNLIMITED, ...overrides });
@@ -121,6 +122,27 @@ describe('sockets per user', () => {
     expect(third.socket.connected).to.equal(true);
     third.socket.close();
     tabs[1]!.socket.close();
+  });
+});
+
+describe('size limits', () => {
+  it(`keeps at most ${MAX_RULES} rules: one more is a 409 that says why, and replacing one still works`, async () => {
+    const content = seedContent();
+    const rule = (i: number) => ({ id: `bulk-${i}`, name: `Bulk ${i}`, keywords: [{ text: `bulk${i}`, match: 'contain' as const }], replies: [{ type: 'text' as const, text: `Bulk ${i}` }], replyMode: 'all' as const });
+    const seedRules = [...content.seedRules, ...Array.from({ length: MAX_RULES - content.seedRules.length - 1 }, (_, i) => rule(i))];
+    const server = await startServer(undefined, { content: { ...content, seedRules } });
+    try {
+      const body = { name: 'Last', keywords: [{ text: 'last', match: 'contain' }], replies: [{ type: 'text', text: 'The last one' }] };
+      expect((await http(`${server.url}/api/rules`, 'POST', { id: 'last', ...body })).status).to.equal(201);
+      const over = await http(`${server.url}/api/rules`, 'POST', { id: 'one-too-many', ...body });
+      expect(over.status).to.equal(409);
+      expect(over.body.error.message).to.include(`${MAX_RULES} rules already`);
+      expect((await http(`${server.url}/api/rules/one-too-many`, 'PUT', body)).status).to.equal(409);
+      expect((await http(`${server.url}/api/rules/last`, 'PUT', { ...body, name: 'Still last' })).status).to.equal(200);
+      expect((await http(`${server.url}/api/rules`, 'GET')).body.rules).to.have.length(MAX_RULES);
+    } finally {
+      await server.close();
+    }
   });
 });
 

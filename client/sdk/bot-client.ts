@@ -23,6 +23,8 @@ export class BotClientError extends Error {
   constructor(
     readonly code: string,
     message: string,
+    /** With `rate_limited`: how long to wait before sending again. */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
     this.name = 'BotClientError';
@@ -99,7 +101,7 @@ export class BotClient {
     } catch {
       throw new BotClientError('timeout', `No answer to ${describe(inbound)} within ${this.timeoutMs} ms.`);
     }
-    if (!ack.ok) throw new BotClientError(ack.error.code, ack.error.message);
+    if (!ack.ok) throw new BotClientError(ack.error.code, ack.error.message, ack.error.retryAfterMs);
     return { message: ack.message, replies: ack.replies };
   }
 

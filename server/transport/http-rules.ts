@@ -6,6 +6,13 @@ import { ruleInputSchema, type Rule, type RuleInput } from '../content/rules.ts'
 import { AppError } from '../errors.ts';
 import { describeIssues, parseId } from '../validation.ts';
 
+// Matching stays fast far beyond this (see bench/), but a store must not grow without bound.
+export const MAX_RULES = 10_000;
+
+const roomFor = (rules: Rule[]) => {
+  if (rules.length >= MAX_RULES) throw new AppError('conflict', `There are ${MAX_RULES} rules already, the most allowed; delete one first.`);
+};
+
 /** Validates a rule from a client, including that the sections it points at exist. */
 function parseRule(service: ChatService, body: unknown): RuleInput {
   const result = ruleInputSchema.safeParse(body);
@@ -45,6 +52,7 @@ export function ruleRoutes(service: ChatService, admin: RequestHandler): Router 
       if (rules.some((r) => r.id === id)) {
         throw new AppError('conflict', `A rule "${id}" exists already; PUT /api/rules/${id} replaces it.`);
       }
+      roomFor(rules);
       return { rules: [...rules, rule], result: undefined };
     });
     res.status(201).json({ rule });
@@ -55,6 +63,7 @@ export function ruleRoutes(service: ChatService, admin: RequestHandler): Router 
     const rule: Rule = { id, ...parseRule(service, req.body) };
     const existed = await service.updateRules((rules) => {
       const exists = rules.some((r) => r.id === id);
+      if (!exists) roomFor(rules);
       return { rules: exists ? rules.map((r) => (r.id === id ? rule : r)) : [...rules, rule], result: exists };
     });
     res.status(existed ? 200 : 201).json({ rule });
