@@ -12,7 +12,8 @@ import { AppError } from '../server/errors.ts';
 import { LowStore, memoryLocation } from '../server/store/low-store.ts';
 import { isValidId, MAX_TEXT_LENGTH, parseId, parseInbound } from '../server/validation.ts';
 import { passiveReplyXml, platformRequestXml, readPlatformMessage, repliesFromXml } from '../server/wechat/messages.ts';
-import { seedContent } from './helpers.ts';
+import { http, seedContent, startServer } from './helpers.ts';
+import { post, signedUrl } from './wechat-helpers.ts';
 
 const runs = { numRuns: Number(process.env.FC_RUNS ?? 200) };
 const content = seedContent();
@@ -211,5 +212,58 @@ describe('properties: WeChat XML', () => {
       }),
       runs,
     );
+  });
+});
+
+describe('properties: the HTTP boundary', () => {
+  const httpRuns = { numRuns: Math.ceil(runs.numRuns / 2) };
+  const countFor = async (url: string, userId: string) => ((await http(`${url}/api/messages?userId=${userId}&limit=200`, 'GET')).body.messages as unknown[]).length;
+
+  it('POST /api/messages: any JSON body is answered 200 or refused with a 4xx and a code, storing all of an exchange or nothing', async () => {
+    const server = await startServer();
+    try {
+      await fc.assert(
+        fc.asyncProperty(fc.oneof(inboundLike.map((rest) => (typeof rest === 'object' && rest !== null && !Array.isArray(rest) ? { ...rest, userId: 'prop' } : rest)), fc.json()), async (body) => {
+          const before = await countFor(server.url, 'prop');
+          const res = await http(`${server.url}/api/messages`, 'POST', typeof body === 'string' ? body : JSON.stringify(body));
+          const after = await countFor(server.url, 'prop');
+          if (res.status === 200) {
+            expect(after).to.equal(before + 1 + res.body.replies.length);
+          } else {
+            expect(res.status).to.be.within(400, 499);
+            expect(res.body.error.code).to.be.a('string');
+            expect(after).to.equal(before);
+          }
+        }),
+        httpRuns,
+      );
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('POST /wechat: any body, signed, is answered with XML, `success` or a 4xx, never a server error, and stores all of an exchange or nothing', async () => {
+    const token = 'prop-token';
+    const server = await startServer(undefined, { wechat: { token } });
+    const part = fc.oneof(fc.string({ maxLength: 30 }), fc.constantFrom('text', 'event', 'image', 'subscribe', 'CLICK', 'VIEW', 'help', '', ']]>', '<a>'));
+    const body = fc.oneof(
+      fc.string(),
+      fc.tuple(part, part, part).map(([type, content, event]) => `<xml><ToUserName><![CDATA[gh_a]]></ToUserName><FromUserName>oProp</FromUserName><CreateTime>1</CreateTime><MsgType>${type}</MsgType><Content>${content}</Content><Event>${event}</Event><EventKey>${content}</EventKey><MsgId>${content.length}</MsgId></xml>`),
+    );
+    try {
+      await fc.assert(
+        fc.asyncProperty(body, async (xml) => {
+          const before = await countFor(server.url, 'oProp');
+          const res = await post(signedUrl(server.url, token), xml);
+          const after = await countFor(server.url, 'oProp');
+          expect(res.status === 200 || (res.status >= 400 && res.status < 500), `${res.status} ${res.text}`).to.equal(true);
+          if (res.status !== 200) expect(after).to.equal(before);
+          else expect(after === before || after >= before + 1, `${before} → ${after}`).to.equal(true);
+        }),
+        httpRuns,
+      );
+    } finally {
+      await server.close();
+    }
   });
 });
