@@ -3,12 +3,10 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import { DurableJSONFile } from '../server/store/durable-file.ts';
-import { tempDir } from './helpers.ts';
+import { eachTestTempDir } from './helpers.ts';
 
 describe('store: durable JSON files', () => {
-  let tmp: Awaited<ReturnType<typeof tempDir>>;
-  beforeEach(async () => (tmp = await tempDir()));
-  afterEach(() => tmp.remove());
+  const tmp = eachTestTempDir();
 
   it('reads null for a missing file, then what it wrote, and leaves no temporary file behind', async () => {
     const file = new DurableJSONFile<{ n: number[] }>(path.join(tmp.dir, 'a.json'));

@@ -6,8 +6,8 @@ import path from 'node:path';
 import { expect } from 'chai';
 import type { MessageAck, StoredMessage } from '../server/contract.ts';
 import { buildServer } from '../server/build.ts';
-import { fileLocation, LowStore, type StoreLocation } from '../server/store/low-store.ts';
-import { connectUser, http, send, startServer, tempDir } from './helpers.ts';
+import { fileLocation, LowStore } from '../server/store/low-store.ts';
+import { connectUser, eachTestTempDir, failingJournal, http, send, startServer } from './helpers.ts';
 import { run, start, stop } from './process-helpers.ts';
 
 const text = (i: number, size = 20) => `fault ${i} ${'x'.repeat(size)}`;
@@ -34,16 +34,10 @@ function fillDisk(dir: string): string {
 describe('faults: the server process', function () {
   this.timeout(40_000);
   before(() => buildServer());
-  let tmp: Awaited<ReturnType<typeof tempDir>>;
-  let dbFile: string;
-  beforeEach(async () => {
-    tmp = await tempDir();
-    dbFile = path.join(tmp.dir, 'db.json');
-  });
-  afterEach(() => tmp.remove());
+  const tmp = eachTestTempDir();
 
   it('on SIGTERM with messages in flight: answers what it took, refuses the rest, closes the sockets, exits 0, and keeps exactly the acknowledged ones', async () => {
-    const server = await start({ DB_FILE: dbFile, RATE_LIMIT_USER: 'off', RATE_LIMIT_ADDRESS: 'off' });
+    const server = await start({ DB_FILE: tmp.dbFile, RATE_LIMIT_USER: 'off', RATE_LIMIT_ADDRESS: 'off' });
     const { socket } = await connectUser(server.url, 'inflight');
     let disconnected = false;
     socket.on('disconnect', () => (disconnected = true));
@@ -58,7 +52,7 @@ describe('faults: the server process', function () {
     // The rest were refused as shutting_down, or never read before the sockets closed (the client sees the drop).
     for (const a of answers) if (!(a instanceof Error) && !a.ok) expect(a.error.code).to.equal('shutting_down');
 
-    const again = await start({ DB_FILE: dbFile });
+    const again = await start({ DB_FILE: tmp.dbFile });
     const stored = await storedHistory(again.url, 'inflight');
     for (const { message } of acked) expect(stored.filter((m) => m.id === message.id), message.id).to.have.length(1);
     expect(stored.filter((m) => m.from === 'user')).to.have.length(acked.length); // nothing unacknowledged was kept
@@ -66,11 +60,11 @@ describe('faults: the server process', function () {
   });
 
   it('refuses to start on a damaged journal, naming the file and the line, and leaves it as it was', async () => {
-    writeFileSync(dbFile, '{"version":1,"rules":[]}');
+    writeFileSync(tmp.dbFile, '{"version":1,"rules":[]}');
     const journal = path.join(tmp.dir, 'db.journal');
     const damaged = '{"userId":"a","at":0,"commit":{"messages":[],"session":{"subscribed":true}}}\n{"userId":"a","at":\n';
     writeFileSync(journal, damaged);
-    const server = run({ DB_FILE: dbFile });
+    const server = run({ DB_FILE: tmp.dbFile });
     expect(await server.exited).to.equal(1);
     expect(server.output()).to.include(journal).and.include('line 2').and.include('Recovering the data files');
     expect(readFileSync(journal, 'utf8')).to.equal(damaged);
@@ -81,11 +75,11 @@ describe('faults: the server process', function () {
     ['of the wrong shape', '{"version":1,"rules":{}}', /not a store file of this version \(rules/],
   ] as const) {
     it(`refuses to start on a DB_FILE that is ${what}, and leaves it as it was`, async () => {
-      writeFileSync(dbFile, content);
-      const server = run({ DB_FILE: dbFile });
+      writeFileSync(tmp.dbFile, content);
+      const server = run({ DB_FILE: tmp.dbFile });
       expect(await server.exited).to.equal(1);
-      expect(server.output()).to.include(dbFile).and.match(reason);
-      expect(readFileSync(dbFile, 'utf8')).to.equal(content);
+      expect(server.output()).to.include(tmp.dbFile).and.match(reason);
+      expect(readFileSync(tmp.dbFile, 'utf8')).to.equal(content);
     });
   }
 
@@ -97,10 +91,10 @@ describe('faults: the server process', function () {
   });
 
   it('warns when ADMIN_TOKEN is not set and other machines can reach it, and not on loopback', async () => {
-    const open = await start({ DB_FILE: dbFile, HOST: '0.0.0.0' });
+    const open = await start({ DB_FILE: tmp.dbFile, HOST: '0.0.0.0' });
     expect(await stop(open)).to.equal(0);
     expect(open.output()).to.match(/ADMIN_TOKEN is not set/);
-    const local = await start({ DB_FILE: dbFile });
+    const local = await start({ DB_FILE: tmp.dbFile });
     expect(await stop(local)).to.equal(0);
     expect(local.output()).not.to.match(/ADMIN_TOKEN/);
   });
@@ -147,22 +141,11 @@ describe('faults: the server process', function () {
 });
 
 describe('faults: a disk that fails and comes back, through a real socket', () => {
+  const tmp = eachTestTempDir();
+
   it('refuses with storage_unavailable, pushes and stores nothing of it, and answers again when the disk is back', async () => {
-    const tmp = await tempDir();
     let failing = false;
-    const files = fileLocation(path.join(tmp.dir, 'db.json'));
-    const location: StoreLocation = {
-      ...files,
-      journal: () => {
-        const inner = files.journal();
-        return Object.assign(Object.create(inner) as typeof inner, {
-          append: async (bytes: Buffer) => {
-            if (failing) throw Object.assign(new Error('read-only file system'), { code: 'EROFS' });
-            await inner.append(bytes);
-          },
-        });
-      },
-    };
+    const location = failingJournal(fileLocation(tmp.dbFile), () => (failing ? Object.assign(new Error('read-only file system'), { code: 'EROFS' }) : undefined));
     const server = await startServer(new LowStore(location));
     try {
       const { socket, received } = await connectUser(server.url, 'flaky');
@@ -180,7 +163,6 @@ describe('faults: a disk that fails and comes back, through a real socket', () =
       socket.close();
     } finally {
       await server.close();
-      await tmp.remove();
     }
   });
 });

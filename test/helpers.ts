@@ -8,7 +8,7 @@ import { loadContent } from '../server/content/load-content.ts';
 import type { ClientToServerEvents, MessageAck, ReadyPayload, ServerToClientEvents, StoredMessage } from '../server/contract.ts';
 import { silentLogger } from '../server/logger.ts';
 import type { ChatStore } from '../server/store/chat-store.ts';
-import { LowStore, memoryLocation } from '../server/store/low-store.ts';
+import { LowStore, memoryLocation, type StoreLocation } from '../server/store/low-store.ts';
 
 export const dataDir = path.resolve(import.meta.dirname, '..', 'data');
 
@@ -33,6 +33,43 @@ export async function startServer(store: ChatStore = new LowStore(memoryLocation
 export async function tempDir(): Promise<{ dir: string; remove: () => Promise<void> }> {
   const dir = await mkdtemp(path.join(tmpdir(), 'oa-sim-'));
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** A fresh temporary folder for each test of the describe block it is called in, removed afterwards. */
+export function eachTestTempDir(): { readonly dir: string; readonly dbFile: string; readonly journalFile: string } {
+  let tmp: Awaited<ReturnType<typeof tempDir>> | undefined;
+  beforeEach(async () => {
+    tmp = await tempDir();
+  });
+  afterEach(() => tmp?.remove());
+  return {
+    get dir() {
+      return tmp!.dir;
+    },
+    get dbFile() {
+      return path.join(tmp!.dir, 'db.json');
+    },
+    get journalFile() {
+      return path.join(tmp!.dir, 'db.journal');
+    },
+  };
+}
+
+/** `location` with a journal whose appends fail while `failure()` returns an error: a full or read-only disk. */
+export function failingJournal(location: StoreLocation, failure: () => Error | undefined): StoreLocation {
+  return {
+    ...location,
+    journal: () => {
+      const inner = location.journal();
+      return Object.assign(Object.create(inner) as typeof inner, {
+        append: async (bytes: Buffer) => {
+          const err = failure();
+          if (err) throw err;
+          await inner.append(bytes);
+        },
+      });
+    },
+  };
 }
 
 export type ChatSocket = Socket<ServerToClientEvents, ClientToServerEvents>;

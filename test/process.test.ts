@@ -4,29 +4,23 @@ import path from 'node:path';
 import { expect } from 'chai';
 import type { MessageAck } from '../server/contract.ts';
 import { buildServer } from '../server/build.ts';
-import { connectUser, send, tempDir } from './helpers.ts';
+import { connectUser, eachTestTempDir, send } from './helpers.ts';
 import { root, run, start } from './process-helpers.ts';
 
 describe('the server process', function () {
   this.timeout(40_000);
   before(() => buildServer()); // what `npm start` runs
-  let tmp: Awaited<ReturnType<typeof tempDir>>;
-  let dbFile: string;
-  beforeEach(async () => {
-    tmp = await tempDir();
-    dbFile = path.join(tmp.dir, 'db.json');
-  });
-  afterEach(() => tmp.remove());
+  const tmp = eachTestTempDir();
 
   it('exits 0 on SIGTERM after finishing its writes', async () => {
-    const server = await start({ DB_FILE: dbFile });
+    const server = await start({ DB_FILE: tmp.dbFile });
     const { socket } = await connectUser(server.url, 'term');
     const ack = await send(socket, { type: 'text', text: 'games' });
     expect(ack.ok).to.equal(true);
     server.child.kill('SIGTERM');
     expect(await server.exited).to.equal(0);
     socket.close();
-    const again = await start({ DB_FILE: dbFile });
+    const again = await start({ DB_FILE: tmp.dbFile });
     const { socket: s2, ready } = await connectUser(again.url, 'term');
     expect(ready.history.map((m) => m.id)).to.include((ack as Extract<MessageAck, { ok: true }>).message.id);
     s2.close();
@@ -35,7 +29,7 @@ describe('the server process', function () {
   });
 
   it('keeps every acknowledged message when killed with SIGKILL right after a burst', async () => {
-    const server = await start({ DB_FILE: dbFile });
+    const server = await start({ DB_FILE: tmp.dbFile });
     const users = await Promise.all(['k1', 'k2', 'k3'].map((id) => connectUser(server.url, id)));
     const acked: string[] = [];
     await Promise.all(
@@ -51,7 +45,7 @@ describe('the server process', function () {
     users.forEach((u) => u.socket.close());
     expect(acked).to.have.length(90);
 
-    const restarted = await start({ DB_FILE: dbFile });
+    const restarted = await start({ DB_FILE: tmp.dbFile });
     const stored = new Set<string>();
     for (const id of ['k1', 'k2', 'k3']) {
       const res = await fetch(`${restarted.url}/api/messages?userId=${id}&limit=200`);
@@ -63,17 +57,17 @@ describe('the server process', function () {
   });
 
   it('refuses to start on a damaged DB_FILE, naming it, and leaves it untouched', async () => {
-    writeFileSync(dbFile, '{"version":1,"rules":[{"id":');
-    const server = run({ DB_FILE: dbFile });
+    writeFileSync(tmp.dbFile, '{"version":1,"rules":[{"id":');
+    const server = run({ DB_FILE: tmp.dbFile });
     expect(await server.exited).to.equal(1);
-    expect(server.output()).to.include(dbFile).and.match(/not valid JSON/);
-    expect(readFileSync(dbFile, 'utf8')).to.equal('{"version":1,"rules":[{"id":');
+    expect(server.output()).to.include(tmp.dbFile).and.match(/not valid JSON/);
+    expect(readFileSync(tmp.dbFile, 'utf8')).to.equal('{"version":1,"rules":[{"id":');
   });
 
   it('refuses to start on a malformed CONTENT_FILE, naming the file and the line', async () => {
     const contentFile = path.join(tmp.dir, 'article.md');
     writeFileSync(contentFile, '# Title\n\n## One {#one}\nText.\n\n## Two {#one}\nMore.\n');
-    const server = run({ DB_FILE: dbFile, CONTENT_FILE: contentFile });
+    const server = run({ DB_FILE: tmp.dbFile, CONTENT_FILE: contentFile });
     expect(await server.exited).to.equal(1);
     expect(server.output()).to.include(`${contentFile}:6: duplicate section id "one"`);
   });
@@ -83,7 +77,7 @@ describe('the server process', function () {
     writeFileSync(contentFile, '# Tea\n\n## Green tea {#green}\nKeywords: green, 绿茶\n\nGreen tea is unoxidised.\n');
     const accountFile = path.join(tmp.dir, 'account.json');
     writeFileSync(accountFile, JSON.stringify({ name: 'Tea Talk', menu: [{ name: 'Green', key: 'section:green' }] }));
-    const server = await start({ DB_FILE: dbFile, CONTENT_FILE: contentFile, ACCOUNT_FILE: accountFile, RULES_FILE: path.join(root, 'data', 'rules.json') });
+    const server = await start({ DB_FILE: tmp.dbFile, CONTENT_FILE: contentFile, ACCOUNT_FILE: accountFile, RULES_FILE: path.join(root, 'data', 'rules.json') });
     const res = await fetch(`${server.url}/api/messages`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

@@ -3,10 +3,10 @@ import path from 'node:path';
 import { expect } from 'chai';
 import type { StoredMessage } from '../server/contract.ts';
 import { StoreError } from '../server/store/chat-store.ts';
-import { fileLocation, LowStore, memoryLocation, type StoreLocation } from '../server/store/low-store.ts';
+import { fileLocation, LowStore, memoryLocation } from '../server/store/low-store.ts';
 import { SEGMENT_SIZE, type UserFiles } from '../server/store/user-log.ts';
 import { AppError } from '../server/errors.ts';
-import { seedContent, tempDir } from './helpers.ts';
+import { eachTestTempDir, failingJournal, seedContent } from './helpers.ts';
 
 const message = (userId: string, n: number): StoredMessage => ({
   type: 'text',
@@ -18,33 +18,27 @@ const message = (userId: string, n: number): StoredMessage => ({
 });
 
 describe('store: lowdb on disk', () => {
-  let tmp: Awaited<ReturnType<typeof tempDir>>;
-  let dbFile: string;
+  const tmp = eachTestTempDir();
   const rules = seedContent().seedRules;
-  beforeEach(async () => {
-    tmp = await tempDir();
-    dbFile = path.join(tmp.dir, 'db.json');
-  });
-  afterEach(() => tmp.remove());
 
   it('seeds the rules into a new file, and keeps users in files of their own', async () => {
-    const store = new LowStore(fileLocation(dbFile));
+    const store = new LowStore(fileLocation(tmp.dbFile));
     await store.open(rules);
     await store.commit('alice', { messages: [message('alice', 1)], session: { subscribed: true } });
-    const main = JSON.parse(readFileSync(dbFile, 'utf8'));
+    const main = JSON.parse(readFileSync(tmp.dbFile, 'utf8'));
     expect(main.rules.map((r: { id: string }) => r.id)).to.deep.equal(rules.map((r) => r.id));
     expect(JSON.stringify(main)).not.to.include('message 1');
   });
 
   it('keeps messages, sessions and answers across a restart, and pages history with "before"', async () => {
-    const first = new LowStore(fileLocation(dbFile));
+    const first = new LowStore(fileLocation(tmp.dbFile));
     await first.open(rules);
     for (let n = 1; n <= 10; n += 2) {
       await first.commit('alice', { messages: [message('alice', n), message('alice', n + 1)], session: { subscribed: true }, clientId: `c${n}` });
     }
     await first.close();
 
-    const second = new LowStore(fileLocation(dbFile));
+    const second = new LowStore(fileLocation(tmp.dbFile));
     await second.open([]);
     expect(second.rules().length).to.equal(rules.length); // seeded once, not re-seeded
     expect((await second.getUser('alice'))?.session).to.deep.equal({ subscribed: true });
@@ -64,21 +58,21 @@ describe('store: lowdb on disk', () => {
     ['of another version', '{"version": 2, "rules": []}', /version/],
   ] as const) {
     it(`refuses to start on a data file that is ${what}, and leaves it as it was`, async () => {
-      writeFileSync(dbFile, content);
-      const store = new LowStore(fileLocation(dbFile));
+      writeFileSync(tmp.dbFile, content);
+      const store = new LowStore(fileLocation(tmp.dbFile));
       try {
         await store.open(rules);
         expect.fail('should have refused');
       } catch (err) {
         expect(err).to.be.instanceOf(StoreError);
-        expect((err as Error).message).to.include(dbFile).and.match(reason).and.match(/left as it is/);
+        expect((err as Error).message).to.include(tmp.dbFile).and.match(reason).and.match(/left as it is/);
       }
-      expect(readFileSync(dbFile, 'utf8')).to.equal(content);
+      expect(readFileSync(tmp.dbFile, 'utf8')).to.equal(content);
     });
   }
 
   it('refuses a damaged user file with storage_unavailable and leaves it as it was', async () => {
-    const store = new LowStore(fileLocation(dbFile));
+    const store = new LowStore(fileLocation(tmp.dbFile));
     await store.open(rules);
     await store.commit('alice', { messages: [message('alice', 1)], session: { subscribed: true } });
     await store.close();
@@ -86,7 +80,7 @@ describe('store: lowdb on disk', () => {
     const [dir] = readdirSync(usersDir);
     const file = path.join(dir!, 'seg-000000.json');
     writeFileSync(path.join(usersDir, file), '{"userId": "alice", "mess');
-    const reopened = new LowStore(fileLocation(dbFile));
+    const reopened = new LowStore(fileLocation(tmp.dbFile));
     await reopened.open(rules);
     try {
       await reopened.getUser('alice');
@@ -99,16 +93,10 @@ describe('store: lowdb on disk', () => {
 });
 
 describe('store: history in segments', () => {
-  let tmp: Awaited<ReturnType<typeof tempDir>>;
-  let dbFile: string;
-  beforeEach(async () => {
-    tmp = await tempDir();
-    dbFile = path.join(tmp.dir, 'db.json');
-  });
-  afterEach(() => tmp.remove());
+  const tmp = eachTestTempDir();
 
   it('rolls over into new files of at most SEGMENT_SIZE messages, and reads across them', async () => {
-    const store = new LowStore(fileLocation(dbFile));
+    const store = new LowStore(fileLocation(tmp.dbFile));
     await store.open([]);
     for (let n = 1; n <= 500; n += 2) {
       await store.commit('alice', { messages: [message('alice', n), message('alice', n + 1)], session: { subscribed: n % 4 === 1 }, clientId: `c${n}` });
@@ -122,7 +110,7 @@ describe('store: history in segments', () => {
     const sizes = segments.map((f) => statSync(path.join(dir, f)).size);
     expect(Math.max(...sizes)).to.be.below(40_000);
 
-    const reopened = new LowStore(fileLocation(dbFile));
+    const reopened = new LowStore(fileLocation(tmp.dbFile));
     await reopened.open([]);
     const ids = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `m${String(from + i).padStart(6, '0')}`);
     expect((await reopened.history('alice', { limit: 200 }))!.map((m) => m.id)).to.deep.equal(ids(301, 500));
@@ -137,7 +125,7 @@ describe('store: history in segments', () => {
   });
 
   it('imports a whole history at once, and goes on from it', async () => {
-    const store = new LowStore(fileLocation(dbFile));
+    const store = new LowStore(fileLocation(tmp.dbFile));
     await store.open([]);
     const history = Array.from({ length: 1050 }, (_, i) => message('bulk', i + 1));
     await store.importHistory('bulk', history, { subscribed: true });
@@ -162,7 +150,7 @@ describe('store: history in segments', () => {
   });
 
   it('keeps every user right when there are more users than it keeps in memory', async () => {
-    const store = new LowStore(fileLocation(dbFile));
+    const store = new LowStore(fileLocation(tmp.dbFile));
     await store.open([]);
     const users = Array.from({ length: 1200 }, (_, i) => `user${i}`);
     await Promise.all(users.map((u, i) => store.commit(u, { messages: [message(u, i)], session: { subscribed: true } })));
@@ -174,27 +162,19 @@ describe('store: history in segments', () => {
 });
 
 describe('store: the journal', () => {
-  let tmp: Awaited<ReturnType<typeof tempDir>>;
-  let dbFile: string;
-  let journalFile: string;
-  beforeEach(async () => {
-    tmp = await tempDir();
-    dbFile = path.join(tmp.dir, 'db.json');
-    journalFile = path.join(tmp.dir, 'db.journal');
-  });
-  afterEach(() => tmp.remove());
+  const tmp = eachTestTempDir();
 
   it('acknowledges from the journal, and a store that was never closed (a crash) has it all on reopening', async () => {
-    const crashed = new LowStore(fileLocation(dbFile), { checkpointMs: 60_000 });
+    const crashed = new LowStore(fileLocation(tmp.dbFile), { checkpointMs: 60_000 });
     await crashed.open([]);
     await Promise.all(['alice', 'bob'].map(async (u) => {
       for (let n = 1; n <= 5; n++) await crashed.commit(u, { messages: [message(u, n)], session: { subscribed: n % 2 === 1 }, clientId: `c${n}` });
     }));
-    expect(readFileSync(journalFile, 'utf8').trim().split('\n')).to.have.length(10);
+    expect(readFileSync(tmp.journalFile, 'utf8').trim().split('\n')).to.have.length(10);
     expect(readdirSync(path.join(tmp.dir, 'db.users'))).to.deep.equal([]); // nothing checkpointed yet
 
     const warnings: string[] = [];
-    const reopened = new LowStore(fileLocation(dbFile), { warn: (m) => warnings.push(m) });
+    const reopened = new LowStore(fileLocation(tmp.dbFile), { warn: (m) => warnings.push(m) });
     await reopened.open([]);
     for (const u of ['alice', 'bob']) {
       expect(ids(await reopened.history(u, { limit: 10 }))).to.deep.equal(['m000001', 'm000002', 'm000003', 'm000004', 'm000005']);
@@ -208,16 +188,16 @@ describe('store: the journal', () => {
   });
 
   it('replays each turn exactly once when a checkpoint had already written part of the journal', async () => {
-    const crashed = new LowStore(fileLocation(dbFile), { checkpointMs: 60_000 });
+    const crashed = new LowStore(fileLocation(tmp.dbFile), { checkpointMs: 60_000 });
     await crashed.open([]);
     for (let n = 1; n <= 150; n++) await crashed.commit('alice', { messages: [message('alice', n)], session: { subscribed: true } });
-    const journalBefore = readFileSync(journalFile, 'utf8');
+    const journalBefore = readFileSync(tmp.journalFile, 'utf8');
     await crashed.checkpoint(); // writes the user files and drops the journal
     for (let n = 151; n <= 260; n++) await crashed.commit('alice', { messages: [message('alice', n)], session: { subscribed: true } });
     // A crash just before a checkpoint dropped its retired journal: both parts are there.
     writeFileSync(path.join(tmp.dir, 'db.journal.retired'), journalBefore);
 
-    const reopened = new LowStore(fileLocation(dbFile));
+    const reopened = new LowStore(fileLocation(tmp.dbFile));
     await reopened.open([]);
     const all = ids(await reopened.history('alice', { limit: 1000 }));
     expect(all).to.have.length(260);
@@ -226,12 +206,12 @@ describe('store: the journal', () => {
   });
 
   it('leaves out a last line cut short by a crash (never acknowledged), and says so', async () => {
-    const crashed = new LowStore(fileLocation(dbFile), { checkpointMs: 60_000 });
+    const crashed = new LowStore(fileLocation(tmp.dbFile), { checkpointMs: 60_000 });
     await crashed.open([]);
     await crashed.commit('alice', { messages: [message('alice', 1)], session: { subscribed: true } });
-    writeFileSync(journalFile, `${readFileSync(journalFile, 'utf8')}{"userId":"alice","at":1,"commit":{"mess`);
+    writeFileSync(tmp.journalFile, `${readFileSync(tmp.journalFile, 'utf8')}{"userId":"alice","at":1,"commit":{"mess`);
     const warnings: string[] = [];
-    const reopened = new LowStore(fileLocation(dbFile), { warn: (m) => warnings.push(m) });
+    const reopened = new LowStore(fileLocation(tmp.dbFile), { warn: (m) => warnings.push(m) });
     await reopened.open([]);
     expect(ids(await reopened.history('alice', { limit: 10 }))).to.deep.equal(['m000001']);
     expect(warnings.join()).to.include('db.journal').and.include('cut short');
@@ -243,12 +223,12 @@ describe('store: the journal', () => {
     ['a gap in a user\'s history', (text: string) => text.replace('"at":0', '"at":7'), /line 1 continues alice's history at message 7, but the user files hold 0/],
   ] as const) {
     it(`refuses to start on a journal with ${what}, naming it, and leaves every file as it was`, async () => {
-      const crashed = new LowStore(fileLocation(dbFile), { checkpointMs: 60_000 });
+      const crashed = new LowStore(fileLocation(tmp.dbFile), { checkpointMs: 60_000 });
       await crashed.open([]);
       await crashed.commit('alice', { messages: [message('alice', 1)], session: { subscribed: true } });
-      const damaged = damage(readFileSync(journalFile, 'utf8'));
-      writeFileSync(journalFile, damaged);
-      const reopened = new LowStore(fileLocation(dbFile));
+      const damaged = damage(readFileSync(tmp.journalFile, 'utf8'));
+      writeFileSync(tmp.journalFile, damaged);
+      const reopened = new LowStore(fileLocation(tmp.dbFile));
       try {
         await reopened.open([]);
         expect.fail('should have refused');
@@ -256,13 +236,13 @@ describe('store: the journal', () => {
         expect(err).to.be.instanceOf(StoreError);
         expect((err as Error).message).to.match(reason).and.match(/left as it is/);
       }
-      expect(readFileSync(journalFile, 'utf8')).to.equal(damaged);
+      expect(readFileSync(tmp.journalFile, 'utf8')).to.equal(damaged);
       expect(readdirSync(path.join(tmp.dir, 'db.users'))).to.deep.equal([]);
     });
   }
 
   it('a graceful close writes everything to the user files and leaves no journal behind', async () => {
-    const store = new LowStore(fileLocation(dbFile), { checkpointMs: 60_000 });
+    const store = new LowStore(fileLocation(tmp.dbFile), { checkpointMs: 60_000 });
     await store.open([]);
     for (let n = 1; n <= 3; n++) await store.commit('alice', { messages: [message('alice', n)], session: { subscribed: true } });
     await store.close();
@@ -274,7 +254,7 @@ describe('store: the journal', () => {
   });
 
   it('checkpoints by itself after checkpointMs', async () => {
-    const store = new LowStore(fileLocation(dbFile), { checkpointMs: 20 });
+    const store = new LowStore(fileLocation(tmp.dbFile), { checkpointMs: 20 });
     await store.open([]);
     await store.commit('alice', { messages: [message('alice', 1)], session: { subscribed: true } });
     for (let i = 0; i < 100 && readdirSync(path.join(tmp.dir, 'db.users')).length === 0; i++) await new Promise((r) => setTimeout(r, 20));
@@ -284,23 +264,12 @@ describe('store: the journal', () => {
 });
 
 describe('store: a failing disk', () => {
+  const tmp = eachTestTempDir();
   const enospc = () => Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
 
   it('refuses a commit the journal could not take, keeps nothing of it, and recovers with the disk', async () => {
     let failing = false;
-    const memory = memoryLocation();
-    const location: StoreLocation = {
-      ...memory,
-      journal: () => {
-        const inner = memory.journal();
-        return Object.assign(Object.create(inner) as typeof inner, {
-          append: async (bytes: Buffer) => {
-            if (failing) throw enospc();
-            await inner.append(bytes);
-          },
-        });
-      },
-    };
+    const location = failingJournal(memoryLocation(), () => (failing ? enospc() : undefined));
     const store = new LowStore(location);
     await store.open([]);
     await store.commit('alice', { messages: [message('alice', 1)], session: { subscribed: true } });
@@ -329,47 +298,41 @@ describe('store: a failing disk', () => {
   });
 
   it('keeps acknowledging while checkpoints fail, keeps the journal, and catches up when the disk is back', async () => {
-    const tmp = await tempDir();
+    let failing = false;
+    const files = fileLocation(tmp.dbFile);
+    const failingFiles = (inner: UserFiles): UserFiles => ({
+      ...inner,
+      adapter: <T>(name: string) => {
+        const adapter = inner.adapter<T>(name);
+        return {
+          read: () => adapter.read(),
+          write: async (data: T) => {
+            if (failing) throw enospc();
+            await adapter.write(data);
+          },
+        };
+      },
+    });
+    const warnings: unknown[] = [];
+    const store = new LowStore({ ...files, user: (key) => failingFiles(files.user(key)) }, { checkpointMs: 60_000, warn: (_m, err) => warnings.push(err) });
+    await store.open([]);
+    failing = true;
+    for (let n = 1; n <= 3; n++) await store.commit('alice', { messages: [message('alice', n)], session: { subscribed: true } });
     try {
-      const dbFile = path.join(tmp.dir, 'db.json');
-      let failing = false;
-      const files = fileLocation(dbFile);
-      const failingFiles = (inner: UserFiles): UserFiles => ({
-        ...inner,
-        adapter: <T>(name: string) => {
-          const adapter = inner.adapter<T>(name);
-          return {
-            read: () => adapter.read(),
-            write: async (data: T) => {
-              if (failing) throw enospc();
-              await adapter.write(data);
-            },
-          };
-        },
-      });
-      const warnings: unknown[] = [];
-      const store = new LowStore({ ...files, user: (key) => failingFiles(files.user(key)) }, { checkpointMs: 60_000, warn: (_m, err) => warnings.push(err) });
-      await store.open([]);
-      failing = true;
-      for (let n = 1; n <= 3; n++) await store.commit('alice', { messages: [message('alice', n)], session: { subscribed: true } });
-      try {
-        await store.checkpoint();
-        expect.fail('the checkpoint should have failed');
-      } catch (err) {
-        expect((err as NodeJS.ErrnoException).code).to.equal('ENOSPC');
-      }
-      expect(warnings).to.have.length(1);
-      await store.commit('alice', { messages: [message('alice', 4)], session: { subscribed: true } });
-      expect(readdirSync(tmp.dir).filter((f) => f.includes('journal')).sort()).to.deep.equal(['db.journal', 'db.journal.retired']);
-      failing = false;
       await store.checkpoint();
-      expect(readdirSync(tmp.dir).filter((f) => f.includes('journal'))).to.deep.equal(['db.journal']); // the retired part is written and gone
-      const reopened = new LowStore(fileLocation(dbFile));
-      await reopened.open([]);
-      expect(ids(await reopened.history('alice', { limit: 10 }))).to.deep.equal(['m000001', 'm000002', 'm000003', 'm000004']);
-    } finally {
-      await tmp.remove();
+      expect.fail('the checkpoint should have failed');
+    } catch (err) {
+      expect((err as NodeJS.ErrnoException).code).to.equal('ENOSPC');
     }
+    expect(warnings).to.have.length(1);
+    await store.commit('alice', { messages: [message('alice', 4)], session: { subscribed: true } });
+    expect(readdirSync(tmp.dir).filter((f) => f.includes('journal')).sort()).to.deep.equal(['db.journal', 'db.journal.retired']);
+    failing = false;
+    await store.checkpoint();
+    expect(readdirSync(tmp.dir).filter((f) => f.includes('journal'))).to.deep.equal(['db.journal']); // the retired part is written and gone
+    const reopened = new LowStore(fileLocation(tmp.dbFile));
+    await reopened.open([]);
+    expect(ids(await reopened.history('alice', { limit: 10 }))).to.deep.equal(['m000001', 'm000002', 'm000003', 'm000004']);
   });
 });
 
