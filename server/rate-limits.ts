@@ -25,10 +25,6 @@ export function parseRate(text: string, name: string): Rate | undefined {
   return { points, seconds };
 }
 
-export function describeRate(rate: Rate | undefined): string {
-  return rate ? `${rate.points} per ${rate.seconds} s` : 'off';
-}
-
 type Limiter = (key: string) => Promise<void>;
 
 function limiter(rate: Rate | undefined, what: string): Limiter {
@@ -40,7 +36,7 @@ function limiter(rate: Rate | undefined, what: string): Limiter {
     } catch (res) {
       if (!(res instanceof RateLimiterRes)) throw res;
       const retryAfterMs = Math.max(1, Math.ceil(res.msBeforeNext));
-      throw new AppError('rate_limited', `Too many ${what} (at most ${describeRate(rate)}); try again in ${Math.ceil(retryAfterMs / 1000)} s.`, { retryAfterMs });
+      throw new AppError('rate_limited', `Too many ${what} (at most ${rate.points} per ${rate.seconds} s); try again in ${Math.ceil(retryAfterMs / 1000)} s.`, { retryAfterMs });
     }
   };
 }
