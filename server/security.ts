@@ -46,11 +46,12 @@ export function clientAddress(req: IncomingMessage, trust: TrustProxy): string {
   return proxyAddr(req, trust);
 }
 
-const sameSecret = (given: string, expected: string) => {
+/** Compares a secret in constant time, so that timing does not tell how much of it was right. */
+export function sameSecret(given: string, expected: string): boolean {
   const a = Buffer.from(given);
   const b = Buffer.from(expected);
   return a.length === b.length && timingSafeEqual(a, b);
-};
+}
 
 /** Refuses the request with 401 unless it carries the admin token (when one is configured). */
 export function requireAdmin(token: string | undefined): RequestHandler {

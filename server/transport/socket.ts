@@ -90,18 +90,18 @@ export function attachSocketTransport(io: ChatServer, service: ChatService, logg
       // Charged now, in arrival order; the service awaits it in the user's turn.
       const admission = options.limits.address(address).then(() => options.limits.user(userId));
       service.receive(userId, input, admission).then(
-          (exchange) => {
-            log.debug({ messageId: exchange.message.id, replies: exchange.replies.length }, 'message answered');
-            log.trace({ messageId: exchange.message.id, inbound: input }, 'message text');
-            answer({ ok: true, ...exchange });
-          },
-          (err: unknown) => {
-            const error = toAppError(err);
-            if (error.code === 'internal') log.error({ err }, 'message failed');
-            else log.debug({ code: error.code }, 'message refused');
-            answer({ ok: false, error: error.toBody() });
-          },
-        );
+        (exchange) => {
+          log.debug({ messageId: exchange.message.id, replies: exchange.replies.length }, 'message answered');
+          log.trace({ messageId: exchange.message.id, inbound: input }, 'message text');
+          answer({ ok: true, ...exchange });
+        },
+        (err: unknown) => {
+          const error = toAppError(err);
+          if (error.code === 'internal') log.error({ err }, 'message failed');
+          else log.debug({ code: error.code }, 'message refused');
+          answer({ ok: false, error: error.toBody() });
+        },
+      );
     });
 
     service
