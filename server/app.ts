@@ -65,8 +65,8 @@ export const SOCKET_SERVER_OPTIONS = { maxHttpBufferSize: 64 * 1024, perMessageD
 export async function createApp({ store, content, logger, clientDir, environment, wechat = {}, responder, security = UNLIMITED }: AppOptions): Promise<App> {
   await store.open(content.seedRules);
   const knowledge = buildKnowledge({ account: content.account, article: content.article, rules: store.rules() });
-  const service = new ChatService({ store, knowledge, environment, responder });
   const limits = new RateLimits(security.rateLimits);
+  const service = new ChatService({ store, knowledge, environment, responder, limits });
   const corsOrigin = allowedOrigins(security.corsOrigins);
 
   const app = express();
@@ -97,10 +97,10 @@ export async function createApp({ store, content, logger, clientDir, environment
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  app.use(chatRoutes(service, limits));
+  app.use(chatRoutes(service));
   app.use(articleRoutes(service));
   app.use(ruleRoutes(service, requireAdmin(security.adminToken)));
-  app.use(wechatRoutes(service, wechat, logger, limits));
+  app.use(wechatRoutes(service, wechat, logger));
   if (clientDir) {
     // Assets have content hashes in their names, so they never change; the page itself is always revalidated.
     app.use('/assets', express.static(path.join(clientDir, 'assets'), { immutable: true, maxAge: '1y', index: false }));

@@ -1,16 +1,17 @@
-// The one path every channel takes: validate, deduplicate, run the engine, store, then publish.
+// The one path every channel takes: who the user is, how often they may send, deduplication, the engine,
+// storage, then publication. Transports only translate; the policy that applies to every channel is here.
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { Exchange, Inbound, Outbound, StoredMessage } from './contract.ts';
+import type { Account, Exchange, Inbound, MenuButton, Outbound, StoredMessage, Trace } from './contract.ts';
 import type { Rule } from './content/rules.ts';
 import { respond, NEW_SESSION, type Environment, type Session } from './bot/engine.ts';
 import { withRules, type Knowledge } from './bot/knowledge.ts';
 import { AppError } from './errors.ts';
+import type { RateLimits } from './rate-limits.ts';
 import type { ChatStore } from './store/chat-store.ts';
-import { parseInbound } from './validation.ts';
+import { parseId, parseInbound } from './validation.ts';
 
-/** What a message carries about how its answer was obtained, e.g. the XML exchanged with a target server. */
-export type Trace = Record<string, unknown>;
+export type { Trace };
 
 /** Whoever answers: the local engine by default, or another server (see wechat/remote-bot.ts). */
 export type Responder = (turn: {
@@ -27,6 +28,18 @@ export type ChatServiceOptions = {
   responder?: Responder;
   /** The clock and dice the engine sees; tests pass fixed ones. */
   environment?: () => Environment;
+  /** The per-user rate limit, charged for every message on every channel; none when not given. */
+  limits?: Pick<RateLimits, 'user'>;
+};
+
+/** Where a message came from: the socket whose ack carries the exchange gets no push of it. */
+export type Origin = { socketId?: string };
+
+/** What the service tells the transports. `origin` is the socket whose ack already carries the message. */
+export type ServiceEvents = {
+  stored: [message: StoredMessage, origin: string | undefined];
+  account: [account: Account];
+  typing: [userId: string, on: boolean];
 };
 
 // User ids cannot contain a space, so this queue never collides with a user's.
@@ -47,7 +60,8 @@ export class ChatService {
   private readonly store: ChatStore;
   private readonly environment: () => Environment;
   private readonly responder: Responder;
-  private readonly events = new EventEmitter();
+  private readonly limits?: Pick<RateLimits, 'user'>;
+  private readonly events = new EventEmitter<ServiceEvents>();
   /** Per-user queues: one user's turns run in order, different users' run side by side. */
   private readonly queues = new Map<string, Promise<unknown>>();
   private stopping = false;
@@ -55,6 +69,7 @@ export class ChatService {
   constructor(options: ChatServiceOptions) {
     this.store = options.store;
     this.knowledgeBase = options.knowledge;
+    this.limits = options.limits;
     this.environment = options.environment ?? (() => ({ now: new Date(), random: Math.random }));
     this.responder = options.responder ?? (async ({ session, inbound, env }) => respond(this.knowledgeBase, session, inbound, env));
     this.events.setMaxListeners(0);
@@ -64,22 +79,29 @@ export class ChatService {
     return this.knowledgeBase;
   }
 
-  /** Subscribes to every stored message, of every user, as it is stored. */
-  onStored(listener: (message: StoredMessage) => void): () => void {
-    this.events.on('stored', listener);
-    return () => this.events.off('stored', listener);
+  get account(): Account {
+    return this.knowledgeBase.account;
+  }
+
+  /** Subscribes to what the transports pass on: stored messages, account changes, typing. */
+  on<E extends keyof ServiceEvents>(event: E, listener: (...args: ServiceEvents[E]) => void): () => void {
+    this.events.on(event, listener as never);
+    return () => this.events.off(event, listener as never);
   }
 
   /**
    * Handles one untrusted inbound message from a user: the single entry point for all transports.
-   * `admission` is a check the transport started when the message arrived (rate limits); it is awaited in
-   * the user's turn, so a user's messages keep their order, and a refusal stores nothing.
+   * The user id is checked and the user's rate limit charged here, when the message arrives; `admission`
+   * is a check the transport started at the same moment (its address limit). Both are awaited in the
+   * user's turn, so a user's messages keep their order, and a refusal stores nothing.
    */
-  async receive(userId: string, input: unknown, admission: Promise<void> = Promise.resolve()): Promise<Exchange> {
-    admission.catch(() => {}); // awaited below, maybe after other turns: not an unhandled rejection meanwhile
+  async receive(rawUserId: unknown, input: unknown, { admission, origin }: { admission?: Promise<void>; origin?: Origin } = {}): Promise<Exchange> {
+    const userId = parseId(rawUserId, 'userId');
+    const admitted = Promise.all([admission, this.limits?.user(userId)]);
+    admitted.catch(() => {}); // awaited below, maybe after other turns: not an unhandled rejection meanwhile
     if (this.stopping) throw new AppError('shutting_down', 'The server is shutting down; send this again once it is back.');
     return this.serialized(userId, async () => {
-      await admission;
+      await admitted;
       const inbound = parseInbound(input);
       if (inbound.clientId) {
         const earlier = await this.store.findExchange(userId, inbound.clientId);
@@ -91,8 +113,24 @@ export class ChatService {
       const message = this.stamp(userId, 'user', turn.trace ? { ...inbound, trace: turn.trace } : inbound, env.now);
       const replies = turn.replies.map((r) => this.stamp(userId, 'bot', r, env.now, message.id));
       await this.store.commit(userId, { messages: [message, ...replies], session: turn.session, clientId: inbound.clientId });
-      this.publish([message, ...replies]);
+      this.publish([message, ...replies], origin?.socketId);
       return { message, replies };
+    });
+  }
+
+  /**
+   * Stores bot messages that answer no inbound in particular (customer-service and template messages
+   * the server under test sends through the platform API), in the user's turn, and pushes them to every tab.
+   */
+  deliver(userId: string, outbound: Outbound[], trace?: Trace): Promise<StoredMessage[]> {
+    if (this.stopping) return Promise.reject(new AppError('shutting_down', 'The server is shutting down; send this again once it is back.'));
+    return this.serialized(userId, async () => {
+      const user = await this.store.getUser(userId);
+      const env = this.environment();
+      const messages = outbound.map((body) => this.stamp(userId, 'bot', trace ? { ...body, trace } : body, env.now));
+      await this.store.commit(userId, { messages, session: user?.session ?? NEW_SESSION });
+      this.publish(messages, undefined);
+      return messages;
     });
   }
 
@@ -108,10 +146,15 @@ export class ChatService {
         const turn = await this.responder({ userId, session: NEW_SESSION, inbound: { type: 'event', event: 'subscribe' }, env });
         const replies = turn.replies.map((r) => this.stamp(userId, 'bot', r, env.now));
         await this.store.commit(userId, { messages: replies, session: turn.session });
-        this.publish(replies);
+        this.publish(replies, undefined);
       }
       attach((await this.store.history(userId, { limit: historyLimit })) ?? []);
     });
+  }
+
+  /** Whether the user has ever appeared (connected or sent anything). */
+  async knows(userId: string): Promise<boolean> {
+    return (await this.store.getUser(userId)) !== undefined;
   }
 
   /** Refuses new messages from now on (`shutting_down`), and resolves once every message already received is answered. */
@@ -146,7 +189,18 @@ export class ChatService {
     });
   }
 
-  private stamp(userId: string, from: 'user' | 'bot', body: Inbound | Outbound | (Inbound & { trace: Trace }), now: Date, replyTo?: string): StoredMessage {
+  /** Shows a new bottom menu in every open chat window (the server under test created or deleted its menu). */
+  setMenu(menu: MenuButton[]): void {
+    this.knowledgeBase = { ...this.knowledgeBase, account: { ...this.knowledgeBase.account, menu } };
+    this.events.emit('account', this.knowledgeBase.account);
+  }
+
+  /** Shows or hides the typing indicator in the user's chat windows. */
+  typing(userId: string, on: boolean): void {
+    this.events.emit('typing', userId, on);
+  }
+
+  private stamp(userId: string, from: 'user' | 'bot', body: Inbound | Outbound | ((Inbound | Outbound) & { trace: Trace }), now: Date, replyTo?: string): StoredMessage {
     // Object.assign, then plain assignments: V8 runs a spread followed by more properties several times slower.
     const message = Object.assign({}, body) as StoredMessage;
     message.id = newMessageId(now);
@@ -157,8 +211,8 @@ export class ChatService {
     return message;
   }
 
-  private publish(messages: StoredMessage[]): void {
-    for (const message of messages) this.events.emit('stored', message);
+  private publish(messages: StoredMessage[], origin: string | undefined): void {
+    for (const message of messages) this.events.emit('stored', message, origin);
   }
 
   private serialized<T>(userId: string, task: () => Promise<T>): Promise<T> {

@@ -18,6 +18,15 @@ function findProjectRoot(from: string): string {
 const projectRoot = findProjectRoot(path.dirname(fileURLToPath(import.meta.url)));
 const dataDir = path.join(projectRoot, 'data');
 
+export type PlatformSettings = {
+  /** The account's appid (--appid, TARGET_APPID). */
+  appId?: string;
+  /** The account's AppSecret (--secret, TARGET_SECRET); without it every API call says what to configure. */
+  secret?: string;
+  /** The account's template messages (TEMPLATES_FILE); any template id is accepted when there is no such file. */
+  templatesFile?: string;
+};
+
 export type Config = {
   port: number;
   host: string;
@@ -30,8 +39,13 @@ export type Config = {
   wechatToken?: string;
   /** This server's address as the outside world sees it, for absolute links in WeChat replies. */
   publicUrl?: string;
+  /** The 43-character EncodingAESKey and the appid for /wechat's safe mode (WECHAT_AES_KEY, WECHAT_APPID). */
+  wechatAesKey?: string;
+  wechatAppId?: string;
   /** When set, the chat window plays WeChat in front of this official-account server instead of the local bot. */
   target?: TargetOptions;
+  /** The platform API under /cgi-bin/ that the server under test calls: its credentials and templates. */
+  platform: PlatformSettings;
   /** Rate and size limits, CORS, the admin token, proxies. */
   security: SecurityOptions;
 };
@@ -39,13 +53,20 @@ export type Config = {
 /** The limits `npm start` applies unless told otherwise: room for people and test scripts, not for floods. */
 export const DEFAULT_LIMITS = { user: '30/10s', address: '600/10s', socketsPerUser: 10 } as const;
 
-const positiveInt = (env: NodeJS.ProcessEnv, name: string): number | undefined => {
+const wholeNumber = (env: NodeJS.ProcessEnv, name: string, min = 0): number | undefined => {
   const raw = env[name];
   if (raw === undefined || raw === '') return undefined;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a whole number, not "${raw}"`);
+  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be a whole number of at least ${min}, not "${raw}"`);
   return value;
 };
+
+/** An EncodingAESKey: 43 characters of base64, which decode to the 32-byte AES key. */
+function aesKey(raw: string | undefined, name: string): string | undefined {
+  if (!raw) return undefined;
+  if (!/^[A-Za-z0-9+/]{43}$/.test(raw)) throw new Error(`${name} must be the 43-character EncodingAESKey (letters, digits, + and /), not "${raw}"`);
+  return raw;
+}
 
 /** TRUST_PROXY as Express takes it: true, a number of hops, or addresses and subnets ("loopback, 10.0.0.0/8"). */
 function trustProxy(raw: string | undefined): SecurityOptions['trustProxy'] {
@@ -55,7 +76,7 @@ function trustProxy(raw: string | undefined): SecurityOptions['trustProxy'] {
 }
 
 function readSecurity(env: NodeJS.ProcessEnv): SecurityOptions {
-  const socketsPerUser = positiveInt(env, 'MAX_SOCKETS_PER_USER') ?? DEFAULT_LIMITS.socketsPerUser;
+  const socketsPerUser = wholeNumber(env, 'MAX_SOCKETS_PER_USER') ?? DEFAULT_LIMITS.socketsPerUser;
   if (socketsPerUser < 1) throw new Error('MAX_SOCKETS_PER_USER must be at least 1');
   return {
     rateLimits: {
@@ -78,11 +99,24 @@ function readSecurity(env: NodeJS.ProcessEnv): SecurityOptions {
   };
 }
 
-/** Reads the configuration from the environment and `--target URL --token TOKEN`; throws naming what makes no sense. */
+/** The command-line options `npm start --` takes; each has an environment variable too. */
+export const START_OPTIONS = {
+  target: { type: 'string' },
+  token: { type: 'string' },
+  appid: { type: 'string' },
+  secret: { type: 'string' },
+  'aes-key': { type: 'string' },
+} as const;
+
+/** Reads the configuration from the environment and the command line (START_OPTIONS); throws naming what makes no sense. */
 export function readConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] = []): Config {
-  const { values: args } = parseArgs({ args: argv, options: { target: { type: 'string' }, token: { type: 'string' } } });
+  const { values: args } = parseArgs({ args: argv, options: START_OPTIONS });
   const targetUrl = args.target ?? env.TARGET_URL;
   const targetToken = args.token ?? env.TARGET_TOKEN;
+  const targetAesKey = aesKey(args['aes-key'] ?? env.TARGET_AES_KEY, '--aes-key / TARGET_AES_KEY');
+  const appId = args.appid ?? (env.TARGET_APPID || undefined);
+  if (targetAesKey && !targetUrl) throw new Error('--aes-key is the EncodingAESKey of the server under test: it needs --target');
+  if (targetAesKey && !appId) throw new Error('--aes-key needs --appid (or TARGET_APPID): safe mode puts the appid in every encrypted message');
   if (targetUrl && !/^https?:\/\//.test(targetUrl)) throw new Error(`--target / TARGET_URL must be an http(s) URL, not "${targetUrl}"`);
   if (targetUrl && !targetToken) throw new Error('--target needs --token (or TARGET_TOKEN): the token configured for that server');
   const port = Number(env.PORT ?? 3000);
@@ -99,16 +133,25 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     rulesFile: file('RULES_FILE', path.join(dataDir, 'rules.json')),
     logLevel: env.LOG_LEVEL || 'info',
     wechatToken: env.WECHAT_TOKEN || undefined,
+    wechatAesKey: aesKey(env.WECHAT_AES_KEY, 'WECHAT_AES_KEY'),
+    wechatAppId: env.WECHAT_APPID || undefined,
     publicUrl: env.PUBLIC_URL || undefined,
     target: targetUrl
       ? {
           url: targetUrl,
           token: targetToken!,
           accountId: env.TARGET_ACCOUNT || undefined,
-          timeoutMs: positiveInt(env, 'TARGET_TIMEOUT_MS'),
-          retries: positiveInt(env, 'TARGET_RETRIES'),
+          timeoutMs: wholeNumber(env, 'TARGET_TIMEOUT_MS', 1),
+          retries: wholeNumber(env, 'TARGET_RETRIES'),
+          appId,
+          aesKey: targetAesKey,
         }
       : undefined,
+    platform: {
+      appId,
+      secret: args.secret ?? (env.TARGET_SECRET || undefined),
+      templatesFile: env.TEMPLATES_FILE ? path.resolve(env.TEMPLATES_FILE) : undefined,
+    },
     security: readSecurity(env),
   };
 }

@@ -1,9 +1,17 @@
-// The public contract of DESIGN.md, typed once and shared by the server, the client and scripts.
+// The public contract of ../shared/DESIGN.md (messages, Socket.IO events, HTTP payloads), typed once and
+// shared by the server, the chat window, the SDK and the flow runner.
 
+/** What a user sends. Any inbound may carry `clientId`: a resend with the same one is answered once. */
 export type Inbound =
-  | { type: 'text'; text: string; clientId?: string }
+  /** `optionId`: the tapped item of an `options` message. */
+  | { type: 'text'; text: string; optionId?: string; clientId?: string }
+  /** A picture the user sent, uploaded first with POST /api/media. */
+  | { type: 'image'; url: string; mediaId?: string; clientId?: string }
   | { type: 'event'; event: 'subscribe' | 'unsubscribe'; clientId?: string }
-  | { type: 'event'; event: 'click'; key: string; clientId?: string };
+  /** A menu button. */
+  | { type: 'event'; event: 'click'; key: string; clientId?: string }
+  /** A menu link the user opened. */
+  | { type: 'event'; event: 'view'; url: string; clientId?: string };
 
 export type Article = {
   title: string;
@@ -13,14 +21,36 @@ export type Article = {
   sectionId?: string;
 };
 
-export type Outbound = { type: 'text'; text: string } | { type: 'news'; articles: Article[] };
+export type TemplateData = Record<string, { value: string; color?: string }>;
+
+export type OptionItem = { id: string; text: string };
+
+/** What the bot, or the official-account server under test, sends. */
+export type Outbound =
+  | { type: 'text'; text: string }
+  /** 1..8 cards, as in WeChat. */
+  | { type: 'news'; articles: Article[] }
+  | { type: 'image'; url: string; mediaId?: string }
+  | { type: 'voice' | 'video'; url: string; mediaId?: string; title?: string; description?: string }
+  /**
+   * A template message card. `content` (an addition to DESIGN.md) is the template's text with
+   * `{{key.DATA}}` placeholders, when the account's templates are configured.
+   */
+  | { type: 'template'; templateId: string; title?: string; url?: string; content?: string; data: TemplateData }
+  /** WeChat's msgmenu: tappable replies; a tap sends the item's text with its id as `optionId`. */
+  | { type: 'options'; head?: string; items: OptionItem[]; tail?: string };
+
+/** How a message was obtained, e.g. the XML exchanged with a target server, or the API call that sent it. */
+export type Trace = Record<string, unknown>;
 
 export type StoredMessage = (Inbound | Outbound) & {
   id: string;
   userId: string;
   from: 'user' | 'bot';
   createdAt: string;
+  /** The inbound id a bot message answers. */
   replyTo?: string;
+  trace?: Trace;
 };
 
 export type MenuItem = { name: string; key?: string; url?: string };
@@ -38,6 +68,7 @@ export type ErrorCode =
   | 'unauthorized'
   | 'too_long'
   | 'too_large'
+  | 'unsupported_media'
   | 'rate_limited'
   | 'too_many_connections'
   | 'not_found'
@@ -56,14 +87,24 @@ export type MessageAck = ({ ok: true } & Exchange) | { ok: false; error: ErrorBo
 
 export type ReadyPayload = { userId: string; account: Account; history: StoredMessage[] };
 
+export type TypingPayload = { on: boolean };
+
 export interface ServerToClientEvents {
   ready: (payload: ReadyPayload) => void;
+  /** Every stored message of the user, except to the socket whose ack already carries it. */
   message: (message: StoredMessage) => void;
+  /** The account, whenever it changes (the server under test created or deleted its menu). */
+  account: (account: Account) => void;
+  /** While the server under test says it is typing (15 s at most; a message ends it). */
+  typing: (payload: TypingPayload) => void;
 }
 
 export interface ClientToServerEvents {
-  message: (inbound: unknown, ack: (result: MessageAck) => void) => void;
+  message: (inbound: Inbound, ack: (result: MessageAck) => void) => void;
 }
+
+/** What `POST /api/media` answers: the picture's id, and where the chat window and targets fetch it. */
+export type MediaPayload = { mediaId: string; url: string };
 
 /** A section as `GET /api/article/sections/:id` returns it. */
 export type SectionPayload = { id: string; number: number; title: string; keywords: string[]; text: string };

@@ -6,6 +6,7 @@ const httpStatusOf: Record<ErrorCode, number> = {
   unauthorized: 401,
   too_long: 400,
   too_large: 413,
+  unsupported_media: 415,
   rate_limited: 429,
   too_many_connections: 429,
   not_found: 404,

@@ -20,7 +20,7 @@ async function main(): Promise<void> {
       content: loadContent(config),
       logger,
       clientDir,
-      wechat: { token: config.wechatToken, publicUrl: config.publicUrl },
+      wechat: { token: config.wechatToken, publicUrl: config.publicUrl, aesKey: config.wechatAesKey, appId: config.wechatAppId },
       responder: config.target ? remoteResponder(config.target) : undefined,
       security: config.security,
     });

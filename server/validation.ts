@@ -19,6 +19,21 @@ const textInbound = z.object({
     .trim()
     .min(1, { error: 'must not be empty' })
     .max(MAX_TEXT_LENGTH, { error: `must be at most ${MAX_TEXT_LENGTH} characters` }),
+  optionId: z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }).max(128).optional(),
+  clientId,
+});
+
+// A link the chat window or the platform can fetch: same-site paths or http(s).
+const linkSchema = z
+  .string({ error: 'must be a string' })
+  .min(1, { error: 'must not be empty' })
+  .max(1024)
+  .refine((url) => (url.startsWith('/') && !url.startsWith('//')) || /^https?:\/\//i.test(url), { error: 'must be a path on this server or an http(s) URL' });
+
+const imageInbound = z.object({
+  type: z.literal('image'),
+  url: linkSchema,
+  mediaId: z.string({ error: 'must be a string' }).min(1).max(128).optional(),
   clientId,
 });
 
@@ -35,7 +50,15 @@ const clickEvent = z.object({
   clientId,
 });
 
-const inboundSchema = z.union([textInbound, plainEvent, clickEvent]);
+const viewEvent = z.object({
+  type: z.literal('event'),
+  event: z.literal('view'),
+  url: linkSchema,
+  clientId,
+});
+
+const inboundSchema = z.union([textInbound, imageInbound, plainEvent, clickEvent, viewEvent]);
+const eventSchemas: Record<string, z.ZodType> = { click: clickEvent, view: viewEvent };
 
 /** Formats zod issues as "field: problem; …" so an error names what was wrong. */
 export function describeIssues(error: z.ZodError): string {
@@ -51,18 +74,19 @@ export function parseInbound(input: unknown): Inbound {
   }
   const type = (input as { type?: unknown }).type;
   // Pick the schema by shape first, so the error talks about the message the client meant to send.
+  const event = (input as { event?: unknown }).event;
   const schema =
     type === 'text'
       ? textInbound
-      : type === 'event'
-        ? (input as { event?: unknown }).event === 'click'
-          ? clickEvent
-          : plainEvent
-        : inboundSchema;
+      : type === 'image'
+        ? imageInbound
+        : type === 'event'
+          ? (typeof event === 'string' && eventSchemas[event]) || plainEvent
+          : inboundSchema;
   const result = schema.safeParse(input);
   if (result.success) return result.data as Inbound;
-  if (type !== 'text' && type !== 'event') {
-    throw new AppError('bad_request', 'type: must be "text" or "event".');
+  if (type !== 'text' && type !== 'event' && type !== 'image') {
+    throw new AppError('bad_request', 'type: must be "text", "image" or "event".');
   }
   const tooLong = result.error.issues.some((issue) => issue.code === 'too_big' && issue.path[0] === 'text');
   throw new AppError(tooLong ? 'too_long' : 'bad_request', describeIssues(result.error));

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { io as connectSocket, type Socket } from 'socket.io-client';
 import { createApp, type App, type AppOptions, type Content } from '../server/app.ts';
 import { loadContent } from '../server/content/load-content.ts';
-import type { ClientToServerEvents, MessageAck, ReadyPayload, ServerToClientEvents, StoredMessage } from '../server/contract.ts';
+import type { ClientToServerEvents, Inbound, MessageAck, ReadyPayload, ServerToClientEvents, StoredMessage } from '../server/contract.ts';
 import { silentLogger } from '../server/logger.ts';
 import type { ChatStore } from '../server/store/chat-store.ts';
 import { LowStore, memoryLocation, type StoreLocation } from '../server/store/low-store.ts';
@@ -98,7 +98,8 @@ export async function connectUser(
 
 /** Sends an inbound message and resolves with the acknowledgement. */
 export function send(socket: ChatSocket, inbound: unknown): Promise<MessageAck> {
-  return socket.timeout(5000).emitWithAck('message', inbound);
+  // Untyped on purpose: tests send what a misbehaving client would.
+  return socket.timeout(5000).emitWithAck('message', inbound as Inbound);
 }
 
 /** Waits until `predicate` holds, polling; fails after `ms`. */

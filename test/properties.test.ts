@@ -50,8 +50,10 @@ describe('properties: input validation', () => {
         } else if (result.type === 'text') {
           expect(result.text).to.equal(result.text.trim());
           expect(result.text.length).to.be.within(1, MAX_TEXT_LENGTH);
+        } else if (result.type === 'event') {
+          expect(['subscribe', 'unsubscribe', 'click', 'view']).to.include(result.event);
         } else {
-          expect(['subscribe', 'unsubscribe', 'click']).to.include(result.event);
+          expect(result.type).to.equal('image');
         }
         if (!(result instanceof AppError) && result.clientId !== undefined) expect(isValidId(result.clientId)).to.equal(true);
       }),
@@ -128,7 +130,8 @@ const validInbound: fc.Arbitrary<Inbound> = fc.oneof(
 function withinWechatLimits(replies: Outbound[]): void {
   for (const reply of replies) {
     if (reply.type === 'text') expect(byteLength(reply.text)).to.be.within(1, MAX_TEXT_BYTES);
-    else expect(reply.articles.length).to.be.within(1, 8);
+    else if (reply.type === 'news') expect(reply.articles.length).to.be.within(1, 8);
+    else expect.fail(`the article bot sends text and news only, not ${reply.type}`);
   }
 }
 
@@ -204,7 +207,7 @@ describe('properties: WeChat XML', () => {
         const [back] = repliesFromXml(xml);
         if (reply.type === 'text') {
           expect(back).to.deep.equal({ type: 'text', text: reply.text });
-        } else {
+        } else if (reply.type === 'news') {
           if (back?.type !== 'news') expect.fail(`expected news, got ${xml}`);
           expect(back.articles.map((a) => [a.title, a.description])).to.deep.equal(reply.articles.slice(0, maxArticles).map((a) => [a.title, a.description]));
           for (const a of back.articles) expect(URL.canParse(a.url)).to.equal(true);

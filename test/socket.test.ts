@@ -55,16 +55,19 @@ describe('Socket.IO contract', () => {
     socket.close();
   });
 
-  it('pushes every stored message to every open tab of the user, and only to that user', async () => {
+  it('pushes a message to the user\'s other tabs, not back to the tab whose ack carries it, and to no other user', async () => {
     const tabA = await connectUser(server.url, 'carol');
     const tabB = await connectUser(server.url, 'carol');
     const other = await connectUser(server.url, 'dave');
     const ack = okAck(await send(tabA.socket, { type: 'text', text: 'help' }));
     const ids = [ack.message.id, ...ack.replies.map((m) => m.id)];
-    await until(() => tabA.received.length >= 2 && tabB.received.length >= 2);
-    expect(tabA.received.map((m) => m.id)).to.deep.equal(ids);
+    await until(() => tabB.received.length >= 2);
     expect(tabB.received.map((m) => m.id)).to.deep.equal(ids);
+    const back = okAck(await send(tabB.socket, { type: 'text', text: 'list' }));
+    await until(() => tabA.received.length >= 2);
+    expect(tabA.received.map((m) => m.id)).to.deep.equal([back.message.id, ...back.replies.map((m) => m.id)]);
     await new Promise((r) => setTimeout(r, 50));
+    expect(tabB.received.map((m) => m.id)).to.deep.equal(ids, 'tab B got its own exchange pushed back');
     expect(other.received).to.deep.equal([]);
     for (const tab of [tabA, tabB, other]) tab.socket.close();
   });

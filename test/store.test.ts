@@ -158,6 +158,7 @@ describe('store: history in segments', () => {
     for (const [i, u] of users.entries()) {
       expect((await store.history(u, { limit: 10 }))!.map((m) => m.id), u).to.deep.equal([message(u, i).id, message(u, 5000 + i).id]);
     }
+    await store.close(); // else its checkpoint timer writes into the folder while it is being removed
   });
 });
 

@@ -121,5 +121,7 @@ export const connect = (options: ConnectOptions): Promise<BotClient> => BotClien
 
 function describe(inbound: Inbound): string {
   if (inbound.type === 'text') return JSON.stringify(inbound.text.length > 40 ? `${inbound.text.slice(0, 40)}…` : inbound.text);
-  return inbound.event === 'click' ? `the click on "${inbound.key}"` : `the ${inbound.event} event`;
+  if (inbound.type === 'image') return `the picture ${inbound.url}`;
+  if (inbound.event === 'click') return `the click on "${inbound.key}"`;
+  return inbound.event === 'view' ? `the link ${inbound.url}` : `the ${inbound.event} event`;
 }

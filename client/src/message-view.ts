@@ -171,8 +171,10 @@ export class MessageView {
     if (message.type === 'text') {
       const bubble = el('div', 'bubble', message.text);
       content.append(bubble);
-    } else {
+    } else if (message.type === 'news') {
       content.append(this.renderNews(message.articles));
+    } else {
+      content.append(el('div', 'bubble', `[${message.type} message]`));
     }
     if (!('pending' in message)) this.bindSelect(row, message);
     return row;

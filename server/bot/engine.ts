@@ -46,8 +46,12 @@ export function respond(kb: Knowledge, session: Session, inbound: Inbound, env: 
         return { replies: [], session: { subscribed: false } };
       case 'click':
         return answerKey(kb, session, inbound.key, env);
+      case 'view':
+        // The user opened a menu link: WeChat shows the page; the account says nothing.
+        return keep(session);
     }
   }
+  if (inbound.type === 'image') return keep(session, reply.pictureReceived());
   return answerText(kb, session, inbound.text, env);
 }
 

@@ -115,6 +115,11 @@ export function sectionPage(section: Section, pages: string[], index: number): O
   return text(`${head}${pages[index]}${foot}`);
 }
 
+/** The answer to a picture: the article bot reads only text, and says so politely. */
+export function pictureReceived(): Outbound {
+  return text('Thanks for the picture! I can only read text, though. Send a keyword, a question, or "help".');
+}
+
 export function nothingMore(): Outbound {
   return text('There is nothing more to read right now. Send "list" for the sections, or a section\'s number.');
 }

@@ -5,6 +5,16 @@ import type { Session } from '../bot/engine.ts';
 
 export type UserState = { userId: string; createdAt: string; session: Session };
 
+/** A file the server under test uploaded, or a picture a user sent; the bytes are kept apart from it. */
+export type MediaRecord = {
+  mediaId: string;
+  type: 'image' | 'voice' | 'video' | 'thumb';
+  contentType: string;
+  size: number;
+  createdAt: string;
+  filename?: string;
+};
+
 /** One committed turn: the messages to append, the session after them, and the clientId they answer. */
 export type Commit = { messages: StoredMessage[]; session: Session; clientId?: string };
 
@@ -20,6 +30,13 @@ export interface ChatStore {
   history(userId: string, options: { limit: number; before?: string }): Promise<StoredMessage[] | undefined>;
   rules(): Rule[];
   saveRules(rules: Rule[]): Promise<void>;
+  /** Keeps a media file durably: resolves once record and bytes are stored. */
+  putMedia(record: MediaRecord, bytes: Buffer): Promise<void>;
+  getMedia(mediaId: string): Promise<{ record: MediaRecord; bytes: Buffer } | undefined>;
+  /** A small value the platform API keeps (access tokens, the menu); undefined once its time to live is over. */
+  getValue<T>(key: string): Promise<T | undefined>;
+  /** Stores a value for `ttlMs` (for ever without it); `undefined` deletes it. */
+  setValue(key: string, value: unknown, ttlMs?: number): Promise<void>;
   /** Waits for pending writes. */
   close(): Promise<void>;
 }

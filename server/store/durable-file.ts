@@ -4,16 +4,28 @@ import { open, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import type { Adapter } from 'lowdb';
 
+/** Replaces `file` with `contents` so that a crash leaves the old or the new contents, whole; resolves once synced. */
+export async function writeDurably(file: string, contents: string | Buffer): Promise<void> {
+  const temp = path.join(path.dirname(file), `.${path.basename(file)}.tmp`);
+  const handle = await open(temp, 'w');
+  try {
+    await handle.writeFile(contents);
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
+  await rename(temp, file);
+}
+
 export class DurableJSONFile<T> implements Adapter<T> {
-  private readonly temp: string;
+  /** Writes run one after another: two at once would share the temporary file. */
+  private writing: Promise<unknown> = Promise.resolve();
 
   /** `indent` pretty-prints, for files people read and edit by hand. */
   constructor(
     private readonly file: string,
     private readonly indent?: number,
-  ) {
-    this.temp = path.join(path.dirname(file), `.${path.basename(file)}.tmp`);
-  }
+  ) {}
 
   async read(): Promise<T | null> {
     try {
@@ -25,14 +37,10 @@ export class DurableJSONFile<T> implements Adapter<T> {
   }
 
   /** Resolves once the new contents are on disk. */
-  async write(data: T): Promise<void> {
-    const handle = await open(this.temp, 'w');
-    try {
-      await handle.writeFile(JSON.stringify(data, null, this.indent));
-      await handle.datasync();
-    } finally {
-      await handle.close();
-    }
-    await rename(this.temp, this.file);
+  write(data: T): Promise<void> {
+    const contents = JSON.stringify(data, null, this.indent);
+    const run = this.writing.then(() => writeDurably(this.file, contents));
+    this.writing = run.catch(() => undefined);
+    return run;
   }
 }

@@ -12,13 +12,20 @@ import { ruleSchema, type Rule } from '../content/rules.ts';
 import { AppError } from '../errors.ts';
 import type { Session } from '../bot/engine.ts';
 import { DurableJSONFile } from './durable-file.ts';
-import { StoreError, type ChatStore, type Commit, type UserState } from './chat-store.ts';
+import { StoreError, type ChatStore, type Commit, type MediaRecord, type UserState } from './chat-store.ts';
 import { fileJournal, Journal, JournalDamage, memoryJournal, parseJournal, type JournalStorage } from './journal.ts';
 import { UserLog, writeHistory, type UserFiles } from './user-log.ts';
+import { mediaFolder, memoryMedia, type MediaFolder } from './media-files.ts';
 
-type MainData = { version: 1; rules: Rule[] };
+/** A value the platform API keeps, and when it lapses (epoch ms). */
+type KeptValue = { value: unknown; expiresAt?: number };
+type MainData = { version: 1; rules: Rule[]; values?: Record<string, KeptValue> };
 
-const mainSchema = z.object({ version: z.literal(1), rules: z.array(ruleSchema) });
+const mainSchema = z.object({
+  version: z.literal(1),
+  rules: z.array(ruleSchema),
+  values: z.record(z.string(), z.object({ value: z.unknown(), expiresAt: z.number().optional() })).optional(),
+});
 
 /** Where the data lives: the main file's adapter, each user's files, and the journal. */
 export type StoreLocation = {
@@ -26,6 +33,7 @@ export type StoreLocation = {
   main: () => Adapter<unknown>;
   user: (key: string) => UserFiles;
   journal: () => JournalStorage;
+  media: () => MediaFolder;
   prepare: () => Promise<void>;
 };
 
@@ -50,6 +58,7 @@ export function fileLocation(dbFile: string): StoreLocation {
       };
     },
     journal: () => fileJournal(base),
+    media: () => mediaFolder(`${base}.media`),
     prepare: async () => {
       await mkdir(path.dirname(dbFile), { recursive: true });
       await mkdir(usersDir, { recursive: true });
@@ -69,6 +78,7 @@ export function memoryLocation(): StoreLocation {
     main: () => adapter('main'),
     user: (key) => ({ describe: `memory:${key}`, adapter: <T>(name: string) => adapter<T>(`${key}/${name}`), prepare: async () => {} }),
     journal: memoryJournal,
+    media: memoryMedia,
     prepare: async () => {},
   };
 }
@@ -90,10 +100,12 @@ export class LowStore implements ChatStore {
   private main?: Low<MainData>;
   private readonly logs = new Map<string, Promise<UserLog | undefined>>();
   private readonly journal: Journal;
+  private readonly media: MediaFolder;
   /** Logs with changes the user files do not have yet. */
   private readonly dirty = new Set<UserLog>();
   private checkpointTimer?: NodeJS.Timeout;
   private checkpointing?: Promise<void>;
+  private closed = false;
   private readonly pending = new Set<Promise<unknown>>();
   private readonly options: Required<StoreOptions>;
 
@@ -102,6 +114,7 @@ export class LowStore implements ChatStore {
     options: StoreOptions = {},
   ) {
     this.journal = new Journal(location.journal());
+    this.media = location.media();
     this.options = { checkpointMs: 2000, checkpointBytes: 8 * 2 ** 20, checkpointParallelism: 4, warn: () => {}, ...options };
   }
 
@@ -193,9 +206,46 @@ export class LowStore implements ChatStore {
     }
   }
 
+  async putMedia(record: MediaRecord, bytes: Buffer): Promise<void> {
+    try {
+      await this.track(this.media.put(record, bytes));
+    } catch (err) {
+      throw new AppError('storage_unavailable', `The file could not be stored (${(err as NodeJS.ErrnoException).code ?? 'write failed'}).`);
+    }
+  }
+
+  getMedia(mediaId: string): Promise<{ record: MediaRecord; bytes: Buffer } | undefined> {
+    return this.media.get(mediaId);
+  }
+
+  async getValue<T>(key: string): Promise<T | undefined> {
+    const kept = this.requireMain().data.values?.[key];
+    return kept && !(kept.expiresAt !== undefined && kept.expiresAt <= Date.now()) ? (kept.value as T) : undefined;
+  }
+
+  /** Kept in db.json: a handful of small values that change when the server under test asks, not per message. */
+  async setValue(key: string, value: unknown, ttlMs?: number): Promise<void> {
+    const db = this.requireMain();
+    const previous = db.data.values;
+    const now = Date.now();
+    // Lapsed values are dropped whenever one is written, so the file does not grow with old tokens.
+    const values = Object.fromEntries(Object.entries(previous ?? {}).filter(([k, v]) => k !== key && !(v.expiresAt !== undefined && v.expiresAt <= now)));
+    if (value !== undefined) values[key] = ttlMs === undefined ? { value } : { value, expiresAt: now + ttlMs };
+    db.data.values = values;
+    try {
+      await this.track(db.write());
+    } catch (err) {
+      db.data.values = previous;
+      throw new AppError('storage_unavailable', `The value could not be stored (${(err as NodeJS.ErrnoException).code ?? 'write failed'}).`);
+    }
+  }
+
   /** Waits for pending writes, writes everything to the user files and, when that worked, removes the journal. */
   async close(): Promise<void> {
     await Promise.allSettled([...this.pending]);
+    this.closed = true; // no checkpoint is scheduled from now on: the one below is the last
+    clearTimeout(this.checkpointTimer);
+    this.checkpointTimer = undefined;
     await this.checkpointing?.catch(() => undefined);
     await this.checkpoint().catch(() => undefined);
     if (this.dirty.size === 0) await this.journal.storage.clear();
@@ -272,17 +322,18 @@ export class LowStore implements ChatStore {
   private changed(log: UserLog): void {
     this.dirty.add(log);
     if (this.journal.liveBytes >= this.options.checkpointBytes) {
-      void this.checkpoint().catch(() => this.retryCheckpointLater());
+      void this.checkpoint().catch(() => this.scheduleCheckpoint());
     } else {
-      this.retryCheckpointLater();
+      this.scheduleCheckpoint();
     }
   }
 
-  private retryCheckpointLater(): void {
-    if (this.checkpointTimer || this.dirty.size === 0) return;
+  /** Schedules the next checkpoint, unless one is scheduled already or there is nothing to write. */
+  private scheduleCheckpoint(): void {
+    if (this.closed || this.checkpointTimer || this.dirty.size === 0) return;
     this.checkpointTimer = setTimeout(() => {
       this.checkpointTimer = undefined;
-      void this.checkpoint().catch(() => this.retryCheckpointLater());
+      void this.checkpoint().catch(() => this.scheduleCheckpoint());
     }, this.options.checkpointMs);
     this.checkpointTimer.unref();
   }

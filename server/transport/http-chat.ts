@@ -1,7 +1,6 @@
 // HTTP adapter for chatting: POST and GET /api/messages, through the same chat service as Socket.IO.
 import { Router } from 'express';
 import type { ChatService } from '../chat-service.ts';
-import type { RateLimits } from '../rate-limits.ts';
 import { AppError } from '../errors.ts';
 import { parseId } from '../validation.ts';
 
@@ -17,7 +16,7 @@ function parseLimit(raw: unknown): number {
   return limit;
 }
 
-export function chatRoutes(service: ChatService, limits: RateLimits): Router {
+export function chatRoutes(service: ChatService): Router {
   const router = Router();
 
   router.post('/api/messages', async (req, res) => {
@@ -25,9 +24,8 @@ export function chatRoutes(service: ChatService, limits: RateLimits): Router {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw new AppError('bad_request', 'The body must be a JSON object such as {"userId":"alice","type":"text","text":"hello"}.');
     }
-    const { userId: rawUserId, ...inbound } = body as Record<string, unknown>;
-    const userId = parseId(rawUserId, 'userId');
-    const exchange = await service.receive(userId, inbound, limits.user(userId));
+    const { userId, ...inbound } = body as Record<string, unknown>;
+    const exchange = await service.receive(userId, inbound);
     res.json(exchange);
   });
 

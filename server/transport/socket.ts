@@ -1,4 +1,5 @@
-// Socket.IO adapter: auth → user id, `ready` on connect, `message` with an ack, pushes to every tab.
+// Socket.IO adapter: auth → user id, `ready` on connect, `message` with an ack, pushes to the user's other tabs,
+// `account` and `typing` as they change.
 // Limits at the door: connections and messages per address, messages per user, sockets per user.
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -69,7 +70,13 @@ export function attachSocketTransport(io: ChatServer, service: ChatService, logg
     );
   });
 
-  service.onStored((message) => io.to(roomOf(message.userId)).emit('message', message));
+  // The socket whose ack carries a message gets no push of it; the user's other tabs do.
+  service.on('stored', (message, origin) => {
+    const room = io.to(roomOf(message.userId));
+    (origin ? room.except(origin) : room).emit('message', message);
+  });
+  service.on('account', (account) => io.emit('account', account));
+  service.on('typing', (userId, on) => io.to(roomOf(userId)).emit('typing', { on }));
 
   io.on('connection', (socket) => {
     const { userId, address } = socket.data;
@@ -88,8 +95,8 @@ export function attachSocketTransport(io: ChatServer, service: ChatService, logg
       }
       const answer = (result: MessageAck) => ack(result);
       // Charged now, in arrival order; the service awaits it in the user's turn.
-      const admission = options.limits.address(address).then(() => options.limits.user(userId));
-      service.receive(userId, input, admission).then(
+      const admission = options.limits.address(address);
+      service.receive(userId, input, { admission, origin: { socketId: socket.id } }).then(
         (exchange) => {
           log.debug({ messageId: exchange.message.id, replies: exchange.replies.length }, 'message answered');
           log.trace({ messageId: exchange.message.id, inbound: input }, 'message text');
@@ -108,7 +115,7 @@ export function attachSocketTransport(io: ChatServer, service: ChatService, logg
       .connect(userId, HISTORY_ON_CONNECT, (history) => {
         if (!socket.connected) return;
         void socket.join(roomOf(userId));
-        socket.emit('ready', { userId, account: service.knowledge.account, history });
+        socket.emit('ready', { userId, account: service.account, history });
       })
       .catch((err: unknown) => {
         log.error({ err }, 'could not open the conversation');

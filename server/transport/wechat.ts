@@ -3,7 +3,6 @@ import express, { Router, type Request } from 'express';
 import type { ChatService } from '../chat-service.ts';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import type { RateLimits } from '../rate-limits.ts';
 import { isValidId } from '../validation.ts';
 import { passiveReplyXml, readPlatformMessage } from '../wechat/messages.ts';
 import { isSigned } from '../wechat/signature.ts';
@@ -13,6 +12,10 @@ export type WechatOptions = {
   token?: string;
   /** Where this server is reachable from outside, for absolute card URLs (default: the request's host). */
   publicUrl?: string;
+  /** The EncodingAESKey (WECHAT_AES_KEY): with it, safe-mode and compatible-mode pushes are accepted. */
+  aesKey?: string;
+  /** The account's appid (WECHAT_APPID), checked at the end of every decrypted message. */
+  appId?: string;
   /** How long to wait for an answer before saying `success`: the platform gives up after 5 s. */
   deadlineMs?: number;
 };
@@ -23,7 +26,7 @@ const MAX_ARTICLES_FOR_MESSAGES = 1;
 const MAX_ARTICLES_FOR_EVENTS = 8;
 const UNSUPPORTED_REPLY = 'Sorry, I can only read text for now. Send a keyword, a question, or "help".';
 
-export function wechatRoutes(service: ChatService, options: WechatOptions, logger: Logger, limits: RateLimits): Router {
+export function wechatRoutes(service: ChatService, options: WechatOptions, logger: Logger): Router {
   const router = Router();
   const deadlineMs = options.deadlineMs ?? 4500;
 
@@ -55,7 +58,7 @@ export function wechatRoutes(service: ChatService, options: WechatOptions, logge
     if (message.kind === 'view') return reply(undefined); // a menu link opened: nothing to say
     if (message.kind === 'unsupported') return reply({ type: 'text', text: UNSUPPORTED_REPLY });
 
-    const answer = service.receive(message.openId, { ...message.inbound, clientId: message.retryKey.slice(0, 64) }, limits.user(message.openId));
+    const answer = service.receive(message.openId, { ...message.inbound, clientId: message.retryKey.slice(0, 64) });
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), deadlineMs)));
     try {

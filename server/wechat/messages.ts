@@ -63,6 +63,7 @@ export function passiveReplyXml(
   if (!reply) return 'success';
   const head = { ToUserName: cdata(to.openId), FromUserName: cdata(to.accountId), CreateTime: Math.floor(to.now.getTime() / 1000) };
   if (reply.type === 'text') return buildWechatXml({ ...head, MsgType: cdata('text'), Content: cdata(fitText(reply.text)) });
+  if (reply.type !== 'news') return buildWechatXml({ ...head, MsgType: cdata('text'), Content: cdata(`[${reply.type} message]`) });
   const articles = reply.articles.slice(0, to.maxArticles);
   return buildWechatXml({
     ...head,
@@ -84,6 +85,12 @@ export function platformRequestXml(inbound: Inbound, ids: { openId: string; acco
   const head = { ToUserName: cdata(ids.accountId), FromUserName: cdata(ids.openId), CreateTime: ids.createTime };
   if (inbound.type === 'text') {
     return buildWechatXml({ ...head, MsgType: cdata('text'), Content: cdata(inbound.text), MsgId: ids.msgId });
+  }
+  if (inbound.type === 'image') {
+    return buildWechatXml({ ...head, MsgType: cdata('image'), PicUrl: cdata(inbound.url), MediaId: cdata(inbound.mediaId ?? ''), MsgId: ids.msgId });
+  }
+  if (inbound.event === 'view') {
+    return buildWechatXml({ ...head, MsgType: cdata('event'), Event: cdata('VIEW'), EventKey: cdata(inbound.url) });
   }
   if (inbound.event === 'click') {
     return buildWechatXml({ ...head, MsgType: cdata('event'), Event: cdata('CLICK'), EventKey: cdata(inbound.key) });

@@ -14,8 +14,12 @@ export type TargetOptions = {
   accountId?: string;
   /** How long the platform waits for an answer (5 s). */
   timeoutMs?: number;
-  /** How many times the platform tries again after a failed attempt (3). */
+  /** How many times the platform tries again after a failed attempt (2: three attempts in all). */
   retries?: number;
+  /** The account's appid: part of every message in safe mode. */
+  appId?: string;
+  /** The target's EncodingAESKey: pushes go out in safe mode and replies are decrypted. */
+  aesKey?: string;
 };
 
 /** What users see when the account's server does not answer properly. */
