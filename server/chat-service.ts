@@ -2,7 +2,7 @@
 // storage, then publication. Transports only translate; the policy that applies to every channel is here.
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { Account, Exchange, Inbound, MenuButton, Outbound, StoredMessage, Trace } from './contract.ts';
+import type { Account, ApiCall, Exchange, Inbound, MenuButton, Outbound, StoredMessage, Trace } from './contract.ts';
 import type { Rule } from './content/rules.ts';
 import { respond, NEW_SESSION, type Environment, type Session } from './bot/engine.ts';
 import { withRules, type Knowledge } from './bot/knowledge.ts';
@@ -40,6 +40,7 @@ export type ServiceEvents = {
   stored: [message: StoredMessage, origin: string | undefined];
   account: [account: Account];
   typing: [userId: string, on: boolean];
+  apiCall: [call: ApiCall];
 };
 
 // User ids cannot contain a space, so this queue never collides with a user's.
@@ -198,6 +199,11 @@ export class ChatService {
   /** Shows or hides the typing indicator in the user's chat windows. */
   typing(userId: string, on: boolean): void {
     this.events.emit('typing', userId, on);
+  }
+
+  /** Shows a platform API call in every developer panel. */
+  reportApiCall(call: ApiCall): void {
+    this.events.emit('apiCall', call);
   }
 
   private stamp(userId: string, from: 'user' | 'bot', body: Inbound | Outbound | ((Inbound | Outbound) & { trace: Trace }), now: Date, replyTo?: string): StoredMessage {

@@ -89,6 +89,12 @@ export type ReadyPayload = { userId: string; account: Account; history: StoredMe
 
 export type TypingPayload = { on: boolean };
 
+/**
+ * A call the server under test made to the platform API, for the developer panel (an addition to DESIGN.md):
+ * method, path (the access_token left out), body, and the errcode it got, in the order they came.
+ */
+export type ApiCall = { at: string; method: string; path: string; body?: unknown; errcode: number; errmsg: string };
+
 export interface ServerToClientEvents {
   ready: (payload: ReadyPayload) => void;
   /** Every stored message of the user, except to the socket whose ack already carries it. */
@@ -97,6 +103,8 @@ export interface ServerToClientEvents {
   account: (account: Account) => void;
   /** While the server under test says it is typing (15 s at most; a message ends it). */
   typing: (payload: TypingPayload) => void;
+  /** Every platform API call, to every window (an addition to DESIGN.md, for the developer panel). */
+  apiCall: (call: ApiCall) => void;
 }
 
 export interface ClientToServerEvents {

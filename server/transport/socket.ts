@@ -77,6 +77,7 @@ export function attachSocketTransport(io: ChatServer, service: ChatService, logg
   });
   service.on('account', (account) => io.emit('account', account));
   service.on('typing', (userId, on) => io.to(roomOf(userId)).emit('typing', { on }));
+  service.on('apiCall', (call) => io.emit('apiCall', call));
 
   io.on('connection', (socket) => {
     const { userId, address } = socket.data;

@@ -79,10 +79,32 @@ async function attempt(url: URL, body: string, timeoutMs: number): Promise<{ rep
   }
 }
 
-/** A responder that asks the target server, as WeChat would. */
-export function remoteResponder(target: TargetOptions): Responder {
+/** What pushing one message to the target came to: its replies (when it answered usably) and every attempt. */
+export type PushOutcome = { replies?: Outbound[]; attempts: Attempt[] };
+
+/**
+ * Pushes one message to the target as the platform does: signed afresh for each attempt, the same body
+ * every time (that is how the server recognises a retry), until an attempt gets a usable answer.
+ */
+export async function pushToTarget(target: TargetOptions, openId: string, request: string): Promise<PushOutcome> {
   const timeoutMs = target.timeoutMs ?? 5000;
   const retries = target.retries ?? 3;
+  const attempts: Attempt[] = [];
+  for (let n = 1; n <= 1 + retries; n++) {
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const nonce = randomBytes(6).toString('hex');
+    const url = new URL(target.url);
+    url.search = new URLSearchParams({ signature: sign(target.token, timestamp, nonce), timestamp, nonce, openid: openId }).toString();
+    const started = performance.now();
+    const result = await attempt(url, request, timeoutMs);
+    attempts.push({ attempt: n, ms: Math.round(performance.now() - started), status: result.status, response: result.response, error: result.error });
+    if (result.replies) return { replies: result.replies, attempts };
+  }
+  return { attempts };
+}
+
+/** A responder that asks the target server, as WeChat would. */
+export function remoteResponder(target: TargetOptions): Responder {
   const accountId = target.accountId ?? 'gh_simulator';
   const lastCreateTime = new Map<string, number>();
   return async ({ userId, session, inbound, env }) => {
@@ -90,19 +112,10 @@ export function remoteResponder(target: TargetOptions): Responder {
     const createTime = createTimeFor(openId, env.now, lastCreateTime);
     // The same MsgId and CreateTime on every retry: that is how the server recognises one.
     const request = platformRequestXml(stripClientId(inbound), { openId, accountId, createTime, msgId: newMsgId(env.now) });
-    const attempts: Attempt[] = [];
-    for (let n = 1; n <= 1 + retries; n++) {
-      const timestamp = String(Math.floor(Date.now() / 1000));
-      const nonce = randomBytes(6).toString('hex');
-      const url = new URL(target.url);
-      url.search = new URLSearchParams({ signature: sign(target.token, timestamp, nonce), timestamp, nonce, openid: openId }).toString();
-      const started = performance.now();
-      const result = await attempt(url, request, timeoutMs);
-      attempts.push({ attempt: n, ms: Math.round(performance.now() - started), status: result.status, response: result.response, error: result.error });
-      if (result.replies) {
-        const trace: WechatTrace = { wechat: { url: target.url, request, attempts, outcome: result.replies.length ? 'replied' : 'silent' } };
-        return { replies: result.replies, session, trace };
-      }
+    const { replies, attempts } = await pushToTarget(target, openId, request);
+    if (replies) {
+      const trace: WechatTrace = { wechat: { url: target.url, request, attempts, outcome: replies.length ? 'replied' : 'silent' } };
+      return { replies, session, trace };
     }
     const trace: WechatTrace = { wechat: { url: target.url, request, attempts, outcome: 'failed' } };
     return { replies: [{ type: 'text', text: SERVICE_UNAVAILABLE }], session, trace };

@@ -1,0 +1,58 @@
+// Media files as the platform takes them: which types and formats, how big, the ids they get, and where
+// the chat window (and a server under test) fetches them. Shared by the user's uploads and the platform API.
+import { randomBytes } from 'node:crypto';
+import { fileTypeFromBuffer } from 'file-type';
+import type { MediaRecord } from './store/chat-store.ts';
+
+export type MediaType = MediaRecord['type'];
+
+const MiB = 1024 * 1024;
+
+/** The platform's limits for temporary media: size, formats, and the errcode a file too big gets. */
+export const MEDIA_LIMITS: Record<MediaType, { maxBytes: number; formats: string[]; tooBigErrcode: number }> = {
+  image: { maxBytes: 10 * MiB, formats: ['png', 'jpg', 'gif', 'bmp'], tooBigErrcode: 40009 },
+  voice: { maxBytes: 2 * MiB, formats: ['amr', 'mp3'], tooBigErrcode: 40010 },
+  video: { maxBytes: 10 * MiB, formats: ['mp4'], tooBigErrcode: 40011 },
+  thumb: { maxBytes: 64 * 1024, formats: ['jpg'], tooBigErrcode: 40012 },
+};
+
+/** The largest file any media type accepts: what an upload parser may read before refusing. */
+export const MAX_MEDIA_BYTES = Math.max(...Object.values(MEDIA_LIMITS).map((l) => l.maxBytes));
+
+export const isMediaType = (type: unknown): type is MediaType => typeof type === 'string' && Object.hasOwn(MEDIA_LIMITS, type);
+
+/** Why a file was refused: `size` (too big or empty) or `format` (not a format that type takes). */
+export class MediaRejected extends Error {
+  constructor(
+    readonly reason: 'size' | 'format',
+    readonly mediaType: MediaType,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'MediaRejected';
+  }
+}
+
+/** Checks a file against its type's limits, by its bytes (never its name); resolves with its MIME type. */
+export async function checkMedia(type: MediaType, bytes: Buffer): Promise<string> {
+  const limits = MEDIA_LIMITS[type];
+  if (bytes.length === 0) throw new MediaRejected('size', type, 'The file is empty.');
+  if (bytes.length > limits.maxBytes) {
+    throw new MediaRejected('size', type, `A ${type} may be at most ${limits.maxBytes / 1024} KiB; this one is ${Math.ceil(bytes.length / 1024)} KiB.`);
+  }
+  const detected = await fileTypeFromBuffer(bytes);
+  if (!detected || !limits.formats.includes(detected.ext)) {
+    throw new MediaRejected('format', type, `A ${type} must be ${limits.formats.join(', ')}; this file is ${detected ? detected.ext : 'of no format recognised'}.`);
+  }
+  return detected.mime;
+}
+
+/** A fresh media id: 64 characters of [A-Za-z0-9_-], like the platform's, and valid wherever ids are checked. */
+export function newMediaId(): string {
+  return `M${randomBytes(47).toString('base64url')}`.slice(0, 64);
+}
+
+/** Where the chat window and servers under test fetch a media file's bytes. */
+export function mediaUrl(mediaId: string): string {
+  return `/api/media/${mediaId}`;
+}
