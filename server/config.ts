@@ -119,6 +119,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
   if (targetAesKey && !appId) throw new Error('--aes-key needs --appid (or TARGET_APPID): safe mode puts the appid in every encrypted message');
   if (targetUrl && !/^https?:\/\//.test(targetUrl)) throw new Error(`--target / TARGET_URL must be an http(s) URL, not "${targetUrl}"`);
   if (targetUrl && !targetToken) throw new Error('--target needs --token (or TARGET_TOKEN): the token configured for that server');
+  if (env.WECHAT_AES_KEY && !env.WECHAT_APPID) throw new Error('WECHAT_AES_KEY needs WECHAT_APPID: safe mode checks the appid at the end of every encrypted message');
   const port = Number(env.PORT ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new Error(`PORT must be a port number from 0 to 65535, not "${env.PORT}"`);

@@ -12,16 +12,18 @@ async function main(): Promise<void> {
   let config;
   let logger;
   let app;
+  let target;
   try {
     config = readConfig(process.env, process.argv.slice(2));
     logger = createLogger(config.logLevel);
+    target = config.target && { ...config.target, publicUrl: config.publicUrl };
     app = await createApp({
       store: new LowStore(fileLocation(config.dbFile), { warn: (message, err) => logger!.warn({ err }, message) }),
       content: loadContent(config),
       logger,
       clientDir,
       wechat: { token: config.wechatToken, publicUrl: config.publicUrl, aesKey: config.wechatAesKey, appId: config.wechatAppId },
-      responder: config.target ? remoteResponder(config.target) : undefined,
+      responder: target ? remoteResponder(target) : undefined,
       security: config.security,
     });
   } catch (err) {
@@ -31,6 +33,8 @@ async function main(): Promise<void> {
     return;
   }
   const url = await app.listen(config.port, config.host);
+  // Pictures sent to the target link back here: without PUBLIC_URL, to the address this server listens on.
+  if (target) target.publicUrl ??= url;
   logger.info({ url, dbFile: config.dbFile, contentFile: config.contentFile }, `listening on ${url}`);
   if (!config.security.adminToken && !isLoopback(config.host)) {
     logger.warn({ host: config.host }, 'ADMIN_TOKEN is not set and other machines can reach this server: anyone can change the keyword rules');

@@ -23,7 +23,7 @@ Options:
                      which talks to it as WeChat does (signed XML)
   --token TOKEN      the token configured for --target
   --concurrency N    flows played at once (default 8)
-  --timeout MS       how long to wait for each bot message (default 10000; 25000 with --target)
+  --timeout MS       how long to wait for each bot message (default 10000; 20000 with --target)
   --reporter NAME    spec (default), json or junit
   --out FILE         write the report to FILE instead of standard output
   --help             this text`;
@@ -61,8 +61,8 @@ async function main(): Promise<void> {
   const reporter = values.reporter as ReporterName;
   if (!REPORTERS.includes(reporter)) fail(`--reporter must be one of ${REPORTERS.join(', ')}`);
   const concurrency = Number(values.concurrency);
-  // Through a target, one answer may take the platform's four tries of 5 s each.
-  const timeoutMs = Number(values.timeout ?? (values.target ? 25_000 : 10_000));
+  // Through a target, one answer may take the platform's three tries of 5 s each.
+  const timeoutMs = Number(values.timeout ?? (values.target ? 20_000 : 10_000));
   if (!Number.isInteger(concurrency) || concurrency < 1) fail('--concurrency must be a whole number of at least 1');
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1) fail('--timeout must be a whole number of milliseconds');
 

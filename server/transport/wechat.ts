@@ -4,7 +4,9 @@ import type { ChatService } from '../chat-service.ts';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { isValidId } from '../validation.ts';
+import type { Outbound } from '../contract.ts';
 import { passiveReplyXml, readPlatformMessage } from '../wechat/messages.ts';
+import { isEncryptedPush, openPush, sealReply, type SafeModeKeys } from '../wechat/safe-mode.ts';
 import { isSigned } from '../wechat/signature.ts';
 
 export type WechatOptions = {
@@ -12,7 +14,10 @@ export type WechatOptions = {
   token?: string;
   /** Where this server is reachable from outside, for absolute card URLs (default: the request's host). */
   publicUrl?: string;
-  /** The EncodingAESKey (WECHAT_AES_KEY): with it, safe-mode and compatible-mode pushes are accepted. */
+  /**
+   * The EncodingAESKey (WECHAT_AES_KEY): with it (and appId), safe-mode and compatible-mode pushes are accepted
+   * and answered encrypted. Plaintext pushes are still accepted: the mode is the platform's setting.
+   */
   aesKey?: string;
   /** The account's appid (WECHAT_APPID), checked at the end of every decrypted message. */
   appId?: string;
@@ -26,36 +31,57 @@ const MAX_ARTICLES_FOR_MESSAGES = 1;
 const MAX_ARTICLES_FOR_EVENTS = 8;
 const UNSUPPORTED_REPLY = 'Sorry, I can only read text for now. Send a keyword, a question, or "help".';
 
+/** Whether an error is a refusal meant for the user (answered as text) rather than a failure of ours. */
+const isRefusal = (err: unknown): err is AppError => err instanceof AppError && err.code !== 'internal' && err.code !== 'storage_unavailable';
+
 export function wechatRoutes(service: ChatService, options: WechatOptions, logger: Logger): Router {
   const router = Router();
   const deadlineMs = options.deadlineMs ?? 4500;
+  const keys: SafeModeKeys | undefined =
+    options.token && options.aesKey && options.appId ? { token: options.token, aesKey: options.aesKey, appId: options.appId } : undefined;
 
-  const checkSignature = (req: Request) => {
+  const requireToken = (): string => {
     if (!options.token) throw new AppError('not_found', 'The WeChat endpoint is off: set WECHAT_TOKEN to the token configured on the platform.');
-    if (!isSigned(req.query, options.token)) throw new AppError('unauthorized', 'The signature does not match the configured token.');
+    return options.token;
+  };
+  const checkSignature = (req: Request) => {
+    if (!isSigned(req.query, requireToken())) throw new AppError('unauthorized', 'The signature does not match the configured token.');
+  };
+  /** The message XML of a push: checked with `signature` in plaintext mode, opened with msg_signature in safe and compatible mode. */
+  const openMessage = (req: Request): { xml: string; encrypted: boolean } => {
+    const body = typeof req.body === 'string' ? req.body : '';
+    if (!isEncryptedPush(req.query)) {
+      checkSignature(req);
+      return { xml: body, encrypted: false };
+    }
+    requireToken();
+    if (!keys) throw new AppError('bad_request', 'A safe-mode push (encrypt_type=aes): set WECHAT_AES_KEY and WECHAT_APPID to the values on the platform.');
+    return { xml: openPush(req.query, body, keys), encrypted: true };
   };
 
-  // URL verification: the platform checks that the server knows the token.
+  // URL verification: the platform checks that the server knows the token (plain `signature` in every mode).
   router.get('/wechat', (req, res) => {
     checkSignature(req);
     res.type('text/plain').send(typeof req.query.echostr === 'string' ? req.query.echostr : '');
   });
 
   router.post('/wechat', express.text({ type: () => true, limit: MAX_XML_BODY }), async (req, res) => {
-    checkSignature(req);
-    const message = readPlatformMessage(typeof req.body === 'string' ? req.body : '');
+    const { xml, encrypted } = openMessage(req);
+    const message = readPlatformMessage(xml);
     if (!isValidId(message.openId)) throw new AppError('bad_request', 'FromUserName: not a valid user id.');
-    const reply = (body: Parameters<typeof passiveReplyXml>[0]) =>
-      res.type('application/xml').send(
-        passiveReplyXml(body, {
-          openId: message.openId,
-          accountId: message.accountId,
-          maxArticles: message.userSent ? MAX_ARTICLES_FOR_MESSAGES : MAX_ARTICLES_FOR_EVENTS,
-          baseUrl: options.publicUrl ?? `${req.protocol}://${req.get('host')}`,
-          now: new Date(),
-        }),
-      );
-    if (message.kind === 'view') return reply(undefined); // a menu link opened: nothing to say
+    const reply = (body: Outbound | undefined) => {
+      const now = new Date();
+      const passive = passiveReplyXml(body, {
+        openId: message.openId,
+        accountId: message.accountId,
+        maxArticles: message.userSent ? MAX_ARTICLES_FOR_MESSAGES : MAX_ARTICLES_FOR_EVENTS,
+        baseUrl: options.publicUrl ?? `${req.protocol}://${req.get('host')}`,
+        now,
+      });
+      // `success` means "nothing to say" in every mode; anything else goes back the way the push came.
+      res.type('application/xml').send(encrypted && keys && passive !== 'success' ? sealReply(passive, keys, now) : passive);
+    };
+    if (message.kind === 'ignored') return reply(undefined);
     if (message.kind === 'unsupported') return reply({ type: 'text', text: UNSUPPORTED_REPLY });
 
     const answer = service.receive(message.openId, { ...message.inbound, clientId: message.retryKey.slice(0, 64) });
@@ -63,18 +89,23 @@ export function wechatRoutes(service: ChatService, options: WechatOptions, logge
     const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), deadlineMs)));
     try {
       const outcome = await Promise.race([answer, late]);
-      // Too slow for a passive reply: say `success`; the answer is still stored, and a retry gets it at once.
-      if (outcome === 'late') return reply(undefined);
-      // A passive reply carries one message; the rest are in the history.
-      return reply(outcome.replies[0] as Parameters<typeof passiveReplyXml>[0]);
-    } catch (err) {
-      if (err instanceof AppError && err.code !== 'internal' && err.code !== 'storage_unavailable') {
-        return reply({ type: 'text', text: err.message });
+      if (outcome === 'late') {
+        // Too slow for a passive reply: say `success`; the answer is still stored, and a retry gets it at once.
+        // A failure from here on has no one to answer, so it is logged (a refusal answered above is not).
+        answer.catch((err: unknown) =>
+          isRefusal(err)
+            ? logger.warn({ err, openId: message.openId }, 'a WeChat message was refused after its deadline')
+            : logger.error({ err, openId: message.openId }, 'a WeChat message failed after its deadline: the platform was told success'),
+        );
+        return reply(undefined);
       }
+      // A passive reply carries one message; the rest are in the history.
+      return reply(outcome.replies[0] as Outbound | undefined);
+    } catch (err) {
+      if (isRefusal(err)) return reply({ type: 'text', text: err.message });
       throw err;
     } finally {
       clearTimeout(timer);
-      answer.catch((err: unknown) => logger.warn({ err }, 'a late WeChat answer failed'));
     }
   });
 

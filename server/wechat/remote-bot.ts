@@ -4,6 +4,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Inbound, Outbound } from '../contract.ts';
 import type { Responder } from '../chat-service.ts';
 import { platformRequestXml, repliesFromXml } from './messages.ts';
+import { msgSignature } from './crypto.ts';
+import { openReply, sealPush, type SafeModeKeys } from './safe-mode.ts';
 import { sign } from './signature.ts';
 
 export type TargetOptions = {
@@ -18,15 +20,24 @@ export type TargetOptions = {
   retries?: number;
   /** The account's appid: part of every message in safe mode. */
   appId?: string;
-  /** The target's EncodingAESKey: pushes go out in safe mode and replies are decrypted. */
+  /** The target's EncodingAESKey: pushes go out in safe mode and replies are decrypted (needs appId). */
   aesKey?: string;
+  /**
+   * The simulator's own origin, e.g. http://localhost:3000, so a picture's PicUrl is a link the target can
+   * fetch. Read at each push: main.ts fills it in with the listening address when PUBLIC_URL is not set.
+   */
+  publicUrl?: string;
 };
 
 /** What users see when the account's server does not answer properly. */
 export const SERVICE_UNAVAILABLE = '该公众号暂时无法提供服务，请稍后再试';
 
-export type Attempt = { attempt: number; ms: number; status?: number; response?: string; error?: string };
-export type WechatTrace = { wechat: { url: string; request: string; attempts: Attempt[]; outcome: 'replied' | 'silent' | 'failed' } };
+/** One POST to the target: `response` as received, `decrypted` the XML inside it in safe mode, `error` why it was unusable. */
+export type Attempt = { attempt: number; ms: number; status?: number; response?: string; decrypted?: string; error?: string };
+/** `request` is the plain XML; in safe mode `encrypted` is the body as sent. */
+export type WechatTrace = {
+  wechat: { url: string; request: string; encrypted?: string; attempts: Attempt[]; outcome: 'replied' | 'silent' | 'failed' };
+};
 
 /** A stable OpenID-like id for a simulator user, the same on every message. */
 export function openIdOf(userId: string): string {
@@ -55,8 +66,10 @@ function newMsgId(now: Date): string {
 
 const MAX_LOGGED_RESPONSE = 16 * 1024;
 
+type AttemptResult = { replies?: Outbound[]; status?: number; response?: string; decrypted?: string; error?: string };
+
 /** One POST as the platform makes it; resolves with the replies or with why the attempt failed. */
-async function attempt(url: URL, body: string, timeoutMs: number): Promise<{ replies?: Outbound[]; status?: number; response?: string; error?: string }> {
+async function attempt(url: URL, body: string, timeoutMs: number, keys: SafeModeKeys | undefined): Promise<AttemptResult> {
   let res: Response;
   try {
     res = await fetch(url, { method: 'POST', headers: { 'content-type': 'text/xml' }, body, signal: AbortSignal.timeout(timeoutMs) });
@@ -72,35 +85,60 @@ async function attempt(url: URL, body: string, timeoutMs: number): Promise<{ rep
   }
   const logged = response.slice(0, MAX_LOGGED_RESPONSE);
   if (res.status < 200 || res.status >= 300) return { status: res.status, response: logged, error: `HTTP ${res.status}` };
+  const silent = response.trim() === '' || response.trim() === 'success';
+  let decrypted: string | undefined;
+  if (keys && !silent) {
+    try {
+      decrypted = openReply(response, keys);
+    } catch (err) {
+      return { status: res.status, response: logged, error: `unusable encrypted reply: ${(err as Error).message}` };
+    }
+  }
+  const shown = decrypted === undefined ? {} : { decrypted: decrypted.slice(0, MAX_LOGGED_RESPONSE) };
   try {
-    return { status: res.status, response: logged, replies: repliesFromXml(response) };
+    return { status: res.status, response: logged, ...shown, replies: repliesFromXml(decrypted ?? response) };
   } catch (err) {
-    return { status: res.status, response: logged, error: `unreadable reply: ${(err as Error).message}` };
+    return { status: res.status, response: logged, ...shown, error: `unusable reply: ${(err as Error).message}` };
   }
 }
 
-/** What pushing one message to the target came to: its replies (when it answered usably) and every attempt. */
-export type PushOutcome = { replies?: Outbound[]; attempts: Attempt[] };
+/** The safe-mode keys when the target has an EncodingAESKey. */
+function safeModeKeys(target: TargetOptions): SafeModeKeys | undefined {
+  if (!target.aesKey) return undefined;
+  if (!target.appId) throw new Error('Safe mode needs the appid as well as the EncodingAESKey.');
+  return { token: target.token, aesKey: target.aesKey, appId: target.appId };
+}
+
+/** What pushing one message to the target came to: its replies (when it answered usably), every attempt, and in safe mode the body sent. */
+export type PushOutcome = { replies?: Outbound[]; attempts: Attempt[]; encrypted?: string };
 
 /**
- * Pushes one message to the target as the platform does: signed afresh for each attempt, the same body
- * every time (that is how the server recognises a retry), until an attempt gets a usable answer.
+ * Pushes one message (plain XML) to the target as the platform does: signed afresh for each attempt, the
+ * same body every time (that is how the server recognises a retry), until an attempt gets a usable answer.
+ * With an EncodingAESKey the body is encrypted once and each attempt adds encrypt_type=aes and msg_signature.
  */
 export async function pushToTarget(target: TargetOptions, openId: string, request: string): Promise<PushOutcome> {
   const timeoutMs = target.timeoutMs ?? 5000;
-  const retries = target.retries ?? 3;
+  const retries = target.retries ?? 2;
+  const keys = safeModeKeys(target);
+  const sealed = keys ? sealPush(request, keys) : undefined;
   const attempts: Attempt[] = [];
   for (let n = 1; n <= 1 + retries; n++) {
     const timestamp = String(Math.floor(Date.now() / 1000));
     const nonce = randomBytes(6).toString('hex');
+    const query = new URLSearchParams({ signature: sign(target.token, timestamp, nonce), timestamp, nonce, openid: openId });
+    if (sealed) {
+      query.set('encrypt_type', 'aes');
+      query.set('msg_signature', msgSignature(target.token, timestamp, nonce, sealed.encrypted));
+    }
     const url = new URL(target.url);
-    url.search = new URLSearchParams({ signature: sign(target.token, timestamp, nonce), timestamp, nonce, openid: openId }).toString();
+    url.search = query.toString();
     const started = performance.now();
-    const result = await attempt(url, request, timeoutMs);
-    attempts.push({ attempt: n, ms: Math.round(performance.now() - started), status: result.status, response: result.response, error: result.error });
-    if (result.replies) return { replies: result.replies, attempts };
+    const { replies, ...result } = await attempt(url, sealed?.body ?? request, timeoutMs, keys);
+    attempts.push({ attempt: n, ms: Math.round(performance.now() - started), ...result });
+    if (replies) return { replies, attempts, encrypted: sealed?.body };
   }
-  return { attempts };
+  return { attempts, encrypted: sealed?.body };
 }
 
 /** A responder that asks the target server, as WeChat would. */
@@ -111,13 +149,15 @@ export function remoteResponder(target: TargetOptions): Responder {
     const openId = openIdOf(userId);
     const createTime = createTimeFor(openId, env.now, lastCreateTime);
     // The same MsgId and CreateTime on every retry: that is how the server recognises one.
-    const request = platformRequestXml(stripClientId(inbound), { openId, accountId, createTime, msgId: newMsgId(env.now) });
-    const { replies, attempts } = await pushToTarget(target, openId, request);
+    const ids = { openId, accountId, createTime, msgId: newMsgId(env.now), baseUrl: target.publicUrl };
+    const request = platformRequestXml(stripClientId(inbound), ids);
+    const { replies, attempts, encrypted } = await pushToTarget(target, openId, request);
+    const exchange = { url: target.url, request, ...(encrypted ? { encrypted } : {}), attempts };
     if (replies) {
-      const trace: WechatTrace = { wechat: { url: target.url, request, attempts, outcome: replies.length ? 'replied' : 'silent' } };
+      const trace: WechatTrace = { wechat: { ...exchange, outcome: replies.length ? 'replied' : 'silent' } };
       return { replies, session, trace };
     }
-    const trace: WechatTrace = { wechat: { url: target.url, request, attempts, outcome: 'failed' } };
+    const trace: WechatTrace = { wechat: { ...exchange, outcome: 'failed' } };
     return { replies: [{ type: 'text', text: SERVICE_UNAVAILABLE }], session, trace };
   };
 }

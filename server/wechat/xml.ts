@@ -41,8 +41,11 @@ type XmlObject = { [name: string]: XmlValue };
 const NOT_XML = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
-/** Text wrapped in CDATA, as the platform writes strings; what XML cannot carry is dropped (lone surrogates become U+FFFD). */
-export const cdata = (text: string) => ({ '#cdata': text.replace(LONE_SURROGATE, '\ufffd').replace(NOT_XML, '') });
+/** Text as XML can carry it: characters it cannot are dropped, lone surrogates become U+FFFD. */
+export const xmlText = (text: string) => text.replace(LONE_SURROGATE, '\ufffd').replace(NOT_XML, '');
+
+/** Text wrapped in CDATA, as the platform writes strings (see xmlText). */
+export const cdata = (text: string) => ({ '#cdata': xmlText(text) });
 
 /** Builds `<xml>…</xml>` from fields in order. */
 export function buildWechatXml(fields: XmlObject): string {
