@@ -43,6 +43,13 @@ describe('content: the article file', () => {
     ]);
   });
 
+  it('caps ids made from long titles at 64 characters, without a dash at the end', () => {
+    const parsed = parseArticle(`# T\n\n## ${'abc '.repeat(20)}\nText.\n`, 'x.md');
+    const id = parsed.sections[0]!.id;
+    expect(id.length).to.be.within(1, 64);
+    expect(id).to.match(/^abc(-abc)+$/);
+  });
+
   const malformed: Array<[string, string, number, RegExp]> = [
     ['empty file', '', 1, /empty/],
     ['no title', 'Some text\n## S {#s}\nx', 1, /article title/],
@@ -52,6 +59,7 @@ describe('content: the article file', () => {
     ['a second title', '# T\n## A {#a}\nx\n# U\n', 4, /second article title/],
     ['no sections', '# T\n', 1, /no sections/],
     ['an unclosed comment', '# T\n<!-- open\n## A {#a}\nx', 4, /never closed/],
+    ['a section id over 64 characters (URLs could not fetch it)', `# T\n## A {#a}\nx\n## B {#${'b'.repeat(65)}}\ny`, 4, /65 characters; ids are at most 64/],
   ];
   for (const [what, source, line, reason] of malformed) {
     it(`refuses ${what}, naming the file and line`, () => {

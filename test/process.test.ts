@@ -64,6 +64,18 @@ describe('the server process', function () {
     expect(readFileSync(tmp.dbFile, 'utf8')).to.equal('{"version":1,"rules":[{"id":');
   });
 
+  const settings: Array<[string, Record<string, string>, RegExp]> = [
+    ['TARGET_TIMEOUT_MS=0 (every attempt would abort at once)', { TARGET_URL: 'http://127.0.0.1:9/wechat', TARGET_TOKEN: 't', TARGET_TIMEOUT_MS: '0' }, /TARGET_TIMEOUT_MS must be a whole number of at least 1/],
+    ['WECHAT_AES_KEY without WECHAT_APPID', { WECHAT_TOKEN: 't', WECHAT_AES_KEY: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG' }, /WECHAT_AES_KEY needs WECHAT_APPID/],
+  ];
+  for (const [what, env, reason] of settings) {
+    it(`refuses to start with ${what}, saying why`, async () => {
+      const server = run({ DB_FILE: tmp.dbFile, ...env });
+      expect(await server.exited).to.equal(1);
+      expect(server.output()).to.match(reason);
+    });
+  }
+
   it('refuses to start on a malformed CONTENT_FILE, naming the file and the line', async () => {
     const contentFile = path.join(tmp.dir, 'article.md');
     writeFileSync(contentFile, '# Title\n\n## One {#one}\nText.\n\n## Two {#one}\nMore.\n');

@@ -170,7 +170,7 @@ describe('simulator → a bot built with the `wechat` package from npm', () => {
 describe('simulator → servers that misbehave, handled as WeChat does', () => {
   const retried = async (handle: Parameters<typeof fakeTarget>[0], timeoutMs = 200) => {
     const target = await fakeTarget(handle);
-    const sim = await simulator({ url: target.url, timeoutMs, retries: 3 });
+    const sim = await simulator({ url: target.url, timeoutMs });
     const user = await connect({ url: sim.url, timeoutMs: 10_000 });
     target.received.length = 0; // forget the subscribe on connecting
     const replies = await user.say('hello');
@@ -182,31 +182,38 @@ describe('simulator → servers that misbehave, handled as WeChat does', () => {
     return { replies, received: target.received, trace };
   };
 
-  it('a slow server (over the time limit) is retried 3 times with the same MsgId, then users see the notice', async () => {
+  it('a slow server (over the time limit) gets 3 attempts in all with the same MsgId, then users see the notice', async () => {
     const { replies, received, trace } = await retried(async () => {
       await new Promise((r) => setTimeout(r, 600));
       return { body: textReply('x', 'too late') };
     });
-    expect(received).to.have.length(4);
+    expect(received).to.have.length(3);
     const msgIds = received.map((r) => field(parseWechatXml(r.body), 'MsgId'));
     expect(new Set(msgIds).size).to.equal(1);
     expect(replies).to.have.nested.property('[0].text', SERVICE_UNAVAILABLE);
     expect(trace.wechat.outcome).to.equal('failed');
-    expect(trace.wechat.attempts.map((a) => a.error)).to.deep.equal(Array(4).fill('no answer within 200 ms'));
+    expect(trace.wechat.attempts.map((a) => a.error)).to.deep.equal(Array(3).fill('no answer within 200 ms'));
   });
 
   it('a failing server (HTTP 500) is retried, then users see the notice', async () => {
     const { replies, received, trace } = await retried(() => ({ status: 500, body: 'oops' }));
-    expect(received).to.have.length(4);
+    expect(received).to.have.length(3);
     expect(replies).to.have.nested.property('[0].text', SERVICE_UNAVAILABLE);
     expect(trace.wechat.attempts[0]).to.include({ status: 500, response: 'oops', error: 'HTTP 500' });
   });
 
   it('a garbage reply (not XML) is retried, then users see the notice', async () => {
     const { replies, received, trace } = await retried(() => ({ body: '<<<not xml at all' }));
-    expect(received).to.have.length(4);
+    expect(received).to.have.length(3);
     expect(replies).to.have.nested.property('[0].text', SERVICE_UNAVAILABLE);
-    expect(trace.wechat.attempts[0]!.error).to.match(/^unreadable reply/);
+    expect(trace.wechat.attempts[0]!.error).to.match(/^unusable reply: Malformed XML/);
+  });
+
+  it('a text reply with an empty Content is WeChat\'s failure notice: retried, then the notice', async () => {
+    const { replies, received, trace } = await retried(() => ({ body: textReply('x', '') }));
+    expect(received).to.have.length(3);
+    expect(replies).to.have.nested.property('[0].text', SERVICE_UNAVAILABLE);
+    expect(trace.wechat.attempts[0]!.error).to.match(/^unusable reply: An empty Content/);
   });
 
   it('an empty body or "success" shows nothing, after one request', async () => {
@@ -228,5 +235,70 @@ describe('simulator → servers that misbehave, handled as WeChat does', () => {
     const { received } = await retried(() => ({ body: 'success' }));
     expect(isSigned(Object.fromEntries(received[0]!.query), TOKEN)).to.equal(true);
     expect(received[0]!.query.get('openid')).to.match(/^o[A-Za-z0-9_-]{27}$/);
+  });
+});
+
+describe('simulator → a target: every message type, both ways', () => {
+  const replyFor: Record<string, string> = {
+    image: '<MsgType><![CDATA[image]]></MsgType><Image><MediaId><![CDATA[M_img]]></MediaId></Image>',
+    voice: '<MsgType><![CDATA[voice]]></MsgType><Voice><MediaId><![CDATA[M_voice]]></MediaId></Voice>',
+    video: '<MsgType><![CDATA[video]]></MsgType><Video><MediaId><![CDATA[M_video]]></MediaId><Title><![CDATA[A film]]></Title><Description><![CDATA[short]]></Description></Video>',
+    music: '<MsgType><![CDATA[music]]></MsgType><Music><Title><![CDATA[Song]]></Title><Description><![CDATA[d]]></Description><MusicUrl><![CDATA[http://example.com/s.mp3]]></MusicUrl><HQMusicUrl><![CDATA[]]></HQMusicUrl></Music>',
+    agent: '<MsgType><![CDATA[transfer_customer_service]]></MsgType>',
+    card: '<MsgType><![CDATA[miniprogrampage]]></MsgType>',
+    'bad media': '<MsgType><![CDATA[image]]></MsgType><Image><MediaId><![CDATA[../etc]]></MediaId></Image>',
+  };
+  const expected: Record<string, unknown[]> = {
+    image: [{ type: 'image', mediaId: 'M_img', url: '/api/media/M_img' }],
+    voice: [{ type: 'voice', mediaId: 'M_voice', url: '/api/media/M_voice' }],
+    video: [{ type: 'video', mediaId: 'M_video', url: '/api/media/M_video', title: 'A film', description: 'short' }],
+    music: [{ type: 'voice', url: 'http://example.com/s.mp3', title: 'Song', description: 'd' }],
+    agent: [],
+    card: [{ type: 'text', text: '[miniprogrampage message]' }],
+    'bad media': [{ type: 'text', text: SERVICE_UNAVAILABLE }],
+  };
+
+  it('shows image, voice, video and music replies, says nothing for transfer_customer_service, names the rest', async () => {
+    const target = await fakeTarget((body) => {
+      const fields = parseWechatXml(body);
+      const rest = replyFor[field(fields, 'Content') ?? ''];
+      return { body: rest ? `<xml><ToUserName><![CDATA[${field(fields, 'FromUserName')}]]></ToUserName><FromUserName><![CDATA[gh_x]]></FromUserName><CreateTime>1</CreateTime>${rest}</xml>` : 'success' };
+    });
+    const sim = await simulator({ url: target.url, timeoutMs: 500, retries: 0 });
+    const user = await connect({ url: sim.url });
+    for (const [said, replies] of Object.entries(expected)) {
+      const got = (await user.say(said)).map(({ type, text, url, mediaId, title, description }: Record<string, unknown>) =>
+        Object.fromEntries(Object.entries({ type, text, url, mediaId, title, description }).filter(([, v]) => v !== undefined)),
+      );
+      expect(got, said).to.deep.equal(replies);
+    }
+    user.close();
+    await sim.app.close();
+    await target.close();
+  });
+
+  it('sends an option tap with bizmsgmenuid, a picture with an absolute PicUrl and its MediaId, a menu link as VIEW', async () => {
+    const target = await fakeTarget(() => ({ body: 'success' }));
+    const options: TargetOptions = { url: target.url, token: TOKEN };
+    const app = await createApp({ store: new LowStore(memoryLocation()), content: seedContent(), logger: silentLogger, responder: remoteResponder(options) });
+    const simUrl = await app.listen(0, '127.0.0.1');
+    options.publicUrl = simUrl; // as main.ts does once it listens
+    const user = await connect({ url: simUrl });
+    target.received.length = 0;
+    await user.send({ type: 'text', text: 'Yes please', optionId: '101' });
+    await user.send({ type: 'image', url: '/api/media/M_user_pic', mediaId: 'M_user_pic' });
+    await user.send({ type: 'event', event: 'view', url: 'https://example.com/menu-page' });
+    const [option, picture, view] = target.received.map((r) => parseWechatXml(r.body));
+    expect(field(option!, 'bizmsgmenuid')).to.equal('101');
+    expect(field(option!, 'Content')).to.equal('Yes please');
+    expect(field(picture!, 'MsgType')).to.equal('image');
+    expect(field(picture!, 'PicUrl')).to.equal(`${simUrl}/api/media/M_user_pic`);
+    expect(field(picture!, 'MediaId')).to.equal('M_user_pic');
+    expect(field(picture!, 'MsgId')).to.match(/^\d+$/);
+    expect(field(view!, 'Event')).to.equal('VIEW');
+    expect(field(view!, 'EventKey')).to.equal('https://example.com/menu-page');
+    user.close();
+    await app.close();
+    await target.close();
   });
 });

@@ -1,21 +1,24 @@
 // The bot as an official-account server on /wechat, over loopback, with the platform's own message shapes.
 import { expect } from 'chai';
 import { XMLParser } from 'fast-xml-parser';
+import { pino } from 'pino';
 import { createApp } from '../server/app.ts';
-import { silentLogger } from '../server/logger.ts';
+import type { Outbound } from '../server/contract.ts';
+import { silentLogger, type Logger } from '../server/logger.ts';
+import { passiveReplyXml } from '../server/wechat/messages.ts';
 import type { ChatStore } from '../server/store/chat-store.ts';
 import { LowStore, memoryLocation } from '../server/store/low-store.ts';
-import { http, seedContent } from './helpers.ts';
+import { http, seedContent, until } from './helpers.ts';
 import { eventXml, post, signedUrl, textXml } from './wechat-helpers.ts';
 
 const TOKEN = 'test-token';
 const parse = (xml: string) => new XMLParser({ parseTagValue: false, isArray: (_n, j) => j === 'xml.Articles.item' }).parse(xml).xml;
 
-async function start(options: { token?: string; deadlineMs?: number; store?: ChatStore } = {}) {
+async function start(options: { token?: string; deadlineMs?: number; store?: ChatStore; logger?: Logger } = {}) {
   const app = await createApp({
     store: options.store ?? new LowStore(memoryLocation()),
     content: seedContent(),
-    logger: silentLogger,
+    logger: options.logger ?? silentLogger,
     wechat: { token: 'token' in options ? options.token : TOKEN, deadlineMs: options.deadlineMs },
   });
   const url = await app.listen(0, '127.0.0.1');
@@ -28,7 +31,7 @@ describe('/wechat: the bot as an official-account server', () => {
     server = await start();
   });
   after(() => server.app.close());
-  const history = async (userId: string) => (await http(`${server.url}/api/messages?userId=${userId}`, 'GET')).body.messages as Array<{ from: string; type: string }>;
+  const history = async (userId: string) => (await http(`${server.url}/api/messages?userId=${userId}`, 'GET')).body.messages as Array<Record<string, unknown> & { from: string; type: string }>;
 
   it('verifies the URL: the right signature echoes echostr, anything else is 401', async () => {
     const ok = await fetch(signedUrl(server.url, TOKEN, { echostr: 'hello-echo-123' }));
@@ -74,19 +77,39 @@ describe('/wechat: the bot as an official-account server', () => {
     expect(typed.ArticleCount).to.equal('1');
   });
 
-  it('answers subscribe with the welcome, unsubscribe and VIEW with success', async () => {
+  it('answers subscribe with the welcome, unsubscribe and VIEW with success, and stores the VIEW', async () => {
     const sub = parse((await post(signedUrl(server.url, TOKEN), eventXml('oUser_4', 'subscribe', 1700000010))).text);
     expect(sub.Content).to.match(/^Welcome to WeChat Business Watch/);
     const unsub = await post(signedUrl(server.url, TOKEN), eventXml('oUser_4', 'unsubscribe', 1700000011));
     expect(unsub).to.deep.equal({ status: 200, text: 'success' });
     const view = await post(signedUrl(server.url, TOKEN), eventXml('oUser_4', 'VIEW', 1700000012, 'https://example.com/page'));
     expect(view).to.deep.equal({ status: 200, text: 'success' });
+    expect((await history('oUser_4')).find((m) => m.event === 'view')).to.include({ from: 'user', type: 'event', url: 'https://example.com/page' });
     const click = parse((await post(signedUrl(server.url, TOKEN), eventXml('oUser_4', 'CLICK', 1700000013, 'section:games'))).text);
     expect(click.Articles.item[0].Title).to.equal('Promoting the development of mobile games');
   });
 
+  it('stores a picture with its PicUrl and MediaId, and answers it politely', async () => {
+    const xml = `<xml><ToUserName><![CDATA[gh_account]]></ToUserName><FromUserName><![CDATA[oUser_12]]></FromUserName><CreateTime>1351776360</CreateTime><MsgType><![CDATA[image]]></MsgType><PicUrl><![CDATA[http://example.com/a.jpg]]></PicUrl><MediaId><![CDATA[media_id]]></MediaId><MsgId>2001</MsgId></xml>`;
+    const reply = parse((await post(signedUrl(server.url, TOKEN), xml)).text);
+    expect(reply.Content).to.match(/Thanks for the picture/);
+    expect((await history('oUser_12'))[0]).to.include({ from: 'user', type: 'image', url: 'http://example.com/a.jpg', mediaId: 'media_id' });
+  });
+
+  it('reads a tapped option (bizmsgmenuid) as the text with its optionId', async () => {
+    const xml = textXml('oUser_13', 'help', '2101').replace('</xml>', '<bizmsgmenuid>101</bizmsgmenuid></xml>');
+    expect(parse((await post(signedUrl(server.url, TOKEN), xml)).text).Content).to.match(/^How to use/);
+    expect((await history('oUser_13'))[0]).to.include({ type: 'text', text: 'help', optionId: '101' });
+  });
+
+  it('answers events with nothing for the bot (TEMPLATESENDJOBFINISH, LOCATION) with success, storing nothing', async () => {
+    for (const [event, time] of [['TEMPLATESENDJOBFINISH', 1700000201], ['LOCATION', 1700000202]] as const) {
+      expect(await post(signedUrl(server.url, TOKEN), eventXml('oUser_14', event, time))).to.deep.equal({ status: 200, text: 'success' });
+    }
+    expect(await history('oUser_14')).to.deep.equal([]);
+  });
+
   const others: Array<[string, string]> = [
-    ['image', '<PicUrl><![CDATA[http://example.com/a.jpg]]></PicUrl><MediaId><![CDATA[media_id]]></MediaId><MsgId>2001</MsgId>'],
     ['voice', '<MediaId><![CDATA[media_id]]></MediaId><Format><![CDATA[amr]]></Format><MsgId>2002</MsgId>'],
     ['location', '<Location_X>23.134521</Location_X><Location_Y>113.358803</Location_Y><Scale>20</Scale><Label><![CDATA[位置信息]]></Label><MsgId>2003</MsgId>'],
     ['link', '<Title><![CDATA[公众平台官网链接]]></Title><Description><![CDATA[公众平台官网链接]]></Description><Url><![CDATA[url]]></Url><MsgId>2004</MsgId>'],
@@ -190,6 +213,66 @@ describe('/wechat: configuration and deadlines', () => {
     expect(retry.Articles.item[0].Title).to.equal('Promoting the development of mobile games');
     const messages = (await http(`${server.url}/api/messages?userId=oSlow_1`, 'GET')).body.messages;
     expect(messages).to.have.length(2);
+    await server.app.close();
+  });
+});
+
+describe('/wechat: what a passive reply can carry', () => {
+  const to = { openId: 'oUser', accountId: 'gh_account', maxArticles: 1, baseUrl: 'http://bot.example', now: new Date(1_700_000_000_000) };
+  const xml = (reply: Outbound) => parse(passiveReplyXml(reply, to));
+
+  it('image, voice and video with a MediaId as the platform\'s XML', () => {
+    expect(xml({ type: 'image', url: '/api/media/M1', mediaId: 'M1' })).to.deep.include({ MsgType: 'image', Image: { MediaId: 'M1' } });
+    expect(xml({ type: 'voice', url: '/api/media/M2', mediaId: 'M2' })).to.deep.include({ MsgType: 'voice', Voice: { MediaId: 'M2' } });
+    expect(xml({ type: 'video', url: '/api/media/M3', mediaId: 'M3', title: 'T', description: 'D' })).to.deep.include({ MsgType: 'video', Video: { MediaId: 'M3', Title: 'T', Description: 'D' } });
+  });
+
+  it('what it cannot carry (media without a MediaId, templates, options) as text', () => {
+    expect(xml({ type: 'image', url: '/pics/a.png' })).to.include({ MsgType: 'text', Content: '[image] http://bot.example/pics/a.png' });
+    expect(xml({ type: 'voice', url: 'https://cdn.example/v.mp3', title: 'Podcast' })).to.include({ Content: 'Podcast https://cdn.example/v.mp3' });
+    const template = xml({ type: 'template', templateId: 'T1', title: 'Order shipped', url: '/orders/1', data: { order: { value: 'A-1' }, eta: { value: 'Friday' } } });
+    expect(template.Content).to.equal('Order shipped\norder: A-1\neta: Friday\nhttp://bot.example/orders/1');
+    const options = xml({ type: 'options', head: 'Pick one', items: [{ id: '1', text: 'Yes' }, { id: '2', text: 'No' }], tail: 'Thanks' });
+    expect(options.Content).to.equal('Pick one\nYes\nNo\nThanks');
+  });
+
+  it('blank text as success: an empty Content would be WeChat\'s failure notice', () => {
+    expect(passiveReplyXml({ type: 'text', text: '  ' }, to)).to.equal('success');
+    expect(passiveReplyXml({ type: 'text', text: '\u0000' }, to)).to.equal('success');
+  });
+});
+
+describe('/wechat: what is logged when answers fail', () => {
+  /** A logger that keeps what it writes at warn and above. */
+  const recording = () => {
+    const lines: Array<{ level: number; msg: string }> = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    return { logger, lines };
+  };
+
+  it('logs nothing for a refusal it answered', async () => {
+    const { logger, lines } = recording();
+    const server = await start({ logger });
+    const reply = parse((await post(signedUrl(server.url, TOKEN), textXml('oLog_1', 'z'.repeat(2001), '12001'))).text);
+    expect(reply.Content).to.match(/at most 2000 characters/);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(lines).to.deep.equal([]);
+    await server.app.close();
+  });
+
+  it('logs an error when an answer fails after the platform was told success', async () => {
+    const { logger, lines } = recording();
+    const inner = new LowStore(memoryLocation());
+    const failingStore: ChatStore = Object.assign(Object.create(inner) as ChatStore, {
+      commit: async () => {
+        await new Promise((r) => setTimeout(r, 300));
+        throw new Error('disk on fire');
+      },
+    });
+    const server = await start({ deadlineMs: 50, store: failingStore, logger });
+    expect(await post(signedUrl(server.url, TOKEN), textXml('oLog_2', 'games', '12002'))).to.deep.equal({ status: 200, text: 'success' });
+    await until(() => lines.length > 0);
+    expect(lines.map((l) => [l.level, l.msg])).to.deep.include([50, 'a WeChat message failed after its deadline: the platform was told success']);
     await server.app.close();
   });
 });

@@ -18,13 +18,15 @@ const SECTION = /^##\s+(.+?)(?:\s+\{#([A-Za-z0-9_-]+)\})?\s*$/;
 const KEYWORDS = /^keywords\s*[:：]\s*(.*)$/i;
 const COMMENT_START = '<!--';
 const COMMENT_END = '-->';
+// Section ids travel in URLs (/api/article/sections/:id), which take ids of 1..64 characters.
+const MAX_ID_LENGTH = 64;
 
 function slugify(title: string): string {
   return title
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 64);
+    .slice(0, MAX_ID_LENGTH)
+    .replace(/^-+|-+$/g, '');
 }
 
 /** Joins a section's body lines into text: paragraphs separated by one blank line. */
@@ -72,6 +74,7 @@ export function parseArticle(source: string, file: string): ArticleContent {
       finish();
       const sectionTitle = sectionMatch[1]!;
       const id = sectionMatch[2] ?? (slugify(sectionTitle) || `section-${sections.length + 1}`);
+      if (id.length > MAX_ID_LENGTH) fail(lineNo, `section id "${id}" is ${id.length} characters; ids are at most ${MAX_ID_LENGTH}`);
       if (sections.some((s) => s.id === id)) fail(lineNo, `duplicate section id "${id}"`);
       current = { id, number: sections.length + 1, title: sectionTitle, keywords: [], body: [], line: lineNo };
       return;
