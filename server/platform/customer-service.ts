@@ -8,7 +8,7 @@ import { mediaUrl } from '../media.ts';
 import { describeIssues } from '../validation.ts';
 import { PlatformError } from './errors.ts';
 import type { MediaLibrary } from './media.ts';
-import { interactionKind, type Followers, type Interaction } from './users.ts';
+import { interactionKind, type Follower, type Followers, type Interaction } from './users.ts';
 
 export const WINDOW_MS = 48 * 3600 * 1000;
 /** Customer-service messages allowed per user message, and per follow or menu click. */
@@ -61,7 +61,7 @@ export class CustomerService {
     if (!Object.hasOwn(contentSchemas, msgtype)) throw new PlatformError(40008, `msgtype must be one of ${Object.keys(contentSchemas).join(', ')}`);
     const follower = await this.followers.get(touser);
     const outbound = await this.outbound(msgtype as MsgType, (body as Record<string, unknown>)[msgtype]);
-    const interaction = await this.window(follower.userId, follower.subscribed);
+    const interaction = await this.window(follower);
     this.stopTyping(follower.userId);
     const delivery = this.service.deliver(follower.userId, [outbound], { api: { path: CUSTOM_SEND, body } });
     if (interaction.answering) {
@@ -78,7 +78,7 @@ export class CustomerService {
     const { touser, command } = parse(z.object({ touser: text, command: z.enum(['Typing', 'CancelTyping'], { error: 'must be Typing or CancelTyping' }) }), body, 'body');
     const follower = await this.followers.get(touser);
     if (command === 'CancelTyping') return this.stopTyping(follower.userId);
-    await this.window(follower.userId, follower.subscribed);
+    await this.window(follower);
     this.stopTyping(follower.userId);
     this.service.typing(follower.userId, true);
     const timer = setTimeout(() => this.stopTyping(follower.userId), this.typingMs);
@@ -128,22 +128,26 @@ export class CustomerService {
     }
   }
 
-  /** 45015 outside 48 hours of the user's last interaction (or once they unfollowed), 45047 past the quota. */
-  private async window(userId: string, subscribed: boolean): Promise<{ answering: boolean }> {
-    if (!subscribed) throw new PlatformError(45015, 'the user has unfollowed the account');
-    const current = this.followers.inProgress(userId);
+  /**
+   * 45015 outside 48 hours of the user's last interaction (or once they unfollowed), 45047 past the quota.
+   * The interaction is the turn being answered, the user's last message or click, or their follow (which the
+   * history does not hold: a first connection stores only the welcome).
+   */
+  private async window(follower: Follower): Promise<{ answering: boolean }> {
+    if (!follower.subscribed) throw new PlatformError(45015, 'the user has unfollowed the account');
+    const current = this.followers.inProgress(follower.userId);
     if (current) {
       if (current.sent >= QUOTA[current.kind]) throw quotaError(current.kind);
       current.sent++;
       return { answering: true };
     }
-    const history = (await this.service.history(userId, { limit: LOOK_BACK })) ?? [];
+    const history = (await this.service.history(follower.userId, { limit: LOOK_BACK })) ?? [];
     const last = lastInteraction(history);
-    if (!last || this.now() - Date.parse(last.message.createdAt) > WINDOW_MS) {
-      throw new PlatformError(45015, 'the user has not written or clicked in the last 48 hours');
-    }
-    const sent = history.slice(last.index + 1).filter(isCustomerServiceMessage).length;
-    if (sent >= QUOTA[last.kind]) throw quotaError(last.kind);
+    const followedAt = follower.subscribeTime * 1000;
+    const since = last && Date.parse(last.message.createdAt) >= followedAt ? { at: Date.parse(last.message.createdAt), kind: last.kind } : { at: followedAt, kind: 'event' as const };
+    if (this.now() - since.at > WINDOW_MS) throw new PlatformError(45015, 'the user has not written or clicked in the last 48 hours');
+    const sent = history.filter((m) => Date.parse(m.createdAt) >= since.at && isCustomerServiceMessage(m)).length;
+    if (sent >= QUOTA[since.kind]) throw quotaError(since.kind);
     return { answering: false };
   }
 }
@@ -153,12 +157,12 @@ const quotaError = (kind: Interaction['kind']) =>
 
 const isCustomerServiceMessage = (m: StoredMessage) => (m.trace as { api?: { path?: string } } | undefined)?.api?.path === CUSTOM_SEND;
 
-function lastInteraction(history: StoredMessage[]): { message: StoredMessage; index: number; kind: Interaction['kind'] } | undefined {
+function lastInteraction(history: StoredMessage[]): { message: StoredMessage; kind: Interaction['kind'] } | undefined {
   for (let i = history.length - 1; i >= 0; i--) {
     const message = history[i]!;
     if (message.from !== 'user') continue;
     const kind = interactionKind(message as Parameters<typeof interactionKind>[0]);
-    if (kind) return { message, index: i, kind };
+    if (kind) return { message, kind };
   }
   return undefined;
 }

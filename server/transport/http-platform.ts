@@ -81,7 +81,9 @@ export function platformRoutes({ platform, service, limits, logger }: PlatformRo
       } else {
         await chargeAddress(req);
       }
-      const result = await route.run({ query: req.query, body: req.body, req, res });
+      // A POST without a body is the platform's 44002, not an empty object.
+      const empty = !req.headers['transfer-encoding'] && (req.headers['content-length'] ?? '0') === '0';
+      const result = await route.run({ query: req.query, body: empty ? undefined : req.body, req, res });
       answer(req, res, reported(req), result);
     } catch (err) {
       answer(req, res, reported(req), refusal(req, err));
