@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import API from 'co-wechat-api';
-import type { Account, ApiCall, StoredMessage, TypingPayload } from '../server/contract.ts';
+import type { Account, ApiCall, StoredMessage } from '../server/contract.ts';
 import { openIdOf } from '../server/wechat/remote-bot.ts';
 import { connectUser, http, send, tempDir, until } from './helpers.ts';
 import { accountServer, APPID, PNG, platformSimulator, SECRET, type WeixinMessage } from './platform-helpers.ts';

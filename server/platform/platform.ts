@@ -59,11 +59,6 @@ export class Platform {
     this.customerService = new CustomerService(service, this.followers, this.media, this.now);
   }
 
-  /** Whether calls can succeed: the simulator knows the account's appid and secret. */
-  get configured(): boolean {
-    return this.tokens !== undefined;
-  }
-
   /** Shows the stored menu; in front of a target, no menu until its server creates one. */
   async restoreMenu(): Promise<void> {
     const stored = await this.store.getValue<PlatformButton[]>(MENU);
