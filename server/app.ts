@@ -25,6 +25,9 @@ import { ruleRoutes } from './transport/http-rules.ts';
 import { mediaRoutes } from './transport/http-media.ts';
 import { errorHandler, notFound } from './transport/http-errors.ts';
 import { wechatRoutes, type WechatOptions } from './transport/wechat.ts';
+import { platformRoutes } from './transport/http-platform.ts';
+import { Platform, type PlatformOptions } from './platform/platform.ts';
+import { Followers } from './platform/users.ts';
 import { isSigned } from './wechat/signature.ts';
 
 export type Content = { account: Account; article: ArticleContent; seedRules: Rule[] };
@@ -42,6 +45,8 @@ export type AppOptions = {
   responder?: Responder;
   /** Rate and size limits, CORS, the admin token; UNLIMITED (but CORS closed) when not given. */
   security?: SecurityOptions;
+  /** The platform API under /cgi-bin/ (credentials, templates, the target its events go to). */
+  platform?: PlatformOptions;
 };
 
 export type App = {
@@ -63,11 +68,15 @@ const MAX_BODY = '64kb';
 export const SOCKET_SERVER_OPTIONS = { maxHttpBufferSize: 64 * 1024, perMessageDeflate: false } as const;
 
 /** Opens the store and wires the chat service to HTTP and Socket.IO. */
-export async function createApp({ store, content, logger, clientDir, environment, wechat = {}, responder, security = UNLIMITED }: AppOptions): Promise<App> {
+export async function createApp({ store, content, logger, clientDir, environment, wechat = {}, responder, security = UNLIMITED, platform: platformOptions = {} }: AppOptions): Promise<App> {
   await store.open(content.seedRules);
   const knowledge = buildKnowledge({ account: content.account, article: content.article, rules: store.rules() });
   const limits = new RateLimits(security.rateLimits);
-  const service = new ChatService({ store, knowledge, environment, responder, limits });
+  // Users who reach a server under test are known to its API by OpenID from their first message on.
+  const followers = new Followers(store, platformOptions.now ?? Date.now);
+  const service = new ChatService({ store, knowledge, environment, responder: responder && followers.tracking(responder), limits });
+  const platform = new Platform({ store, service, followers, logger }, platformOptions);
+  await platform.restoreMenu();
   const corsOrigin = allowedOrigins(security.corsOrigins);
 
   const app = express();
@@ -92,6 +101,8 @@ export async function createApp({ store, content, logger, clientDir, environment
   );
   // Closed unless origins are configured: without CORS headers, pages of other sites cannot read answers.
   if (corsOrigin) app.use(cors({ origin: corsOrigin }));
+  // The platform API answers its callers itself, HTTP 200 and JSON, with its own limits (see http-platform.ts).
+  app.use('/cgi-bin', platformRoutes({ platform, service, limits, logger }));
   // The platform posts every user's messages from its own servers: signed /wechat requests are limited per user instead.
   app.use(addressLimit(limits, (req) => req.path === '/wechat' && !!wechat.token && isSigned(req.query, wechat.token)));
   app.use(express.json({ limit: MAX_BODY }));
@@ -141,6 +152,7 @@ export async function createApp({ store, content, logger, clientDir, environment
       // Stop taking connections and messages, answer every message already taken, then close the sockets
       // (io.close() closes the HTTP server too) and wait for the store's writes.
       httpServer.close();
+      platform.close();
       await service.stop();
       await new Promise((resolve) => setImmediate(resolve)); // let the last acks be written before the sockets go
       await new Promise<void>((resolve) => {

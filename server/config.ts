@@ -117,6 +117,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
   const appId = args.appid ?? (env.TARGET_APPID || undefined);
   if (targetAesKey && !targetUrl) throw new Error('--aes-key is the EncodingAESKey of the server under test: it needs --target');
   if (targetAesKey && !appId) throw new Error('--aes-key needs --appid (or TARGET_APPID): safe mode puts the appid in every encrypted message');
+  const secret = args.secret ?? (env.TARGET_SECRET || undefined);
+  if (secret && !appId) throw new Error('--secret needs --appid (or TARGET_APPID): the server under test asks for tokens with both');
   if (targetUrl && !/^https?:\/\//.test(targetUrl)) throw new Error(`--target / TARGET_URL must be an http(s) URL, not "${targetUrl}"`);
   if (targetUrl && !targetToken) throw new Error('--target needs --token (or TARGET_TOKEN): the token configured for that server');
   if (env.WECHAT_AES_KEY && !env.WECHAT_APPID) throw new Error('WECHAT_AES_KEY needs WECHAT_APPID: safe mode checks the appid at the end of every encrypted message');
@@ -150,7 +152,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
       : undefined,
     platform: {
       appId,
-      secret: args.secret ?? (env.TARGET_SECRET || undefined),
+      secret,
       templatesFile: env.TEMPLATES_FILE ? path.resolve(env.TEMPLATES_FILE) : undefined,
     },
     security: readSecurity(env),

@@ -14,3 +14,16 @@ declare module 'wechat-crypto' {
     decrypt(text: string): { message: string; id: string };
   }
 }
+
+// co-wechat-api (node-webot) ships no types either; the platform API tests use these of its methods.
+declare module 'co-wechat-api' {
+  type Token = { accessToken: string; expireTime: number } | null;
+  class API {
+    constructor(appid: string, secret: string, getToken?: () => Promise<Token>, saveToken?: (token: Token) => Promise<void>);
+    prefix: string;
+    static AccessToken: new (accessToken: string, expireTime: number) => { accessToken: string; expireTime: number };
+    getAccessToken(): Promise<{ accessToken: string; expireTime: number }>;
+    [method: string]: any;
+  }
+  export default API;
+}

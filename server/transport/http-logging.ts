@@ -1,10 +1,11 @@
 // One log line per HTTP request (pino-http) with a request id, also sent back as X-Request-Id. Bodies are
-// never logged: a message's text stays out of the logs.
+// never logged: a message's text stays out of the logs; nor are the platform API's secrets and tokens in URLs.
 import { randomBytes } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { pinoHttp } from 'pino-http';
 import type { Logger } from '../logger.ts';
 import { isValidId } from '../validation.ts';
+import { redactUrl } from '../platform/redact.ts';
 
 /** Logs each request when it ends: method, URL, status, time, and an id that a caller may supply. */
 export function requestLogging(logger: Logger): RequestHandler {
@@ -20,7 +21,7 @@ export function requestLogging(logger: Logger): RequestHandler {
     customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode === 429 ? 'debug' : 'info'),
     autoLogging: { ignore: (req) => req.url === '/healthz' },
     serializers: {
-      req: (req: { id: string; method: string; url: string; remoteAddress?: string }) => ({ id: req.id, method: req.method, url: req.url, remoteAddress: req.remoteAddress }),
+      req: (req: { id: string; method: string; url: string; remoteAddress?: string }) => ({ id: req.id, method: req.method, url: redactUrl(req.url), remoteAddress: req.remoteAddress }),
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
     },
   });

@@ -1,0 +1,183 @@
+// The platform API a server under test calls: one method per call, each answering the platform's JSON or
+// throwing a PlatformError. HTTP is the router's business (transport/http-platform.ts).
+import type { ChatService } from '../chat-service.ts';
+import type { Logger } from '../logger.ts';
+import type { MediaType } from '../media.ts';
+import type { ChatStore } from '../store/chat-store.ts';
+import { pushToTarget, type TargetOptions } from '../wechat/remote-bot.ts';
+import { CustomerService } from './customer-service.ts';
+import { OK, PlatformError } from './errors.ts';
+import { MediaLibrary } from './media.ts';
+import { chatMenu, parseMenu, type PlatformButton } from './menu.ts';
+import { loadTemplates, templateFinishedXml, templateMessage, type Template } from './templates.ts';
+import { Tokens } from './tokens.ts';
+import type { Followers } from './users.ts';
+
+export type PlatformOptions = {
+  /** The account's appid and AppSecret (--appid, --secret); without a secret every call says what to configure. */
+  appId?: string;
+  secret?: string;
+  /** The account's template messages (TEMPLATES_FILE); any template id is accepted without it. */
+  templatesFile?: string;
+  /** The server under test, for the events the platform pushes it (TEMPLATESENDJOBFINISH). */
+  target?: TargetOptions;
+  /** The clock tokens, windows and media lifetimes are measured with; tests pass their own. */
+  now?: () => number;
+};
+
+const MENU = 'menu';
+// The account id the remote responder sends as ToUserName when none is configured.
+const DEFAULT_ACCOUNT_ID = 'gh_simulator';
+
+let lastMsgId = 0;
+
+export type PlatformParts = { store: ChatStore; service: ChatService; followers: Followers; logger: Logger };
+
+export class Platform {
+  private readonly store: ChatStore;
+  private readonly service: ChatService;
+  private readonly followers: Followers;
+  private readonly logger: Logger;
+  private readonly tokens?: Tokens;
+  private readonly media: MediaLibrary;
+  private readonly customerService: CustomerService;
+  private readonly templates?: Map<string, Template>;
+  private readonly now: () => number;
+
+  constructor(
+    { store, service, followers, logger }: PlatformParts,
+    private readonly options: PlatformOptions,
+  ) {
+    this.store = store;
+    this.service = service;
+    this.followers = followers;
+    this.logger = logger;
+    this.now = options.now ?? Date.now;
+    if (options.appId && options.secret) this.tokens = new Tokens(store, { appId: options.appId, secret: options.secret }, this.now);
+    this.media = new MediaLibrary(store, this.now);
+    this.templates = options.templatesFile ? loadTemplates(options.templatesFile) : undefined;
+    this.customerService = new CustomerService(service, this.followers, this.media, this.now);
+  }
+
+  /** Shows the stored menu; in front of a target, no menu until its server creates one. */
+  async restoreMenu(): Promise<void> {
+    const stored = await this.store.getValue<PlatformButton[]>(MENU);
+    if (stored) this.service.setMenu(chatMenu(stored));
+    else if (this.options.target) this.service.setMenu([]);
+  }
+
+  /** Refuses every call while the appid or secret is missing, saying how to start the simulator. */
+  requireConfigured(): Tokens {
+    if (this.tokens) return this.tokens;
+    throw new PlatformError(48001, 'the simulator has no AppSecret: start it with npm start -- --target URL --token T --appid APPID --secret SECRET (or TARGET_APPID and TARGET_SECRET)');
+  }
+
+  /** GET token?grant_type=client_credential&appid&secret */
+  async token(query: Record<string, unknown>): Promise<object> {
+    const tokens = this.requireConfigured();
+    if (query.grant_type !== 'client_credential') throw new PlatformError(40002, 'grant_type must be client_credential');
+    tokens.authenticate(query.appid, query.secret);
+    return tokens.issue();
+  }
+
+  /** POST stable_token { grant_type, appid, secret, force_refresh } */
+  async stableToken(body: Record<string, unknown>): Promise<object> {
+    const tokens = this.requireConfigured();
+    if (body.grant_type !== 'client_credential') throw new PlatformError(40002, 'grant_type must be client_credential');
+    tokens.authenticate(body.appid, body.secret);
+    return tokens.stable(body.force_refresh === true);
+  }
+
+  /** Checks a call's access_token (41001, 40001, 42001). */
+  async authorize(accessToken: unknown): Promise<void> {
+    await this.requireConfigured().check(accessToken);
+  }
+
+  async customSend(body: unknown): Promise<object> {
+    await this.customerService.send(body, (err) => this.logger.error({ err }, 'a customer-service message accepted during a push could not be stored'));
+    return OK;
+  }
+
+  async customTyping(body: unknown): Promise<object> {
+    await this.customerService.typing(body);
+    return OK;
+  }
+
+  async menuCreate(body: unknown): Promise<object> {
+    const buttons = parseMenu(body);
+    await this.store.setValue(MENU, buttons);
+    this.service.setMenu(chatMenu(buttons));
+    return OK;
+  }
+
+  async menuGet(): Promise<object> {
+    const buttons = await this.store.getValue<PlatformButton[]>(MENU);
+    if (!buttons?.length) throw new PlatformError(46003, 'no menu was created, or it was deleted');
+    return { menu: { button: buttons } };
+  }
+
+  async menuDelete(): Promise<object> {
+    // Kept as an empty menu, so a restart does not bring back the account file's menu.
+    await this.store.setValue(MENU, []);
+    this.service.setMenu([]);
+    return OK;
+  }
+
+  /** POST message/template/send: the card in the chat, then TEMPLATESENDJOBFINISH to the target after the answer. */
+  async templateSend(body: unknown): Promise<object> {
+    const { touser, outbound } = templateMessage(body, this.templates);
+    const follower = await this.followers.get(touser);
+    if (!follower.subscribed) throw new PlatformError(43004, 'the user has unfollowed the account');
+    await this.service.deliver(follower.userId, [outbound], { api: { path: 'message/template/send', body } });
+    const msgId = this.nextMsgId();
+    const target = this.options.target;
+    if (target) {
+      const xml = templateFinishedXml({ accountId: target.accountId ?? DEFAULT_ACCOUNT_ID, openId: follower.openId, msgId, createTime: Math.floor(this.now() / 1000) });
+      setImmediate(() => {
+        pushToTarget(target, follower.openId, xml).then(
+          ({ attempts }) => this.logger.debug({ msgId, attempts }, 'TEMPLATESENDJOBFINISH pushed'),
+          (err: unknown) => this.logger.warn({ err, msgId }, 'TEMPLATESENDJOBFINISH could not be pushed'),
+        );
+      });
+    }
+    return { ...OK, msgid: msgId };
+  }
+
+  /** GET user/info?openid: what the platform still tells about a user (no nickname or avatar since 2021). */
+  async userInfo(query: Record<string, unknown>): Promise<object> {
+    const follower = await this.followers.get(query.openid);
+    if (!follower.subscribed) return { subscribe: 0, openid: follower.openId };
+    return {
+      subscribe: 1,
+      openid: follower.openId,
+      language: typeof query.lang === 'string' && query.lang ? query.lang : 'zh_CN',
+      subscribe_time: follower.subscribeTime,
+      remark: '',
+      groupid: 0,
+      tagid_list: [],
+      subscribe_scene: 'ADD_SCENE_SEARCH',
+      qr_scene: 0,
+      qr_scene_str: '',
+    };
+  }
+
+  async mediaUpload(type: MediaType, file: { buffer: Buffer; originalname?: string } | undefined): Promise<object> {
+    return this.media.upload(type, file);
+  }
+
+  /** GET media/get?media_id: the file's bytes and type. */
+  async mediaGet(query: Record<string, unknown>): Promise<{ bytes: Buffer; contentType: string; filename?: string }> {
+    const { record, bytes } = await this.media.get(query.media_id);
+    return { bytes, contentType: record.contentType, filename: record.filename };
+  }
+
+  /** Stops the typing timers. */
+  close(): void {
+    this.customerService.close();
+  }
+
+  private nextMsgId(): number {
+    lastMsgId = Math.max(this.now() * 1000, lastMsgId + 1);
+    return lastMsgId;
+  }
+}

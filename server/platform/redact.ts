@@ -1,0 +1,18 @@
+// What the developer panel and the logs may show of a platform call: never a secret or an access token.
+
+const HIDDEN = ['access_token', 'secret'];
+
+/** A request URL (path and query) with the secret left out and the access_token dropped. */
+export function redactUrl(url: string): string {
+  const parsed = new URL(url, 'http://x');
+  if (!HIDDEN.some((name) => parsed.searchParams.has(name))) return url;
+  parsed.searchParams.delete('access_token');
+  if (parsed.searchParams.has('secret')) parsed.searchParams.set('secret', '***');
+  return `${parsed.pathname}${parsed.search}`;
+}
+
+/** A JSON body with its `secret` (stable_token's) masked. */
+export function redactBody(body: unknown): unknown {
+  if (typeof body !== 'object' || body === null || !('secret' in body)) return body;
+  return { ...body, secret: '***' };
+}

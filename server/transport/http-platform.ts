@@ -1,0 +1,134 @@
+// HTTP adapter for the platform API under /cgi-bin/: the platform's answers, always HTTP 200 and JSON (a
+// client library treats any other status as a network failure), every call reported to the developer panel.
+import express, { Router, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
+import multer from 'multer';
+import type { ChatService } from '../chat-service.ts';
+import { AppError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import { MEDIA_LIMITS } from '../media.ts';
+import type { RateLimits } from '../rate-limits.ts';
+import { errorAnswer, PlatformError, type ErrorAnswer } from '../platform/errors.ts';
+import { uploadType } from '../platform/media.ts';
+import type { Platform } from '../platform/platform.ts';
+import { redactBody, redactUrl } from '../platform/redact.ts';
+
+type Call = { query: Record<string, unknown>; body: unknown; req: Request; res: Response };
+type Route = { method: 'GET' | 'POST'; token: boolean; run: (call: Call) => Promise<object> };
+type Bytes = { bytes: Buffer; contentType: string; filename?: string };
+
+// Menus, templates and messages are small; this leaves room for long articles and nothing more.
+const MAX_JSON = '1mb';
+
+export type PlatformRouteOptions = { platform: Platform; service: ChatService; limits: RateLimits; logger: Logger };
+
+/** The platform API's routes, to be mounted at /cgi-bin before the server's own address limit and body parser. */
+export function platformRoutes({ platform, service, limits, logger }: PlatformRouteOptions): Router {
+  const routes: Record<string, Route> = {
+    token: { method: 'GET', token: false, run: ({ query }) => platform.token(query) },
+    stable_token: { method: 'POST', token: false, run: ({ body }) => platform.stableToken(objectBody(body)) },
+    'message/custom/send': { method: 'POST', token: true, run: ({ body }) => platform.customSend(objectBody(body)) },
+    'message/custom/typing': { method: 'POST', token: true, run: ({ body }) => platform.customTyping(objectBody(body)) },
+    'menu/create': { method: 'POST', token: true, run: ({ body }) => platform.menuCreate(objectBody(body)) },
+    'menu/get': { method: 'GET', token: true, run: () => platform.menuGet() },
+    'menu/delete': { method: 'GET', token: true, run: () => platform.menuDelete() },
+    'message/template/send': { method: 'POST', token: true, run: ({ body }) => platform.templateSend(objectBody(body)) },
+    'user/info': { method: 'GET', token: true, run: ({ query }) => platform.userInfo(query) },
+    'media/upload': { method: 'POST', token: true, run: (call) => upload(call, platform) },
+    'media/get': { method: 'GET', token: true, run: ({ query }) => platform.mediaGet(query) },
+  };
+
+  /** Reports a call to the developer panel and the debug log, and answers it. */
+  const answer = (req: Request, res: Response, body: unknown, result: object | Bytes | ErrorAnswer) => {
+    const outcome = 'errcode' in result && typeof result.errcode === 'number' ? (result as ErrorAnswer) : { errcode: 0, errmsg: 'ok' };
+    const call = { at: new Date().toISOString(), method: req.method, path: redactUrl(req.originalUrl), body: redactBody(body), errcode: outcome.errcode, errmsg: outcome.errmsg };
+    service.reportApiCall(call);
+    logger.debug({ apiCall: call }, 'platform API call');
+    if ('bytes' in result && Buffer.isBuffer(result.bytes)) {
+      res.type(result.contentType);
+      if (result.filename) res.attachment(result.filename);
+      res.send(result.bytes);
+    } else {
+      res.status(200).json(result);
+    }
+  };
+
+  const refusal = (req: Request, err: unknown): ErrorAnswer => {
+    if (err instanceof PlatformError) return errorAnswer(err);
+    if (err instanceof AppError && err.code !== 'internal') return errorAnswer(new PlatformError(-1, err.message));
+    (req.log ?? logger).error({ err }, 'platform API call failed');
+    return errorAnswer(new PlatformError(-1));
+  };
+
+  // A caller without a valid token pays the per-address limit (guessing secrets and tokens is slow);
+  // one with a token is the server under test, which all comes from one address: the platform's own rules apply.
+  const chargeAddress = async (req: Request) => {
+    await limits.address(req.ip ?? 'unknown').catch(() => {
+      throw new PlatformError(45011, 'too many calls without a valid access_token from this address');
+    });
+  };
+
+  const handle: RequestHandler = async (req, res) => {
+    const name = req.path.replace(/^\/+|\/+$/g, '');
+    try {
+      const route = Object.hasOwn(routes, name) ? routes[name]! : undefined;
+      if (!route) throw new PlatformError(48001, `the simulator does not provide /cgi-bin/${name}`);
+      if (req.method !== route.method) throw new PlatformError(route.method === 'GET' ? 43001 : 43002);
+      if (route.token) {
+        await platform.authorize(req.query.access_token).catch(async (err: unknown) => {
+          await chargeAddress(req);
+          throw err;
+        });
+      } else {
+        await chargeAddress(req);
+      }
+      // A POST without a body is the platform's 44002, not an empty object.
+      const empty = !req.headers['transfer-encoding'] && (req.headers['content-length'] ?? '0') === '0';
+      const result = await route.run({ query: req.query, body: empty ? undefined : req.body, req, res });
+      answer(req, res, reported(req), result);
+    } catch (err) {
+      answer(req, res, reported(req), refusal(req, err));
+    }
+  };
+
+  // Body-parser failures become the platform's "data format error", still as HTTP 200.
+  const bodyErrors: ErrorRequestHandler = (err: unknown, req, res, _next) => {
+    const type = (err as { type?: string }).type;
+    const detail = type === 'entity.too.large' ? `the body is larger than ${MAX_JSON}` : 'the body is not valid JSON';
+    answer(req, res, undefined, type ? errorAnswer(new PlatformError(47001, detail)) : refusal(req, err));
+  };
+
+  const router = Router();
+  // Any content type but multipart is read as JSON: some client libraries post JSON without saying so.
+  router.use(express.json({ limit: MAX_JSON, type: (req) => !String(req.headers['content-type'] ?? '').startsWith('multipart/') }));
+  router.use(handle);
+  router.use(bodyErrors);
+  return router;
+}
+
+/** What the developer panel shows as a call's body: the JSON, or the uploaded file's name and size. */
+function reported(req: Request): unknown {
+  if (req.file) return { media: { filename: req.file.originalname, size: req.file.size, contentType: req.file.mimetype } };
+  return req.body;
+}
+
+function objectBody(body: unknown): Record<string, unknown> {
+  if (body === undefined || body === null) throw new PlatformError(44002, 'post a JSON object');
+  if (typeof body !== 'object' || Array.isArray(body)) throw new PlatformError(47001, 'the body must be a JSON object');
+  return body as Record<string, unknown>;
+}
+
+/** media/upload: the type first (40004), then the multipart field `media`, read up to that type's size limit. */
+async function upload({ query, req, res }: Call, platform: Platform): Promise<object> {
+  platform.requireConfigured();
+  const type = uploadType(query.type);
+  const parse = multer({ storage: multer.memoryStorage(), limits: { fileSize: MEDIA_LIMITS[type].maxBytes, files: 1, fields: 10 } }).single('media');
+  await new Promise<void>((resolve, reject) => {
+    parse(req, res, (err: unknown) => {
+      if (!err) return resolve();
+      const code = (err as { code?: string }).code;
+      if (code === 'LIMIT_FILE_SIZE') return reject(new PlatformError(MEDIA_LIMITS[type].tooBigErrcode, `a ${type} may be at most ${MEDIA_LIMITS[type].maxBytes / 1024} KiB`));
+      reject(new PlatformError(41005, `send one file as the multipart field "media" (${(err as Error).message})`));
+    });
+  });
+  return platform.mediaUpload(type, req.file);
+}
