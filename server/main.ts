@@ -25,7 +25,7 @@ async function main(): Promise<void> {
       wechat: { token: config.wechatToken, publicUrl: config.publicUrl, aesKey: config.wechatAesKey, appId: config.wechatAppId },
       responder: target ? remoteResponder(target) : undefined,
       security: config.security,
-      platform: { ...config.platform, target: config.target },
+      platform: { ...config.platform, target },
     });
   } catch (err) {
     // Content and data problems are the user's to fix: say what and where, plainly, without a stack trace.
