@@ -5,7 +5,6 @@ import type { StoredMessage } from '../server/contract.ts';
 import { StoreError } from '../server/store/chat-store.ts';
 import { fileLocation, LowStore, memoryLocation } from '../server/store/low-store.ts';
 import { SEGMENT_SIZE, type UserFiles } from '../server/store/user-log.ts';
-import { AppError } from '../server/errors.ts';
 import { eachTestTempDir, failingJournal, seedContent } from './helpers.ts';
 
 const message = (userId: string, n: number): StoredMessage => ({
@@ -71,7 +70,7 @@ describe('store: lowdb on disk', () => {
     });
   }
 
-  it('refuses a damaged user file with storage_unavailable and leaves it as it was', async () => {
+  it('refuses a damaged user file as damaged and leaves it as it was', async () => {
     const store = new LowStore(fileLocation(tmp.dbFile));
     await store.open(rules);
     await store.commit('alice', { messages: [message('alice', 1)], session: { subscribed: true } });
@@ -86,7 +85,8 @@ describe('store: lowdb on disk', () => {
       await reopened.getUser('alice');
       expect.fail('should have refused');
     } catch (err) {
-      expect((err as AppError).code).to.equal('storage_unavailable');
+      expect(err).to.be.instanceOf(StoreError);
+      expect((err as StoreError).kind).to.equal('damaged');
     }
     expect(readFileSync(path.join(usersDir, file), 'utf8')).to.equal('{"userId": "alice", "mess');
   });
@@ -145,7 +145,7 @@ describe('store: history in segments', () => {
       await store.importHistory('bulk', [], { subscribed: true });
       expect.fail('should refuse an existing user');
     } catch (err) {
-      expect((err as AppError).code).to.equal('conflict');
+      expect((err as StoreError).kind).to.equal('conflict');
     }
   });
 
@@ -279,7 +279,7 @@ describe('store: a failing disk', () => {
       await store.commit('alice', { messages: [message('alice', 2)], session: { subscribed: false }, clientId: 'x' });
       expect.fail('should have failed');
     } catch (err) {
-      expect((err as AppError).code).to.equal('storage_unavailable');
+      expect((err as StoreError).kind).to.equal('unavailable');
       expect((err as Error).message).to.include('ENOSPC');
     }
     expect(ids(await store.history('alice', { limit: 10 }))).to.deep.equal(['m000001']);
@@ -290,7 +290,7 @@ describe('store: a failing disk', () => {
       await store.commit('bob', { messages: [message('bob', 1)], session: { subscribed: true } });
       expect.fail('should have failed');
     } catch (err) {
-      expect((err as AppError).code).to.equal('storage_unavailable');
+      expect((err as StoreError).kind).to.equal('unavailable');
     }
     expect(await store.getUser('bob')).to.equal(undefined);
     failing = false;

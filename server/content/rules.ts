@@ -1,6 +1,6 @@
 // Keyword rules as data, shaped like the official-account platform's keyword replies.
 import { z } from 'zod';
-import { idSchema } from '../validation.ts';
+import { idSchema } from '../schemas.ts';
 import { loadJsonFile } from './json-file.ts';
 
 const articleSchema = z.object({

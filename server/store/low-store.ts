@@ -9,8 +9,7 @@ import { Low, Memory, type Adapter } from 'lowdb';
 import { z } from 'zod';
 import type { Exchange, StoredMessage } from '../contract.ts';
 import { ruleSchema, type Rule } from '../content/rules.ts';
-import { AppError } from '../errors.ts';
-import type { Session } from '../bot/engine.ts';
+import type { Session } from '../session.ts';
 import { DurableJSONFile } from './durable-file.ts';
 import { StoreError, type ChatStore, type Commit, type MediaRecord, type UserState } from './chat-store.ts';
 import { fileJournal, Journal, JournalDamage, memoryJournal, parseJournal, type JournalStorage } from './journal.ts';
@@ -124,13 +123,13 @@ export class LowStore implements ChatStore {
       await this.location.prepare();
     } catch (err) {
       const { code, path: where } = err as NodeJS.ErrnoException;
-      throw new StoreError(where ?? file, `the data folder cannot be created (${code ?? (err as Error).message}${code === 'EEXIST' || code === 'ENOTDIR' ? ': a file stands where a folder should be' : ''})`);
+      throw StoreError.aboutFile(where ?? file, `the data folder cannot be created (${code ?? (err as Error).message}${code === 'EEXIST' || code === 'ENOTDIR' ? ': a file stands where a folder should be' : ''})`, 'unavailable');
     }
     let raw: unknown;
     try {
       raw = await this.location.main().read();
     } catch (err) {
-      throw new StoreError(file, err instanceof SyntaxError ? `not valid JSON (${err.message})` : `cannot be read (${(err as Error).message})`);
+      throw StoreError.aboutFile(file, err instanceof SyntaxError ? `not valid JSON (${err.message})` : `cannot be read (${(err as Error).message})`);
     }
     const db = new Low<MainData>(this.location.main() as Adapter<MainData>, { version: 1, rules: seedRules });
     if (raw === null) {
@@ -139,7 +138,7 @@ export class LowStore implements ChatStore {
       const parsed = mainSchema.safeParse(raw);
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
-        throw new StoreError(file, `not a store file of this version (${issue?.path.join('.') || 'top level'}: ${issue?.message})`);
+        throw StoreError.aboutFile(file, `not a store file of this version (${issue?.path.join('.') || 'top level'}: ${issue?.message})`);
       }
       db.data = parsed.data as MainData;
     }
@@ -164,7 +163,7 @@ export class LowStore implements ChatStore {
       try {
         await this.journal.append({ userId, at: log.count, commit });
       } catch (err) {
-        throw unwritten(err);
+        throw StoreError.unwritten('The message', err, '; it was not sent. Try again.');
       }
       log.apply(commit);
     });
@@ -185,7 +184,7 @@ export class LowStore implements ChatStore {
 
   /** Writes a new user's whole history in one go (imports, benchmarks); refuses a user who exists. */
   async importHistory(userId: string, messages: StoredMessage[], session: Session): Promise<void> {
-    if (await this.log(userId)) throw new AppError('conflict', `User "${userId}" exists already.`);
+    if (await this.log(userId)) throw new StoreError('conflict', `User "${userId}" exists already.`);
     this.logs.delete(userId); // "not found" must not stay cached
     await writeHistory(this.filesOf(userId), userId, messages, session);
   }
@@ -202,7 +201,7 @@ export class LowStore implements ChatStore {
       await this.track(db.write());
     } catch (err) {
       db.data.rules = previous;
-      throw new AppError('storage_unavailable', `The rules could not be stored (${(err as NodeJS.ErrnoException).code ?? 'write failed'}).`);
+      throw StoreError.unwritten('The rules', err);
     }
   }
 
@@ -210,12 +209,16 @@ export class LowStore implements ChatStore {
     try {
       await this.track(this.media.put(record, bytes));
     } catch (err) {
-      throw new AppError('storage_unavailable', `The file could not be stored (${(err as NodeJS.ErrnoException).code ?? 'write failed'}).`);
+      throw StoreError.unwritten('The file', err);
     }
   }
 
-  getMedia(mediaId: string): Promise<{ record: MediaRecord; bytes: Buffer } | undefined> {
-    return this.media.get(mediaId);
+  async getMedia(mediaId: string): Promise<{ record: MediaRecord; bytes: Buffer } | undefined> {
+    try {
+      return await this.media.get(mediaId);
+    } catch (err) {
+      throw new StoreError('unavailable', `The file could not be read (${(err as NodeJS.ErrnoException).code ?? 'read failed'}).`);
+    }
   }
 
   async getValue<T>(key: string): Promise<T | undefined> {
@@ -236,7 +239,7 @@ export class LowStore implements ChatStore {
       await this.track(db.write());
     } catch (err) {
       db.data.values = previous;
-      throw new AppError('storage_unavailable', `The value could not be stored (${(err as NodeJS.ErrnoException).code ?? 'write failed'}).`);
+      throw StoreError.unwritten('The value', err);
     }
   }
 
@@ -296,7 +299,7 @@ export class LowStore implements ChatStore {
       try {
         parsed = parseJournal(describe, text);
       } catch (err) {
-        if (err instanceof JournalDamage) throw new StoreError(err.file, err.message);
+        if (err instanceof JournalDamage) throw StoreError.aboutFile(err.file, err.message);
         throw err;
       }
       if (parsed.tornTail) this.options.warn(`${describe}: the last line was cut short by a crash; it was never acknowledged and is left out`);
@@ -304,7 +307,7 @@ export class LowStore implements ChatStore {
         const log = (await this.log(userId)) ?? UserLog.create(this.filesOf(userId), userId, commit.messages[0]?.createdAt ?? new Date().toISOString());
         this.logs.set(userId, Promise.resolve(log));
         if (at < log.count) continue; // a checkpoint wrote it before the crash
-        if (at > log.count) throw new StoreError(describe, `line ${i + 1} continues ${userId}'s history at message ${at}, but the user files hold ${log.count}`);
+        if (at > log.count) throw StoreError.aboutFile(describe, `line ${i + 1} continues ${userId}'s history at message ${at}, but the user files hold ${log.count}`);
         log.apply(commit);
         this.dirty.add(log);
       }
@@ -314,7 +317,7 @@ export class LowStore implements ChatStore {
       await this.runCheckpoint();
       await this.journal.storage.clear();
     } catch (err) {
-      throw new StoreError(this.journal.storage.describe, `its changes could not be written to the user files (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      throw StoreError.aboutFile(this.journal.storage.describe, `its changes could not be written to the user files (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, 'unavailable');
     }
   }
 
@@ -375,9 +378,4 @@ export class LowStore implements ChatStore {
       if (!log || log.idle) this.logs.delete(userId);
     }
   }
-}
-
-function unwritten(err: unknown): AppError {
-  const code = (err as NodeJS.ErrnoException).code ?? 'write failed';
-  return new AppError('storage_unavailable', `The message could not be stored (${code}); it was not sent. Try again.`);
 }

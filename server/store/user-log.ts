@@ -5,9 +5,8 @@
 import { Low, type Adapter } from 'lowdb';
 import { z } from 'zod';
 import type { Exchange, StoredMessage } from '../contract.ts';
-import type { Session } from '../bot/engine.ts';
-import { AppError } from '../errors.ts';
-import type { Commit } from './chat-store.ts';
+import type { Session } from '../session.ts';
+import { StoreError, type Commit } from './chat-store.ts';
 
 export const SEGMENT_SIZE = 100;
 
@@ -39,7 +38,7 @@ export type UserFiles = {
 export const segmentName = (n: number) => `seg-${String(n).padStart(6, '0')}`;
 
 const damaged = (files: UserFiles, what: string) =>
-  new AppError('storage_unavailable', `This user's data (${files.describe}) is damaged (${what}) and was left as it is.`);
+  new StoreError('damaged', `This user's data (${files.describe}) is damaged (${what}) and was left as it is.`);
 
 async function readValid<T>(files: UserFiles, name: string, schema: z.ZodType<unknown>): Promise<T | null> {
   let raw: unknown;
