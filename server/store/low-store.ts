@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import AsyncLock from 'async-lock';
 import { Low, Memory, type Adapter } from 'lowdb';
 import { z } from 'zod';
 import type { Exchange, StoredMessage } from '../contract.ts';
@@ -98,6 +99,8 @@ export type StoreOptions = {
 export class LowStore implements ChatStore {
   private main?: Low<MainData>;
   private readonly logs = new Map<string, Promise<UserLog | undefined>>();
+  /** One commit at a time per user, so each appends at the count the one before left. */
+  private readonly turns = new AsyncLock({ maxPending: Infinity });
   private readonly journal: Journal;
   private readonly media: MediaFolder;
   /** Logs with changes the user files do not have yet. */
@@ -159,7 +162,7 @@ export class LowStore implements ChatStore {
     const existing = await this.log(userId);
     const log = existing ?? UserLog.create(this.filesOf(userId), userId, commit.messages[0]?.createdAt ?? new Date().toISOString());
     if (!existing) this.logs.set(userId, Promise.resolve(log));
-    const turn = log.exclusive(async () => {
+    const turn = this.turns.acquire(userId, async () => {
       try {
         await this.journal.append({ userId, at: log.count, commit });
       } catch (err) {
@@ -375,7 +378,7 @@ export class LowStore implements ChatStore {
       if (this.logs.size <= MAX_CACHED_USERS) break;
       const log = await loading.catch(() => undefined);
       if (this.logs.get(userId) !== loading) continue;
-      if (!log || log.idle) this.logs.delete(userId);
+      if (!log || (log.idle && !this.turns.isBusy(userId))) this.logs.delete(userId);
     }
   }
 }
