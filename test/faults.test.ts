@@ -6,7 +6,8 @@ import path from 'node:path';
 import { expect } from 'chai';
 import type { MessageAck, StoredMessage } from '../server/contract.ts';
 import { buildServer } from '../server/build.ts';
-import { fileLocation, LowStore } from '../server/store/low-store.ts';
+import { fileStore, LowStore } from '../server/store/low-store.ts';
+import { fileLocation } from '../server/store/low-location.ts';
 import { connectUser, eachTestTempDir, failingJournal, http, send, startServer } from './helpers.ts';
 import { run, start, stop } from './process-helpers.ts';
 
@@ -183,7 +184,7 @@ describe('faults: a disk that fails and comes back, through a real socket and HT
     const usersDir = path.join(tmp.dir, 'db.users');
     const [dir] = readdirSync(usersDir);
     writeFileSync(path.join(usersDir, dir!, 'meta.json'), '{"userId": ');
-    const reopened = await startServer(new LowStore(fileLocation(tmp.dbFile)));
+    const reopened = await startServer(fileStore(tmp.dbFile));
     try {
       const damaged = await http(`${reopened.url}/api/messages?userId=carol`, 'GET');
       expect(damaged.status).to.equal(503);

@@ -10,7 +10,7 @@ import { buildKnowledge } from '../server/bot/knowledge.ts';
 import { byteLength, MAX_TEXT_BYTES } from '../server/bot/paging.ts';
 import { ChatService } from '../server/chat-service.ts';
 import { AppError } from '../server/errors.ts';
-import { LowStore, memoryLocation } from '../server/store/low-store.ts';
+import { memoryStore } from '../server/store/low-store.ts';
 import { isValidId, MAX_TEXT_LENGTH, parseId, parseInbound } from '../server/validation.ts';
 import { passiveReplyXml, platformRequestXml, readPlatformMessage, repliesFromXml } from '../server/wechat/messages.ts';
 import { http, seedContent, startServer } from './helpers.ts';
@@ -86,7 +86,7 @@ describe('properties: input validation', () => {
 
 describe('properties: the chat service', () => {
   it('answers or refuses with a code, and a refusal stores nothing', async () => {
-    const store = new LowStore(memoryLocation());
+    const store = memoryStore();
     const service = new ChatService({ store, knowledge: kb });
     await service.receive('prop', { type: 'text', text: 'help', clientId: 'first' });
     await fc.assert(

@@ -4,7 +4,7 @@ import { XMLParser } from 'fast-xml-parser';
 import { createApp } from '../server/app.ts';
 import { silentLogger } from '../server/logger.ts';
 import type { ChatStore } from '../server/store/chat-store.ts';
-import { LowStore, memoryLocation } from '../server/store/low-store.ts';
+import { memoryStore } from '../server/store/low-store.ts';
 import { http, seedContent } from './helpers.ts';
 import { eventXml, post, signedUrl, textXml } from './wechat-helpers.ts';
 
@@ -13,7 +13,7 @@ const parse = (xml: string) => new XMLParser({ parseTagValue: false, isArray: (_
 
 async function start(options: { token?: string; deadlineMs?: number; store?: ChatStore } = {}) {
   const app = await createApp({
-    store: options.store ?? new LowStore(memoryLocation()),
+    store: options.store ?? memoryStore(),
     content: seedContent(),
     logger: silentLogger,
     wechat: { token: 'token' in options ? options.token : TOKEN, deadlineMs: options.deadlineMs },
@@ -171,7 +171,7 @@ describe('/wechat: configuration and deadlines', () => {
   });
 
   it('says success when the answer is late, stores it, and gives it to the platform\'s retry', async () => {
-    const inner = new LowStore(memoryLocation());
+    const inner = memoryStore();
     let delayMs = 0;
     const slowStore: ChatStore = Object.assign(Object.create(inner) as ChatStore, {
       commit: async (...args: Parameters<ChatStore['commit']>) => {

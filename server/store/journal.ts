@@ -3,7 +3,9 @@
 // acknowledged. The users' segment files are brought up to date later, many messages in one write
 // (a checkpoint), after which the journal's older part is dropped.
 import { open, rename, rm, readFile, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
 import AsyncLock from 'async-lock';
+import { syncFolder } from './durable-file.ts';
 import type { Commit } from './chat-store.ts';
 
 /** One journal line: `at` is how many messages the user had before this commit, so replaying is idempotent. */
@@ -29,6 +31,7 @@ export interface JournalStorage {
 export function fileJournal(base: string): JournalStorage {
   const live = `${base}.journal`;
   const retired = `${base}.journal.retired`;
+  const folder = path.dirname(live);
   let handle: FileHandle | undefined;
   let size = 0;
   let hasRetired = false;
@@ -39,6 +42,8 @@ export function fileJournal(base: string): JournalStorage {
     if (!handle) {
       handle = await open(live, 'a');
       size = (await handle.stat()).size;
+      // A journal file just made: its entry in the folder must be durable before anything in it is acknowledged.
+      if (size === 0) await syncFolder(folder);
     }
     return handle;
   };
@@ -90,16 +95,19 @@ export function fileJournal(base: string): JournalStorage {
       await rename(live, retired).catch((err: NodeJS.ErrnoException) => {
         if (err.code !== 'ENOENT') throw err;
       });
+      await syncFolder(folder);
       hasRetired = true;
     },
     async dropRetired() {
       await rm(retired, { force: true });
+      await syncFolder(folder);
       hasRetired = false;
     },
     async clear() {
       await closeHandle();
       await rm(retired, { force: true });
       await rm(live, { force: true });
+      await syncFolder(folder);
       hasRetired = false;
     },
     close: closeHandle,

@@ -3,19 +3,17 @@
 // checkpoints, so storing a message costs the same however many users and messages the store holds,
 // and start-up reads only the rules and whatever the journal holds that a checkpoint did not write.
 import { createHash } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
 import AsyncLock from 'async-lock';
-import { Low, Memory, type Adapter } from 'lowdb';
+import { Low, type Adapter } from 'lowdb';
 import { z } from 'zod';
 import type { Exchange, StoredMessage } from '../contract.ts';
 import { ruleSchema, type Rule } from '../content/rules.ts';
 import type { Session } from '../session.ts';
-import { DurableJSONFile } from './durable-file.ts';
 import { StoreError, type ChatStore, type Commit, type MediaRecord, type UserState } from './chat-store.ts';
-import { fileJournal, Journal, JournalDamage, memoryJournal, parseJournal, type JournalStorage } from './journal.ts';
+import { Journal, JournalDamage, parseJournal } from './journal.ts';
+import { fileLocation, memoryLocation, type StoreLocation } from './low-location.ts';
 import { UserLog, writeHistory, type UserFiles } from './user-log.ts';
-import { mediaFolder, memoryMedia, type MediaFolder } from './media-files.ts';
+import type { MediaFolder } from './media-files.ts';
 
 /** A value the platform API keeps, and when it lapses (epoch ms). */
 type KeptValue = { value: unknown; expiresAt?: number };
@@ -26,62 +24,6 @@ const mainSchema = z.object({
   rules: z.array(ruleSchema),
   values: z.record(z.string(), z.object({ value: z.unknown(), expiresAt: z.number().optional() })).optional(),
 });
-
-/** Where the data lives: the main file's adapter, each user's files, and the journal. */
-export type StoreLocation = {
-  describe: string;
-  main: () => Adapter<unknown>;
-  user: (key: string) => UserFiles;
-  journal: () => JournalStorage;
-  media: () => MediaFolder;
-  prepare: () => Promise<void>;
-};
-
-/**
- * Files next to `dbFile`: `db.json`, `db.users/<hash of the user id>/` and `db.journal`.
- * No path is built from input.
- */
-export function fileLocation(dbFile: string): StoreLocation {
-  const base = dbFile.replace(/\.json$/i, '');
-  const usersDir = `${base}.users`;
-  return {
-    describe: dbFile,
-    main: () => new DurableJSONFile<unknown>(dbFile, 2),
-    user: (key) => {
-      const dir = path.join(usersDir, key);
-      const file = (name: string) => path.join(dir, `${name}.json`);
-      return {
-        describe: path.join(path.basename(usersDir), key),
-        // Compact JSON: only the program reads users' files, and it is half the bytes of pretty-printed.
-        adapter: <T>(name: string) => new DurableJSONFile<T>(file(name)),
-        prepare: async () => void (await mkdir(dir, { recursive: true })),
-      };
-    },
-    journal: () => fileJournal(base),
-    media: () => mediaFolder(`${base}.media`),
-    prepare: async () => {
-      await mkdir(path.dirname(dbFile), { recursive: true });
-      await mkdir(usersDir, { recursive: true });
-    },
-  };
-}
-
-/** Everything in memory, for tests and throwaway runs. */
-export function memoryLocation(): StoreLocation {
-  const adapters = new Map<string, Adapter<unknown>>();
-  const adapter = <T>(name: string) => {
-    if (!adapters.has(name)) adapters.set(name, new Memory<unknown>());
-    return adapters.get(name) as Adapter<T>;
-  };
-  return {
-    describe: 'memory',
-    main: () => adapter('main'),
-    user: (key) => ({ describe: `memory:${key}`, adapter: <T>(name: string) => adapter<T>(`${key}/${name}`), prepare: async () => {} }),
-    journal: memoryJournal,
-    media: memoryMedia,
-    prepare: async () => {},
-  };
-}
 
 const MAX_CACHED_USERS = 1000;
 
@@ -96,6 +38,17 @@ export type StoreOptions = {
   warn?: (message: string, err?: unknown) => void;
 };
 
+/** The store in files next to `dbFile` (db.json, db.users/, db.journal, db.media/): what `npm start` uses. */
+export function fileStore(dbFile: string, options: StoreOptions = {}): LowStore {
+  return new LowStore(fileLocation(dbFile), options);
+}
+
+/** The store in memory, for tests and throwaway runs: gone when the process ends. */
+export function memoryStore(options: StoreOptions = {}): LowStore {
+  return new LowStore(memoryLocation(), options);
+}
+
+/** ChatStore on lowdb; build it with fileStore() or memoryStore(). */
 export class LowStore implements ChatStore {
   private main?: Low<MainData>;
   private readonly logs = new Map<string, Promise<UserLog | undefined>>();
@@ -327,6 +280,7 @@ export class LowStore implements ChatStore {
   /** Notes a log with changes, and makes sure a checkpoint will come. */
   private changed(log: UserLog): void {
     this.dirty.add(log);
+    if (this.closed) return; // the journal keeps it for the next start
     if (this.journal.liveBytes >= this.options.checkpointBytes) {
       void this.checkpoint().catch(() => this.scheduleCheckpoint());
     } else {
