@@ -2,11 +2,10 @@
 import { z } from 'zod';
 import type { Inbound } from './contract.ts';
 import { AppError } from './errors.ts';
+import { MAX_TEXT_LENGTH } from './limits.ts';
 import { describeIssues, idSchema } from './schemas.ts';
 
 export { describeIssues, isValidId } from './schemas.ts';
-
-export const MAX_TEXT_LENGTH = 2000;
 
 const clientId = idSchema.optional();
 

@@ -2,6 +2,7 @@
 import express, { Router, type Request } from 'express';
 import type { ChatService } from '../chat-service.ts';
 import { AppError } from '../errors.ts';
+import { MAX_BODY_BYTES, WECHAT_REPLY_DEADLINE_MS } from '../limits.ts';
 import type { Logger } from '../logger.ts';
 import { isValidId } from '../validation.ts';
 import { passiveReplyXml, readPlatformMessage } from '../wechat/messages.ts';
@@ -16,11 +17,10 @@ export type WechatOptions = {
   aesKey?: string;
   /** The account's appid (WECHAT_APPID), checked at the end of every decrypted message. */
   appId?: string;
-  /** How long to wait for an answer before saying `success`: the platform gives up after 5 s. */
+  /** How long to wait for an answer before saying `success` (WECHAT_REPLY_DEADLINE_MS by default). */
   deadlineMs?: number;
 };
 
-const MAX_XML_BODY = '64kb';
 // The platform shows news sent in reply to a user's message as one article; events may carry up to 8.
 const MAX_ARTICLES_FOR_MESSAGES = 1;
 const MAX_ARTICLES_FOR_EVENTS = 8;
@@ -28,7 +28,7 @@ const UNSUPPORTED_REPLY = 'Sorry, I can only read text for now. Send a keyword, 
 
 export function wechatRoutes(service: ChatService, options: WechatOptions, logger: Logger): Router {
   const router = Router();
-  const deadlineMs = options.deadlineMs ?? 4500;
+  const deadlineMs = options.deadlineMs ?? WECHAT_REPLY_DEADLINE_MS;
 
   const checkSignature = (req: Request) => {
     if (!options.token) throw new AppError('not_found', 'The WeChat endpoint is off: set WECHAT_TOKEN to the token configured on the platform.');
@@ -41,7 +41,7 @@ export function wechatRoutes(service: ChatService, options: WechatOptions, logge
     res.type('text/plain').send(typeof req.query.echostr === 'string' ? req.query.echostr : '');
   });
 
-  router.post('/wechat', express.text({ type: () => true, limit: MAX_XML_BODY }), async (req, res) => {
+  router.post('/wechat', express.text({ type: () => true, limit: MAX_BODY_BYTES }), async (req, res) => {
     checkSignature(req);
     const message = readPlatformMessage(typeof req.body === 'string' ? req.body : '');
     if (!isValidId(message.openId)) throw new AppError('bad_request', 'FromUserName: not a valid user id.');

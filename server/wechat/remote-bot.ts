@@ -3,6 +3,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Inbound, Outbound } from '../contract.ts';
 import type { Responder } from '../chat-service.ts';
+import { TARGET_TIMEOUT_MS } from '../limits.ts';
 import { platformRequestXml, repliesFromXml } from './messages.ts';
 import { sign } from './signature.ts';
 
@@ -81,7 +82,7 @@ async function attempt(url: URL, body: string, timeoutMs: number): Promise<{ rep
 
 /** A responder that asks the target server, as WeChat would. */
 export function remoteResponder(target: TargetOptions): Responder {
-  const timeoutMs = target.timeoutMs ?? 5000;
+  const timeoutMs = target.timeoutMs ?? TARGET_TIMEOUT_MS;
   const retries = target.retries ?? 3;
   const accountId = target.accountId ?? 'gh_simulator';
   const lastCreateTime = new Map<string, number>();
