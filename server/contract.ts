@@ -1,5 +1,5 @@
-// The public contract of ../shared/DESIGN.md (messages, Socket.IO events, HTTP payloads), typed once and
-// shared by the server, the chat window, the SDK and the flow runner.
+// The public contract (messages, Socket.IO events, HTTP payloads; see "The contract" in README.md), typed
+// once and shared by the server, the chat window, the SDK and the flow runner.
 
 /** What a user sends. Any inbound may carry `clientId`: a resend with the same one is answered once. */
 export type Inbound =
@@ -13,6 +13,7 @@ export type Inbound =
   /** A menu link the user opened. */
   | { type: 'event'; event: 'view'; url: string; clientId?: string };
 
+/** One card of a news message; WeChat calls it an article, so the contract does too. */
 export type Article = {
   title: string;
   description: string;

@@ -188,7 +188,7 @@ describe('properties: WeChat XML', () => {
   it('a passive reply is XML that can be read, whatever characters the text holds', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary', minLength: 1, maxLength: 300 }), (text) => {
-        const xml = passiveReplyXml({ type: 'text', text }, { openId: 'o1', accountId: 'gh_a', maxArticles: 1, baseUrl: 'http://bot.example', now: new Date(0) });
+        const xml = passiveReplyXml({ type: 'text', text }, { openId: 'o1', accountId: 'gh_a', maxCards: 1, baseUrl: 'http://bot.example', now: new Date(0) });
         expect(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/.test(xml), JSON.stringify(text)).to.equal(false);
         expect(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(xml), 'a lone surrogate').to.equal(false);
         expect(repliesFromXml(xml)).to.have.length(1);
@@ -204,14 +204,14 @@ describe('properties: WeChat XML', () => {
       fc.array(article, { minLength: 1, maxLength: 8 }).map((articles) => ({ type: 'news' as const, articles })),
     );
     fc.assert(
-      fc.property(outbound, fc.integer({ min: 1, max: 8 }), (reply, maxArticles) => {
-        const xml = passiveReplyXml(reply, { openId: 'o1', accountId: 'gh_a', maxArticles, baseUrl: 'http://bot.example', now: new Date(0) });
+      fc.property(outbound, fc.integer({ min: 1, max: 8 }), (reply, maxCards) => {
+        const xml = passiveReplyXml(reply, { openId: 'o1', accountId: 'gh_a', maxCards, baseUrl: 'http://bot.example', now: new Date(0) });
         const [back] = repliesFromXml(xml);
         if (reply.type === 'text') {
           expect(back).to.deep.equal({ type: 'text', text: reply.text });
         } else if (reply.type === 'news') {
           if (back?.type !== 'news') expect.fail(`expected news, got ${xml}`);
-          expect(back.articles.map((a) => [a.title, a.description])).to.deep.equal(reply.articles.slice(0, maxArticles).map((a) => [a.title, a.description]));
+          expect(back.articles.map((a) => [a.title, a.description])).to.deep.equal(reply.articles.slice(0, maxCards).map((a) => [a.title, a.description]));
           for (const a of back.articles) expect(URL.canParse(a.url)).to.equal(true);
         }
       }),

@@ -21,9 +21,9 @@ export type WechatOptions = {
   deadlineMs?: number;
 };
 
-// The platform shows news sent in reply to a user's message as one article; events may carry up to 8.
-const MAX_ARTICLES_FOR_MESSAGES = 1;
-const MAX_ARTICLES_FOR_EVENTS = 8;
+// The platform shows news sent in reply to a user's message as one card; events may carry up to 8.
+const MAX_CARDS_FOR_MESSAGES = 1;
+const MAX_CARDS_FOR_EVENTS = 8;
 const UNSUPPORTED_REPLY = 'Sorry, I can only read text for now. Send a keyword, a question, or "help".';
 
 export function wechatRoutes(service: ChatService, options: WechatOptions, logger: Logger): Router {
@@ -50,7 +50,7 @@ export function wechatRoutes(service: ChatService, options: WechatOptions, logge
         passiveReplyXml(body, {
           openId: message.openId,
           accountId: message.accountId,
-          maxArticles: message.userSent ? MAX_ARTICLES_FOR_MESSAGES : MAX_ARTICLES_FOR_EVENTS,
+          maxCards: message.userSent ? MAX_CARDS_FOR_MESSAGES : MAX_CARDS_FOR_EVENTS,
           baseUrl: options.publicUrl ?? `${req.protocol}://${req.get('host')}`,
           now: new Date(),
         }),

@@ -11,7 +11,7 @@ export type PlatformMessage = {
   accountId: string;
   /** A key that is the same for WeChat's retries of one message (per sender): MsgId, or for events CreateTime. */
   retryKey: string;
-  /** Whether the user sent it (as opposed to an event), which limits a news reply to one article. */
+  /** Whether the user sent it (as opposed to an event), which limits a news reply to one card. */
   userSent: boolean;
 } & ({ kind: 'inbound'; inbound: Inbound } | { kind: 'view' } | { kind: 'unsupported'; msgType: string });
 
@@ -58,19 +58,19 @@ const absolute = (url: string, baseUrl: string) => new URL(url, baseUrl).href;
 /** The passive reply for one bot message; `success` when there is nothing to say. */
 export function passiveReplyXml(
   reply: Outbound | undefined,
-  to: { openId: string; accountId: string; maxArticles: number; baseUrl: string; now: Date },
+  to: { openId: string; accountId: string; maxCards: number; baseUrl: string; now: Date },
 ): string {
   if (!reply) return 'success';
   const head = { ToUserName: cdata(to.openId), FromUserName: cdata(to.accountId), CreateTime: Math.floor(to.now.getTime() / 1000) };
   if (reply.type === 'text') return buildWechatXml({ ...head, MsgType: cdata('text'), Content: cdata(fitText(reply.text)) });
   if (reply.type !== 'news') return buildWechatXml({ ...head, MsgType: cdata('text'), Content: cdata(`[${reply.type} message]`) });
-  const articles = reply.articles.slice(0, to.maxArticles);
+  const cards = reply.articles.slice(0, to.maxCards);
   return buildWechatXml({
     ...head,
     MsgType: cdata('news'),
-    ArticleCount: articles.length,
+    ArticleCount: cards.length,
     Articles: {
-      item: articles.map((a) => ({
+      item: cards.map((a) => ({
         Title: cdata(a.title),
         Description: cdata(a.description),
         PicUrl: cdata(a.picUrl ? absolute(a.picUrl, to.baseUrl) : ''),
@@ -107,12 +107,12 @@ export function repliesFromXml(body: string): Outbound[] {
   if (msgType === 'text') return [{ type: 'text', text: field(fields, 'Content') ?? '' }];
   if (msgType === 'news') {
     const items = ((fields.Articles as { item?: unknown } | undefined)?.item ?? []) as WechatFields[];
-    const articles: Article[] = items.slice(0, 8).map((item) => {
+    const cards: Article[] = items.slice(0, 8).map((item) => {
       const picUrl = field(item, 'PicUrl');
       return { title: field(item, 'Title') ?? '', description: field(item, 'Description') ?? '', url: field(item, 'Url') ?? '', ...(picUrl ? { picUrl } : {}) };
     });
-    if (articles.length === 0) throw new AppError('bad_request', 'A news reply without articles.');
-    return [{ type: 'news', articles }];
+    if (cards.length === 0) throw new AppError('bad_request', 'A news reply without articles.');
+    return [{ type: 'news', articles: cards }];
   }
   if (!msgType) throw new AppError('bad_request', 'The reply has no MsgType.');
   // Images, voice, music and the like need the platform's media store; show what was sent instead.
