@@ -34,7 +34,7 @@ export type Outbound =
   | { type: 'image'; url: string; mediaId?: string }
   | { type: 'voice' | 'video'; url: string; mediaId?: string; title?: string; description?: string }
   /**
-   * A template message card. `content` (an addition to DESIGN.md) is the template's text with
+   * A template message card. `content` (our addition to the contract) is the template's text with
    * `{{key.DATA}}` placeholders, when the account's templates are configured.
    */
   | { type: 'template'; templateId: string; title?: string; url?: string; content?: string; data: TemplateData }

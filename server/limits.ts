@@ -1,16 +1,16 @@
 // The limits the server keeps to, in one place: sizes and counts the contract fixes, and the timeouts the
 // WeChat platform imposes. Rates (per user, per address) are settings: see config.ts.
 
-/** Characters of a text message after trimming (DESIGN.md). */
+/** Characters of a text message after trimming (the contract). */
 export const MAX_TEXT_LENGTH = 2000;
 
 /** Bytes of a request body (JSON or XML) or a Socket.IO message: room for any valid message, and to spare. */
 export const MAX_BODY_BYTES = 64 * 1024;
 
-/** Messages of history that `ready` carries on connect (DESIGN.md). */
+/** Messages of history that `ready` carries on connect (the contract). */
 export const HISTORY_ON_CONNECT = 50;
 
-/** GET /api/messages: how many messages a page has without `limit`, and at most (DESIGN.md). */
+/** GET /api/messages: how many messages a page has without `limit`, and at most (the contract). */
 export const HISTORY_PAGE = { default: 50, max: 200 } as const;
 
 /** Keyword rules the rules API keeps at most: matching stays fast far beyond this (see bench/), but a store must not grow without bound. */

@@ -4,6 +4,7 @@
 // can undo it, and the journal that also held the data may already be gone.
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
+import AsyncLock from 'async-lock';
 import type { Adapter } from 'lowdb';
 
 /** Makes the entries of `dir` durable: files created, renamed or deleted in it since the last sync. */
@@ -43,7 +44,7 @@ export async function writeDurably(file: string, contents: string | Buffer): Pro
 
 export class DurableJSONFile<T> implements Adapter<T> {
   /** Writes run one after another: two at once would share the temporary file. */
-  private writing: Promise<unknown> = Promise.resolve();
+  private readonly writing = new AsyncLock({ maxPending: Infinity });
 
   /** `indent` pretty-prints, for files people read and edit by hand. */
   constructor(
@@ -63,8 +64,6 @@ export class DurableJSONFile<T> implements Adapter<T> {
   /** Resolves once the new contents are on disk. */
   write(data: T): Promise<void> {
     const contents = JSON.stringify(data, null, this.indent);
-    const run = this.writing.then(() => writeDurably(this.file, contents));
-    this.writing = run.catch(() => undefined);
-    return run;
+    return this.writing.acquire(this.file, () => writeDurably(this.file, contents));
   }
 }

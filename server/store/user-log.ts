@@ -10,12 +10,12 @@ import { StoreError, type Commit } from './chat-store.ts';
 
 export const SEGMENT_SIZE = 100;
 
-export type UserMeta = { userId: string; createdAt: string; segments: number };
+type UserMeta = { userId: string; createdAt: string; segments: number };
 /**
  * `first`: how many of the user's messages come before this segment.
  * `answers`: the clientIds answered in this segment, each with the ids of its message and replies.
  */
-export type Segment = { first: number; session: Session; messages: StoredMessage[]; answers: Record<string, string[]> };
+type Segment = { first: number; session: Session; messages: StoredMessage[]; answers: Record<string, string[]> };
 
 const metaSchema = z.object({ userId: z.string(), createdAt: z.string(), segments: z.number().int().min(1) });
 const segmentSchema = z.object({
@@ -35,7 +35,7 @@ export type UserFiles = {
   describe: string;
 };
 
-export const segmentName = (n: number) => `seg-${String(n).padStart(6, '0')}`;
+const segmentName = (n: number) => `seg-${String(n).padStart(6, '0')}`;
 
 const damaged = (files: UserFiles, what: string) =>
   new StoreError('damaged', `This user's data (${files.describe}) is damaged (${what}) and was left as it is.`);
