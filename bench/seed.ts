@@ -1,12 +1,12 @@
 // Fills a store with history through the store's own code, as the history scenario needs.
 import type { StoredMessage } from '../server/contract.ts';
-import { fileLocation, LowStore } from '../server/store/low-store.ts';
+import { fileStore } from '../server/store/low-store.ts';
 
 export const SEED_USERS = 1000;
 
 /** Writes `total` messages spread over SEED_USERS users (bench-user-0 …) into a new store at `dbFile`. */
 export async function seedStore(dbFile: string, total: number): Promise<void> {
-  const store = new LowStore(fileLocation(dbFile));
+  const store = fileStore(dbFile);
   await store.open([]);
   if (total === 0) return;
   const perUser = Math.ceil(total / SEED_USERS);

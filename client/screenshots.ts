@@ -7,7 +7,7 @@ import { createApp } from '../server/app.ts';
 import { clientDir, readConfig } from '../server/config.ts';
 import { loadContent } from '../server/content/load-content.ts';
 import { silentLogger } from '../server/logger.ts';
-import { LowStore, memoryLocation } from '../server/store/low-store.ts';
+import { memoryStore } from '../server/store/low-store.ts';
 import { buildClient } from './build.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -23,7 +23,7 @@ async function say(page: Page, text: string, waitFor: RegExp): Promise<void> {
 
 await buildClient();
 await mkdir(docs, { recursive: true });
-const app = await createApp({ store: new LowStore(memoryLocation()), content: loadContent(readConfig({})), logger: silentLogger, clientDir });
+const app = await createApp({ store: memoryStore(), content: loadContent(readConfig({})), logger: silentLogger, clientDir });
 const url = await app.listen(0, '127.0.0.1');
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',

@@ -13,6 +13,7 @@ import { buildKnowledge } from './bot/knowledge.ts';
 import type { Environment } from './bot/engine.ts';
 import { ChatService, type Responder } from './chat-service.ts';
 import type { ChatStore } from './store/chat-store.ts';
+import { MAX_BODY_BYTES } from './limits.ts';
 import type { Logger } from './logger.ts';
 import { RateLimits } from './rate-limits.ts';
 import { allowedOrigins, clientAddress, originAllowed, requireAdmin, UNLIMITED, type SecurityOptions, type TrustProxy } from './security.ts';
@@ -61,11 +62,8 @@ export type App = {
   openSockets: () => number;
 };
 
-// Big enough for any valid message (2000 characters) with room to spare; anything larger is refused.
-const MAX_BODY = '64kb';
-
 /** Socket.IO server options; the benchmark's echo server uses the very same. */
-export const SOCKET_SERVER_OPTIONS = { maxHttpBufferSize: 64 * 1024, perMessageDeflate: false } as const;
+export const SOCKET_SERVER_OPTIONS = { maxHttpBufferSize: MAX_BODY_BYTES, perMessageDeflate: false } as const;
 
 /** Opens the store and wires the chat service to HTTP and Socket.IO. */
 export async function createApp({ store, content, logger, clientDir, environment, wechat = {}, responder, security = UNLIMITED, platform: platformOptions = {} }: AppOptions): Promise<App> {
@@ -105,7 +103,7 @@ export async function createApp({ store, content, logger, clientDir, environment
   app.use('/cgi-bin', platformRoutes({ platform, service, limits, logger }));
   // The platform posts every user's messages from its own servers: signed /wechat requests are limited per user instead.
   app.use(addressLimit(limits, (req) => req.path === '/wechat' && !!wechat.token && isSigned(req.query, wechat.token)));
-  app.use(express.json({ limit: MAX_BODY }));
+  app.use(express.json({ limit: MAX_BODY_BYTES }));
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });

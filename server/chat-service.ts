@@ -2,12 +2,14 @@
 // storage, then publication. Transports only translate; the policy that applies to every channel is here.
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import AsyncLock from 'async-lock';
 import type { Account, ApiCall, Exchange, Inbound, MenuButton, Outbound, StoredMessage, Trace } from './contract.ts';
 import type { Rule } from './content/rules.ts';
-import { respond, NEW_SESSION, type Environment, type Session } from './bot/engine.ts';
+import { respond, type Environment } from './bot/engine.ts';
 import { withRules, type Knowledge } from './bot/knowledge.ts';
 import { AppError } from './errors.ts';
 import type { RateLimits } from './rate-limits.ts';
+import { NEW_SESSION, type Session } from './session.ts';
 import type { ChatStore } from './store/chat-store.ts';
 import { parseId, parseInbound } from './validation.ts';
 
@@ -63,8 +65,10 @@ export class ChatService {
   private readonly responder: Responder;
   private readonly limits?: Pick<RateLimits, 'user'>;
   private readonly events = new EventEmitter<ServiceEvents>();
-  /** Per-user queues: one user's turns run in order, different users' run side by side. */
-  private readonly queues = new Map<string, Promise<unknown>>();
+  /** One user's turns run one at a time in arrival order; different users' run side by side. */
+  private readonly turns = new AsyncLock({ maxPending: Infinity });
+  /** Turns running or waiting, by user: what busyUsers counts and stop() waits for. */
+  private readonly pending = new Map<string, Set<Promise<unknown>>>();
   private stopping = false;
 
   constructor(options: ChatServiceOptions) {
@@ -161,12 +165,12 @@ export class ChatService {
   /** Refuses new messages from now on (`shutting_down`), and resolves once every message already received is answered. */
   async stop(): Promise<void> {
     this.stopping = true;
-    while (this.queues.size > 0) await Promise.all([...this.queues.values()]);
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending.values()].flatMap((turns) => [...turns]));
   }
 
   /** Users with a turn running or waiting: zero when idle (for leak checks). */
   get busyUsers(): number {
-    return this.queues.size;
+    return this.pending.size;
   }
 
   history(userId: string, options: { limit: number; before?: string }): Promise<StoredMessage[] | undefined> {
@@ -222,16 +226,15 @@ export class ChatService {
   }
 
   private serialized<T>(userId: string, task: () => Promise<T>): Promise<T> {
-    const previous = this.queues.get(userId) ?? Promise.resolve();
-    const run = previous.then(task, task);
-    const settled = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.queues.set(userId, settled);
-    void settled.then(() => {
-      if (this.queues.get(userId) === settled) this.queues.delete(userId);
-    });
-    return run;
+    const turns = this.pending.get(userId) ?? new Set();
+    this.pending.set(userId, turns);
+    const turn = this.turns.acquire(userId, () => task());
+    turns.add(turn);
+    const done = () => {
+      turns.delete(turn);
+      if (turns.size === 0 && this.pending.get(userId) === turns) this.pending.delete(userId);
+    };
+    turn.then(done, done);
+    return turn;
   }
 }

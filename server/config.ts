@@ -1,8 +1,10 @@
-// Configuration from the environment, with defaults that make `npm start` work from a fresh clone.
+// Configuration from the environment and the command line, read by one zod schema, with defaults that make
+// `npm start` work from a fresh clone. The limits that are not settings are in limits.ts.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { z } from 'zod';
 import { parseRate } from './rate-limits.ts';
 import type { SecurityOptions } from './security.ts';
 import type { TargetOptions } from './wechat/remote-bot.ts';
@@ -48,58 +50,14 @@ export type Config = {
   platform: PlatformSettings;
   /** Rate and size limits, CORS, the admin token, proxies. */
   security: SecurityOptions;
+  /** REDIS_URL (redis:// or rediss://): where many processes keep their shared state. */
+  redisUrl?: string;
 };
 
 /** The limits `npm start` applies unless told otherwise: room for people and test scripts, not for floods. */
 export const DEFAULT_LIMITS = { user: '30/10s', address: '600/10s', socketsPerUser: 10 } as const;
 
-const wholeNumber = (env: NodeJS.ProcessEnv, name: string, min = 0): number | undefined => {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return undefined;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be a whole number of at least ${min}, not "${raw}"`);
-  return value;
-};
-
-/** An EncodingAESKey: 43 characters of base64, which decode to the 32-byte AES key. */
-function aesKey(raw: string | undefined, name: string): string | undefined {
-  if (!raw) return undefined;
-  if (!/^[A-Za-z0-9+/]{43}$/.test(raw)) throw new Error(`${name} must be the 43-character EncodingAESKey (letters, digits, + and /), not "${raw}"`);
-  return raw;
-}
-
-/** TRUST_PROXY as Express takes it: true, a number of hops, or addresses and subnets ("loopback, 10.0.0.0/8"). */
-function trustProxy(raw: string | undefined): SecurityOptions['trustProxy'] {
-  if (raw === undefined || raw === '' || raw === 'false') return undefined;
-  if (raw === 'true') return true;
-  return /^\d+$/.test(raw) ? Number(raw) : raw;
-}
-
-function readSecurity(env: NodeJS.ProcessEnv): SecurityOptions {
-  const socketsPerUser = wholeNumber(env, 'MAX_SOCKETS_PER_USER') ?? DEFAULT_LIMITS.socketsPerUser;
-  if (socketsPerUser < 1) throw new Error('MAX_SOCKETS_PER_USER must be at least 1');
-  return {
-    rateLimits: {
-      perUser: parseRate(env.RATE_LIMIT_USER || DEFAULT_LIMITS.user, 'RATE_LIMIT_USER'),
-      perAddress: parseRate(env.RATE_LIMIT_ADDRESS || DEFAULT_LIMITS.address, 'RATE_LIMIT_ADDRESS'),
-    },
-    socketsPerUser,
-    corsOrigins: (env.CORS_ORIGINS ?? '')
-      .split(',')
-      .map((origin) => origin.trim())
-      .filter(Boolean)
-      .map((origin) => {
-        if (origin !== '*' && !(URL.canParse(origin) && new URL(origin).origin === origin)) {
-          throw new Error(`CORS_ORIGINS takes origins such as https://app.example.com (scheme, host, port; no path) or *, not "${origin}"`);
-        }
-        return origin;
-      }),
-    adminToken: env.ADMIN_TOKEN || undefined,
-    trustProxy: trustProxy(env.TRUST_PROXY),
-  };
-}
-
-/** The command-line options `npm start --` takes; each has an environment variable too. */
+/** The command-line options `npm start --` takes; each stands in for an environment variable (see readConfig). */
 export const START_OPTIONS = {
   target: { type: 'string' },
   token: { type: 'string' },
@@ -108,55 +66,154 @@ export const START_OPTIONS = {
   'aes-key': { type: 'string' },
 } as const;
 
-/** Reads the configuration from the environment and the command line (START_OPTIONS); throws naming what makes no sense. */
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+// Every setting is text; unset and empty both mean "not given".
+const text = z.string().optional().transform((raw) => raw || undefined);
+
+/**
+ * A setting `parse` reads from its text, or undefined when the text makes no sense; the error names the
+ * setting, says what it takes and quotes what it got.
+ */
+function setting<T>(name: string, takes: string, parse: (raw: string) => T | undefined) {
+  return text.transform((raw, ctx): T | undefined => {
+    if (raw === undefined) return undefined;
+    const value = parse(raw);
+    if (value === undefined) ctx.addIssue({ code: 'custom', message: `${name} must be ${takes}, not "${raw}"` });
+    return value;
+  });
+}
+
+const wholeNumber = (name: string, min: number) =>
+  setting(name, `a whole number of at least ${min}`, (raw) => (/^\d+$/.test(raw) && Number(raw) >= min ? Number(raw) : undefined));
+
+/** An EncodingAESKey: 43 characters of base64, which decode to the 32-byte AES key. */
+const aesKey = (name: string) =>
+  setting(name, 'the 43-character EncodingAESKey (letters, digits, + and /)', (raw) => (/^[A-Za-z0-9+/]{43}$/.test(raw) ? raw : undefined));
+
+/** A rate such as 30/10s, or "off" (no limit); parseRate's error says what it takes. */
+const rate = (name: string, fallback: string) =>
+  text.transform((raw, ctx) => {
+    try {
+      return parseRate(raw ?? fallback, name);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return undefined;
+    }
+  });
+
+const corsOrigins = text.transform((raw, ctx) =>
+  (raw ?? '')
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean)
+    .filter((origin) => {
+      const valid = origin === '*' || (URL.canParse(origin) && new URL(origin).origin === origin);
+      if (!valid) ctx.addIssue({ code: 'custom', message: `CORS_ORIGINS takes origins such as https://app.example.com (scheme, host, port; no path) or *, not "${origin}"` });
+      return valid;
+    }),
+);
+
+/** TRUST_PROXY as Express takes it: true, a number of hops, or addresses and subnets ("loopback, 10.0.0.0/8"). */
+const trustProxy = text.transform((raw): SecurityOptions['trustProxy'] => {
+  if (raw === undefined || raw === 'false') return undefined;
+  if (raw === 'true') return true;
+  return /^\d+$/.test(raw) ? Number(raw) : raw;
+});
+
+const file = (fallback: string) => text.transform((raw) => path.resolve(raw ?? fallback));
+
+/** The whole configuration: environment variables by name (the command-line options already merged in), checked and turned into a Config. */
+const configSchema = z
+  .object({
+    PORT: setting('PORT', 'a port number from 0 to 65535', (raw) => (/^\d+$/.test(raw) && Number(raw) <= 65535 ? Number(raw) : undefined)),
+    HOST: text,
+    DB_FILE: file(path.join(dataDir, 'db.json')),
+    CONTENT_FILE: file(path.join(dataDir, 'article.md')),
+    ACCOUNT_FILE: file(path.join(dataDir, 'account.json')),
+    RULES_FILE: file(path.join(dataDir, 'rules.json')),
+    LOG_LEVEL: setting('LOG_LEVEL', `one of ${LOG_LEVELS.join(', ')}`, (raw) => (LOG_LEVELS.includes(raw) ? raw : undefined)),
+    WECHAT_TOKEN: text,
+    WECHAT_AES_KEY: aesKey('WECHAT_AES_KEY'),
+    WECHAT_APPID: text,
+    PUBLIC_URL: text,
+    TARGET_URL: setting('--target / TARGET_URL', 'an http(s) URL', (raw) => (/^https?:\/\//.test(raw) ? raw : undefined)),
+    TARGET_TOKEN: text,
+    TARGET_ACCOUNT: text,
+    TARGET_TIMEOUT_MS: wholeNumber('TARGET_TIMEOUT_MS', 1),
+    TARGET_RETRIES: wholeNumber('TARGET_RETRIES', 0),
+    TARGET_APPID: text,
+    TARGET_SECRET: text,
+    TARGET_AES_KEY: aesKey('--aes-key / TARGET_AES_KEY'),
+    TEMPLATES_FILE: text.transform((raw) => raw && path.resolve(raw)),
+    REDIS_URL: setting('REDIS_URL', 'a redis:// or rediss:// URL', (raw) => (/^rediss?:\/\/./.test(raw) && URL.canParse(raw) ? raw : undefined)),
+    RATE_LIMIT_USER: rate('RATE_LIMIT_USER', DEFAULT_LIMITS.user),
+    RATE_LIMIT_ADDRESS: rate('RATE_LIMIT_ADDRESS', DEFAULT_LIMITS.address),
+    MAX_SOCKETS_PER_USER: wholeNumber('MAX_SOCKETS_PER_USER', 1),
+    CORS_ORIGINS: corsOrigins,
+    ADMIN_TOKEN: text,
+    TRUST_PROXY: trustProxy,
+  })
+  .superRefine((env, ctx) => {
+    const problem = (message: string) => ctx.addIssue({ code: 'custom', message });
+    if (env.TARGET_AES_KEY && !env.TARGET_URL) problem('--aes-key is the EncodingAESKey of the server under test: it needs --target');
+    if (env.TARGET_AES_KEY && !env.TARGET_APPID) problem('--aes-key needs --appid (or TARGET_APPID): safe mode puts the appid in every encrypted message');
+    if (env.TARGET_URL && !env.TARGET_TOKEN) problem('--target needs --token (or TARGET_TOKEN): the token configured for that server');
+    if (env.TARGET_SECRET && !env.TARGET_APPID) problem('--secret needs --appid (or TARGET_APPID): the server under test asks for tokens with both');
+    if (env.WECHAT_AES_KEY && !env.WECHAT_APPID) problem('WECHAT_AES_KEY needs WECHAT_APPID: safe mode checks the appid at the end of every encrypted message');
+  })
+  .transform(
+    (env): Config => ({
+      port: env.PORT ?? 3000,
+      host: env.HOST ?? '127.0.0.1',
+      dbFile: env.DB_FILE,
+      contentFile: env.CONTENT_FILE,
+      accountFile: env.ACCOUNT_FILE,
+      rulesFile: env.RULES_FILE,
+      logLevel: env.LOG_LEVEL ?? 'info',
+      wechatToken: env.WECHAT_TOKEN,
+      wechatAesKey: env.WECHAT_AES_KEY,
+      wechatAppId: env.WECHAT_APPID,
+      publicUrl: env.PUBLIC_URL,
+      target: env.TARGET_URL
+        ? {
+            url: env.TARGET_URL,
+            token: env.TARGET_TOKEN!,
+            accountId: env.TARGET_ACCOUNT,
+            timeoutMs: env.TARGET_TIMEOUT_MS,
+            retries: env.TARGET_RETRIES,
+            appId: env.TARGET_APPID,
+            aesKey: env.TARGET_AES_KEY,
+          }
+        : undefined,
+      platform: { appId: env.TARGET_APPID, secret: env.TARGET_SECRET, templatesFile: env.TEMPLATES_FILE },
+      redisUrl: env.REDIS_URL,
+      security: {
+        rateLimits: { perUser: env.RATE_LIMIT_USER, perAddress: env.RATE_LIMIT_ADDRESS },
+        socketsPerUser: env.MAX_SOCKETS_PER_USER ?? DEFAULT_LIMITS.socketsPerUser,
+        corsOrigins: env.CORS_ORIGINS,
+        adminToken: env.ADMIN_TOKEN,
+        trustProxy: env.TRUST_PROXY,
+      },
+    }),
+  );
+
+/**
+ * Reads the configuration from the environment and the command line (START_OPTIONS, which win over their
+ * variables); throws naming every setting that makes no sense, and what it got.
+ */
 export function readConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] = []): Config {
   const { values: args } = parseArgs({ args: argv, options: START_OPTIONS });
-  const targetUrl = args.target ?? env.TARGET_URL;
-  const targetToken = args.token ?? env.TARGET_TOKEN;
-  const targetAesKey = aesKey(args['aes-key'] ?? env.TARGET_AES_KEY, '--aes-key / TARGET_AES_KEY');
-  const appId = args.appid ?? (env.TARGET_APPID || undefined);
-  if (targetAesKey && !targetUrl) throw new Error('--aes-key is the EncodingAESKey of the server under test: it needs --target');
-  if (targetAesKey && !appId) throw new Error('--aes-key needs --appid (or TARGET_APPID): safe mode puts the appid in every encrypted message');
-  const secret = args.secret ?? (env.TARGET_SECRET || undefined);
-  if (secret && !appId) throw new Error('--secret needs --appid (or TARGET_APPID): the server under test asks for tokens with both');
-  if (targetUrl && !/^https?:\/\//.test(targetUrl)) throw new Error(`--target / TARGET_URL must be an http(s) URL, not "${targetUrl}"`);
-  if (targetUrl && !targetToken) throw new Error('--target needs --token (or TARGET_TOKEN): the token configured for that server');
-  if (env.WECHAT_AES_KEY && !env.WECHAT_APPID) throw new Error('WECHAT_AES_KEY needs WECHAT_APPID: safe mode checks the appid at the end of every encrypted message');
-  const port = Number(env.PORT ?? 3000);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new Error(`PORT must be a port number from 0 to 65535, not "${env.PORT}"`);
-  }
-  const file = (name: string, fallback: string) => path.resolve(env[name] || fallback);
-  return {
-    port,
-    host: env.HOST || '127.0.0.1',
-    dbFile: file('DB_FILE', path.join(dataDir, 'db.json')),
-    contentFile: file('CONTENT_FILE', path.join(dataDir, 'article.md')),
-    accountFile: file('ACCOUNT_FILE', path.join(dataDir, 'account.json')),
-    rulesFile: file('RULES_FILE', path.join(dataDir, 'rules.json')),
-    logLevel: env.LOG_LEVEL || 'info',
-    wechatToken: env.WECHAT_TOKEN || undefined,
-    wechatAesKey: aesKey(env.WECHAT_AES_KEY, 'WECHAT_AES_KEY'),
-    wechatAppId: env.WECHAT_APPID || undefined,
-    publicUrl: env.PUBLIC_URL || undefined,
-    target: targetUrl
-      ? {
-          url: targetUrl,
-          token: targetToken!,
-          accountId: env.TARGET_ACCOUNT || undefined,
-          timeoutMs: wholeNumber(env, 'TARGET_TIMEOUT_MS', 1),
-          retries: wholeNumber(env, 'TARGET_RETRIES'),
-          appId,
-          aesKey: targetAesKey,
-        }
-      : undefined,
-    platform: {
-      appId,
-      secret,
-      templatesFile: env.TEMPLATES_FILE ? path.resolve(env.TEMPLATES_FILE) : undefined,
-    },
-    security: readSecurity(env),
-  };
+  const result = configSchema.safeParse({
+    ...env,
+    TARGET_URL: args.target ?? env.TARGET_URL,
+    TARGET_TOKEN: args.token ?? env.TARGET_TOKEN,
+    TARGET_APPID: args.appid ?? env.TARGET_APPID,
+    TARGET_SECRET: args.secret ?? env.TARGET_SECRET,
+    TARGET_AES_KEY: args['aes-key'] ?? env.TARGET_AES_KEY,
+  });
+  if (!result.success) throw new Error(result.error.issues.map((issue) => issue.message).join('; '));
+  return result.data;
 }
 
 /** Where `npm run build` puts the chat window. */

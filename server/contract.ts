@@ -1,5 +1,5 @@
-// The public contract of ../shared/DESIGN.md (messages, Socket.IO events, HTTP payloads), typed once and
-// shared by the server, the chat window, the SDK and the flow runner.
+// The public contract (messages, Socket.IO events, HTTP payloads; see "The contract" in README.md), typed
+// once and shared by the server, the chat window, the SDK and the flow runner.
 
 /** What a user sends. Any inbound may carry `clientId`: a resend with the same one is answered once. */
 export type Inbound =
@@ -13,6 +13,7 @@ export type Inbound =
   /** A menu link the user opened. */
   | { type: 'event'; event: 'view'; url: string; clientId?: string };
 
+/** One card of a news message; WeChat calls it an article, so the contract does too. */
 export type Article = {
   title: string;
   description: string;
@@ -33,7 +34,7 @@ export type Outbound =
   | { type: 'image'; url: string; mediaId?: string }
   | { type: 'voice' | 'video'; url: string; mediaId?: string; title?: string; description?: string }
   /**
-   * A template message card. `content` (an addition to DESIGN.md) is the template's text with
+   * A template message card. `content` (our addition to the contract) is the template's text with
    * `{{key.DATA}}` placeholders, when the account's templates are configured.
    */
   | { type: 'template'; templateId: string; title?: string; url?: string; content?: string; data: TemplateData }

@@ -1,5 +1,6 @@
 // Errors meant for clients: a stable code, a readable message, and the HTTP status that goes with it.
 import type { ErrorBody, ErrorCode } from './contract.ts';
+import { StoreError, type StoreErrorKind } from './store/chat-store.ts';
 
 const httpStatusOf: Record<ErrorCode, number> = {
   bad_request: 400,
@@ -36,8 +37,16 @@ export class AppError extends Error {
   }
 }
 
-/** Turns anything thrown into a client-safe error; unknown errors never leak their details. */
+// Damaged data is the operator's to repair; to a client it is storage that cannot answer now.
+const codeOfStoreError: Record<StoreErrorKind, ErrorCode> = {
+  unavailable: 'storage_unavailable',
+  damaged: 'storage_unavailable',
+  conflict: 'conflict',
+};
+
+/** Turns anything thrown into a client-safe error: store errors keep their message; unknown errors never leak their details. */
 export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
+  if (err instanceof StoreError) return new AppError(codeOfStoreError[err.kind], err.message);
   return new AppError('internal', 'Something went wrong on the server.');
 }

@@ -4,7 +4,7 @@ import { createApp } from './app.ts';
 import { loadContent } from './content/load-content.ts';
 import { remoteResponder } from './wechat/remote-bot.ts';
 import { createLogger } from './logger.ts';
-import { fileLocation, LowStore } from './store/low-store.ts';
+import { fileStore } from './store/low-store.ts';
 
 const isLoopback = (host: string) => host === 'localhost' || host === '::1' || /^127\./.test(host);
 
@@ -18,7 +18,7 @@ async function main(): Promise<void> {
     logger = createLogger(config.logLevel);
     target = config.target && { ...config.target, publicUrl: config.publicUrl };
     app = await createApp({
-      store: new LowStore(fileLocation(config.dbFile), { warn: (message, err) => logger!.warn({ err }, message) }),
+      store: fileStore(config.dbFile, { warn: (message, err) => logger!.warn({ err }, message) }),
       content: loadContent(config),
       logger,
       clientDir,

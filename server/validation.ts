@@ -2,13 +2,10 @@
 import { z } from 'zod';
 import type { Inbound } from './contract.ts';
 import { AppError } from './errors.ts';
+import { MAX_TEXT_LENGTH } from './limits.ts';
+import { describeIssues, idSchema } from './schemas.ts';
 
-export const MAX_TEXT_LENGTH = 2000;
-const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-
-export const idSchema = z
-  .string({ error: 'must be a string' })
-  .regex(ID_PATTERN, { error: 'must be 1 to 64 characters of A-Z, a-z, 0-9, "_" or "-"' });
+export { describeIssues, isValidId } from './schemas.ts';
 
 const clientId = idSchema.optional();
 
@@ -60,13 +57,6 @@ const viewEvent = z.object({
 const inboundSchema = z.union([textInbound, imageInbound, plainEvent, clickEvent, viewEvent]);
 const eventSchemas: Record<string, z.ZodType> = { click: clickEvent, view: viewEvent };
 
-/** Formats zod issues as "field: problem; …" so an error names what was wrong. */
-export function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .map((issue) => (issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message))
-    .join('; ');
-}
-
 /** Parses an untrusted inbound message, or throws an AppError saying what is wrong with it. */
 export function parseInbound(input: unknown): Inbound {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
@@ -97,8 +87,4 @@ export function parseId(input: unknown, what: string): string {
   const result = idSchema.safeParse(input);
   if (!result.success) throw new AppError('bad_request', `${what}: ${describeIssues(result.error)}`);
   return result.data;
-}
-
-export function isValidId(input: unknown): input is string {
-  return typeof input === 'string' && ID_PATTERN.test(input);
 }

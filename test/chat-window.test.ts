@@ -6,7 +6,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createApp } from '../server/app.ts';
 import { clientDir } from '../server/config.ts';
 import { silentLogger } from '../server/logger.ts';
-import { LowStore, memoryLocation } from '../server/store/low-store.ts';
+import { memoryStore } from '../server/store/low-store.ts';
 import type { ChatStore } from '../server/store/chat-store.ts';
 import type { Responder } from '../server/chat-service.ts';
 import { remoteResponder } from '../server/wechat/remote-bot.ts';
@@ -36,7 +36,7 @@ describe('chat window (browser)', function () {
   after(() => browser?.close());
 
   beforeEach(async () => {
-    store = new LowStore(memoryLocation());
+    store = memoryStore();
     server = await startWithClient(store);
     context = await browser!.newContext({ viewport: { width: 1000, height: 800 } });
     errors = [];
@@ -287,7 +287,7 @@ describe('chat window (browser)', function () {
   });
 
   it('in front of another server, shows its replies and the raw XML sent and received', async () => {
-    const target = await createApp({ store: new LowStore(memoryLocation()), content: seedContent(), logger: silentLogger, wechat: { token: 'tok' } });
+    const target = await createApp({ store: memoryStore(), content: seedContent(), logger: silentLogger, wechat: { token: 'tok' } });
     const targetUrl = await target.listen(0, '127.0.0.1');
     await server.app.close();
     server = await startWithClient(store, 0, remoteResponder({ url: `${targetUrl}/wechat`, token: 'tok' }));

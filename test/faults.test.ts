@@ -1,12 +1,13 @@
 // Faults: SIGTERM with messages in flight, a full disk (a real one where the machine lets us mount one, a
 // simulated one everywhere), damaged files and a data folder that cannot be made. Nothing acknowledged is lost.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync, closeSync } from 'node:fs';
+import { mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync, closeSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import type { MessageAck, StoredMessage } from '../server/contract.ts';
 import { buildServer } from '../server/build.ts';
-import { fileLocation, LowStore } from '../server/store/low-store.ts';
+import { fileStore, LowStore } from '../server/store/low-store.ts';
+import { fileLocation } from '../server/store/low-location.ts';
 import { connectUser, eachTestTempDir, failingJournal, http, send, startServer } from './helpers.ts';
 import { run, start, stop } from './process-helpers.ts';
 
@@ -140,7 +141,7 @@ describe('faults: the server process', function () {
   });
 });
 
-describe('faults: a disk that fails and comes back, through a real socket', () => {
+describe('faults: a disk that fails and comes back, through a real socket and HTTP', () => {
   const tmp = eachTestTempDir();
 
   it('refuses with storage_unavailable, pushes and stores nothing of it, and answers again when the disk is back', async () => {
@@ -163,6 +164,34 @@ describe('faults: a disk that fails and comes back, through a real socket', () =
       socket.close();
     } finally {
       await server.close();
+    }
+  });
+
+  it('over HTTP: a write the store refuses is 503 storage_unavailable, saying why, and so is a user whose files are damaged', async () => {
+    let failing = false;
+    const location = failingJournal(fileLocation(tmp.dbFile), () => (failing ? Object.assign(new Error('no space left on device'), { code: 'ENOSPC' }) : undefined));
+    const server = await startServer(new LowStore(location));
+    try {
+      expect((await http(`${server.url}/api/messages`, 'POST', { userId: 'carol', type: 'text', text: 'help' })).status).to.equal(200);
+      failing = true;
+      const refused = await http(`${server.url}/api/messages`, 'POST', { userId: 'carol', type: 'text', text: 'payment' });
+      expect(refused.status).to.equal(503);
+      expect(refused.body.error).to.deep.equal({ code: 'storage_unavailable', message: 'The message could not be stored (ENOSPC); it was not sent. Try again.' });
+      failing = false;
+    } finally {
+      await server.close();
+    }
+    const usersDir = path.join(tmp.dir, 'db.users');
+    const [dir] = readdirSync(usersDir);
+    writeFileSync(path.join(usersDir, dir!, 'meta.json'), '{"userId": ');
+    const reopened = await startServer(fileStore(tmp.dbFile));
+    try {
+      const damaged = await http(`${reopened.url}/api/messages?userId=carol`, 'GET');
+      expect(damaged.status).to.equal(503);
+      expect(damaged.body.error.code).to.equal('storage_unavailable');
+      expect(damaged.body.error.message).to.match(/damaged \(meta: .*\) and was left as it is/);
+    } finally {
+      await reopened.close();
     }
   });
 });

@@ -8,7 +8,8 @@ import { loadContent } from '../server/content/load-content.ts';
 import type { ClientToServerEvents, Inbound, MessageAck, ReadyPayload, ServerToClientEvents, StoredMessage } from '../server/contract.ts';
 import { silentLogger } from '../server/logger.ts';
 import type { ChatStore } from '../server/store/chat-store.ts';
-import { LowStore, memoryLocation, type StoreLocation } from '../server/store/low-store.ts';
+import { memoryStore } from '../server/store/low-store.ts';
+import type { StoreLocation } from '../server/store/low-location.ts';
 
 export const dataDir = path.resolve(import.meta.dirname, '..', 'data');
 
@@ -24,7 +25,7 @@ export function seedContent(): Content {
 export type Running = { app: App; url: string; close: () => Promise<void> };
 
 /** Starts the real app on port 0 (in-memory store unless one is given); `options` overrides the rest. */
-export async function startServer(store: ChatStore = new LowStore(memoryLocation()), options: Partial<AppOptions> = {}): Promise<Running> {
+export async function startServer(store: ChatStore = memoryStore(), options: Partial<AppOptions> = {}): Promise<Running> {
   const app = await createApp({ store, content: seedContent(), logger: silentLogger, ...options });
   const url = await app.listen(0, '127.0.0.1');
   return { app, url, close: () => app.close() };

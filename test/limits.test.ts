@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import type { MessageAck } from '../server/contract.ts';
 import { parseRate } from '../server/rate-limits.ts';
 import { UNLIMITED, type SecurityOptions } from '../server/security.ts';
-import { MAX_RULES } from '../server/transport/http-rules.ts';
+import { MAX_RULES } from '../server/limits.ts';
 import { connectUser, http, seedContent, send, startServer, type Running } from './helpers.ts';
 import { post, signedUrl, textXml } from './wechat-helpers.ts';
 

@@ -5,7 +5,8 @@ import { expect } from 'chai';
 import type { Account, StoredMessage, TypingPayload } from '../server/contract.ts';
 import { createApp } from '../server/app.ts';
 import { silentLogger } from '../server/logger.ts';
-import { LowStore, memoryLocation } from '../server/store/low-store.ts';
+import { memoryLocation } from '../server/store/low-location.ts';
+import { memoryStore } from '../server/store/low-store.ts';
 import { openIdOf } from '../server/wechat/remote-bot.ts';
 import { connectUser, http, send, seedContent, tempDir, until } from './helpers.ts';
 import { accessToken, accountServer, APPID, cgi, PNG, platformSimulator, SECRET, type Simulator } from './platform-helpers.ts';
@@ -285,7 +286,7 @@ describe('platform API: settings', () => {
 
   it('calls without a valid token pay the per-address limit (45011); calls with one do not', async () => {
     const app = await createApp({
-      store: new LowStore(memoryLocation()),
+      store: memoryStore(),
       content: seedContent(),
       logger: silentLogger,
       platform: { appId: APPID, secret: SECRET },

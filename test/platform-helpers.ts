@@ -7,7 +7,8 @@ import wechat from 'wechat';
 import { createApp, type App } from '../server/app.ts';
 import { silentLogger } from '../server/logger.ts';
 import type { PlatformOptions } from '../server/platform/platform.ts';
-import { LowStore, memoryLocation, type StoreLocation } from '../server/store/low-store.ts';
+import { memoryLocation, type StoreLocation } from '../server/store/low-location.ts';
+import { LowStore } from '../server/store/low-store.ts';
 import { remoteResponder, type TargetOptions } from '../server/wechat/remote-bot.ts';
 import { http, seedContent } from './helpers.ts';
 

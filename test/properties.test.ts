@@ -4,13 +4,15 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import type { Inbound, Outbound } from '../server/contract.ts';
 import { ruleInputSchema } from '../server/content/rules.ts';
-import { respond, type Session } from '../server/bot/engine.ts';
+import { respond } from '../server/bot/engine.ts';
+import type { Session } from '../server/session.ts';
 import { buildKnowledge } from '../server/bot/knowledge.ts';
 import { byteLength, MAX_TEXT_BYTES } from '../server/bot/paging.ts';
 import { ChatService } from '../server/chat-service.ts';
 import { AppError } from '../server/errors.ts';
-import { LowStore, memoryLocation } from '../server/store/low-store.ts';
-import { isValidId, MAX_TEXT_LENGTH, parseId, parseInbound } from '../server/validation.ts';
+import { memoryStore } from '../server/store/low-store.ts';
+import { MAX_TEXT_LENGTH } from '../server/limits.ts';
+import { isValidId, parseId, parseInbound } from '../server/validation.ts';
 import { passiveReplyXml, platformRequestXml, readPlatformMessage, repliesFromXml } from '../server/wechat/messages.ts';
 import { http, seedContent, startServer } from './helpers.ts';
 import { post, signedUrl } from './wechat-helpers.ts';
@@ -85,7 +87,7 @@ describe('properties: input validation', () => {
 
 describe('properties: the chat service', () => {
   it('answers or refuses with a code, and a refusal stores nothing', async () => {
-    const store = new LowStore(memoryLocation());
+    const store = memoryStore();
     const service = new ChatService({ store, knowledge: kb });
     await service.receive('prop', { type: 'text', text: 'help', clientId: 'first' });
     await fc.assert(
@@ -186,7 +188,7 @@ describe('properties: WeChat XML', () => {
   it('a passive reply is XML that can be read, whatever characters the text holds', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary', minLength: 1, maxLength: 300 }), (text) => {
-        const xml = passiveReplyXml({ type: 'text', text }, { openId: 'o1', accountId: 'gh_a', maxArticles: 1, baseUrl: 'http://bot.example', now: new Date(0) });
+        const xml = passiveReplyXml({ type: 'text', text }, { openId: 'o1', accountId: 'gh_a', maxCards: 1, baseUrl: 'http://bot.example', now: new Date(0) });
         expect(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/.test(xml), JSON.stringify(text)).to.equal(false);
         expect(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(xml), 'a lone surrogate').to.equal(false);
         // Text that is nothing but what XML cannot carry, or blanks, is `success`: an empty Content is WeChat's failure notice.
@@ -203,14 +205,14 @@ describe('properties: WeChat XML', () => {
       fc.array(article, { minLength: 1, maxLength: 8 }).map((articles) => ({ type: 'news' as const, articles })),
     );
     fc.assert(
-      fc.property(outbound, fc.integer({ min: 1, max: 8 }), (reply, maxArticles) => {
-        const xml = passiveReplyXml(reply, { openId: 'o1', accountId: 'gh_a', maxArticles, baseUrl: 'http://bot.example', now: new Date(0) });
+      fc.property(outbound, fc.integer({ min: 1, max: 8 }), (reply, maxCards) => {
+        const xml = passiveReplyXml(reply, { openId: 'o1', accountId: 'gh_a', maxCards, baseUrl: 'http://bot.example', now: new Date(0) });
         const [back] = repliesFromXml(xml);
         if (reply.type === 'text') {
           expect(back).to.deep.equal({ type: 'text', text: reply.text });
         } else if (reply.type === 'news') {
           if (back?.type !== 'news') expect.fail(`expected news, got ${xml}`);
-          expect(back.articles.map((a) => [a.title, a.description])).to.deep.equal(reply.articles.slice(0, maxArticles).map((a) => [a.title, a.description]));
+          expect(back.articles.map((a) => [a.title, a.description])).to.deep.equal(reply.articles.slice(0, maxCards).map((a) => [a.title, a.description]));
           for (const a of back.articles) expect(URL.canParse(a.url)).to.equal(true);
         }
       }),

@@ -5,7 +5,7 @@ import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
 import { expect } from 'chai';
 import type { Inbound, StoredMessage } from '../server/contract.ts';
-import { fileLocation, LowStore } from '../server/store/low-store.ts';
+import { fileStore } from '../server/store/low-store.ts';
 import { UNLIMITED } from '../server/security.ts';
 import { connectUser, http, send, startServer, tempDir, until, type ChatSocket, type Running } from './helpers.ts';
 
@@ -109,7 +109,7 @@ describe('soak: clients sending, dropping and coming back at random', function (
 
   it(`stores every acknowledged message exactly once, keeps answering, and does not grow (${SECONDS} s, ${USERS} users)`, async () => {
     const seed = Number(process.env.SOAK_SEED ?? Date.now() % 100_000);
-    const store = new LowStore(fileLocation(path.join(tmp.dir, 'db.json')), { checkpointMs: 200 });
+    const store = fileStore(path.join(tmp.dir, 'db.json'), { checkpointMs: 200 });
     server = await startServer(store, { security: { ...UNLIMITED, rateLimits: { perUser: { points: 20, seconds: 1 } }, socketsPerUser: 3 } });
     // Warm up (connections, JIT, first checkpoints) before taking the baseline.
     await Promise.all(Array.from({ length: USERS }, (_, u) => chatter(server.url, `warm${u}`, Date.now() + 500, random(seed + u))));

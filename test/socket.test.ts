@@ -2,7 +2,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { io as connectSocket } from 'socket.io-client';
 import type { MessageAck, StoredMessage } from '../server/contract.ts';
-import { fileLocation, LowStore } from '../server/store/low-store.ts';
+import { fileStore } from '../server/store/low-store.ts';
 import { connectUser, http, send, startServer, tempDir, until, type Running } from './helpers.ts';
 
 const okAck = (ack: MessageAck) => {
@@ -172,13 +172,13 @@ describe('Socket.IO contract: over a restart', () => {
   it('keeps the history in the lowdb file, and does not welcome a known user twice', async () => {
     const tmp = await tempDir();
     const dbFile = path.join(tmp.dir, 'db.json');
-    const first = await startServer(new LowStore(fileLocation(dbFile)));
+    const first = await startServer(fileStore(dbFile));
     const { socket } = await connectUser(first.url, 'kate');
     const ack = okAck(await send(socket, { type: 'text', text: 'games' }));
     socket.close();
     await first.close();
 
-    const second = await startServer(new LowStore(fileLocation(dbFile)));
+    const second = await startServer(fileStore(dbFile));
     const { socket: again, ready } = await connectUser(second.url, 'kate');
     expect(ready.history.map((m) => m.id).slice(-2)).to.deep.equal([ack.message.id, ack.replies[0]!.id]);
     expect(ready.history.filter((m) => m.from === 'bot' && 'text' in m && /^Welcome/.test(m.text))).to.have.length(1);

@@ -3,9 +3,9 @@ import path from 'node:path';
 import { expect } from 'chai';
 import type { StoredMessage } from '../server/contract.ts';
 import { StoreError } from '../server/store/chat-store.ts';
-import { fileLocation, LowStore, memoryLocation } from '../server/store/low-store.ts';
+import { fileStore, LowStore } from '../server/store/low-store.ts';
+import { fileLocation, memoryLocation, type StoreLocation } from '../server/store/low-location.ts';
 import { SEGMENT_SIZE, type UserFiles } from '../server/store/user-log.ts';
-import { AppError } from '../server/errors.ts';
 import { eachTestTempDir, failingJournal, seedContent } from './helpers.ts';
 
 const message = (userId: string, n: number): StoredMessage => ({
@@ -22,7 +22,7 @@ describe('store: lowdb on disk', () => {
   const rules = seedContent().seedRules;
 
   it('seeds the rules into a new file, and keeps users in files of their own', async () => {
-    const store = new LowStore(fileLocation(tmp.dbFile));
+    const store = fileStore(tmp.dbFile);
     await store.open(rules);
     await store.commit('alice', { messages: [message('alice', 1)], session: { subscribed: true } });
     const main = JSON.parse(readFileSync(tmp.dbFile, 'utf8'));
@@ -31,14 +31,14 @@ describe('store: lowdb on disk', () => {
   });
 
   it('keeps messages, sessions and answers across a restart, and pages history with "before"', async () => {
-    const first = new LowStore(fileLocation(tmp.dbFile));
+    const first = fileStore(tmp.dbFile);
     await first.open(rules);
     for (let n = 1; n <= 10; n += 2) {
       await first.commit('alice', { messages: [message('alice', n), message('alice', n + 1)], session: { subscribed: true }, clientId: `c${n}` });
     }
     await first.close();
 
-    const second = new LowStore(fileLocation(tmp.dbFile));
+    const second = fileStore(tmp.dbFile);
     await second.open([]);
     expect(second.rules().length).to.equal(rules.length); // seeded once, not re-seeded
     expect((await second.getUser('alice'))?.session).to.deep.equal({ subscribed: true });
@@ -59,7 +59,7 @@ describe('store: lowdb on disk', () => {
   ] as const) {
     it(`refuses to start on a data file that is ${what}, and leaves it as it was`, async () => {
       writeFileSync(tmp.dbFile, content);
-      const store = new LowStore(fileLocation(tmp.dbFile));
+      const store = fileStore(tmp.dbFile);
       try {
         await store.open(rules);
         expect.fail('should have refused');
@@ -71,8 +71,8 @@ describe('store: lowdb on disk', () => {
     });
   }
 
-  it('refuses a damaged user file with storage_unavailable and leaves it as it was', async () => {
-    const store = new LowStore(fileLocation(tmp.dbFile));
+  it('refuses a damaged user file as damaged and leaves it as it was', async () => {
+    const store = fileStore(tmp.dbFile);
     await store.open(rules);
     await store.commit('alice', { messages: [message('alice', 1)], session: { subscribed: true } });
     await store.close();
@@ -80,13 +80,14 @@ describe('store: lowdb on disk', () => {
     const [dir] = readdirSync(usersDir);
     const file = path.join(dir!, 'seg-000000.json');
     writeFileSync(path.join(usersDir, file), '{"userId": "alice", "mess');
-    const reopened = new LowStore(fileLocation(tmp.dbFile));
+    const reopened = fileStore(tmp.dbFile);
     await reopened.open(rules);
     try {
       await reopened.getUser('alice');
       expect.fail('should have refused');
     } catch (err) {
-      expect((err as AppError).code).to.equal('storage_unavailable');
+      expect(err).to.be.instanceOf(StoreError);
+      expect((err as StoreError).kind).to.equal('damaged');
     }
     expect(readFileSync(path.join(usersDir, file), 'utf8')).to.equal('{"userId": "alice", "mess');
   });
@@ -96,7 +97,7 @@ describe('store: history in segments', () => {
   const tmp = eachTestTempDir();
 
   it('rolls over into new files of at most SEGMENT_SIZE messages, and reads across them', async () => {
-    const store = new LowStore(fileLocation(tmp.dbFile));
+    const store = fileStore(tmp.dbFile);
     await store.open([]);
     for (let n = 1; n <= 500; n += 2) {
       await store.commit('alice', { messages: [message('alice', n), message('alice', n + 1)], session: { subscribed: n % 4 === 1 }, clientId: `c${n}` });
@@ -110,7 +111,7 @@ describe('store: history in segments', () => {
     const sizes = segments.map((f) => statSync(path.join(dir, f)).size);
     expect(Math.max(...sizes)).to.be.below(40_000);
 
-    const reopened = new LowStore(fileLocation(tmp.dbFile));
+    const reopened = fileStore(tmp.dbFile);
     await reopened.open([]);
     const ids = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `m${String(from + i).padStart(6, '0')}`);
     expect((await reopened.history('alice', { limit: 200 }))!.map((m) => m.id)).to.deep.equal(ids(301, 500));
@@ -125,7 +126,7 @@ describe('store: history in segments', () => {
   });
 
   it('imports a whole history at once, and goes on from it', async () => {
-    const store = new LowStore(fileLocation(tmp.dbFile));
+    const store = fileStore(tmp.dbFile);
     await store.open([]);
     const history = Array.from({ length: 1050 }, (_, i) => message('bulk', i + 1));
     await store.importHistory('bulk', history, { subscribed: true });
@@ -145,12 +146,12 @@ describe('store: history in segments', () => {
       await store.importHistory('bulk', [], { subscribed: true });
       expect.fail('should refuse an existing user');
     } catch (err) {
-      expect((err as AppError).code).to.equal('conflict');
+      expect((err as StoreError).kind).to.equal('conflict');
     }
   });
 
   it('keeps every user right when there are more users than it keeps in memory', async () => {
-    const store = new LowStore(fileLocation(tmp.dbFile));
+    const store = fileStore(tmp.dbFile);
     await store.open([]);
     const users = Array.from({ length: 1200 }, (_, i) => `user${i}`);
     await Promise.all(users.map((u, i) => store.commit(u, { messages: [message(u, i)], session: { subscribed: true } })));
@@ -166,7 +167,7 @@ describe('store: the journal', () => {
   const tmp = eachTestTempDir();
 
   it('acknowledges from the journal, and a store that was never closed (a crash) has it all on reopening', async () => {
-    const crashed = new LowStore(fileLocation(tmp.dbFile), { checkpointMs: 60_000 });
+    const crashed = fileStore(tmp.dbFile, { checkpointMs: 60_000 });
     await crashed.open([]);
     await Promise.all(['alice', 'bob'].map(async (u) => {
       for (let n = 1; n <= 5; n++) await crashed.commit(u, { messages: [message(u, n)], session: { subscribed: n % 2 === 1 }, clientId: `c${n}` });
@@ -175,7 +176,7 @@ describe('store: the journal', () => {
     expect(readdirSync(path.join(tmp.dir, 'db.users'))).to.deep.equal([]); // nothing checkpointed yet
 
     const warnings: string[] = [];
-    const reopened = new LowStore(fileLocation(tmp.dbFile), { warn: (m) => warnings.push(m) });
+    const reopened = fileStore(tmp.dbFile, { warn: (m) => warnings.push(m) });
     await reopened.open([]);
     for (const u of ['alice', 'bob']) {
       expect(ids(await reopened.history(u, { limit: 10 }))).to.deep.equal(['m000001', 'm000002', 'm000003', 'm000004', 'm000005']);
@@ -189,7 +190,7 @@ describe('store: the journal', () => {
   });
 
   it('replays each turn exactly once when a checkpoint had already written part of the journal', async () => {
-    const crashed = new LowStore(fileLocation(tmp.dbFile), { checkpointMs: 60_000 });
+    const crashed = fileStore(tmp.dbFile, { checkpointMs: 60_000 });
     await crashed.open([]);
     for (let n = 1; n <= 150; n++) await crashed.commit('alice', { messages: [message('alice', n)], session: { subscribed: true } });
     const journalBefore = readFileSync(tmp.journalFile, 'utf8');
@@ -198,7 +199,7 @@ describe('store: the journal', () => {
     // A crash just before a checkpoint dropped its retired journal: both parts are there.
     writeFileSync(path.join(tmp.dir, 'db.journal.retired'), journalBefore);
 
-    const reopened = new LowStore(fileLocation(tmp.dbFile));
+    const reopened = fileStore(tmp.dbFile);
     await reopened.open([]);
     const all = ids(await reopened.history('alice', { limit: 1000 }));
     expect(all).to.have.length(260);
@@ -207,12 +208,12 @@ describe('store: the journal', () => {
   });
 
   it('leaves out a last line cut short by a crash (never acknowledged), and says so', async () => {
-    const crashed = new LowStore(fileLocation(tmp.dbFile), { checkpointMs: 60_000 });
+    const crashed = fileStore(tmp.dbFile, { checkpointMs: 60_000 });
     await crashed.open([]);
     await crashed.commit('alice', { messages: [message('alice', 1)], session: { subscribed: true } });
     writeFileSync(tmp.journalFile, `${readFileSync(tmp.journalFile, 'utf8')}{"userId":"alice","at":1,"commit":{"mess`);
     const warnings: string[] = [];
-    const reopened = new LowStore(fileLocation(tmp.dbFile), { warn: (m) => warnings.push(m) });
+    const reopened = fileStore(tmp.dbFile, { warn: (m) => warnings.push(m) });
     await reopened.open([]);
     expect(ids(await reopened.history('alice', { limit: 10 }))).to.deep.equal(['m000001']);
     expect(warnings.join()).to.include('db.journal').and.include('cut short');
@@ -224,12 +225,12 @@ describe('store: the journal', () => {
     ['a gap in a user\'s history', (text: string) => text.replace('"at":0', '"at":7'), /line 1 continues alice's history at message 7, but the user files hold 0/],
   ] as const) {
     it(`refuses to start on a journal with ${what}, naming it, and leaves every file as it was`, async () => {
-      const crashed = new LowStore(fileLocation(tmp.dbFile), { checkpointMs: 60_000 });
+      const crashed = fileStore(tmp.dbFile, { checkpointMs: 60_000 });
       await crashed.open([]);
       await crashed.commit('alice', { messages: [message('alice', 1)], session: { subscribed: true } });
       const damaged = damage(readFileSync(tmp.journalFile, 'utf8'));
       writeFileSync(tmp.journalFile, damaged);
-      const reopened = new LowStore(fileLocation(tmp.dbFile));
+      const reopened = fileStore(tmp.dbFile);
       try {
         await reopened.open([]);
         expect.fail('should have refused');
@@ -243,7 +244,7 @@ describe('store: the journal', () => {
   }
 
   it('a graceful close writes everything to the user files and leaves no journal behind', async () => {
-    const store = new LowStore(fileLocation(tmp.dbFile), { checkpointMs: 60_000 });
+    const store = fileStore(tmp.dbFile, { checkpointMs: 60_000 });
     await store.open([]);
     for (let n = 1; n <= 3; n++) await store.commit('alice', { messages: [message('alice', n)], session: { subscribed: true } });
     await store.close();
@@ -254,8 +255,34 @@ describe('store: the journal', () => {
     expect(segment.first).to.equal(0);
   });
 
+  it('runs nothing on a closed store: no checkpoint touches the journal after close(), even with commits racing it', async () => {
+    const calls: string[] = [];
+    const files = fileLocation(tmp.dbFile);
+    const watched: StoreLocation = {
+      ...files,
+      journal: () => {
+        const inner = files.journal();
+        return Object.assign(Object.create(inner) as typeof inner, {
+          retire: () => (calls.push('retire'), inner.retire()),
+          clear: () => (calls.push('clear'), inner.clear()),
+          close: () => (calls.push('close'), inner.close()),
+        });
+      },
+    };
+    // A checkpoint is due 1 ms after every change: a timer left behind would fire at once.
+    const store = new LowStore(watched, { checkpointMs: 1, checkpointBytes: 1 });
+    await store.open([]);
+    const racing = Array.from({ length: 20 }, (_, n) => store.commit('alice', { messages: [message('alice', n + 1)], session: { subscribed: true } }));
+    await store.close();
+    await Promise.allSettled(racing);
+    const atClose = calls.length;
+    expect(calls.at(-1)).to.be.oneOf(['clear', 'close']);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(calls.slice(atClose)).to.deep.equal([]);
+  });
+
   it('checkpoints by itself after checkpointMs', async () => {
-    const store = new LowStore(fileLocation(tmp.dbFile), { checkpointMs: 20 });
+    const store = fileStore(tmp.dbFile, { checkpointMs: 20 });
     await store.open([]);
     await store.commit('alice', { messages: [message('alice', 1)], session: { subscribed: true } });
     for (let i = 0; i < 100 && readdirSync(path.join(tmp.dir, 'db.users')).length === 0; i++) await new Promise((r) => setTimeout(r, 20));
@@ -279,7 +306,7 @@ describe('store: a failing disk', () => {
       await store.commit('alice', { messages: [message('alice', 2)], session: { subscribed: false }, clientId: 'x' });
       expect.fail('should have failed');
     } catch (err) {
-      expect((err as AppError).code).to.equal('storage_unavailable');
+      expect((err as StoreError).kind).to.equal('unavailable');
       expect((err as Error).message).to.include('ENOSPC');
     }
     expect(ids(await store.history('alice', { limit: 10 }))).to.deep.equal(['m000001']);
@@ -290,7 +317,7 @@ describe('store: a failing disk', () => {
       await store.commit('bob', { messages: [message('bob', 1)], session: { subscribed: true } });
       expect.fail('should have failed');
     } catch (err) {
-      expect((err as AppError).code).to.equal('storage_unavailable');
+      expect((err as StoreError).kind).to.equal('unavailable');
     }
     expect(await store.getUser('bob')).to.equal(undefined);
     failing = false;
@@ -331,7 +358,7 @@ describe('store: a failing disk', () => {
     failing = false;
     await store.checkpoint();
     expect(readdirSync(tmp.dir).filter((f) => f.includes('journal'))).to.deep.equal(['db.journal']); // the retired part is written and gone
-    const reopened = new LowStore(fileLocation(tmp.dbFile));
+    const reopened = fileStore(tmp.dbFile);
     await reopened.open([]);
     expect(ids(await reopened.history('alice', { limit: 10 }))).to.deep.equal(['m000001', 'm000002', 'm000003', 'm000004']);
   });

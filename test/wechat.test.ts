@@ -7,7 +7,7 @@ import type { Outbound } from '../server/contract.ts';
 import { silentLogger, type Logger } from '../server/logger.ts';
 import { passiveReplyXml } from '../server/wechat/messages.ts';
 import type { ChatStore } from '../server/store/chat-store.ts';
-import { LowStore, memoryLocation } from '../server/store/low-store.ts';
+import { memoryStore } from '../server/store/low-store.ts';
 import { http, seedContent, until } from './helpers.ts';
 import { eventXml, post, signedUrl, textXml } from './wechat-helpers.ts';
 
@@ -16,7 +16,7 @@ const parse = (xml: string) => new XMLParser({ parseTagValue: false, isArray: (_
 
 async function start(options: { token?: string; deadlineMs?: number; store?: ChatStore; logger?: Logger } = {}) {
   const app = await createApp({
-    store: options.store ?? new LowStore(memoryLocation()),
+    store: options.store ?? memoryStore(),
     content: seedContent(),
     logger: options.logger ?? silentLogger,
     wechat: { token: 'token' in options ? options.token : TOKEN, deadlineMs: options.deadlineMs },
@@ -194,7 +194,7 @@ describe('/wechat: configuration and deadlines', () => {
   });
 
   it('says success when the answer is late, stores it, and gives it to the platform\'s retry', async () => {
-    const inner = new LowStore(memoryLocation());
+    const inner = memoryStore();
     let delayMs = 0;
     const slowStore: ChatStore = Object.assign(Object.create(inner) as ChatStore, {
       commit: async (...args: Parameters<ChatStore['commit']>) => {
@@ -218,7 +218,7 @@ describe('/wechat: configuration and deadlines', () => {
 });
 
 describe('/wechat: what a passive reply can carry', () => {
-  const to = { openId: 'oUser', accountId: 'gh_account', maxArticles: 1, baseUrl: 'http://bot.example', now: new Date(1_700_000_000_000) };
+  const to = { openId: 'oUser', accountId: 'gh_account', maxCards: 1, baseUrl: 'http://bot.example', now: new Date(1_700_000_000_000) };
   const xml = (reply: Outbound) => parse(passiveReplyXml(reply, to));
 
   it('image, voice and video with a MediaId as the platform\'s XML', () => {
@@ -262,7 +262,7 @@ describe('/wechat: what is logged when answers fail', () => {
 
   it('logs an error when an answer fails after the platform was told success', async () => {
     const { logger, lines } = recording();
-    const inner = new LowStore(memoryLocation());
+    const inner = memoryStore();
     const failingStore: ChatStore = Object.assign(Object.create(inner) as ChatStore, {
       commit: async () => {
         await new Promise((r) => setTimeout(r, 300));

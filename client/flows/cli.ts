@@ -5,7 +5,7 @@ import { createApp } from '../../server/app.ts';
 import { readConfig } from '../../server/config.ts';
 import { loadContent } from '../../server/content/load-content.ts';
 import { silentLogger } from '../../server/logger.ts';
-import { LowStore, memoryLocation } from '../../server/store/low-store.ts';
+import { memoryStore } from '../../server/store/low-store.ts';
 import { remoteResponder } from '../../server/wechat/remote-bot.ts';
 import { FlowError } from './flow.ts';
 import { loadFlows } from './load.ts';
@@ -86,7 +86,7 @@ async function main(): Promise<void> {
   const local = values.url
     ? undefined
     : await createApp({
-        store: new LowStore(memoryLocation()),
+        store: memoryStore(),
         content: loadContent(config),
         logger: silentLogger,
         responder: config.target ? remoteResponder(config.target) : undefined,

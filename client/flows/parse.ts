@@ -25,7 +25,7 @@ const SECTIONS = new Set(['me', 'bot', 'begin', 'end', 'include']);
 type Section = { sender: string; arg: string; at: Source; lines: Array<{ text: string; at: Source }> };
 
 /** Splits a file into its name, description and `#sender` sections. */
-function sections(source: string, file: string): { name: string; nameAt: Source; description?: string; sections: Section[] } {
+function sections(source: string, file: string): { name: string; description?: string; sections: Section[] } {
   const lines = source.replace(/^\uFEFF/, '').split(/\r?\n/);
   const result: Section[] = [];
   const head: string[] = [];
@@ -47,7 +47,7 @@ function sections(source: string, file: string): { name: string; nameAt: Source;
   const firstLine = head.findIndex((l) => l.trim());
   if (firstLine < 0) throw new FlowError({ file, line: 1 }, 'the first line must be the name');
   const description = head.slice(firstLine + 1).join('\n').trim();
-  return { name: head[firstLine]!.trim(), nameAt: { file, line: firstLine + 1 }, description: description || undefined, sections: result };
+  return { name: head[firstLine]!.trim(), description: description || undefined, sections: result };
 }
 
 /** A logic line's parts: `!NAME arg1|arg2` → not, name, args. */

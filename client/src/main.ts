@@ -1,6 +1,7 @@
 // The chat window: connects as a user, shows the conversation, sends what the user types or taps.
 import { io, type Socket } from 'socket.io-client';
 import type { Account, ClientToServerEvents, Inbound, MessageAck, ReadyPayload, ServerToClientEvents } from '../../server/contract.ts';
+import { ACK_TIMEOUT_MS } from '../../server/limits.ts';
 import { toConvo } from '../flows/write-convo.ts';
 import { BottomBar } from './bottom-bar.ts';
 import { DevPanel } from './dev-panel.ts';
@@ -8,8 +9,6 @@ import { chosenUserId, forgetUserId, rememberUserId } from './identity.ts';
 import { MessageView } from './message-view.ts';
 import { Outbox, type InboundBody, type Pending, type SendResult } from './outbox.ts';
 import { SectionPage } from './section-page.ts';
-
-const ACK_TIMEOUT_MS = 10_000;
 
 type ChatSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 

@@ -52,10 +52,6 @@ export class MessageView {
     this.typing = undefined;
   }
 
-  has(id: string): boolean {
-    return this.byId.has(id);
-  }
-
   /** Shows a stored message once; a user's own message replaces its pending bubble. */
   addStored(message: StoredMessage): void {
     if (this.byId.has(message.id)) return;
@@ -180,11 +176,11 @@ export class MessageView {
     return row;
   }
 
-  private renderNews(articles: Article[]): HTMLElement {
-    const news = el('div', articles.length > 1 ? 'news multi' : 'news');
-    articles.forEach((article, i) => {
+  private renderNews(cards: Article[]): HTMLElement {
+    const news = el('div', cards.length > 1 ? 'news multi' : 'news');
+    cards.forEach((card, i) => {
       // "/#/sections/x" would leave the page (and its ?user=); the hash alone opens it in place.
-      const href = article.url.startsWith('/#/') ? article.url.slice(1) : safeHref(article.url);
+      const href = card.url.startsWith('/#/') ? card.url.slice(1) : safeHref(card.url);
       const link = el('a', i === 0 ? 'card lead' : 'card');
       if (href) link.href = href;
       if (href && /^https?:/.test(href)) {
@@ -192,21 +188,21 @@ export class MessageView {
         link.rel = 'noopener noreferrer';
       }
       const cover = el('div', 'cover');
-      if (article.picUrl && safeHref(article.picUrl)) {
+      if (card.picUrl && safeHref(card.picUrl)) {
         const img = el('img');
-        img.src = safeHref(article.picUrl)!;
+        img.src = safeHref(card.picUrl)!;
         img.alt = '';
         cover.append(img);
       } else {
-        // A generated cover: a colour of its own for each article, and its initial.
-        const hue = hueOf(article.sectionId ?? article.title);
+        // A generated cover: a colour of its own for each card, and its initial.
+        const hue = hueOf(card.sectionId ?? card.title);
         cover.style.background = `linear-gradient(135deg, hsl(${hue} 60% 42%), hsl(${(hue + 40) % 360} 65% 58%))`;
-        cover.append(el('span', 'cover-mark', initialOf(article.title)));
+        cover.append(el('span', 'cover-mark', initialOf(card.title)));
       }
-      const title = el('div', 'card-title', article.title);
+      const title = el('div', 'card-title', card.title);
       link.append(cover, title);
-      if (articles.length === 1 && article.description) link.append(el('div', 'card-description', article.description));
-      if (articles.length === 1) link.append(el('div', 'card-footer', 'Read more'));
+      if (cards.length === 1 && card.description) link.append(el('div', 'card-description', card.description));
+      if (cards.length === 1) link.append(el('div', 'card-footer', 'Read more'));
       news.append(link);
     });
     return news;

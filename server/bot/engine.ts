@@ -2,24 +2,16 @@
 import type { Inbound, Outbound } from '../contract.ts';
 import type { Section } from '../content/article.ts';
 import type { Rule, RuleReply } from '../content/rules.ts';
+import type { Session } from '../session.ts';
 import type { Knowledge } from './knowledge.ts';
 import { matchRule } from './matching.ts';
 import * as reply from './replies.ts';
 import { bare } from './text.ts';
 
-/** What the bot remembers about one user between messages. */
-export type Session = {
-  subscribed: boolean;
-  /** The section being read page by page, for "more"; it lapses after PAGING_TTL_MS. */
-  paging?: { sectionId: string; nextPage: number; at: string };
-};
-
 /** The outside world the engine may look at, passed in so that it stays pure and testable. */
 export type Environment = { now: Date; random: () => number };
 
 export type Turn = { replies: Outbound[]; session: Session };
-
-export const NEW_SESSION: Session = { subscribed: false };
 
 /** A "more" long after the section was sent would surprise; a real account forgets too. */
 export const PAGING_TTL_MS = 60 * 60 * 1000;

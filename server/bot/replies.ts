@@ -82,24 +82,25 @@ export function list(kb: Knowledge): Outbound {
   );
 }
 
-/** A news card (图文) that opens the whole section; used when a keyword or a question picked it. */
 // A card's description depends only on its section; flattening the whole section text per card was
 // a measurable share of the time a message takes.
 const cardDescriptions = new WeakMap<Section, string>();
 
+/** A news card (图文) that opens the whole section; used when a keyword or a question picked it. */
 export function sectionCard(section: Section): Outbound {
   let description = cardDescriptions.get(section);
   if (description === undefined) {
     description = `${excerpt(section.text, 110)} (Reply ${section.number} to read it here.)`;
     cardDescriptions.set(section, description);
   }
-  const article: Article = {
+  // The contract calls a news card an Article, as WeChat does; here it is one card, not the article.
+  const card: Article = {
     title: section.title,
     description,
     url: sectionUrl(section),
     sectionId: section.id,
   };
-  return { type: 'news', articles: [article] };
+  return { type: 'news', articles: [card] };
 }
 
 /** One page of a section as text, with where the reader is and how to go on. */

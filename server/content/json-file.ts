@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
-import { describeIssues } from '../validation.ts';
+import { describeIssues } from '../schemas.ts';
 import { ContentError } from './content-error.ts';
 
 /** The 1-based line of a JSON.parse error, when the engine reports a position or line. */

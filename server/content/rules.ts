@@ -1,9 +1,10 @@
 // Keyword rules as data, shaped like the official-account platform's keyword replies.
 import { z } from 'zod';
-import { idSchema } from '../validation.ts';
+import { idSchema } from '../schemas.ts';
 import { loadJsonFile } from './json-file.ts';
 
-const articleSchema = z.object({
+// A news card, as the contract's Article type describes it.
+const cardSchema = z.object({
   title: z.string().min(1).max(200),
   description: z.string().max(1000).default(''),
   url: z.string().min(1).max(1024),
@@ -13,7 +14,7 @@ const articleSchema = z.object({
 
 export const ruleReplySchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('text'), text: z.string().trim().min(1).max(2000) }),
-  z.object({ type: z.literal('news'), articles: z.array(articleSchema).min(1).max(8) }),
+  z.object({ type: z.literal('news'), articles: z.array(cardSchema).min(1).max(8) }),
   // A section of the article, sent the way the engine sends sections (see bot/replies.ts).
   z.object({ type: z.literal('section'), sectionId: idSchema }),
 ]);

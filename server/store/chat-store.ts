@@ -1,7 +1,7 @@
 // What the chat service needs from storage; lowdb (on disk or in memory) implements it in low-store.ts.
 import type { Exchange, StoredMessage } from '../contract.ts';
 import type { Rule } from '../content/rules.ts';
-import type { Session } from '../bot/engine.ts';
+import type { Session } from '../session.ts';
 
 export type UserState = { userId: string; createdAt: string; session: Session };
 
@@ -18,36 +18,62 @@ export type MediaRecord = {
 /** One committed turn: the messages to append, the session after them, and the clientId they answer. */
 export type Commit = { messages: StoredMessage[]; session: Session; clientId?: string };
 
+/**
+ * The storage seam: everything the chat service keeps goes through it.
+ *
+ * Errors: a method that fails rejects with a StoreError, never with a transport's error: `unavailable`
+ * when the storage cannot be reached or written now (retrying later may work), `damaged` when stored data
+ * cannot be read or trusted (it is left as it is for a person to look at), `conflict` when the request
+ * contradicts what is stored. A write that rejects changes nothing: what reads return afterwards is what
+ * they returned before it, and a retry of the same write may succeed. Anything else thrown is a bug.
+ */
 export interface ChatStore {
-  /** Reads the store, seeding it on first use; throws a StoreError when the data cannot be trusted. */
+  /** Reads the store, seeding it on first use; rejects (`damaged`, `unavailable`) when the data cannot be trusted or reached. */
   open(seedRules: Rule[]): Promise<void>;
+  /** The user's state, or undefined for a user never seen; rejects `damaged` or `unavailable`. */
   getUser(userId: string): Promise<UserState | undefined>;
   /** The exchange an earlier message with this clientId produced, for idempotent resends. */
   findExchange(userId: string, clientId: string): Promise<Exchange | undefined>;
-  /** Appends durably: resolves only once the data is on disk, and changes nothing when it rejects. */
+  /** Appends durably: resolves only once the data is on disk; rejects `unavailable` (or `damaged`), changing nothing. */
   commit(userId: string, commit: Commit): Promise<void>;
   /** The newest `limit` messages older than `before` (when given), oldest first; undefined when `before` is unknown. */
   history(userId: string, options: { limit: number; before?: string }): Promise<StoredMessage[] | undefined>;
+  /** The keyword rules as last saved (or seeded). */
   rules(): Rule[];
+  /** Replaces the rules durably; rejects `unavailable`, keeping the old ones. */
   saveRules(rules: Rule[]): Promise<void>;
-  /** Keeps a media file durably: resolves once record and bytes are stored. */
+  /** Keeps a media file durably: resolves once record and bytes are stored; rejects `unavailable`. */
   putMedia(record: MediaRecord, bytes: Buffer): Promise<void>;
   getMedia(mediaId: string): Promise<{ record: MediaRecord; bytes: Buffer } | undefined>;
   /** A small value the platform API keeps (access tokens, the menu); undefined once its time to live is over. */
   getValue<T>(key: string): Promise<T | undefined>;
-  /** Stores a value for `ttlMs` (for ever without it); `undefined` deletes it. */
+  /** Stores a value for `ttlMs` (for ever without it); `undefined` deletes it. Rejects `unavailable`, keeping the old value. */
   setValue(key: string, value: unknown, ttlMs?: number): Promise<void>;
-  /** Waits for pending writes. */
+  /** Waits for pending writes, then lets go of the storage; nothing runs on a closed store's behalf afterwards. */
   close(): Promise<void>;
 }
 
-/** Stored data that cannot be read or trusted; start-up stops and the file is left as it is. */
+/** What went wrong: see ChatStore. */
+export type StoreErrorKind = 'unavailable' | 'damaged' | 'conflict';
+
+/** Why a store method failed; the message is meant for people and says what to do where it can. */
 export class StoreError extends Error {
   constructor(
-    readonly file: string,
-    reason: string,
+    readonly kind: StoreErrorKind,
+    message: string,
   ) {
-    super(`${file}: ${reason}. It was left as it is; see "Recovering the data files" in the README.`);
+    super(message);
     this.name = 'StoreError';
+  }
+
+  /** A stored file that cannot be read, trusted or brought up to date; it is left as it is for a person to recover. */
+  static aboutFile(file: string, reason: string, kind: StoreErrorKind = 'damaged'): StoreError {
+    return new StoreError(kind, `${file}: ${reason}. It was left as it is; see "Recovering the data files" in the README.`);
+  }
+
+  /** A write the storage refused (a full or read-only disk): `what` could not be stored, and nothing changed. */
+  static unwritten(what: string, err: unknown, ending = '.'): StoreError {
+    const code = (err as NodeJS.ErrnoException).code ?? 'write failed';
+    return new StoreError('unavailable', `${what} could not be stored (${code})${ending}`);
   }
 }

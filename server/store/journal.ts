@@ -3,6 +3,9 @@
 // acknowledged. The users' segment files are brought up to date later, many messages in one write
 // (a checkpoint), after which the journal's older part is dropped.
 import { open, rename, rm, readFile, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import AsyncLock from 'async-lock';
+import { syncFolder } from './durable-file.ts';
 import type { Commit } from './chat-store.ts';
 
 /** One journal line: `at` is how many messages the user had before this commit, so replaying is idempotent. */
@@ -28,6 +31,7 @@ export interface JournalStorage {
 export function fileJournal(base: string): JournalStorage {
   const live = `${base}.journal`;
   const retired = `${base}.journal.retired`;
+  const folder = path.dirname(live);
   let handle: FileHandle | undefined;
   let size = 0;
   let hasRetired = false;
@@ -38,6 +42,8 @@ export function fileJournal(base: string): JournalStorage {
     if (!handle) {
       handle = await open(live, 'a');
       size = (await handle.stat()).size;
+      // A journal file just made: its entry in the folder must be durable before anything in it is acknowledged.
+      if (size === 0) await syncFolder(folder);
     }
     return handle;
   };
@@ -89,16 +95,19 @@ export function fileJournal(base: string): JournalStorage {
       await rename(live, retired).catch((err: NodeJS.ErrnoException) => {
         if (err.code !== 'ENOENT') throw err;
       });
+      await syncFolder(folder);
       hasRetired = true;
     },
     async dropRetired() {
       await rm(retired, { force: true });
+      await syncFolder(folder);
       hasRetired = false;
     },
     async clear() {
       await closeHandle();
       await rm(retired, { force: true });
       await rm(live, { force: true });
+      await syncFolder(folder);
       hasRetired = false;
     },
     close: closeHandle,
@@ -150,7 +159,8 @@ type Waiting = { line: string; resolve: () => void; reject: (err: unknown) => vo
 /** Group commit: appends wait together while a write is in progress, then go to disk in one write. */
 export class Journal {
   private waiting: Waiting[] = [];
-  private chain: Promise<unknown> = Promise.resolve();
+  /** One write or retirement at a time, in the order asked for. */
+  private readonly writer = new AsyncLock({ maxPending: Infinity });
   /** Bytes appended since the last retirement: how much a checkpoint has to catch up. */
   liveBytes = 0;
 
@@ -160,21 +170,16 @@ export class Journal {
     const line = `${JSON.stringify(entry)}\n`;
     return new Promise((resolve, reject) => {
       this.waiting.push({ line, resolve, reject });
-      if (this.waiting.length === 1) void this.exclusive(() => this.writeWaiting());
+      if (this.waiting.length === 1) void this.writer.acquire('journal', () => this.writeWaiting());
     });
   }
 
   /** Retires the live part between two batches, so no batch is split across the parts. */
   retire(): Promise<void> {
-    return this.exclusive(async () => {
+    return this.writer.acquire('journal', async () => {
       await this.storage.retire();
       this.liveBytes = 0;
     });
-  }
-
-  /** Waits for every append asked for so far. */
-  settle(): Promise<void> {
-    return this.exclusive(async () => {});
   }
 
   private async writeWaiting(): Promise<void> {
@@ -188,11 +193,5 @@ export class Journal {
     } catch (err) {
       for (const w of batch) w.reject(err);
     }
-  }
-
-  private exclusive<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.chain.then(task, task);
-    this.chain = run.catch(() => undefined);
-    return run;
   }
 }

@@ -3,19 +3,17 @@
 // checkpoints, so storing a message costs the same however many users and messages the store holds,
 // and start-up reads only the rules and whatever the journal holds that a checkpoint did not write.
 import { createHash } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
-import { Low, Memory, type Adapter } from 'lowdb';
+import AsyncLock from 'async-lock';
+import { Low, type Adapter } from 'lowdb';
 import { z } from 'zod';
 import type { Exchange, StoredMessage } from '../contract.ts';
 import { ruleSchema, type Rule } from '../content/rules.ts';
-import { AppError } from '../errors.ts';
-import type { Session } from '../bot/engine.ts';
-import { DurableJSONFile } from './durable-file.ts';
+import type { Session } from '../session.ts';
 import { StoreError, type ChatStore, type Commit, type MediaRecord, type UserState } from './chat-store.ts';
-import { fileJournal, Journal, JournalDamage, memoryJournal, parseJournal, type JournalStorage } from './journal.ts';
+import { Journal, JournalDamage, parseJournal } from './journal.ts';
+import { fileLocation, memoryLocation, type StoreLocation } from './low-location.ts';
 import { UserLog, writeHistory, type UserFiles } from './user-log.ts';
-import { mediaFolder, memoryMedia, type MediaFolder } from './media-files.ts';
+import type { MediaFolder } from './media-files.ts';
 
 /** A value the platform API keeps, and when it lapses (epoch ms). */
 type KeptValue = { value: unknown; expiresAt?: number };
@@ -26,62 +24,6 @@ const mainSchema = z.object({
   rules: z.array(ruleSchema),
   values: z.record(z.string(), z.object({ value: z.unknown(), expiresAt: z.number().optional() })).optional(),
 });
-
-/** Where the data lives: the main file's adapter, each user's files, and the journal. */
-export type StoreLocation = {
-  describe: string;
-  main: () => Adapter<unknown>;
-  user: (key: string) => UserFiles;
-  journal: () => JournalStorage;
-  media: () => MediaFolder;
-  prepare: () => Promise<void>;
-};
-
-/**
- * Files next to `dbFile`: `db.json`, `db.users/<hash of the user id>/` and `db.journal`.
- * No path is built from input.
- */
-export function fileLocation(dbFile: string): StoreLocation {
-  const base = dbFile.replace(/\.json$/i, '');
-  const usersDir = `${base}.users`;
-  return {
-    describe: dbFile,
-    main: () => new DurableJSONFile<unknown>(dbFile, 2),
-    user: (key) => {
-      const dir = path.join(usersDir, key);
-      const file = (name: string) => path.join(dir, `${name}.json`);
-      return {
-        describe: path.join(path.basename(usersDir), key),
-        // Compact JSON: only the program reads users' files, and it is half the bytes of pretty-printed.
-        adapter: <T>(name: string) => new DurableJSONFile<T>(file(name)),
-        prepare: async () => void (await mkdir(dir, { recursive: true })),
-      };
-    },
-    journal: () => fileJournal(base),
-    media: () => mediaFolder(`${base}.media`),
-    prepare: async () => {
-      await mkdir(path.dirname(dbFile), { recursive: true });
-      await mkdir(usersDir, { recursive: true });
-    },
-  };
-}
-
-/** Everything in memory, for tests and throwaway runs. */
-export function memoryLocation(): StoreLocation {
-  const adapters = new Map<string, Adapter<unknown>>();
-  const adapter = <T>(name: string) => {
-    if (!adapters.has(name)) adapters.set(name, new Memory<unknown>());
-    return adapters.get(name) as Adapter<T>;
-  };
-  return {
-    describe: 'memory',
-    main: () => adapter('main'),
-    user: (key) => ({ describe: `memory:${key}`, adapter: <T>(name: string) => adapter<T>(`${key}/${name}`), prepare: async () => {} }),
-    journal: memoryJournal,
-    media: memoryMedia,
-    prepare: async () => {},
-  };
-}
 
 const MAX_CACHED_USERS = 1000;
 
@@ -96,9 +38,22 @@ export type StoreOptions = {
   warn?: (message: string, err?: unknown) => void;
 };
 
+/** The store in files next to `dbFile` (db.json, db.users/, db.journal, db.media/): what `npm start` uses. */
+export function fileStore(dbFile: string, options: StoreOptions = {}): LowStore {
+  return new LowStore(fileLocation(dbFile), options);
+}
+
+/** The store in memory, for tests and throwaway runs: gone when the process ends. */
+export function memoryStore(options: StoreOptions = {}): LowStore {
+  return new LowStore(memoryLocation(), options);
+}
+
+/** ChatStore on lowdb; build it with fileStore() or memoryStore(). */
 export class LowStore implements ChatStore {
   private main?: Low<MainData>;
   private readonly logs = new Map<string, Promise<UserLog | undefined>>();
+  /** One commit at a time per user, so each appends at the count the one before left. */
+  private readonly turns = new AsyncLock({ maxPending: Infinity });
   private readonly journal: Journal;
   private readonly media: MediaFolder;
   /** Logs with changes the user files do not have yet. */
@@ -124,13 +79,13 @@ export class LowStore implements ChatStore {
       await this.location.prepare();
     } catch (err) {
       const { code, path: where } = err as NodeJS.ErrnoException;
-      throw new StoreError(where ?? file, `the data folder cannot be created (${code ?? (err as Error).message}${code === 'EEXIST' || code === 'ENOTDIR' ? ': a file stands where a folder should be' : ''})`);
+      throw StoreError.aboutFile(where ?? file, `the data folder cannot be created (${code ?? (err as Error).message}${code === 'EEXIST' || code === 'ENOTDIR' ? ': a file stands where a folder should be' : ''})`, 'unavailable');
     }
     let raw: unknown;
     try {
       raw = await this.location.main().read();
     } catch (err) {
-      throw new StoreError(file, err instanceof SyntaxError ? `not valid JSON (${err.message})` : `cannot be read (${(err as Error).message})`);
+      throw StoreError.aboutFile(file, err instanceof SyntaxError ? `not valid JSON (${err.message})` : `cannot be read (${(err as Error).message})`);
     }
     const db = new Low<MainData>(this.location.main() as Adapter<MainData>, { version: 1, rules: seedRules });
     if (raw === null) {
@@ -139,7 +94,7 @@ export class LowStore implements ChatStore {
       const parsed = mainSchema.safeParse(raw);
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
-        throw new StoreError(file, `not a store file of this version (${issue?.path.join('.') || 'top level'}: ${issue?.message})`);
+        throw StoreError.aboutFile(file, `not a store file of this version (${issue?.path.join('.') || 'top level'}: ${issue?.message})`);
       }
       db.data = parsed.data as MainData;
     }
@@ -160,11 +115,11 @@ export class LowStore implements ChatStore {
     const existing = await this.log(userId);
     const log = existing ?? UserLog.create(this.filesOf(userId), userId, commit.messages[0]?.createdAt ?? new Date().toISOString());
     if (!existing) this.logs.set(userId, Promise.resolve(log));
-    const turn = log.exclusive(async () => {
+    const turn = this.turns.acquire(userId, async () => {
       try {
         await this.journal.append({ userId, at: log.count, commit });
       } catch (err) {
-        throw unwritten(err);
+        throw StoreError.unwritten('The message', err, '; it was not sent. Try again.');
       }
       log.apply(commit);
     });
@@ -185,7 +140,7 @@ export class LowStore implements ChatStore {
 
   /** Writes a new user's whole history in one go (imports, benchmarks); refuses a user who exists. */
   async importHistory(userId: string, messages: StoredMessage[], session: Session): Promise<void> {
-    if (await this.log(userId)) throw new AppError('conflict', `User "${userId}" exists already.`);
+    if (await this.log(userId)) throw new StoreError('conflict', `User "${userId}" exists already.`);
     this.logs.delete(userId); // "not found" must not stay cached
     await writeHistory(this.filesOf(userId), userId, messages, session);
   }
@@ -202,7 +157,7 @@ export class LowStore implements ChatStore {
       await this.track(db.write());
     } catch (err) {
       db.data.rules = previous;
-      throw new AppError('storage_unavailable', `The rules could not be stored (${(err as NodeJS.ErrnoException).code ?? 'write failed'}).`);
+      throw StoreError.unwritten('The rules', err);
     }
   }
 
@@ -210,12 +165,16 @@ export class LowStore implements ChatStore {
     try {
       await this.track(this.media.put(record, bytes));
     } catch (err) {
-      throw new AppError('storage_unavailable', `The file could not be stored (${(err as NodeJS.ErrnoException).code ?? 'write failed'}).`);
+      throw StoreError.unwritten('The file', err);
     }
   }
 
-  getMedia(mediaId: string): Promise<{ record: MediaRecord; bytes: Buffer } | undefined> {
-    return this.media.get(mediaId);
+  async getMedia(mediaId: string): Promise<{ record: MediaRecord; bytes: Buffer } | undefined> {
+    try {
+      return await this.media.get(mediaId);
+    } catch (err) {
+      throw new StoreError('unavailable', `The file could not be read (${(err as NodeJS.ErrnoException).code ?? 'read failed'}).`);
+    }
   }
 
   async getValue<T>(key: string): Promise<T | undefined> {
@@ -236,7 +195,7 @@ export class LowStore implements ChatStore {
       await this.track(db.write());
     } catch (err) {
       db.data.values = previous;
-      throw new AppError('storage_unavailable', `The value could not be stored (${(err as NodeJS.ErrnoException).code ?? 'write failed'}).`);
+      throw StoreError.unwritten('The value', err);
     }
   }
 
@@ -296,7 +255,7 @@ export class LowStore implements ChatStore {
       try {
         parsed = parseJournal(describe, text);
       } catch (err) {
-        if (err instanceof JournalDamage) throw new StoreError(err.file, err.message);
+        if (err instanceof JournalDamage) throw StoreError.aboutFile(err.file, err.message);
         throw err;
       }
       if (parsed.tornTail) this.options.warn(`${describe}: the last line was cut short by a crash; it was never acknowledged and is left out`);
@@ -304,7 +263,7 @@ export class LowStore implements ChatStore {
         const log = (await this.log(userId)) ?? UserLog.create(this.filesOf(userId), userId, commit.messages[0]?.createdAt ?? new Date().toISOString());
         this.logs.set(userId, Promise.resolve(log));
         if (at < log.count) continue; // a checkpoint wrote it before the crash
-        if (at > log.count) throw new StoreError(describe, `line ${i + 1} continues ${userId}'s history at message ${at}, but the user files hold ${log.count}`);
+        if (at > log.count) throw StoreError.aboutFile(describe, `line ${i + 1} continues ${userId}'s history at message ${at}, but the user files hold ${log.count}`);
         log.apply(commit);
         this.dirty.add(log);
       }
@@ -314,13 +273,14 @@ export class LowStore implements ChatStore {
       await this.runCheckpoint();
       await this.journal.storage.clear();
     } catch (err) {
-      throw new StoreError(this.journal.storage.describe, `its changes could not be written to the user files (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      throw StoreError.aboutFile(this.journal.storage.describe, `its changes could not be written to the user files (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, 'unavailable');
     }
   }
 
   /** Notes a log with changes, and makes sure a checkpoint will come. */
   private changed(log: UserLog): void {
     this.dirty.add(log);
+    if (this.closed) return; // the journal keeps it for the next start
     if (this.journal.liveBytes >= this.options.checkpointBytes) {
       void this.checkpoint().catch(() => this.scheduleCheckpoint());
     } else {
@@ -372,12 +332,7 @@ export class LowStore implements ChatStore {
       if (this.logs.size <= MAX_CACHED_USERS) break;
       const log = await loading.catch(() => undefined);
       if (this.logs.get(userId) !== loading) continue;
-      if (!log || log.idle) this.logs.delete(userId);
+      if (!log || (log.idle && !this.turns.isBusy(userId))) this.logs.delete(userId);
     }
   }
-}
-
-function unwritten(err: unknown): AppError {
-  const code = (err as NodeJS.ErrnoException).code ?? 'write failed';
-  return new AppError('storage_unavailable', `The message could not be stored (${code}); it was not sent. Try again.`);
 }

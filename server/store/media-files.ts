@@ -1,9 +1,9 @@
 // Media kept as files of their own beside the store (`db.media/<id>` and `<id>.json`), never inside the JSON:
-// each written to a temporary file, synced, then renamed, as the other store files are.
-import { mkdir, readFile } from 'node:fs/promises';
+// each written to a temporary file, synced, then renamed (and the folder synced), as the other store files are.
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { MediaRecord } from './chat-store.ts';
-import { writeDurably } from './durable-file.ts';
+import { makeFolder, writeDurably } from './durable-file.ts';
 
 export interface MediaFolder {
   put(record: MediaRecord, bytes: Buffer): Promise<void>;
@@ -18,7 +18,7 @@ export function mediaFolder(dir: string): MediaFolder {
   return {
     async put(record, bytes) {
       if (!SAFE_ID.test(record.mediaId)) throw new Error(`not a media id: ${record.mediaId}`);
-      await mkdir(dir, { recursive: true });
+      await makeFolder(dir);
       // The bytes first: a record is never left naming bytes that are not there.
       await writeDurably(path.join(dir, record.mediaId), bytes);
       await writeDurably(path.join(dir, `${record.mediaId}.json`), JSON.stringify(record));

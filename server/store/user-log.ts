@@ -5,18 +5,17 @@
 import { Low, type Adapter } from 'lowdb';
 import { z } from 'zod';
 import type { Exchange, StoredMessage } from '../contract.ts';
-import type { Session } from '../bot/engine.ts';
-import { AppError } from '../errors.ts';
-import type { Commit } from './chat-store.ts';
+import { NEW_SESSION, type Session } from '../session.ts';
+import { StoreError, type Commit } from './chat-store.ts';
 
 export const SEGMENT_SIZE = 100;
 
-export type UserMeta = { userId: string; createdAt: string; segments: number };
+type UserMeta = { userId: string; createdAt: string; segments: number };
 /**
  * `first`: how many of the user's messages come before this segment.
  * `answers`: the clientIds answered in this segment, each with the ids of its message and replies.
  */
-export type Segment = { first: number; session: Session; messages: StoredMessage[]; answers: Record<string, string[]> };
+type Segment = { first: number; session: Session; messages: StoredMessage[]; answers: Record<string, string[]> };
 
 const metaSchema = z.object({ userId: z.string(), createdAt: z.string(), segments: z.number().int().min(1) });
 const segmentSchema = z.object({
@@ -36,10 +35,10 @@ export type UserFiles = {
   describe: string;
 };
 
-export const segmentName = (n: number) => `seg-${String(n).padStart(6, '0')}`;
+const segmentName = (n: number) => `seg-${String(n).padStart(6, '0')}`;
 
 const damaged = (files: UserFiles, what: string) =>
-  new AppError('storage_unavailable', `This user's data (${files.describe}) is damaged (${what}) and was left as it is.`);
+  new StoreError('damaged', `This user's data (${files.describe}) is damaged (${what}) and was left as it is.`);
 
 async function readValid<T>(files: UserFiles, name: string, schema: z.ZodType<unknown>): Promise<T | null> {
   let raw: unknown;
@@ -76,8 +75,6 @@ export class UserLog {
   private readonly metaFile: Adapter<UserMeta>;
   private metaDirty = false;
   private prepared: boolean;
-  private turns: Promise<unknown> = Promise.resolve();
-  private busy = 0;
   private flushing = 0;
 
   private constructor(
@@ -115,7 +112,7 @@ export class UserLog {
   }
 
   get session(): Session {
-    return this.loaded.at(-1)?.db.data.session ?? { subscribed: false };
+    return this.loaded.at(-1)?.db.data.session ?? NEW_SESSION;
   }
 
   /** How many messages the user has. */
@@ -129,17 +126,9 @@ export class UserLog {
     return this.metaDirty || this.loaded.some((s) => s.dirty);
   }
 
-  /** Nothing waiting, running or unwritten: the log may leave memory, since its files say it all. */
+  /** Nothing being written or unwritten: the log may leave memory once no turn of its user waits, since its files say it all. */
   get idle(): boolean {
-    return this.busy === 0 && this.flushing === 0 && !this.dirty;
-  }
-
-  /** Runs one turn at a time for this user, so each sees the count the one before left. */
-  exclusive<T>(turn: () => Promise<T>): Promise<T> {
-    this.busy++;
-    const run = this.turns.then(turn, turn).finally(() => this.busy--);
-    this.turns = run.catch(() => undefined);
-    return run;
+    return this.flushing === 0 && !this.dirty;
   }
 
   findExchange(clientId: string): Exchange | undefined {

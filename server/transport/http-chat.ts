@@ -2,16 +2,14 @@
 import { Router } from 'express';
 import type { ChatService } from '../chat-service.ts';
 import { AppError } from '../errors.ts';
+import { HISTORY_PAGE } from '../limits.ts';
 import { parseId } from '../validation.ts';
 
-const DEFAULT_LIMIT = 50;
-const MAX_LIMIT = 200;
-
 function parseLimit(raw: unknown): number {
-  if (raw === undefined) return DEFAULT_LIMIT;
+  if (raw === undefined) return HISTORY_PAGE.default;
   const limit = typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : NaN;
-  if (!(limit >= 1 && limit <= MAX_LIMIT)) {
-    throw new AppError('bad_request', `limit: must be a whole number from 1 to ${MAX_LIMIT}.`);
+  if (!(limit >= 1 && limit <= HISTORY_PAGE.max)) {
+    throw new AppError('bad_request', `limit: must be a whole number from 1 to ${HISTORY_PAGE.max}.`);
   }
   return limit;
 }

@@ -4,10 +4,8 @@ import { Router, type RequestHandler } from 'express';
 import type { ChatService } from '../chat-service.ts';
 import { ruleInputSchema, type Rule, type RuleInput } from '../content/rules.ts';
 import { AppError } from '../errors.ts';
+import { MAX_RULES } from '../limits.ts';
 import { describeIssues, parseId } from '../validation.ts';
-
-// Matching stays fast far beyond this (see bench/), but a store must not grow without bound.
-export const MAX_RULES = 10_000;
 
 const roomFor = (rules: Rule[]) => {
   if (rules.length >= MAX_RULES) throw new AppError('conflict', `There are ${MAX_RULES} rules already, the most allowed; delete one first.`);

@@ -7,11 +7,10 @@ import type { Server, Socket } from 'socket.io';
 import type { ClientToServerEvents, ErrorBody, MessageAck, ServerToClientEvents } from '../contract.ts';
 import type { ChatService } from '../chat-service.ts';
 import { AppError, toAppError } from '../errors.ts';
+import { HISTORY_ON_CONNECT } from '../limits.ts';
 import type { Logger } from '../logger.ts';
 import type { RateLimits } from '../rate-limits.ts';
 import { isValidId } from '../validation.ts';
-
-export const HISTORY_ON_CONNECT = 50;
 
 type SocketData = { userId: string; address: string };
 export type ChatServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;

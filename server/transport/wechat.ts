@@ -2,6 +2,7 @@
 import express, { Router, type Request } from 'express';
 import type { ChatService } from '../chat-service.ts';
 import { AppError } from '../errors.ts';
+import { MAX_BODY_BYTES, WECHAT_REPLY_DEADLINE_MS } from '../limits.ts';
 import type { Logger } from '../logger.ts';
 import { isValidId } from '../validation.ts';
 import type { Outbound } from '../contract.ts';
@@ -21,14 +22,13 @@ export type WechatOptions = {
   aesKey?: string;
   /** The account's appid (WECHAT_APPID), checked at the end of every decrypted message. */
   appId?: string;
-  /** How long to wait for an answer before saying `success`: the platform gives up after 5 s. */
+  /** How long to wait for an answer before saying `success` (WECHAT_REPLY_DEADLINE_MS by default). */
   deadlineMs?: number;
 };
 
-const MAX_XML_BODY = '64kb';
-// The platform shows news sent in reply to a user's message as one article; events may carry up to 8.
-const MAX_ARTICLES_FOR_MESSAGES = 1;
-const MAX_ARTICLES_FOR_EVENTS = 8;
+// The platform shows news sent in reply to a user's message as one card; events may carry up to 8.
+const MAX_CARDS_FOR_MESSAGES = 1;
+const MAX_CARDS_FOR_EVENTS = 8;
 const UNSUPPORTED_REPLY = 'Sorry, I can only read text for now. Send a keyword, a question, or "help".';
 
 /** Whether an error is a refusal meant for the user (answered as text) rather than a failure of ours. */
@@ -36,7 +36,7 @@ const isRefusal = (err: unknown): err is AppError => err instanceof AppError && 
 
 export function wechatRoutes(service: ChatService, options: WechatOptions, logger: Logger): Router {
   const router = Router();
-  const deadlineMs = options.deadlineMs ?? 4500;
+  const deadlineMs = options.deadlineMs ?? WECHAT_REPLY_DEADLINE_MS;
   const keys: SafeModeKeys | undefined =
     options.token && options.aesKey && options.appId ? { token: options.token, aesKey: options.aesKey, appId: options.appId } : undefined;
 
@@ -65,7 +65,7 @@ export function wechatRoutes(service: ChatService, options: WechatOptions, logge
     res.type('text/plain').send(typeof req.query.echostr === 'string' ? req.query.echostr : '');
   });
 
-  router.post('/wechat', express.text({ type: () => true, limit: MAX_XML_BODY }), async (req, res) => {
+  router.post('/wechat', express.text({ type: () => true, limit: MAX_BODY_BYTES }), async (req, res) => {
     const { xml, encrypted } = openMessage(req);
     const message = readPlatformMessage(xml);
     if (!isValidId(message.openId)) throw new AppError('bad_request', 'FromUserName: not a valid user id.');
@@ -74,7 +74,7 @@ export function wechatRoutes(service: ChatService, options: WechatOptions, logge
       const passive = passiveReplyXml(body, {
         openId: message.openId,
         accountId: message.accountId,
-        maxArticles: message.userSent ? MAX_ARTICLES_FOR_MESSAGES : MAX_ARTICLES_FOR_EVENTS,
+        maxCards: message.userSent ? MAX_CARDS_FOR_MESSAGES : MAX_CARDS_FOR_EVENTS,
         baseUrl: options.publicUrl ?? `${req.protocol}://${req.get('host')}`,
         now,
       });

@@ -13,7 +13,7 @@ export type PlatformMessage = {
   accountId: string;
   /** A key that is the same for WeChat's retries of one message (per sender): MsgId, or for events CreateTime. */
   retryKey: string;
-  /** Whether the user sent it (as opposed to an event), which limits a news reply to one article. */
+  /** Whether the user sent it (as opposed to an event), which limits a news reply to one card. */
   userSent: boolean;
 } & (
   | { kind: 'inbound'; inbound: Inbound }
@@ -96,18 +96,18 @@ function asText(reply: Outbound, baseUrl: string): string {
 /** The passive reply for one bot message; `success` when there is nothing to say. */
 export function passiveReplyXml(
   reply: Outbound | undefined,
-  to: { openId: string; accountId: string; maxArticles: number; baseUrl: string; now: Date },
+  to: { openId: string; accountId: string; maxCards: number; baseUrl: string; now: Date },
 ): string {
   if (!reply) return 'success';
   const head = { ToUserName: cdata(to.openId), FromUserName: cdata(to.accountId), CreateTime: Math.floor(to.now.getTime() / 1000) };
   if (reply.type === 'news') {
-    const articles = reply.articles.slice(0, to.maxArticles);
+    const cards = reply.articles.slice(0, to.maxCards);
     return buildWechatXml({
       ...head,
       MsgType: cdata('news'),
-      ArticleCount: articles.length,
+      ArticleCount: cards.length,
       Articles: {
-        item: articles.map((a) => ({
+        item: cards.map((a) => ({
           Title: cdata(a.title),
           Description: cdata(a.description),
           PicUrl: cdata(a.picUrl ? absolute(a.picUrl, to.baseUrl) : ''),

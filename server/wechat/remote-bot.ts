@@ -3,6 +3,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Inbound, Outbound } from '../contract.ts';
 import type { Responder } from '../chat-service.ts';
+import { TARGET_TIMEOUT_MS } from '../limits.ts';
 import { platformRequestXml, repliesFromXml } from './messages.ts';
 import { msgSignature } from './crypto.ts';
 import { openReply, sealPush, type SafeModeKeys } from './safe-mode.ts';
@@ -118,7 +119,7 @@ export type PushOutcome = { replies?: Outbound[]; attempts: Attempt[]; encrypted
  * With an EncodingAESKey the body is encrypted once and each attempt adds encrypt_type=aes and msg_signature.
  */
 export async function pushToTarget(target: TargetOptions, openId: string, request: string): Promise<PushOutcome> {
-  const timeoutMs = target.timeoutMs ?? 5000;
+  const timeoutMs = target.timeoutMs ?? TARGET_TIMEOUT_MS;
   const retries = target.retries ?? 2;
   const keys = safeModeKeys(target);
   const sealed = keys ? sealPush(request, keys) : undefined;

@@ -1,0 +1,64 @@
+// Internal to the lowdb store: where its pieces keep their data (the main file, each user's files, the
+// journal, media), on disk or in memory. Only low-store.ts builds on it; tests use it to inject faults.
+import path from 'node:path';
+import { Memory, type Adapter } from 'lowdb';
+import { DurableJSONFile, makeFolder } from './durable-file.ts';
+import { fileJournal, memoryJournal, type JournalStorage } from './journal.ts';
+import { mediaFolder, memoryMedia, type MediaFolder } from './media-files.ts';
+import type { UserFiles } from './user-log.ts';
+
+/** Where the data lives: the main file's adapter, each user's files, and the journal. */
+export type StoreLocation = {
+  describe: string;
+  main: () => Adapter<unknown>;
+  user: (key: string) => UserFiles;
+  journal: () => JournalStorage;
+  media: () => MediaFolder;
+  prepare: () => Promise<void>;
+};
+
+/**
+ * Files next to `dbFile`: `db.json`, `db.users/<hash of the user id>/` and `db.journal`.
+ * No path is built from input.
+ */
+export function fileLocation(dbFile: string): StoreLocation {
+  const base = dbFile.replace(/\.json$/i, '');
+  const usersDir = `${base}.users`;
+  return {
+    describe: dbFile,
+    main: () => new DurableJSONFile<unknown>(dbFile, 2),
+    user: (key) => {
+      const dir = path.join(usersDir, key);
+      const file = (name: string) => path.join(dir, `${name}.json`);
+      return {
+        describe: path.join(path.basename(usersDir), key),
+        // Compact JSON: only the program reads users' files, and it is half the bytes of pretty-printed.
+        adapter: <T>(name: string) => new DurableJSONFile<T>(file(name)),
+        prepare: () => makeFolder(dir),
+      };
+    },
+    journal: () => fileJournal(base),
+    media: () => mediaFolder(`${base}.media`),
+    prepare: async () => {
+      await makeFolder(path.dirname(dbFile));
+      await makeFolder(usersDir);
+    },
+  };
+}
+
+/** Everything in memory, for tests and throwaway runs. */
+export function memoryLocation(): StoreLocation {
+  const adapters = new Map<string, Adapter<unknown>>();
+  const adapter = <T>(name: string) => {
+    if (!adapters.has(name)) adapters.set(name, new Memory<unknown>());
+    return adapters.get(name) as Adapter<T>;
+  };
+  return {
+    describe: 'memory',
+    main: () => adapter('main'),
+    user: (key) => ({ describe: `memory:${key}`, adapter: <T>(name: string) => adapter<T>(`${key}/${name}`), prepare: async () => {} }),
+    journal: memoryJournal,
+    media: memoryMedia,
+    prepare: async () => {},
+  };
+}

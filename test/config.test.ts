@@ -1,0 +1,70 @@
+import path from 'node:path';
+import { expect } from 'chai';
+import { DEFAULT_LIMITS, readConfig } from '../server/config.ts';
+
+const AES_KEY = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG';
+
+describe('configuration', () => {
+  it('starts from defaults that work from a fresh clone', () => {
+    const config = readConfig({});
+    expect(config).to.deep.include({ port: 3000, host: '127.0.0.1', logLevel: 'info', target: undefined, redisUrl: undefined });
+    expect(config.dbFile).to.equal(path.resolve(import.meta.dirname, '..', 'data', 'db.json'));
+    expect(config.security.socketsPerUser).to.equal(DEFAULT_LIMITS.socketsPerUser);
+    expect(config.security.rateLimits).to.deep.equal({ perUser: { points: 30, seconds: 10 }, perAddress: { points: 600, seconds: 10 } });
+    expect(config.security.corsOrigins).to.deep.equal([]);
+  });
+
+  it('reads every setting, the command line winning over its variable', () => {
+    const config = readConfig(
+      {
+        PORT: '0',
+        DB_FILE: 'x/db.json',
+        LOG_LEVEL: 'debug',
+        TARGET_URL: 'http://ignored.example',
+        TARGET_TOKEN: 'env-token',
+        TARGET_RETRIES: '0',
+        WECHAT_AES_KEY: AES_KEY,
+        WECHAT_APPID: 'wx-local',
+        REDIS_URL: 'rediss://user:pw@127.0.0.1:6380/2',
+        RATE_LIMIT_USER: 'off',
+        MAX_SOCKETS_PER_USER: '3',
+        CORS_ORIGINS: 'https://a.example, *',
+        TRUST_PROXY: '2',
+        ADMIN_TOKEN: '',
+      },
+      ['--target', 'http://127.0.0.1:8080/wechat', '--appid', 'wx1', '--secret', 's3', '--aes-key', AES_KEY],
+    );
+    expect(config.port).to.equal(0);
+    expect(config.dbFile).to.equal(path.resolve('x/db.json'));
+    expect(config.logLevel).to.equal('debug');
+    expect(config.target).to.deep.equal({ url: 'http://127.0.0.1:8080/wechat', token: 'env-token', accountId: undefined, timeoutMs: undefined, retries: 0, appId: 'wx1', aesKey: AES_KEY });
+    expect(config.platform).to.deep.equal({ appId: 'wx1', secret: 's3', templatesFile: undefined });
+    expect(config).to.deep.include({ wechatAesKey: AES_KEY, wechatAppId: 'wx-local', redisUrl: 'rediss://user:pw@127.0.0.1:6380/2' });
+    expect(config.security).to.deep.include({ socketsPerUser: 3, corsOrigins: ['https://a.example', '*'], trustProxy: 2, adminToken: undefined });
+    expect(config.security.rateLimits.perUser).to.equal(undefined);
+  });
+
+  for (const [env, argv, message] of [
+    [{ PORT: '70000' }, [], 'PORT must be a port number from 0 to 65535, not "70000"'],
+    [{ PORT: 'http' }, [], 'PORT must be a port number from 0 to 65535, not "http"'],
+    [{ REDIS_URL: 'http://127.0.0.1:6379' }, [], 'REDIS_URL must be a redis:// or rediss:// URL, not "http://127.0.0.1:6379"'],
+    [{ LOG_LEVEL: 'loud' }, [], 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, not "loud"'],
+    [{ MAX_SOCKETS_PER_USER: '0' }, [], 'MAX_SOCKETS_PER_USER must be a whole number of at least 1, not "0"'],
+    [{ TARGET_URL: 'http://t', TARGET_TOKEN: 't', TARGET_TIMEOUT_MS: '1.5' }, [], 'TARGET_TIMEOUT_MS must be a whole number of at least 1, not "1.5"'],
+    [{ RATE_LIMIT_USER: 'lots' }, [], 'RATE_LIMIT_USER must look like "30/10s" (30 requests per 10 seconds), "600/1m" or "off", not "lots"'],
+    [{ CORS_ORIGINS: 'https://a.example/path' }, [], 'CORS_ORIGINS takes origins such as https://app.example.com (scheme, host, port; no path) or *, not "https://a.example/path"'],
+    [{ WECHAT_AES_KEY: 'short' }, [], 'WECHAT_AES_KEY must be the 43-character EncodingAESKey (letters, digits, + and /), not "short"'],
+    [{}, ['--target', 'ftp://x', '--token', 't'], '--target / TARGET_URL must be an http(s) URL, not "ftp://x"'],
+    [{}, ['--target', 'http://x'], '--target needs --token (or TARGET_TOKEN): the token configured for that server'],
+    [{}, ['--aes-key', AES_KEY, '--appid', 'wx'], '--aes-key is the EncodingAESKey of the server under test: it needs --target'],
+    [{}, ['--target', 'http://x', '--token', 't', '--aes-key', AES_KEY], '--aes-key needs --appid (or TARGET_APPID): safe mode puts the appid in every encrypted message'],
+  ] as const) {
+    it(`refuses ${JSON.stringify(env)} ${argv.join(' ')}: ${message}`, () => {
+      expect(() => readConfig(env, [...argv])).to.throw(message);
+    });
+  }
+
+  it('names every setting that makes no sense at once', () => {
+    expect(() => readConfig({ PORT: '-1', REDIS_URL: 'redis:' })).to.throw('PORT must be a port number from 0 to 65535, not "-1"; REDIS_URL must be a redis:// or rediss:// URL, not "redis:"');
+  });
+});
