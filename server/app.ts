@@ -12,6 +12,7 @@ import type { Rule } from './content/rules.ts';
 import { buildKnowledge } from './bot/knowledge.ts';
 import type { Environment } from './bot/engine.ts';
 import { ChatService, type Responder } from './chat-service.ts';
+import { joinCluster } from './cluster.ts';
 import type { ChatStore } from './store/chat-store.ts';
 import type { Logger } from './logger.ts';
 import { RateLimits } from './rate-limits.ts';
@@ -41,6 +42,8 @@ export type AppOptions = {
   responder?: Responder;
   /** Rate and size limits, CORS, the admin token; UNLIMITED (but CORS closed) when not given. */
   security?: SecurityOptions;
+  /** The Redis every process shares (REDIS_URL): pushes and rate limits cross processes through it. */
+  redisUrl?: string;
 };
 
 export type App = {
@@ -62,11 +65,13 @@ const MAX_BODY = '64kb';
 export const SOCKET_SERVER_OPTIONS = { maxHttpBufferSize: 64 * 1024, perMessageDeflate: false } as const;
 
 /** Opens the store and wires the chat service to HTTP and Socket.IO. */
-export async function createApp({ store, content, logger, clientDir, environment, wechat = {}, responder, security = UNLIMITED }: AppOptions): Promise<App> {
+export async function createApp({ store, content, logger, clientDir, environment, wechat = {}, responder, security = UNLIMITED, redisUrl }: AppOptions): Promise<App> {
   await store.open(content.seedRules);
+  const cluster = redisUrl ? await joinCluster(redisUrl, (message, err) => logger.warn({ err }, message)) : undefined;
   const knowledge = buildKnowledge({ account: content.account, article: content.article, rules: store.rules() });
-  const limits = new RateLimits(security.rateLimits);
+  const limits = new RateLimits(security.rateLimits, cluster?.limits);
   const service = new ChatService({ store, knowledge, environment, responder, limits });
+  store.onRulesChanged?.((rules) => service.useRules(rules));
   const corsOrigin = allowedOrigins(security.corsOrigins);
 
   const app = express();
@@ -94,8 +99,10 @@ export async function createApp({ store, content, logger, clientDir, environment
   // The platform posts every user's messages from its own servers: signed /wechat requests are limited per user instead.
   app.use(addressLimit(limits, (req) => req.path === '/wechat' && !!wechat.token && isSigned(req.query, wechat.token)));
   app.use(express.json({ limit: MAX_BODY }));
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
+  app.get('/healthz', async (_req, res) => {
+    const problem = await store.unavailable?.();
+    if (problem) res.status(503).json({ status: 'unavailable', reason: problem });
+    else res.json({ status: 'ok' });
   });
   app.use(chatRoutes(service));
   app.use(articleRoutes(service));
@@ -119,6 +126,7 @@ export async function createApp({ store, content, logger, clientDir, environment
     },
     cors: corsOrigin ? { origin: corsOrigin } : undefined,
   });
+  cluster?.attach(io);
   const sockets = attachSocketTransport(io, service, logger, { limits, socketsPerUser: security.socketsPerUser, addressOf: (req) => clientAddress(req, trust) });
 
   return {
@@ -146,6 +154,7 @@ export async function createApp({ store, content, logger, clientDir, environment
         httpServer.closeAllConnections();
       });
       await store.close();
+      await cluster?.close();
     },
     openSockets: sockets.openSockets,
   };

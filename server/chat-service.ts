@@ -189,6 +189,11 @@ export class ChatService {
     });
   }
 
+  /** Answers with rules another process stored (the store passes them on; see ChatStore.onRulesChanged). */
+  useRules(rules: Rule[]): void {
+    this.knowledgeBase = withRules(this.knowledgeBase, rules);
+  }
+
   /** Shows a new bottom menu in every open chat window (the server under test created or deleted its menu). */
   setMenu(menu: MenuButton[]): void {
     this.knowledgeBase = { ...this.knowledgeBase, account: { ...this.knowledgeBase.account, menu } };
@@ -217,7 +222,9 @@ export class ChatService {
 
   private serialized<T>(userId: string, task: () => Promise<T>): Promise<T> {
     const previous = this.queues.get(userId) ?? Promise.resolve();
-    const run = previous.then(task, task);
+    // In this process the queue keeps a user's turns in order; across processes, the store's lock does.
+    const locked = this.store.withUserLock ? () => this.store.withUserLock!(userId, task) : task;
+    const run = previous.then(locked, locked);
     const settled = run.then(
       () => undefined,
       () => undefined,

@@ -5,6 +5,8 @@ import { loadContent } from './content/load-content.ts';
 import { remoteResponder } from './wechat/remote-bot.ts';
 import { createLogger } from './logger.ts';
 import { fileLocation, LowStore } from './store/low-store.ts';
+import { RedisStore } from './store/redis-store.ts';
+import { describeRedis, redisUrlFrom } from './store/redis/connection.ts';
 
 const isLoopback = (host: string) => host === 'localhost' || host === '::1' || /^127\./.test(host);
 
@@ -12,11 +14,16 @@ async function main(): Promise<void> {
   let config;
   let logger;
   let app;
+  let redisUrl;
   try {
     config = readConfig(process.env, process.argv.slice(2));
     logger = createLogger(config.logLevel);
+    redisUrl = redisUrlFrom(process.env);
+    const warn = (message: string, err?: unknown) => logger!.warn({ err }, message);
     app = await createApp({
-      store: new LowStore(fileLocation(config.dbFile), { warn: (message, err) => logger!.warn({ err }, message) }),
+      // REDIS_URL: every process shares that Redis; otherwise this one process keeps lowdb files.
+      store: redisUrl ? new RedisStore({ url: redisUrl, warn }) : new LowStore(fileLocation(config.dbFile), { warn }),
+      redisUrl,
       content: loadContent(config),
       logger,
       clientDir,
@@ -31,7 +38,8 @@ async function main(): Promise<void> {
     return;
   }
   const url = await app.listen(config.port, config.host);
-  logger.info({ url, dbFile: config.dbFile, contentFile: config.contentFile }, `listening on ${url}`);
+  const storage = redisUrl ? { redis: describeRedis(redisUrl) } : { dbFile: config.dbFile };
+  logger.info({ url, ...storage, contentFile: config.contentFile }, `listening on ${url}`);
   if (!config.security.adminToken && !isLoopback(config.host)) {
     logger.warn({ host: config.host }, 'ADMIN_TOKEN is not set and other machines can reach this server: anyone can change the keyword rules');
   }
