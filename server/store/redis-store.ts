@@ -10,7 +10,7 @@ import { ruleSchema, type Rule } from '../content/rules.ts';
 import { AppError } from '../errors.ts';
 import { StoreError, type ChatStore, type Commit, type MediaRecord, type UserState } from './chat-store.ts';
 import { closeClient, commandClient, connect, describeRedis, messageClient, reportOutages } from './redis/connection.ts';
-import { commitTurn, historyPage, saveRules, seedRules } from './redis/scripts.ts';
+import { commitTurn, defineScripts, historyPage, saveRules, seedRules } from './redis/scripts.ts';
 import { DEFAULT_LOCK, LockTimeout, withLock, type LockSettings } from './redis/user-lock.ts';
 
 export type RedisStoreOptions = {
@@ -48,6 +48,7 @@ export class RedisStore implements ChatStore {
     this.prefix = options.prefix ?? 'oa:';
     this.lock = { ...DEFAULT_LOCK, ...options.lock };
     this.redis = commandClient(options.url, 'store');
+    defineScripts(this.redis);
     this.subscriber = messageClient(options.url, 'rule-notices');
     const warn = options.warn ?? (() => {});
     reportOutages(this.redis, warn);

@@ -3,16 +3,17 @@ import type { Redis } from 'ioredis';
 
 export type ScriptCall = (client: Redis, keys: string[], args: Array<string | number | Buffer>) => Promise<unknown>;
 
-/** A script sent once per connection and then run by its hash (ioredis's defineCommand does the EVALSHA dance). */
+const all = new Map<string, string>();
+
+/** Defines every script on a client; before its first command, since auto-pipelined batches only know the commands defined when they began. */
+export function defineScripts(client: Redis): void {
+  for (const [name, lua] of all) client.defineCommand(name, { lua });
+}
+
+/** A script ioredis runs by its hash (EVALSHA, sending the text only when Redis does not know it yet). */
 function script(name: string, lua: string): ScriptCall {
-  const defined = new WeakSet<Redis>();
-  return (client, keys, args) => {
-    if (!defined.has(client)) {
-      client.defineCommand(name, { lua });
-      defined.add(client);
-    }
-    return (client as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[name]!(keys.length, ...keys, ...args);
-  };
+  all.set(name, lua);
+  return (client, keys, args) => (client as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[name]!(keys.length, ...keys, ...args);
 }
 
 /**
