@@ -16,7 +16,8 @@ export type Cluster = {
 
 /** Connects to the Redis every process shares (REDIS_URL). */
 export async function joinCluster(url: string, warn: (message: string, err?: unknown) => void): Promise<Cluster> {
-  const limits = commandClient(url, 'rate-limits');
+  // Short: while Redis does not answer, the limits fall back to each process's own memory rather than wait.
+  const limits = commandClient(url, 'rate-limits', 500);
   const pub = messageClient(url, 'push-out');
   const sub = messageClient(url, 'push-in');
   reportOutages(limits, warn);

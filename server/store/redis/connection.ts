@@ -28,12 +28,12 @@ export function describeRedis(url: string): string {
  * while disconnected, timed out when Redis does not answer, and never re-sent on its own after a failure was
  * reported (a commit reported as failed must not be applied later by a silent resend).
  */
-export function commandClient(url: string, name: string): Redis {
+export function commandClient(url: string, name: string, commandTimeout = COMMAND_TIMEOUT_MS): Redis {
   return new Redis(url, {
     lazyConnect: true,
     connectionName: `oa-sim:${name}`,
     enableOfflineQueue: false,
-    commandTimeout: COMMAND_TIMEOUT_MS,
+    commandTimeout,
     maxRetriesPerRequest: 0,
     autoResendUnfulfilledCommands: false,
     enableAutoPipelining: true,

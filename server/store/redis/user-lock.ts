@@ -39,7 +39,12 @@ export async function withLock<T>(
   const deadline = Date.now() + settings.waitMs;
   let rulesVersion: number;
   for (let attempt = 0; ; attempt++) {
-    const [taken, version] = (await takeLock(client, [keys.lock, keys.rulesVersion], [token, settings.ttlMs])) as [number, string];
+    const [taken, version] = (await takeLock(client, [keys.lock, keys.rulesVersion], [token, settings.ttlMs]).catch((err: unknown) => {
+      // A take that timed out may still run once Redis answers again; the release, sent after it on the same
+      // connection, runs after it, so the user is not locked out until the expiry.
+      void releaseLock(client, [keys.lock], [token]).catch(() => undefined);
+      throw err;
+    })) as [number, string];
     if (taken === 1) {
       rulesVersion = Number(version);
       break;
