@@ -7,6 +7,8 @@ import path from 'node:path';
 
 export type RedisServer = {
   port: number;
+  /** The running redis-server's process id (for CPU measurements). */
+  pid: () => number;
   url: string;
   /** SIGSTOP: the connections stay open and nothing answers. */
   pause: () => void;
@@ -76,6 +78,7 @@ export async function startRedis({ appendonly = false } = {}): Promise<RedisServ
   };
   return {
     port,
+    pid: () => child.pid!,
     url: `redis://127.0.0.1:${port}`,
     pause: () => child.kill('SIGSTOP'),
     resume: () => child.kill('SIGCONT'),
