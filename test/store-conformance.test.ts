@@ -1,12 +1,12 @@
 // The conformance suite against every store: in memory, lowdb files, and Redis (a redis-server of its own).
 import path from 'node:path';
+import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { fileLocation, LowStore, memoryLocation, type StoreLocation } from '../server/store/low-store.ts';
 import { RedisStore } from '../server/store/redis-store.ts';
 import { failingJournal, tempDir } from './helpers.ts';
 import { startRedis, type RedisServer } from './redis-helpers.ts';
 import { describeChatStore } from './store-conformance.ts';
-import { expect } from 'chai';
 
 /** A lowdb store whose journal refuses appends while broken, as a full disk would. */
 function lowStore(location: StoreLocation, reopen: boolean, cleanup: () => Promise<void> = async () => {}) {
