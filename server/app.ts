@@ -12,6 +12,7 @@ import type { Rule } from './content/rules.ts';
 import { buildKnowledge } from './bot/knowledge.ts';
 import type { Environment } from './bot/engine.ts';
 import { ChatService, type Responder } from './chat-service.ts';
+import { joinCluster } from './cluster.ts';
 import type { ChatStore } from './store/chat-store.ts';
 import { MAX_BODY_BYTES } from './limits.ts';
 import type { Logger } from './logger.ts';
@@ -48,6 +49,8 @@ export type AppOptions = {
   security?: SecurityOptions;
   /** The platform API under /cgi-bin/ (credentials, templates, the target its events go to). */
   platform?: PlatformOptions;
+  /** The Redis every process shares (REDIS_URL): pushes and rate limits cross processes through it. */
+  redisUrl?: string;
 };
 
 export type App = {
@@ -66,15 +69,17 @@ export type App = {
 export const SOCKET_SERVER_OPTIONS = { maxHttpBufferSize: MAX_BODY_BYTES, perMessageDeflate: false } as const;
 
 /** Opens the store and wires the chat service to HTTP and Socket.IO. */
-export async function createApp({ store, content, logger, clientDir, environment, wechat = {}, responder, security = UNLIMITED, platform: platformOptions = {} }: AppOptions): Promise<App> {
+export async function createApp({ store, content, logger, clientDir, environment, wechat = {}, responder, security = UNLIMITED, platform: platformOptions = {}, redisUrl }: AppOptions): Promise<App> {
   await store.open(content.seedRules);
+  const cluster = redisUrl ? await joinCluster(redisUrl, (message, err) => logger.warn({ err }, message)) : undefined;
   const knowledge = buildKnowledge({ account: content.account, article: content.article, rules: store.rules() });
-  const limits = new RateLimits(security.rateLimits);
+  const limits = new RateLimits(security.rateLimits, cluster?.limits);
   // Users who reach a server under test are known to its API by OpenID from their first message on.
   const followers = new Followers(store, platformOptions.now ?? Date.now);
   const service = new ChatService({ store, knowledge, environment, responder: responder && followers.tracking(responder), limits });
   const platform = new Platform({ store, service, followers, logger }, platformOptions);
   await platform.restoreMenu();
+  store.onRulesChanged?.((rules) => service.useRules(rules));
   const corsOrigin = allowedOrigins(security.corsOrigins);
 
   const app = express();
@@ -104,8 +109,10 @@ export async function createApp({ store, content, logger, clientDir, environment
   // The platform posts every user's messages from its own servers: signed /wechat requests are limited per user instead.
   app.use(addressLimit(limits, (req) => req.path === '/wechat' && !!wechat.token && isSigned(req.query, wechat.token)));
   app.use(express.json({ limit: MAX_BODY_BYTES }));
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
+  app.get('/healthz', async (_req, res) => {
+    const problem = await store.unavailable?.();
+    if (problem) res.status(503).json({ status: 'unavailable', reason: problem });
+    else res.json({ status: 'ok' });
   });
   app.use(chatRoutes(service));
   app.use(articleRoutes(service));
@@ -130,6 +137,7 @@ export async function createApp({ store, content, logger, clientDir, environment
     },
     cors: corsOrigin ? { origin: corsOrigin } : undefined,
   });
+  cluster?.attach(io);
   const sockets = attachSocketTransport(io, service, logger, { limits, socketsPerUser: security.socketsPerUser, addressOf: (req) => clientAddress(req, trust) });
 
   return {
@@ -158,6 +166,7 @@ export async function createApp({ store, content, logger, clientDir, environment
         httpServer.closeAllConnections();
       });
       await store.close();
+      await cluster?.close();
     },
     openSockets: sockets.openSockets,
   };

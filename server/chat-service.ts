@@ -194,6 +194,11 @@ export class ChatService {
     });
   }
 
+  /** Answers with rules another process stored (the store passes them on; see ChatStore.onRulesChanged). */
+  useRules(rules: Rule[]): void {
+    this.knowledgeBase = withRules(this.knowledgeBase, rules);
+  }
+
   /** Shows a new bottom menu in every open chat window (the server under test created or deleted its menu). */
   setMenu(menu: MenuButton[]): void {
     this.knowledgeBase = { ...this.knowledgeBase, account: { ...this.knowledgeBase.account, menu } };
@@ -228,7 +233,9 @@ export class ChatService {
   private serialized<T>(userId: string, task: () => Promise<T>): Promise<T> {
     const turns = this.pending.get(userId) ?? new Set();
     this.pending.set(userId, turns);
-    const turn = this.turns.acquire(userId, () => task());
+    // In this process the lock keeps a user's turns in order; across processes, the store's lock does.
+    const locked = this.store.withUserLock ? () => this.store.withUserLock!(userId, task) : task;
+    const turn = this.turns.acquire(userId, locked);
     turns.add(turn);
     const done = () => {
       turns.delete(turn);

@@ -5,6 +5,8 @@ import { loadContent } from './content/load-content.ts';
 import { remoteResponder } from './wechat/remote-bot.ts';
 import { createLogger } from './logger.ts';
 import { fileStore } from './store/low-store.ts';
+import { RedisStore } from './store/redis-store.ts';
+import { describeRedis } from './store/redis/connection.ts';
 
 const isLoopback = (host: string) => host === 'localhost' || host === '::1' || /^127\./.test(host);
 
@@ -17,8 +19,12 @@ async function main(): Promise<void> {
     config = readConfig(process.env, process.argv.slice(2));
     logger = createLogger(config.logLevel);
     target = config.target && { ...config.target, publicUrl: config.publicUrl };
+    const { redisUrl } = config;
+    const warn = (message: string, err?: unknown) => logger!.warn({ err }, message);
     app = await createApp({
-      store: fileStore(config.dbFile, { warn: (message, err) => logger!.warn({ err }, message) }),
+      // REDIS_URL: every process shares that Redis; otherwise this one process keeps lowdb files.
+      store: redisUrl ? new RedisStore({ url: redisUrl, warn }) : fileStore(config.dbFile, { warn }),
+      redisUrl,
       content: loadContent(config),
       logger,
       clientDir,
@@ -36,7 +42,8 @@ async function main(): Promise<void> {
   const url = await app.listen(config.port, config.host);
   // Pictures sent to the target link back here: without PUBLIC_URL, to the address this server listens on.
   if (target) target.publicUrl ??= url;
-  logger.info({ url, dbFile: config.dbFile, contentFile: config.contentFile }, `listening on ${url}`);
+  const storage = config.redisUrl ? { redis: describeRedis(config.redisUrl) } : { dbFile: config.dbFile };
+  logger.info({ url, ...storage, contentFile: config.contentFile }, `listening on ${url}`);
   if (!config.security.adminToken && !isLoopback(config.host)) {
     logger.warn({ host: config.host }, 'ADMIN_TOKEN is not set and other machines can reach this server: anyone can change the keyword rules');
   }

@@ -1,6 +1,8 @@
-// Rate limits per user and per address (rate-limiter-flexible, in memory): over a limit is `rate_limited`
-// with the time until the next request would be accepted; each user and each address has a budget of its own.
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+// Rate limits per user and per address (rate-limiter-flexible, in memory, or in Redis when many processes share
+// one): over a limit is `rate_limited` with the time until the next request would be accepted; each user and
+// each address has a budget of its own.
+import type { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { AppError } from './errors.ts';
 
 /** `points` requests per `seconds`-long window. */
@@ -27,12 +29,16 @@ export function parseRate(text: string, name: string): Rate | undefined {
 
 type Limiter = (key: string) => Promise<void>;
 
-function limiter(rate: Rate | undefined, what: string): Limiter {
+function limiter(rate: Rate | undefined, what: string, redis: Redis | undefined, name: string): Limiter {
   if (!rate) return async () => {};
   const memory = new RateLimiterMemory({ points: rate.points, duration: rate.seconds });
+  // In Redis every process charges the same budget; while Redis is away each process falls back to its own.
+  const budget: RateLimiterAbstract = redis
+    ? new RateLimiterRedis({ storeClient: redis, keyPrefix: `oa:rate:${name}`, points: rate.points, duration: rate.seconds, rejectIfRedisNotReady: true, insuranceLimiter: memory })
+    : memory;
   return async (key) => {
     try {
-      await memory.consume(key);
+      await budget.consume(key);
     } catch (res) {
       if (!(res instanceof RateLimiterRes)) throw res;
       const retryAfterMs = Math.max(1, Math.ceil(res.msBeforeNext));
@@ -47,8 +53,9 @@ export class RateLimits {
   /** Charges one request to an address; rejects with `rate_limited` over the limit. */
   readonly address: Limiter;
 
-  constructor(settings: RateLimitSettings) {
-    this.user = limiter(settings.perUser, 'messages from this user');
-    this.address = limiter(settings.perAddress, 'requests from this address');
+  /** `redis`: count in that Redis, shared by every process using it. */
+  constructor(settings: RateLimitSettings, redis?: Redis) {
+    this.user = limiter(settings.perUser, 'messages from this user', redis, 'user');
+    this.address = limiter(settings.perAddress, 'requests from this address', redis, 'address');
   }
 }

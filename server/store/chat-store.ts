@@ -1,4 +1,5 @@
-// What the chat service needs from storage; lowdb (on disk or in memory) implements it in low-store.ts.
+// What the chat service needs from storage; lowdb (on disk or in memory) implements it in low-store.ts,
+// Redis (shared by many processes) in redis-store.ts.
 import type { Exchange, StoredMessage } from '../contract.ts';
 import type { Rule } from '../content/rules.ts';
 import type { Session } from '../session.ts';
@@ -51,6 +52,18 @@ export interface ChatStore {
   setValue(key: string, value: unknown, ttlMs?: number): Promise<void>;
   /** Waits for pending writes, then lets go of the storage; nothing runs on a closed store's behalf afterwards. */
   close(): Promise<void>;
+
+  // Only stores shared by many processes need these three; lowdb (one process) leaves them out.
+  /**
+   * Runs one turn of a user (or of the rules) holding a lock that every process sharing the store respects,
+   * so turns never interleave across processes; `commit` inside refuses once the lock was lost. Callers run
+   * at most one turn per key at a time in a process (ChatService queues them).
+   */
+  withUserLock?<T>(key: string, turn: () => Promise<T>): Promise<T>;
+  /** Calls `listener` with the rules whenever another process sharing the store changed them. */
+  onRulesChanged?(listener: (rules: Rule[]) => void): void;
+  /** Why the store cannot serve right now (for /healthz); undefined while it can. */
+  unavailable?(): Promise<string | undefined>;
 }
 
 /** What went wrong: see ChatStore. */

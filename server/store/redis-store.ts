@@ -1,0 +1,233 @@
+// The Redis store: every process behind a load balancer shares one Redis, so history, sessions, clientIds,
+// rules, media and platform values are the same whichever process answers. Each user has a hash (createdAt,
+// session), a list of messages in order, a hash of message id → position (paging by id) and a hash of
+// clientId → exchange; a turn is committed by one script (redis/scripts.ts), so it is stored whole or not at all.
+// A commit resolves once Redis has applied it; how durable that is depends on Redis's persistence (README).
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import type { Exchange, StoredMessage } from '../contract.ts';
+import { ruleSchema, type Rule } from '../content/rules.ts';
+import { StoreError, type ChatStore, type Commit, type MediaRecord, type UserState } from './chat-store.ts';
+import { closeClient, commandClient, connect, describeRedis, messageClient, reportOutages } from './redis/connection.ts';
+import { commitTurn, defineScripts, historyPage, saveRules, seedRules } from './redis/scripts.ts';
+import { DEFAULT_LOCK, LockTimeout, withLock, type LockSettings } from './redis/user-lock.ts';
+
+export type RedisStoreOptions = {
+  url: string;
+  /** Put in front of every key, so several simulators (or tests) can share one Redis. */
+  prefix?: string;
+  lock?: Partial<LockSettings>;
+  /** Told about outages and reconnections. */
+  warn?: (message: string, err?: unknown) => void;
+};
+
+const rulesSchema = z.array(ruleSchema);
+
+/** Anything Redis refused or did not answer in time: the client may send it again (with its clientId). */
+function unavailable(what: string, err: unknown): StoreError {
+  if (err instanceof StoreError) return err;
+  const reason = err instanceof LockTimeout ? err.message : /FENCED/.test(String(err)) ? 'this turn took too long and another process took the user over' : (err as Error).message;
+  return new StoreError('unavailable', `${what} could not be stored (${reason}); try again.`);
+}
+
+export class RedisStore implements ChatStore {
+  private readonly redis: Redis;
+  private readonly subscriber: Redis;
+  private readonly prefix: string;
+  private readonly lock: LockSettings;
+  private readonly url: string;
+  private cachedRules: Rule[] = [];
+  private rulesVersion = 0;
+  private readonly listeners = new Set<(rules: Rule[]) => void>();
+  /** Fencing tokens of the user locks this process holds, by user (one turn per user at a time here: ChatService queues them). */
+  private readonly tokens = new Map<string, string>();
+
+  constructor(options: RedisStoreOptions) {
+    this.url = options.url;
+    this.prefix = options.prefix ?? 'oa:';
+    this.lock = { ...DEFAULT_LOCK, ...options.lock };
+    this.redis = commandClient(options.url, 'store');
+    defineScripts(this.redis);
+    this.subscriber = messageClient(options.url, 'rule-notices');
+    const warn = options.warn ?? (() => {});
+    reportOutages(this.redis, warn);
+    reportOutages(this.subscriber, () => {}); // the same outage, reported once above
+  }
+
+  private key(name: string, id?: string): string {
+    // The id in braces: a hash tag, so one user's keys would share a slot on a Redis Cluster.
+    return id === undefined ? `${this.prefix}${name}` : `${this.prefix}${name}:{${id}}`;
+  }
+
+  private get rulesKeys(): string[] {
+    return [this.key('rules'), this.key('rules-version')];
+  }
+
+  private get channel(): string {
+    return this.key('rules-changed');
+  }
+
+  async open(seed: Rule[]): Promise<void> {
+    const where = describeRedis(this.url);
+    try {
+      await connect(this.redis, this.url);
+      await connect(this.subscriber, this.url);
+    } catch (err) {
+      throw new StoreError('unavailable', `${where}: ${(err as Error).message}`);
+    }
+    this.subscriber.on('message', (channel: string, version: string) => {
+      if (channel === this.channel && Number(version) > this.rulesVersion) void this.reloadRules().catch(() => undefined);
+    });
+    await this.subscriber.subscribe(this.channel);
+    const [json, version] = (await seedRules(this.redis, this.rulesKeys, [JSON.stringify(seed)])) as [string, string];
+    this.useRules(this.parseRules(json, where), Number(version));
+  }
+
+  async getUser(userId: string): Promise<UserState | undefined> {
+    const [createdAt, session] = await this.read('The user', () => this.redis.hmget(this.key('user', userId), 'createdAt', 'session'));
+    return createdAt && session ? { userId, createdAt, session: JSON.parse(session) } : undefined;
+  }
+
+  async findExchange(userId: string, clientId: string): Promise<Exchange | undefined> {
+    const json = await this.read('The earlier answer', () => this.redis.hget(this.key('answers', userId), clientId));
+    return json ? (JSON.parse(json) as Exchange) : undefined;
+  }
+
+  async commit(userId: string, { messages, session, clientId }: Commit): Promise<void> {
+    const exchange = clientId ? JSON.stringify({ message: messages[0], replies: messages.slice(1) }) : '';
+    const keys = [this.key('user', userId), this.key('messages', userId), this.key('positions', userId), this.key('answers', userId), this.key('lock', userId)];
+    const createdAt = messages[0]?.createdAt ?? new Date().toISOString();
+    const args = [this.tokens.get(userId) ?? '', createdAt, JSON.stringify(session), clientId ?? '', exchange, messages.length];
+    try {
+      await commitTurn(this.redis, keys, [...args, ...messages.map((m) => m.id), ...messages.map((m) => JSON.stringify(m))]);
+    } catch (err) {
+      throw unavailable('The message', err);
+    }
+  }
+
+  async history(userId: string, { limit, before }: { limit: number; before?: string }): Promise<StoredMessage[] | undefined> {
+    const page = await this.read('The history', () => historyPage(this.redis, [this.key('messages', userId), this.key('positions', userId)], [limit, before ?? '']));
+    return page === null ? undefined : (page as string[]).map((json) => JSON.parse(json) as StoredMessage);
+  }
+
+  /** The rules as this process last read them; a change anywhere reaches it by notice within moments, and before its next turn. */
+  rules(): Rule[] {
+    return this.cachedRules;
+  }
+
+  async saveRules(rules: Rule[]): Promise<void> {
+    try {
+      const version = await saveRules(this.redis, this.rulesKeys, [JSON.stringify(rules), this.channel]);
+      this.useRules(rules, Number(version), false);
+    } catch (err) {
+      throw unavailable('The rules', err);
+    }
+  }
+
+  /** Calls `listener` with the rules whenever another process changed them. */
+  onRulesChanged(listener: (rules: Rule[]) => void): void {
+    this.listeners.add(listener);
+  }
+
+  /**
+   * Runs a user's turn holding that user's lock in Redis (redis/user-lock.ts), so two processes never run
+   * turns of one user at once; the turn first catches up with rules changed elsewhere.
+   */
+  async withUserLock<T>(userId: string, turn: () => Promise<T>): Promise<T> {
+    // What the turn itself throws (a refusal, the store's own errors) passes through as it is; only the lock's failures are ours.
+    let turnFailed = false;
+    try {
+      return await withLock(
+        this.redis,
+        { lock: this.key('lock', userId), rulesVersion: this.rulesKeys[1]! },
+        this.lock,
+        (version) => (version > this.rulesVersion ? this.reloadRules() : Promise.resolve()),
+        async (token) => {
+          this.tokens.set(userId, token);
+          try {
+            return await turn();
+          } catch (err) {
+            turnFailed = true;
+            throw err;
+          } finally {
+            this.tokens.delete(userId);
+          }
+        },
+      );
+    } catch (err) {
+      throw turnFailed ? err : unavailable('The message', err);
+    }
+  }
+
+  async putMedia(record: MediaRecord, bytes: Buffer): Promise<void> {
+    try {
+      await this.redis.hset(this.key('media', record.mediaId), 'record', JSON.stringify(record), 'bytes', bytes);
+    } catch (err) {
+      throw unavailable('The file', err);
+    }
+  }
+
+  async getMedia(mediaId: string): Promise<{ record: MediaRecord; bytes: Buffer } | undefined> {
+    const [record, bytes] = await this.read('The file', () => this.redis.hmgetBuffer(this.key('media', mediaId), 'record', 'bytes'));
+    return record && bytes ? { record: JSON.parse(record.toString('utf8')) as MediaRecord, bytes } : undefined;
+  }
+
+  async getValue<T>(key: string): Promise<T | undefined> {
+    const json = await this.read('The value', () => this.redis.get(this.key('value', key)));
+    return json === null ? undefined : (JSON.parse(json) as T);
+  }
+
+  /** Redis drops the value when its time to live is over. */
+  async setValue(key: string, value: unknown, ttlMs?: number): Promise<void> {
+    const name = this.key('value', key);
+    try {
+      if (value === undefined) await this.redis.del(name);
+      else if (ttlMs === undefined) await this.redis.set(name, JSON.stringify(value));
+      else await this.redis.set(name, JSON.stringify(value), 'PX', Math.max(1, Math.round(ttlMs)));
+    } catch (err) {
+      throw unavailable('The value', err);
+    }
+  }
+
+  /** Why the store cannot serve now (for /healthz), or undefined while Redis answers. */
+  async unavailable(): Promise<string | undefined> {
+    if (this.redis.status !== 'ready') return `Redis is not connected (${this.redis.status})`;
+    try {
+      await this.redis.ping();
+      return undefined;
+    } catch (err) {
+      return `Redis does not answer (${(err as Error).message})`;
+    }
+  }
+
+  /** Waits for the replies of commands sent, then closes the connections. */
+  async close(): Promise<void> {
+    await Promise.all([closeClient(this.redis), closeClient(this.subscriber)]);
+  }
+
+  private async read<T>(what: string, command: () => Promise<T>): Promise<T> {
+    try {
+      return await command();
+    } catch (err) {
+      throw new StoreError('unavailable', `${what} could not be read (${(err as Error).message}); try again.`);
+    }
+  }
+
+  private async reloadRules(): Promise<void> {
+    const [json, version] = await this.redis.mget(...this.rulesKeys);
+    if (json && Number(version) > this.rulesVersion) this.useRules(this.parseRules(json, describeRedis(this.url)), Number(version));
+  }
+
+  private useRules(rules: Rule[], version: number, notify = true): void {
+    if (version < this.rulesVersion) return;
+    this.cachedRules = rules;
+    this.rulesVersion = version;
+    if (notify) for (const listener of this.listeners) listener(rules);
+  }
+
+  private parseRules(json: string, where: string): Rule[] {
+    const parsed = rulesSchema.safeParse(JSON.parse(json));
+    if (!parsed.success) throw new StoreError('damaged', `${where} ${this.rulesKeys[0]}: the rules there are not rules of this version (${parsed.error.issues[0]?.message})`);
+    return parsed.data;
+  }
+}

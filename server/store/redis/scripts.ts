@@ -1,0 +1,107 @@
+// The Lua scripts that make each store operation atomic in Redis: a script runs whole, with no other command in between.
+import type { Redis } from 'ioredis';
+
+export type ScriptCall = (client: Redis, keys: string[], args: Array<string | number | Buffer>) => Promise<unknown>;
+
+const all = new Map<string, string>();
+
+/** Defines every script on a client; before its first command, since auto-pipelined batches only know the commands defined when they began. */
+export function defineScripts(client: Redis): void {
+  for (const [name, lua] of all) client.defineCommand(name, { lua });
+}
+
+/** A script ioredis runs by its hash (EVALSHA, sending the text only when Redis does not know it yet). */
+function script(name: string, lua: string): ScriptCall {
+  all.set(name, lua);
+  return (client, keys, args) => (client as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[name]!(keys.length, ...keys, ...args);
+}
+
+/**
+ * One turn, all or nothing. KEYS: user hash, message list, message positions, answers, user lock.
+ * ARGV: fencing token ('' when the caller holds no lock), createdAt, session, clientId (or ''), exchange, n,
+ * then n message ids and n messages. Every check comes before the first write, since a script that fails
+ * half-way keeps what it wrote; the fencing check refuses a turn whose lock expired and went to another process.
+ */
+export const commitTurn = script(
+  'oaCommitTurn',
+  `
+local kinds = { 'hash', 'list', 'hash', 'hash' }
+for i, kind in ipairs(kinds) do
+  local found = redis.call('TYPE', KEYS[i]).ok
+  if found ~= kind and found ~= 'none' then return redis.error_reply('WRONGTYPE ' .. KEYS[i] .. ' holds a ' .. found) end
+end
+if ARGV[1] ~= '' and redis.call('GET', KEYS[5]) ~= ARGV[1] then return redis.error_reply('FENCED the user lock was lost') end
+redis.call('HSETNX', KEYS[1], 'createdAt', ARGV[2])
+redis.call('HSET', KEYS[1], 'session', ARGV[3])
+local n = tonumber(ARGV[6])
+for i = 1, n do
+  local length = redis.call('RPUSH', KEYS[2], ARGV[6 + n + i])
+  redis.call('HSET', KEYS[3], ARGV[6 + i], length - 1)
+end
+if ARGV[4] ~= '' then redis.call('HSET', KEYS[4], ARGV[4], ARGV[5]) end
+return n
+`,
+);
+
+/** KEYS: message list, positions. ARGV: limit, before (or ''). The page before `before`, or nil when it is unknown. */
+export const historyPage = script(
+  'oaHistoryPage',
+  `
+local limit = tonumber(ARGV[1])
+if ARGV[2] == '' then return redis.call('LRANGE', KEYS[1], -limit, -1) end
+local at = redis.call('HGET', KEYS[2], ARGV[2])
+if not at then return false end
+at = tonumber(at)
+if at == 0 then return {} end
+return redis.call('LRANGE', KEYS[1], math.max(0, at - limit), at - 1)
+`,
+);
+
+/** KEYS: lock, rules version. ARGV: token, ttl ms. {1, rules version} when taken, {0, ''} when someone holds it. */
+export const takeLock = script(
+  'oaTakeLock',
+  `
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  return { 1, redis.call('GET', KEYS[2]) or '0' }
+end
+return { 0, '' }
+`,
+);
+
+/** KEYS: lock. ARGV: token, ttl ms. Extends the lock only while it is still ours. */
+export const extendLock = script(
+  'oaExtendLock',
+  `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+`,
+);
+
+/** KEYS: lock. ARGV: token. Releases the lock only while it is still ours. */
+export const releaseLock = script(
+  'oaReleaseLock',
+  `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`,
+);
+
+/** KEYS: rules, rules version. ARGV: rules JSON, channel. Stores, counts the change and tells every process. */
+export const saveRules = script(
+  'oaSaveRules',
+  `
+redis.call('SET', KEYS[1], ARGV[1])
+local version = redis.call('INCR', KEYS[2])
+redis.call('PUBLISH', ARGV[2], version)
+return version
+`,
+);
+
+/** KEYS: rules, rules version. ARGV: seed rules JSON. Seeds the rules of a new Redis; returns {rules, version}. */
+export const seedRules = script(
+  'oaSeedRules',
+  `
+if redis.call('SET', KEYS[1], ARGV[1], 'NX') then redis.call('INCR', KEYS[2]) end
+return { redis.call('GET', KEYS[1]), redis.call('GET', KEYS[2]) or '0' }
+`,
+);

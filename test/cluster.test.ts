@@ -1,0 +1,180 @@
+// Several processes of the real server on one redis-server of the test's own, over real sockets and HTTP.
+import { expect } from 'chai';
+import type { MessageAck, StoredMessage } from '../server/contract.ts';
+import { buildServer } from '../server/build.ts';
+import { connectUser, http, tempDir, until, type ChatSocket } from './helpers.ts';
+import { start, stop, type Started } from './process-helpers.ts';
+import { startRedis, type RedisServer } from './redis-helpers.ts';
+
+const USER_LIMIT = 6;
+type Ok = Extract<MessageAck, { ok: true }>;
+
+/** Sends over a socket with a generous timeout: an outage answers within a few seconds, not at once. */
+const sendSlow = (socket: ChatSocket, inbound: object): Promise<MessageAck> => socket.timeout(15_000).emitWithAck('message', inbound as never);
+const post = (server: Started, userId: string, text: string, clientId?: string) => http(`${server.url}/api/messages`, 'POST', { userId, type: 'text', text, clientId });
+const historyOf = async (server: Started, userId: string): Promise<StoredMessage[]> => (await http(`${server.url}/api/messages?userId=${userId}&limit=200`, 'GET')).body.messages;
+
+describe('many processes on one Redis', function () {
+  this.timeout(60_000);
+  let redis: RedisServer;
+  const servers: Started[] = [];
+  const folders: Array<() => Promise<void>> = [];
+  let a: Started;
+  let b: Started;
+
+  /** Another process of the project on the shared Redis, with a data folder of its own (unused: Redis holds the data). */
+  const startProcess = async () => {
+    const tmp = await tempDir();
+    folders.push(tmp.remove);
+    const server = await start({ REDIS_URL: redis.url, DB_FILE: `${tmp.dir}/db.json`, RATE_LIMIT_USER: `${USER_LIMIT}/60s` });
+    servers.push(server);
+    return server;
+  };
+
+  before(async () => {
+    await buildServer();
+    // appendfsync always: what Redis acknowledged is on its disk, so the outage test can kill it and restart.
+    redis = await startRedis({ appendonly: true });
+    [a, b] = await Promise.all([startProcess(), startProcess()]);
+  });
+  after(async () => {
+    await Promise.all(servers.filter((s) => s.child.exitCode === null && s.child.signalCode === null).map(stop));
+    await redis?.stop();
+    await Promise.all(folders.map((remove) => remove()));
+  });
+
+  it('pushes a message sent to one process to the user’s socket on another, and not back to the sender', async () => {
+    const onA = await connectUser(a.url, 'push-1');
+    const onB = await connectUser(b.url, 'push-1');
+    try {
+      const ack = (await sendSlow(onB.socket, { type: 'text', text: 'games' })) as Ok;
+      expect(ack.ok).to.equal(true);
+      await until(() => onA.received.length >= 1 + ack.replies.length, 5000);
+      expect(onA.received.map((m) => m.id)).to.deep.equal([ack.message.id, ...ack.replies.map((r) => r.id)]);
+      const viaHttp = await post(a, 'push-1', 'help');
+      expect(viaHttp.status).to.equal(200);
+      await until(() => onB.received.some((m) => m.id === viaHttp.body.message.id), 5000);
+      expect(onB.received.map((m) => m.id)).to.not.include(ack.message.id);
+    } finally {
+      onA.socket.close();
+      onB.socket.close();
+    }
+  });
+
+  it('shares history, clientIds and the welcome: a user on two processes at once is welcomed once', async () => {
+    const alone = await connectUser(a.url, 'welcome-alone');
+    alone.socket.close();
+    const welcome = alone.ready.history.length;
+    expect(welcome).to.be.greaterThan(0);
+    const both = await Promise.all([connectUser(a.url, 'welcome-both'), connectUser(b.url, 'welcome-both')]);
+    for (const { socket } of both) socket.close();
+    expect(await historyOf(a, 'welcome-both')).to.have.length(welcome);
+
+    const first = await post(a, 'welcome-both', 'payment', 'same-1');
+    const again = await post(b, 'welcome-both', 'payment', 'same-1');
+    expect(again.body.message.id).to.equal(first.body.message.id);
+    const history = await historyOf(b, 'welcome-both');
+    expect(history.filter((m) => m.id === first.body.message.id)).to.have.length(1);
+    expect(history).to.have.length(welcome + 1 + first.body.replies.length);
+  });
+
+  it('answers on every process with a rule added on one', async () => {
+    const rule = { name: 'Cluster rule', keywords: [{ text: 'clusterword', match: 'equal' }], replies: [{ type: 'text', text: 'added on A' }] };
+    expect((await http(`${a.url}/api/rules`, 'POST', rule)).status).to.be.within(200, 201);
+    const answer = await post(b, 'rules-1', 'clusterword');
+    expect(answer.body.replies.map((r: { text?: string }) => r.text)).to.deep.equal(['added on A']);
+    const listed = (await http(`${b.url}/api/rules`, 'GET')).body.rules as Array<{ name: string }>;
+    expect(listed.map((r) => r.name)).to.include('Cluster rule');
+  });
+
+  it('holds the per-user rate limit across processes', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < USER_LIMIT + 2; i++) statuses.push((await post(i % 2 ? b : a, 'limited-1', `hello ${i}`)).status);
+    expect(statuses.filter((s) => s === 200)).to.have.length(USER_LIMIT);
+    expect(statuses.slice(USER_LIMIT)).to.deep.equal([429, 429]);
+  });
+
+  it('loses nothing a process acknowledged when it is killed with SIGKILL mid-burst', async () => {
+    const doomed = await startProcess();
+    const users = await Promise.all(Array.from({ length: 6 }, (_, u) => connectUser(doomed.url, `burst-${u}`)));
+    const acked = new Map<string, string[]>();
+    let acks = 0;
+    const bursts = users.map(async ({ socket }, u) => {
+      for (let i = 0; i < USER_LIMIT - 1; i++) {
+        const ack = await sendSlow(socket, { type: 'text', text: `burst ${u}-${i}`, clientId: `burst-${u}-${i}` }).catch(() => undefined);
+        if (!ack) return; // the process died before answering
+        if (ack.ok) {
+          acked.set(`burst-${u}`, [...(acked.get(`burst-${u}`) ?? []), ack.message.id, ...ack.replies.map((r) => r.id)]);
+          if (++acks === 8) doomed.child.kill('SIGKILL');
+        }
+      }
+    });
+    await doomed.exited;
+    for (const { socket } of users) socket.close();
+    await Promise.allSettled(bursts);
+    expect(acks).to.be.at.least(8);
+    for (const [userId, ids] of acked) {
+      const stored = (await historyOf(a, userId)).map((m) => m.id);
+      expect(stored).to.include.members(ids);
+    }
+    // A resend of the last acknowledged message to another process is answered from the store, not again.
+    const [userId, ids] = [...acked.entries()][0]!;
+    const u = userId.slice('burst-'.length);
+    const count = ids.length;
+    expect(count).to.be.greaterThan(0);
+    const resend = await post(b, userId, 'again', `burst-${u}-0`);
+    expect(resend.body.message.id).to.equal(ids[0]);
+  });
+
+  it('refuses with storage_unavailable while Redis does not answer, says so on /healthz, and recovers by itself', async () => {
+    const { socket } = await connectUser(a.url, 'outage-1');
+    try {
+      redis.pause(); // SIGSTOP: connections stay open, nothing answers
+      const refused = await post(a, 'outage-1', 'games', 'outage-c1');
+      expect(refused.status).to.equal(503);
+      expect(refused.body.error.code).to.equal('storage_unavailable');
+      const ack = await sendSlow(socket, { type: 'text', text: 'games', clientId: 'outage-c2' });
+      expect(ack.ok).to.equal(false);
+      expect((ack as Extract<MessageAck, { ok: false }>).error.code).to.equal('storage_unavailable');
+      const health = await http(`${b.url}/healthz`, 'GET');
+      expect(health.status).to.equal(503);
+      expect(health.body.reason).to.match(/Redis/);
+      redis.resume();
+      await waitHealthy([a, b]);
+      // The resend with the same clientId is answered once, whether or not Redis applied the first try late.
+      const resent = await post(b, 'outage-1', 'games', 'outage-c1');
+      expect(resent.status).to.equal(200);
+      const history = await historyOf(a, 'outage-1');
+      expect(history.filter((m) => m.id === resent.body.message.id)).to.have.length(1);
+    } finally {
+      redis.resume();
+      socket.close();
+    }
+  });
+
+  it('refuses at once while Redis is down, and keeps what it acknowledged across a Redis restart (appendfsync always)', async () => {
+    const before = await post(a, 'restart-1', 'payment');
+    expect(before.status).to.equal(200);
+    await redis.kill();
+    const refused = await post(b, 'restart-1', 'games');
+    expect(refused.status).to.equal(503);
+    expect(refused.body.error.code).to.equal('storage_unavailable');
+    expect((await http(`${a.url}/healthz`, 'GET')).status).to.equal(503);
+    await redis.restart();
+    await waitHealthy([a, b]);
+    const history = (await historyOf(b, 'restart-1')).map((m) => m.id);
+    expect(history).to.include(before.body.message.id);
+    expect((await post(b, 'restart-1', 'games')).status).to.equal(200);
+  });
+});
+
+/** Polls /healthz until every server says ok again. */
+async function waitHealthy(servers: Started[]): Promise<void> {
+  for (const server of servers) {
+    const deadline = Date.now() + 20_000;
+    while ((await http(`${server.url}/healthz`, 'GET').catch(() => ({ status: 0 }))).status !== 200) {
+      if (Date.now() > deadline) throw new Error(`${server.url} did not recover`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}

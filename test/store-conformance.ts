@@ -1,0 +1,198 @@
+// One suite every ChatStore must pass, whatever keeps the data: describeChatStore(name, makeStore).
+import { expect } from 'chai';
+import type { StoredMessage } from '../server/contract.ts';
+import { ruleSchema, type Rule } from '../server/content/rules.ts';
+import type { ChatStore } from '../server/store/chat-store.ts';
+import { seedContent, until } from './helpers.ts';
+
+/** A store under test, and the ways the suite needs to reach behind it. */
+export type StoreUnderTest = {
+  store: ChatStore;
+  /**
+   * Makes the next commits for `userId` fail part-way through, until `repair`: a journal append that fails for
+   * lowdb, a key of the wrong type (written last by the commit script) for Redis.
+   */
+  breakCommits: (userId: string) => Promise<void>;
+  repair: (userId: string) => Promise<void>;
+  /** A new store on the same data, opened after this one is closed (stores that keep data). */
+  reopen?: () => ChatStore;
+  /** A second store on the same data at the same time (stores many processes share). */
+  shared?: () => ChatStore;
+  /** Removes what the test left (folders, keys). */
+  cleanup: () => Promise<void>;
+};
+
+let counter = 0;
+const at = (n: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString();
+
+/** A stored message with an id that sorts by `n`. */
+function message(userId: string, n: number, from: 'user' | 'bot' = 'user', text = `text ${n}`): StoredMessage {
+  return { type: 'text', text, id: `m${String(n).padStart(6, '0')}x${++counter}`, userId, from, createdAt: at(n) };
+}
+
+const session = (n: number) => ({ subscribed: true, lastSection: `s${n}` }) as never;
+const texts = (messages: StoredMessage[] | undefined) => messages?.map((m) => (m as { text: string }).text);
+const rule = (id: string, keyword: string): Rule => ruleSchema.parse({ id, name: id, keywords: [{ text: keyword, match: 'equal' }], replies: [{ type: 'text', text: `reply ${id}` }] });
+
+/** Runs the conformance suite against the stores `makeStore` makes (a fresh, empty one per test). */
+export function describeChatStore(name: string, makeStore: () => Promise<StoreUnderTest>): void {
+  describe(`ChatStore conformance: ${name}`, function () {
+    const seed = seedContent().seedRules;
+    let t: StoreUnderTest;
+    let store: ChatStore;
+    beforeEach(async () => {
+      t = await makeStore();
+      store = t.store;
+      await store.open(seed);
+    });
+    afterEach(async () => {
+      await store.close().catch(() => undefined);
+      await t.cleanup();
+    });
+
+    it('does not know a user before their first commit, and knows their session after', async () => {
+      expect(await store.getUser('alice')).to.equal(undefined);
+      expect(await store.history('alice', { limit: 10 })).to.deep.equal([]);
+      expect(await store.history('alice', { limit: 10, before: 'm1' })).to.equal(undefined);
+      await store.commit('alice', { messages: [message('alice', 1, 'bot', 'welcome')], session: session(1) });
+      const user = await store.getUser('alice');
+      expect(user).to.include({ userId: 'alice', createdAt: at(1) });
+      expect(user!.session).to.deep.equal(session(1));
+      expect(await store.getUser('bob')).to.equal(undefined);
+    });
+
+    it('keeps messages in commit order, and the session of the last commit', async () => {
+      for (let n = 1; n <= 5; n++) await store.commit('alice', { messages: [message('alice', 2 * n), message('alice', 2 * n + 1, 'bot')], session: session(n) });
+      await store.commit('bob', { messages: [message('bob', 99)], session: session(99) });
+      expect(texts(await store.history('alice', { limit: 50 }))).to.deep.equal([2, 3, 4, 5, 6, 7, 8, 9, 10, 11].map((n) => `text ${n}`));
+      expect((await store.getUser('alice'))!.session).to.deep.equal(session(5));
+      expect(texts(await store.history('bob', { limit: 50 }))).to.deep.equal(['text 99']);
+    });
+
+    it('pages back by message id', async () => {
+      const all = Array.from({ length: 7 }, (_, i) => message('alice', i + 1));
+      for (const m of all) await store.commit('alice', { messages: [m], session: session(1) });
+      const newest = await store.history('alice', { limit: 3 });
+      expect(texts(newest)).to.deep.equal(['text 5', 'text 6', 'text 7']);
+      const older = await store.history('alice', { limit: 3, before: newest![0]!.id });
+      expect(texts(older)).to.deep.equal(['text 2', 'text 3', 'text 4']);
+      expect(texts(await store.history('alice', { limit: 3, before: older![0]!.id }))).to.deep.equal(['text 1']);
+      expect(await store.history('alice', { limit: 3, before: all[0]!.id })).to.deep.equal([]);
+      expect(await store.history('alice', { limit: 3, before: 'nope' })).to.equal(undefined);
+      expect(await store.history('bob', { limit: 3, before: all[3]!.id })).to.equal(undefined);
+    });
+
+    it('finds the exchange a clientId produced, for that user only', async () => {
+      const inbound = message('alice', 1);
+      const replies = [message('alice', 2, 'bot'), message('alice', 3, 'bot')];
+      await store.commit('alice', { messages: [inbound, ...replies], session: session(1), clientId: 'c-1' });
+      await store.commit('alice', { messages: [message('alice', 4)], session: session(2) });
+      expect(await store.findExchange('alice', 'c-1')).to.deep.equal({ message: inbound, replies });
+      expect(await store.findExchange('alice', 'c-2')).to.equal(undefined);
+      expect(await store.findExchange('bob', 'c-1')).to.equal(undefined);
+    });
+
+    it('seeds the rules once, and keeps rule changes', async () => {
+      expect(store.rules()).to.deep.equal(seed);
+      const changed = [...seed, rule('added', 'conformance')];
+      await store.saveRules(changed);
+      expect(store.rules()).to.deep.equal(changed);
+      if (!t.reopen) return;
+      await store.close();
+      store = t.reopen();
+      await store.open(seed);
+      expect(store.rules()).to.deep.equal(changed);
+    });
+
+    it('changes nothing when a commit fails part-way', async () => {
+      await store.commit('alice', { messages: [message('alice', 1)], session: session(1) });
+      await t.breakCommits('alice');
+      let failed = false;
+      await store.commit('alice', { messages: [message('alice', 2), message('alice', 3, 'bot')], session: session(2), clientId: 'c-x' }).catch(() => (failed = true));
+      expect(failed).to.equal(true);
+      expect((await store.getUser('alice'))!.session).to.deep.equal(session(1));
+      expect(texts(await store.history('alice', { limit: 10 }))).to.deep.equal(['text 1']);
+      await t.repair('alice');
+      expect(await store.findExchange('alice', 'c-x')).to.equal(undefined);
+      await store.commit('alice', { messages: [message('alice', 4)], session: session(4), clientId: 'c-x' });
+      expect(texts(await store.history('alice', { limit: 10 }))).to.deep.equal(['text 1', 'text 4']);
+    });
+
+    it('keeps values until their time to live is over, and deletes them', async () => {
+      await store.setValue('token', { value: 'abc' });
+      await store.setValue('short', 'x', 50);
+      await store.setValue('long', 'y', 60_000);
+      expect(await store.getValue('token')).to.deep.equal({ value: 'abc' });
+      await new Promise((r) => setTimeout(r, 120));
+      expect(await store.getValue('short')).to.equal(undefined);
+      expect(await store.getValue('long')).to.equal('y');
+      await store.setValue('token', undefined);
+      expect(await store.getValue('token')).to.equal(undefined);
+      expect(await store.getValue('never')).to.equal(undefined);
+    });
+
+    it('gives media bytes back as they were stored', async () => {
+      const bytes = Buffer.from(Array.from({ length: 600 }, (_, i) => i % 256));
+      const record = { mediaId: 'media-1', type: 'image' as const, contentType: 'image/png', size: bytes.length, createdAt: at(1), filename: 'a.png' };
+      await store.putMedia(record, bytes);
+      const got = await store.getMedia('media-1');
+      expect(got!.record).to.deep.equal(record);
+      expect(got!.bytes.equals(bytes)).to.equal(true);
+      expect(await store.getMedia('media-2')).to.equal(undefined);
+    });
+
+    it('closes after its writes, and a store opened after has them', async () => {
+      const writes = [1, 2, 3].map((n) => store.commit(`user${n}`, { messages: [message(`user${n}`, n)], session: session(n), clientId: `c${n}` }));
+      await Promise.all(writes);
+      await store.close();
+      if (!t.reopen) return;
+      store = t.reopen();
+      await store.open(seed);
+      for (const n of [1, 2, 3]) {
+        expect(texts(await store.history(`user${n}`, { limit: 5 }))).to.deep.equal([`text ${n}`]);
+        expect(await store.findExchange(`user${n}`, `c${n}`)).to.not.equal(undefined);
+      }
+    });
+
+    it('shows rule changes to every store on the same data, and tells them', async function () {
+      if (!t.shared) return this.skip();
+      const other = t.shared();
+      await other.open(seed);
+      try {
+        const heard: Rule[][] = [];
+        other.onRulesChanged?.((rules) => heard.push(rules));
+        const changed = [...seed, rule('elsewhere', 'shared')];
+        await store.saveRules(changed);
+        await until(() => other.rules().length === changed.length, 1000);
+        expect(other.rules()).to.deep.equal(changed);
+        expect(heard.at(-1)).to.deep.equal(changed);
+      } finally {
+        await other.close();
+      }
+    });
+
+    it('runs turns of one user one at a time across stores on the same data', async function () {
+      if (!t.shared || !store.withUserLock) return this.skip();
+      const other = t.shared();
+      await other.open(seed);
+      try {
+        let inside = 0;
+        let most = 0;
+        const turn = (s: ChatStore, n: number) =>
+          s.withUserLock!('alice', async () => {
+            most = Math.max(most, ++inside);
+            const before = (await s.getUser('alice'))?.session as { lastSection?: string } | undefined;
+            await new Promise((r) => setTimeout(r, 5));
+            await s.commit('alice', { messages: [message('alice', n)], session: session(Number(before?.lastSection?.slice(1) ?? 0) + 1) });
+            inside--;
+          });
+        await Promise.all(Array.from({ length: 10 }, (_, n) => turn(n % 2 ? store : other, n)));
+        expect(most).to.equal(1);
+        // Every turn saw the session the one before it left: none was lost.
+        expect((await store.getUser('alice'))!.session).to.deep.equal(session(10));
+      } finally {
+        await other.close();
+      }
+    });
+  });
+}
