@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import type { MediaPayload } from '../server/contract.ts';
 import { MEDIA_LIMITS } from '../server/media.ts';
 import { UNLIMITED } from '../server/security.ts';
-import { pngPicture } from './png.ts';
+import { pngPicture } from './media-files.ts';
 import { startServer, type Running } from './helpers.ts';
 
 function form(bytes: Buffer, field = 'media', name = 'photo.png', type = 'image/png'): FormData {
