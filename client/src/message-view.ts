@@ -81,6 +81,8 @@ export class MessageView {
       this.byId.set(message.id, pending);
       this.byClientId.delete(clientId!);
       this.bindSelect(pending, message);
+      // Where the server put it: after what it stored first (a welcome that came while this was queued).
+      this.append(pending, message.createdAt);
       return;
     }
     const row = this.render(message);
