@@ -62,7 +62,7 @@ export class DevPanel {
     const head = el('div', 'api-head');
     head.append(el('span', 'api-time', time), ' ', el('span', 'api-method', call.method), ' ', el('span', 'api-path', call.path), ' → ', el('span', 'api-errcode', `${call.errcode} ${call.errmsg}`));
     item.append(head);
-    if (call.body !== undefined) item.append(el('pre', 'api-body', typeof call.body === 'string' ? call.body : JSON.stringify(call.body, null, 2)));
+    if (call.body !== undefined) item.append(el('pre', 'api-body', typeof call.body === 'string' ? call.body : JSON.stringify(call.body)));
     this.apiList.append(item);
     while (this.apiList.childElementCount > MAX_API_CALLS) this.apiList.firstElementChild!.remove();
     this.apiSection.hidden = false;

@@ -39,11 +39,18 @@ export class MessageView {
   private waiting = 0;
   private typingTimer: number | undefined;
 
+  /** Whether the reader was at the newest message, so a picture that loads later keeps them there. */
+  private atEnd = true;
+
   constructor(
     private readonly log: HTMLElement,
     private account: Account,
     private readonly actions: MessageViewActions,
-  ) {}
+  ) {
+    log.addEventListener('scroll', () => (this.atEnd = this.nearEnd(2)));
+    // `load` does not bubble; capturing sees every picture that arrives and grows its row.
+    log.addEventListener('load', () => this.atEnd && this.scrollToEnd(), true);
+  }
 
   setAccount(account: Account): void {
     this.account = account;
@@ -153,8 +160,12 @@ export class MessageView {
     }
   }
 
+  private nearEnd(margin: number): boolean {
+    return this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < margin;
+  }
+
   private append(row: HTMLElement, createdAt: string): void {
-    const nearEnd = this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < 120;
+    const nearEnd = this.nearEnd(120);
     if (needsTimestamp(this.lastTime, createdAt)) {
       const stamp = el('div', 'timestamp', formatTime(createdAt));
       this.log.insertBefore(stamp, this.indicator ?? null);
