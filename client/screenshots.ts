@@ -78,7 +78,7 @@ try {
   await types.locator('.message.typing').waitFor();
   await types.locator('.picture img').evaluate((img: HTMLImageElement) => img.decode());
   // From the picture down: the welcome above it is in the other screenshots.
-  await types.getByRole('log').evaluate((log) => (log.scrollTop = log.querySelector<HTMLElement>('.picture')!.offsetTop - log.offsetTop - 12));
+  await types.getByRole('log').evaluate((log: HTMLElement) => (log.scrollTop = log.querySelector<HTMLElement>('.picture')!.offsetTop - log.offsetTop - 12));
   await types.screenshot({ path: path.join(docs, 'message-types.png') });
   app.service.typing('screenshot-types', false);
   await types.locator('.message.typing').waitFor({ state: 'detached' });
