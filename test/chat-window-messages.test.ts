@@ -141,6 +141,28 @@ describe('chat window: every message type (browser)', function () {
     await indicator.waitFor({ state: 'detached' });
   });
 
+  it('drops the typing indicator after 15 s when the server never cancels it', async () => {
+    const page = await fx.context.newPage();
+    await page.clock.install();
+    await page.goto(`${fx.url}/?user=typing-forever`);
+    await page.getByRole('log').getByText(/^Welcome/).waitFor();
+    fx.app.service.typing('typing-forever', true);
+    const indicator = page.locator('.message.typing');
+    await indicator.waitFor();
+    await page.clock.fastForward(14_000);
+    expect(await indicator.count()).to.equal(1);
+    await page.clock.fastForward(1_500);
+    await indicator.waitFor({ state: 'detached' });
+  });
+
+  it('shows the trace of a message the platform API delivered in the developer panel', async () => {
+    const page = await open('trace-user');
+    await fx.app.service.deliver('trace-user', [{ type: 'text', text: 'Sent by the API' }], { api: { method: 'POST', path: '/cgi-bin/message/custom/send' } });
+    await page.getByRole('button', { name: 'Developer panel' }).click();
+    await page.getByText('Sent by the API').click();
+    expect(await page.locator('#dev-json').textContent()).to.include('── trace ──').and.include('/cgi-bin/message/custom/send');
+  });
+
   it('redraws the menu when it changes, and a link item opens the page and sends a VIEW event', async () => {
     const page = await open('menu-user');
     const menu = page.getByRole('navigation', { name: 'Menu' });
@@ -195,6 +217,9 @@ describe('chat window: every message type (browser)', function () {
 
     await page.locator('#picker').setInputFiles({ name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('not a picture at all') });
     await page.locator('#banner', { hasText: 'Picture not sent: A image must be png, jpg, gif, bmp' }).waitFor();
+    const tooBig = Buffer.concat([pngPicture(4, 4), Buffer.alloc(11 * 1024 * 1024)]);
+    await page.locator('#picker').setInputFiles({ name: 'huge.png', mimeType: 'image/png', buffer: tooBig });
+    await page.locator('#banner', { hasText: 'Picture not sent: A picture may be at most 10240 KiB' }).waitFor();
     expect(await page.locator('.message.user').count()).to.equal(1);
     expect((await history('attach-user')).filter((m) => m.from === 'user')).to.have.length(1);
   });

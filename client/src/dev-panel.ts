@@ -52,7 +52,9 @@ export class DevPanel {
     row.classList.add('selected');
     this.hint.hidden = true;
     const { trace, ...rest } = message as { trace?: { wechat?: WechatTrace } };
-    this.json.textContent = JSON.stringify(rest, null, 2) + (trace?.wechat ? describeExchange(trace.wechat) : '');
+    // The XML exchanged with a target reads best as XML; any other trace (an API call) as JSON.
+    const traced = trace?.wechat ? describeExchange(trace.wechat) : trace ? `\n\n── trace ──\n${JSON.stringify(trace, null, 2)}` : '';
+    this.json.textContent = JSON.stringify(rest, null, 2) + traced;
   }
 
   /** Adds a platform API call at the end of the list, in the order the calls came. */

@@ -32,10 +32,6 @@ export class Lightbox {
     overlay.focus();
   }
 
-  get isOpen(): boolean {
-    return this.overlay !== undefined;
-  }
-
   /** Closes through the history, so the entry `open` added is gone too. */
   private close(): void {
     if (history.state?.lightbox) history.back();
