@@ -7,7 +7,9 @@ import { createApp } from '../server/app.ts';
 import { clientDir, readConfig } from '../server/config.ts';
 import { loadContent } from '../server/content/load-content.ts';
 import { silentLogger } from '../server/logger.ts';
+import { mediaUrl, newMediaId } from '../server/media.ts';
 import { memoryStore } from '../server/store/low-store.ts';
+import { pngPicture } from '../test/media-files.ts';
 import { buildClient } from './build.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -23,7 +25,8 @@ async function say(page: Page, text: string, waitFor: RegExp): Promise<void> {
 
 await buildClient();
 await mkdir(docs, { recursive: true });
-const app = await createApp({ store: memoryStore(), content: loadContent(readConfig({})), logger: silentLogger, clientDir });
+const store = memoryStore();
+const app = await createApp({ store, content: loadContent(readConfig({})), logger: silentLogger, clientDir });
 const url = await app.listen(0, '127.0.0.1');
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
@@ -48,6 +51,53 @@ try {
   await say(phone, 'games', /Promoting the development/);
   await say(phone, '5', /^5\. Outlook/);
   await phone.screenshot({ path: path.join(docs, 'phone.png') });
+
+  // Every kind of message a server under test can send, as the platform API delivers them.
+  const types = await browser.newPage({ viewport: { width: 390, height: 880 }, isMobile: true, deviceScaleFactor: 2 });
+  await types.goto(`${url}/?user=screenshot-types`);
+  await types.getByRole('log').getByText(/^Welcome/).waitFor();
+  const picture = pngPicture(360, 240, 205);
+  const mediaId = newMediaId();
+  await store.putMedia({ mediaId, type: 'image', contentType: 'image/png', size: picture.length, createdAt: new Date().toISOString() }, picture);
+  await app.service.deliver('screenshot-types', [
+    { type: 'image', url: mediaUrl(mediaId), mediaId },
+    {
+      type: 'template',
+      templateId: 'order-shipped',
+      title: 'Order shipped',
+      url: 'https://example.com/orders/A-1001',
+      content: '{{first.DATA}}\nOrder: {{order.DATA}}\nCarrier: {{carrier.DATA}}\nAmount: {{amount.DATA}}\n{{remark.DATA}}',
+      data: { first: { value: 'Hidden since May 2023' }, order: { value: 'A-1001' }, carrier: { value: 'SF Express' }, amount: { value: '¥88.00', color: '#E0442E' }, remark: { value: 'Hidden too' } },
+    },
+    { type: 'voice', url: '', title: 'Voice message (nothing to play)' },
+    { type: 'options', head: 'Was this answer helpful?', items: [{ id: '101', text: 'Yes, thanks' }, { id: '102', text: 'No, show me more' }], tail: 'Tap an answer' },
+  ]);
+  await types.getByRole('button', { name: 'Yes, thanks' }).click();
+  await types.locator('.message.user[data-id] .bubble', { hasText: 'Yes, thanks' }).waitFor();
+  app.service.typing('screenshot-types', true);
+  await types.locator('.message.typing').waitFor();
+  await types.locator('.picture img').evaluate((img: HTMLImageElement) => img.decode());
+  // From the picture down: the welcome above it is in the other screenshots.
+  await types.getByRole('log').evaluate((log: HTMLElement) => (log.scrollTop = log.querySelector<HTMLElement>('.picture')!.offsetTop - log.offsetTop - 12));
+  await types.screenshot({ path: path.join(docs, 'message-types.png') });
+  app.service.typing('screenshot-types', false);
+  await types.locator('.message.typing').waitFor({ state: 'detached' });
+
+  // The user sends a picture; the developer panel lists the platform API calls the server under test made.
+  await types.getByRole('button', { name: 'Show keyboard' }).click();
+  await types.locator('#picker').setInputFiles({ name: 'harbour.png', mimeType: 'image/png', buffer: pngPicture(300, 400, 150) });
+  await types.locator('.message.user[data-id] .picture img').waitFor();
+  await types.getByRole('log').getByText(/picture/i).last().waitFor();
+  await types.locator('.message.user .picture img').evaluate((img: HTMLImageElement) => img.decode());
+  await types.getByRole('textbox', { name: 'Message' }).blur();
+  await types.screenshot({ path: path.join(docs, 'send-picture.png') });
+  const at = () => new Date().toISOString();
+  app.service.reportApiCall({ at: at(), method: 'GET', path: '/cgi-bin/token?grant_type=client_credential&appid=wx0123456789abcdef', errcode: 0, errmsg: 'ok' });
+  app.service.reportApiCall({ at: at(), method: 'POST', path: '/cgi-bin/menu/create', body: { button: [{ type: 'click', name: 'Shop', key: 'shop' }] }, errcode: 0, errmsg: 'ok' });
+  app.service.reportApiCall({ at: at(), method: 'POST', path: '/cgi-bin/message/custom/send', body: { touser: 'screenshot-types', msgtype: 'text', text: { content: 'Your parcel is on its way.' } }, errcode: 45015, errmsg: 'response out of time limit or subscription is canceled' });
+  await types.getByRole('button', { name: 'Developer panel' }).click();
+  await types.getByRole('list', { name: 'Platform API calls' }).getByRole('listitem').nth(2).waitFor();
+  await types.screenshot({ path: path.join(docs, 'developer-panel.png') });
   process.stdout.write(`screenshots written to ${docs}\n`);
 } finally {
   await browser.close();

@@ -25,6 +25,7 @@ import { chatRoutes } from './transport/http-chat.ts';
 import { articleRoutes } from './transport/http-article.ts';
 import { ruleRoutes } from './transport/http-rules.ts';
 import { mediaRoutes } from './transport/http-media.ts';
+import { userMediaRoutes } from './transport/http-user-media.ts';
 import { errorHandler, notFound } from './transport/http-errors.ts';
 import { wechatRoutes, type WechatOptions } from './transport/wechat.ts';
 import { platformRoutes } from './transport/http-platform.ts';
@@ -118,6 +119,7 @@ export async function createApp({ store, content, logger, clientDir, environment
   app.use(articleRoutes(service));
   app.use(ruleRoutes(service, requireAdmin(security.adminToken)));
   app.use(mediaRoutes(store));
+  app.use(userMediaRoutes(store));
   app.use(wechatRoutes(service, wechat, logger));
   if (clientDir) {
     // Assets have content hashes in their names, so they never change; the page itself is always revalidated.

@@ -33,16 +33,19 @@ export class MediaRejected extends Error {
   }
 }
 
+/** "An image", "A voice message": how a refusal names the kind of file. */
+const article = (type: MediaType) => (type === 'image' ? 'An image' : type === 'thumb' ? 'A thumbnail' : `A ${type} file`);
+
 /** Checks a file against its type's limits, by its bytes (never its name); resolves with its MIME type. */
 export async function checkMedia(type: MediaType, bytes: Buffer): Promise<string> {
   const limits = MEDIA_LIMITS[type];
   if (bytes.length === 0) throw new MediaRejected('size', type, 'The file is empty.');
   if (bytes.length > limits.maxBytes) {
-    throw new MediaRejected('size', type, `A ${type} may be at most ${limits.maxBytes / 1024} KiB; this one is ${Math.ceil(bytes.length / 1024)} KiB.`);
+    throw new MediaRejected('size', type, `${article(type)} may be at most ${limits.maxBytes / 1024} KiB; this one is ${Math.ceil(bytes.length / 1024)} KiB.`);
   }
   const detected = await fileTypeFromBuffer(bytes);
   if (!detected || !limits.formats.includes(detected.ext)) {
-    throw new MediaRejected('format', type, `A ${type} must be ${limits.formats.join(', ')}; this file is ${detected ? detected.ext : 'of no format recognised'}.`);
+    throw new MediaRejected('format', type, `${article(type)} must be ${limits.formats.join(', ')}; this file is ${detected ? detected.ext : 'of no format recognised'}.`);
   }
   return detected.mime;
 }

@@ -229,6 +229,9 @@ describe('chat window (browser)', function () {
     expect(scrollWidth).to.be.at.most(width);
     const phoneBox = await page.locator('#phone').boundingBox();
     expect(phoneBox!.width).to.equal(360);
+    // The composer's buttons (attach a picture, Send) fit beside the text box.
+    const send = await page.getByRole('button', { name: 'Send', exact: true }).boundingBox();
+    expect(send!.x + send!.width).to.be.at.most(360);
     await phone.close();
   });
 

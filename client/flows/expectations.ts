@@ -4,18 +4,62 @@ import type { Asserter, Source, Step, Utterances } from './flow.ts';
 
 export type Mismatch = { what: string; expected: string; actual: string; at: Source };
 
-/** The text a bot message shows, and the titles of its cards. */
-export function describeMessage(message: StoredMessage): { text: string; cards: string[] } {
-  if (message.type === 'text') return { text: message.text, cards: [] };
-  if (message.type === 'news') return { text: '', cards: message.articles.map((a) => a.title) };
-  return { text: '', cards: [] };
+/** What Botium's asserters look at in a message: its text, card titles, button texts, and media (urls and ids). */
+export type Described = { text: string; cards: string[]; buttons: string[]; media: string[] };
+
+const PLACEHOLDER = /\{\{\s*([A-Za-z0-9_]+)\.DATA\s*\}\}/g;
+
+/** A template's text as the card shows it: its content filled in, or its fields as "key: value" lines. */
+function templateText(message: Extract<StoredMessage, { type: 'template' }>): string {
+  if (message.content) return message.content.replace(PLACEHOLDER, (_, key: string) => message.data[key]?.value ?? '');
+  return Object.entries(message.data)
+    .map(([key, field]) => `${key}: ${field.value}`)
+    .join('\n');
+}
+
+/** The parts of a message of any type that flows can check. */
+export function describeMessage(message: StoredMessage): Described {
+  const none: Described = { text: '', cards: [], buttons: [], media: [] };
+  switch (message.type) {
+    case 'text':
+      return { ...none, text: message.text };
+    case 'news':
+      return { ...none, cards: message.articles.map((a) => a.title), media: message.articles.flatMap((a) => (a.picUrl ? [a.picUrl] : [])) };
+    case 'image':
+    case 'voice':
+    case 'video': {
+      const text = 'title' in message ? [message.title, message.description].filter(Boolean).join('\n') : '';
+      return { ...none, text, media: [message.url, ...(message.mediaId ? [message.mediaId] : [])].filter(Boolean) };
+    }
+    case 'template':
+      return { ...none, text: templateText(message), cards: [message.title ?? message.templateId] };
+    case 'options':
+      return { ...none, text: [message.head, message.tail].filter(Boolean).join('\n'), buttons: message.items.map((i) => i.text) };
+    default:
+      return none; // the user's events
+  }
 }
 
 /** How a message reads in a failure report. */
 export function showMessage(message: StoredMessage | undefined): string {
   if (!message) return '(no message)';
-  const { text, cards } = describeMessage(message);
-  return cards.length ? `news: ${cards.map((c) => `[${c}]`).join(' ')}` : text;
+  const { text, cards, buttons } = describeMessage(message);
+  const list = (items: string[]) => items.map((c) => `[${c}]`).join(' ');
+  switch (message.type) {
+    case 'news':
+      return `news: ${list(cards)}`;
+    case 'image':
+      return `image: ${message.url}`;
+    case 'voice':
+    case 'video':
+      return `${message.type}: ${message.url || '(nothing to play)'}${message.title ? ` "${message.title}"` : ''}`;
+    case 'template':
+      return `template ${list(cards)}: ${text.replace(/\n+/g, ' / ')}`;
+    case 'options':
+      return `options: ${[message.head, list(buttons), message.tail].filter(Boolean).join(' ')}`;
+    default:
+      return text;
+  }
 }
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -44,8 +88,15 @@ function countMatches(arg: string | undefined, count: number): boolean {
   }
 }
 
+/** Botium's MEDIA, BUTTONS and CARDS: every argument matches one of `found` (`!`: none does); no argument: there is one. */
+function matchesAll(args: string[], found: string[], not: boolean): boolean {
+  if (args.length === 0) return not ? found.length === 0 : found.length > 0;
+  const matched = args.map((a) => found.some((f) => wildcardMatch(a, f)));
+  return not ? !matched.some(Boolean) : matched.every(Boolean);
+}
+
 function assertOne(asserter: Asserter, message: StoredMessage): Mismatch | undefined {
-  const { text, cards } = describeMessage(message);
+  const { text, cards, buttons, media } = describeMessage(message);
   const ic = asserter.name.endsWith('_IC');
   const fold = (s: string) => (ic ? s.toLowerCase() : s);
   const args = asserter.args;
@@ -67,13 +118,22 @@ function assertOne(asserter: Asserter, message: StoredMessage): Mismatch | undef
       ok = asserter.not ? !found : found;
       break;
     }
-    case 'CARDS': {
-      const found = args.map((a) => cards.some((title) => wildcardMatch(a, title)));
-      ok = asserter.not ? !found.some(Boolean) : found.every(Boolean);
+    case 'CARDS':
+      ok = matchesAll(args, cards, asserter.not);
       break;
-    }
-    case 'CARDS_COUNT': {
-      const found = countMatches(args[0], cards.length);
+    case 'BUTTONS':
+      ok = matchesAll(args, buttons, asserter.not);
+      break;
+    case 'MEDIA':
+      // A media file counts once, whether the flow names it by url or by id.
+      ok = matchesAll(args, media, asserter.not);
+      break;
+    case 'CARDS_COUNT':
+    case 'BUTTONS_COUNT':
+    case 'MEDIA_COUNT': {
+      const kind = asserter.name.replace(/_COUNT$/, '');
+      const count = kind === 'CARDS' ? cards.length : kind === 'BUTTONS' ? buttons.length : message.type === 'news' ? media.length : Math.min(media.length, 1);
+      const found = countMatches(args[0], count);
       ok = asserter.not ? !found : found;
       break;
     }

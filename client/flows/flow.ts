@@ -17,8 +17,11 @@ export class FlowError extends Error {
 export type Asserter = { name: string; args: string[]; not: boolean; at: Source };
 
 export type Step =
-  /** `#me`: text (possibly an utterance list's name), a `BUTTON` click or an `EVENT`. */
-  | { kind: 'send'; inbound: Inbound; utterances?: string; at: Source }
+  /**
+   * `#me`: text (possibly an utterance list's name), a `BUTTON`, a picture (`MEDIA`) or an `EVENT`. `button`: the
+   * BUTTON's argument, which taps the option of that text when the bot's last message offered one (else `inbound`, a menu click).
+   */
+  | { kind: 'send'; inbound: Inbound; button?: string; utterances?: string; at: Source }
   /** `#bot`: the next bot message must match the text (wildcards) and every asserter. */
   | { kind: 'expect'; text?: { pattern: string; not: boolean; at: Source }; asserters: Asserter[]; at: Source }
   | { kind: 'pause'; ms: number; at: Source }

@@ -14,10 +14,16 @@ export const ASSERTERS = new Set([
   'TEXT_EQUALS_IC',
   'CARDS',
   'CARDS_COUNT',
+  'BUTTONS',
+  'BUTTONS_COUNT',
+  'MEDIA',
+  'MEDIA_COUNT',
 ]);
 
 // Botium keywords that look like text but are not supported here: say so rather than send them as text.
-const UNSUPPORTED = new Set(['MEDIA', 'BUTTONS', 'FORM', 'INTENT', 'ENTITIES', 'WAITFORBOT', 'CONDITIONAL_STEP_TIME_BASED']);
+const UNSUPPORTED = new Set(['FORM', 'INTENT', 'ENTITIES', 'WAITFORBOT', 'CONDITIONAL_STEP_TIME_BASED']);
+/** A picture's address the server accepts in an `image` message: a path on the server or http(s). */
+const PICTURE_URL = /^(\/(?!\/)|https?:\/\/)\S+$/i;
 /** What a Botium keyword or an utterance list's name looks like: UPPER_CASE with an underscore. */
 export const KEYWORD_SHAPE = /^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$/;
 const SECTIONS = new Set(['me', 'bot', 'begin', 'end', 'include']);
@@ -83,27 +89,34 @@ function meSteps(section: Section): Step[] {
   for (const line of section.lines) {
     const { name, args, not } = keywordLine(line.text);
     const setAction = (step: Step) => {
-      if (action || text.some((t) => t.text.trim())) throw new FlowError(line.at, 'a #me section sends one thing: a text, a BUTTON or an EVENT');
+      if (action || text.some((t) => t.text.trim())) throw new FlowError(line.at, 'a #me section sends one thing: a text, a BUTTON, a MEDIA or an EVENT');
       action = step;
       steps.push(step);
     };
     if (not && name) throw new FlowError(line.at, '"!" (negation) only makes sense under #bot');
     if (name === 'BUTTON') {
-      if (!args[0]) throw new FlowError(line.at, 'BUTTON needs the menu key to click, e.g. "BUTTON section:games"');
-      setAction({ kind: 'send', inbound: { type: 'event', event: 'click', key: args[0] }, at: line.at });
+      if (!args[0]) throw new FlowError(line.at, 'BUTTON needs the menu key to click or the option to tap, e.g. "BUTTON section:games"');
+      // A menu click, unless the bot's last message offered an option with this text (the runner decides).
+      setAction({ kind: 'send', inbound: { type: 'event', event: 'click', key: args[0] }, button: args[0], at: line.at });
+    } else if (name === 'MEDIA') {
+      if (args.length !== 1 || !PICTURE_URL.test(args[0]!)) {
+        throw new FlowError(line.at, 'MEDIA under #me sends a picture by its URL: a path on the server such as /api/media/ID (from POST /api/media), or http(s)');
+      }
+      setAction({ kind: 'send', inbound: { type: 'image', url: args[0]! }, at: line.at });
     } else if (name === 'EVENT') {
       const event = args[0];
       if (event === 'subscribe' || event === 'unsubscribe') setAction({ kind: 'send', inbound: { type: 'event', event }, at: line.at });
       else if (event === 'click' && args[1]) setAction({ kind: 'send', inbound: { type: 'event', event: 'click', key: args[1] }, at: line.at });
-      else throw new FlowError(line.at, 'EVENT needs "subscribe", "unsubscribe" or "click|KEY"');
+      else if (event === 'view' && args[1] && PICTURE_URL.test(args[1])) setAction({ kind: 'send', inbound: { type: 'event', event: 'view', url: args[1] }, at: line.at });
+      else throw new FlowError(line.at, 'EVENT needs "subscribe", "unsubscribe", "click|KEY" or "view|URL"');
     } else if (name === 'PAUSE') steps.push(parsePause(args, line.at));
     else if (name === 'INCLUDE') steps.push(includeStep(args, line.at));
     else if (UNSUPPORTED.has(name) || (KEYWORD_SHAPE.test(name) && line.text.trim() !== name)) {
-      throw new FlowError(line.at, `unknown or unsupported keyword "${name}" under #me; supported: BUTTON, EVENT, PAUSE, INCLUDE`);
+      throw new FlowError(line.at, `unknown or unsupported keyword "${name}" under #me; supported: BUTTON, MEDIA, EVENT, PAUSE, INCLUDE`);
     } else if (ASSERTERS.has(name)) {
       throw new FlowError(line.at, `${name} checks what the bot says; put it under #bot`);
     } else {
-      if (action && line.text.trim()) throw new FlowError(line.at, 'a #me section sends one thing: a text, a BUTTON or an EVENT');
+      if (action && line.text.trim()) throw new FlowError(line.at, 'a #me section sends one thing: a text, a BUTTON, a MEDIA or an EVENT');
       text.push(line);
     }
   }

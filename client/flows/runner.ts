@@ -1,6 +1,6 @@
 // Plays flows against a server, each as a fresh user, many at once.
 import { randomBytes } from 'node:crypto';
-import type { StoredMessage } from '../../server/contract.ts';
+import type { Inbound, StoredMessage } from '../../server/contract.ts';
 import { BotClient, BotClientError } from '../sdk/bot-client.ts';
 import { check, showMessage } from './expectations.ts';
 import type { Flow, Source, Utterances } from './flow.ts';
@@ -24,11 +24,14 @@ class Inbox {
   private readonly queue: StoredMessage[] = [];
   private readonly seen = new Set<string>();
   private waiter: (() => void) | undefined;
+  /** The newest bot message that arrived, checked or not: what a BUTTON taps options in. */
+  latest: StoredMessage | undefined;
 
   add(message: StoredMessage): void {
     if (message.from !== 'bot' || this.seen.has(message.id)) return;
     this.seen.add(message.id);
     this.queue.push(message);
+    this.latest = message;
     this.waiter?.();
   }
 
@@ -72,7 +75,7 @@ export async function runFlow(flow: Flow, options: RunOptions): Promise<FlowResu
       if (step.kind === 'pause') await new Promise((r) => setTimeout(r, step.ms));
       else if (step.kind === 'send') {
         try {
-          const { message, replies } = await client.send(step.inbound);
+          const { message, replies } = await client.send(tapOrClick(step, inbox.latest));
           transcript.push(message);
           replies.forEach((m) => inbox.add(m));
         } catch (err) {
@@ -93,6 +96,13 @@ export async function runFlow(flow: Flow, options: RunOptions): Promise<FlowResu
   } finally {
     client?.close();
   }
+}
+
+/** A BUTTON taps the option of that text (or id) when the bot's last message offered options; else it clicks the menu key. */
+function tapOrClick(step: Extract<Flow['steps'][number], { kind: 'send' }>, latest: StoredMessage | undefined): Inbound {
+  if (step.button === undefined || latest?.type !== 'options') return step.inbound;
+  const item = latest.items.find((i) => i.text === step.button) ?? latest.items.find((i) => i.id === step.button);
+  return item ? { type: 'text', text: item.text, optionId: item.id } : step.inbound;
 }
 
 function showExpectation(step: Extract<Flow['steps'][number], { kind: 'expect' }>): string {

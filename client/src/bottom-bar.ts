@@ -1,14 +1,22 @@
-// The official account's bottom bar: the menu (buttons with pop-up lists) or the keyboard, and a toggle.
+// The official account's bottom bar: the menu (buttons with pop-up lists) or the keyboard with an attach
+// button, and a toggle between them.
 import type { MenuButton, MenuItem } from '../../server/contract.ts';
 import { safeHref } from './format.ts';
 
-export type BottomBarActions = { sendText: (text: string) => void; click: (key: string) => void };
+export type BottomBarActions = {
+  sendText: (text: string) => void;
+  click: (key: string) => void;
+  /** A menu link the user opened. */
+  view: (url: string) => void;
+  attach: (file: File) => void;
+};
 
 export class BottomBar {
   private readonly menu = document.getElementById('menu')!;
   private readonly composer = document.getElementById('composer') as HTMLFormElement;
   private readonly input = document.getElementById('input') as HTMLTextAreaElement;
   private readonly toggle = document.getElementById('mode-toggle') as HTMLButtonElement;
+  private readonly picker = document.getElementById('picker') as HTMLInputElement;
   private openPopup: { button: HTMLButtonElement; list: HTMLElement } | undefined;
 
   constructor(private readonly actions: BottomBarActions) {
@@ -24,6 +32,12 @@ export class BottomBar {
       }
     });
     this.input.addEventListener('input', () => this.fitInput());
+    document.getElementById('attach')!.addEventListener('click', () => this.picker.click());
+    this.picker.addEventListener('change', () => {
+      const file = this.picker.files?.[0];
+      this.picker.value = ''; // the same picture can be picked again
+      if (file) this.actions.attach(file);
+    });
     this.toggle.addEventListener('click', () => this.showKeyboard(this.composer.hasAttribute('hidden')));
     document.addEventListener('click', (event) => {
       if (this.openPopup && !(event.target as HTMLElement).closest('.menu-group')) this.closePopup();
@@ -134,8 +148,10 @@ export class BottomBar {
   private activate(item: MenuItem): void {
     if (item.key) this.actions.click(item.key);
     else if (item.url) {
+      // WeChat opens the page and tells the account's server with a VIEW event.
       const href = safeHref(item.url);
       if (href) window.open(href, '_blank', 'noopener');
+      this.actions.view(item.url);
     }
   }
 }

@@ -1,4 +1,10 @@
-// The developer panel: who this window is, "New user", "Restart", "Export as flow", and a message's raw JSON.
+// The developer panel: who this window is, "New user", "Restart", "Export as flow", a message's raw JSON
+// (with the XML exchanged with a target server), and the platform API calls the server under test made.
+import type { ApiCall } from '../../server/contract.ts';
+import { el } from './dom.ts';
+
+// Enough to follow a session; older calls scroll away.
+const MAX_API_CALLS = 200;
 
 export type DevPanelActions = { newUser: () => void; restart: () => void; exportFlow: () => void };
 
@@ -8,6 +14,8 @@ export class DevPanel {
   private readonly user = document.getElementById('dev-user')!;
   private readonly json = document.getElementById('dev-json')!;
   private readonly hint = document.getElementById('dev-hint')!;
+  private readonly apiSection = document.getElementById('dev-api')!;
+  private readonly apiList = document.getElementById('dev-api-list')!;
   private selected: HTMLElement | undefined;
 
   constructor(actions: DevPanelActions) {
@@ -44,7 +52,23 @@ export class DevPanel {
     row.classList.add('selected');
     this.hint.hidden = true;
     const { trace, ...rest } = message as { trace?: { wechat?: WechatTrace } };
-    this.json.textContent = JSON.stringify(rest, null, 2) + (trace?.wechat ? describeExchange(trace.wechat) : '');
+    // The XML exchanged with a target reads best as XML; any other trace (an API call) as JSON.
+    const traced = trace?.wechat ? describeExchange(trace.wechat) : trace ? `\n\n── trace ──\n${JSON.stringify(trace, null, 2)}` : '';
+    this.json.textContent = JSON.stringify(rest, null, 2) + traced;
+  }
+
+  /** Adds a platform API call at the end of the list, in the order the calls came. */
+  addApiCall(call: ApiCall): void {
+    const item = el('li', call.errcode === 0 ? 'api-call' : 'api-call failed');
+    const time = new Date(call.at).toLocaleTimeString(undefined, { hour12: false });
+    const head = el('div', 'api-head');
+    head.append(el('span', 'api-time', time), ' ', el('span', 'api-method', call.method), ' ', el('span', 'api-path', call.path), ' → ', el('span', 'api-errcode', `${call.errcode} ${call.errmsg}`));
+    item.append(head);
+    if (call.body !== undefined) item.append(el('pre', 'api-body', typeof call.body === 'string' ? call.body : JSON.stringify(call.body)));
+    this.apiList.append(item);
+    while (this.apiList.childElementCount > MAX_API_CALLS) this.apiList.firstElementChild!.remove();
+    this.apiSection.hidden = false;
+    this.apiSection.scrollTop = this.apiSection.scrollHeight;
   }
 
   clear(): void {

@@ -1,4 +1,4 @@
-// The chat window: connects as a user, shows the conversation, sends what the user types or taps.
+// The chat window: connects as a user, shows the conversation, sends what the user types, taps or attaches.
 import { io, type Socket } from 'socket.io-client';
 import type { Account, ClientToServerEvents, Inbound, MessageAck, ReadyPayload, ServerToClientEvents } from '../../server/contract.ts';
 import { ACK_TIMEOUT_MS } from '../../server/limits.ts';
@@ -6,22 +6,37 @@ import { toConvo } from '../flows/write-convo.ts';
 import { BottomBar } from './bottom-bar.ts';
 import { DevPanel } from './dev-panel.ts';
 import { chosenUserId, forgetUserId, rememberUserId } from './identity.ts';
+import { Lightbox } from './lightbox.ts';
 import { MessageView } from './message-view.ts';
 import { Outbox, type InboundBody, type Pending, type SendResult } from './outbox.ts';
 import { SectionPage } from './section-page.ts';
+import { uploadPicture } from './upload.ts';
 
 type ChatSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+const outboxKey = (userId: string | undefined) => `oa-sim.outbox.${userId ?? ':new'}`;
 
 class ChatWindow {
   private account: Account = { name: 'Official account', description: '', menu: [] };
   private socket: ChatSocket | undefined;
-  private outbox: Outbox | undefined;
+  /** Messages not yet answered, kept under the user's id (or a provisional key until the server names a new user). */
+  private outbox = new Outbox(outboxKey(undefined));
+  /** Whether this connection's `ready` came: sends wait for it, so the history and the welcome come first. */
+  private ready = false;
+  private everReady = false;
   private readonly banner = document.getElementById('banner')!;
   private bannerTimer: number | undefined;
-  private readonly view = new MessageView(document.getElementById('log')!, this.account, (message, row) => this.devPanel.show(message, row));
+  private readonly lightbox = new Lightbox(document.getElementById('phone')!);
+  private readonly view = new MessageView(document.getElementById('log')!, this.account, {
+    select: (message, row) => this.devPanel.show(message, row),
+    openPicture: (src, from) => this.lightbox.open(src, from),
+    tapOption: (item) => this.send({ type: 'text', text: item.text, optionId: item.id }),
+  });
   private readonly bottomBar = new BottomBar({
     sendText: (text) => this.send({ type: 'text', text }),
     click: (key) => this.send({ type: 'event', event: 'click', key }),
+    view: (url) => this.send({ type: 'event', event: 'view', url }),
+    attach: (file) => void this.sendPicture(file),
   });
   private readonly devPanel = new DevPanel({ newUser: () => this.newUser(), restart: () => this.restart(), exportFlow: () => this.exportFlow() });
   private userId = '';
@@ -33,13 +48,18 @@ class ChatWindow {
   }
 
   private connect(userId: string | undefined): void {
+    // What was typed before, for this user, shows at once and goes out when the server is ready.
+    this.outbox = new Outbox(outboxKey(userId));
+    this.outbox.pending.forEach((item) => this.view.addPending(item));
     const socket: ChatSocket = io({ auth: userId ? { userId } : {}, transports: ['websocket', 'polling'] });
     this.socket = socket;
     socket.on('ready', (ready) => this.onReady(ready));
-    socket.on('message', (message) => {
-      this.view.addStored(message);
-    });
+    socket.on('message', (message) => this.view.addStored(message));
+    socket.on('account', (account) => this.showAccount(account));
+    socket.on('typing', ({ on }) => this.view.setTyping(on));
+    socket.on('apiCall', (call) => this.devPanel.addApiCall(call));
     socket.on('disconnect', (reason) => {
+      this.ready = false;
       // A disconnect we asked for (New user) is not news to the user.
       if (reason !== 'io client disconnect') this.showBanner('Connection lost. Reconnecting…', 'offline');
     });
@@ -49,21 +69,19 @@ class ChatWindow {
   }
 
   private onReady({ userId, account, history }: ReadyPayload): void {
-    const reconnected = this.outbox !== undefined;
+    const reconnected = this.everReady;
+    this.ready = this.everReady = true;
     rememberUserId(userId);
     this.userId = userId;
-    this.account = account;
-    document.getElementById('account-name')!.textContent = account.name;
-    document.title = account.name;
-    this.view.setAccount(account);
-    this.sectionPage.refreshTitle();
-    this.bottomBar.setMenu(account.menu);
+    this.showAccount(account);
     this.devPanel.setUser(userId);
-    if (!this.outbox) {
-      this.outbox = new Outbox(`oa-sim.outbox.${userId}`);
-      for (const item of this.outbox.pending) this.view.addPending(item);
+    this.outbox.moveTo(outboxKey(userId));
+    this.outbox.pending.forEach((item) => this.view.addPending(item));
+    for (const message of history) {
+      // A message whose answer was lost is in the history when the server did store it.
+      if (message.from === 'user' && 'clientId' in message && message.clientId) this.outbox.forget(message.clientId);
+      this.view.addStored(message);
     }
-    for (const message of history) this.view.addStored(message);
     this.outbox.pending.filter((i) => i.failed).forEach((item) => this.view.markFailed(item, () => this.retry(item)));
     if (!reconnected) this.view.scrollToEnd();
     if (reconnected) this.showBanner('Connected again.', 'online', 2500);
@@ -71,19 +89,37 @@ class ChatWindow {
     this.flush();
   }
 
+  /** Redraws what depends on the account: its name and its menu (live, when the server under test changes it). */
+  private showAccount(account: Account): void {
+    this.account = account;
+    document.getElementById('account-name')!.textContent = account.name;
+    document.title = account.name;
+    this.view.setAccount(account);
+    this.sectionPage.refreshTitle();
+    this.bottomBar.setMenu(account.menu);
+  }
+
+  /** Queues a message and sends it when connected and ready; until then it shows as "Sending…". */
   private send(inbound: InboundBody): void {
-    if (!this.outbox) {
-      this.showBanner('Still connecting; try again in a moment.', 'offline', 2500);
-      return;
-    }
     const item = this.outbox.add(inbound);
     this.view.addPending(item);
     this.flush();
   }
 
+  private async sendPicture(file: File): Promise<void> {
+    this.showBanner('Uploading the picture…', 'online');
+    try {
+      const { url, mediaId } = await uploadPicture(file);
+      this.hideBanner();
+      this.send({ type: 'image', url, mediaId });
+    } catch (err) {
+      this.showBanner(`Picture not sent: ${(err as Error).message}`, 'offline', 6000);
+    }
+  }
+
   private flush(): void {
     const socket = this.socket;
-    if (!socket?.connected || !this.outbox) return;
+    if (!socket?.connected || !this.ready) return;
     void this.outbox.flush(
       (inbound) => this.emit(socket, inbound),
       (item, ack) => this.settled(item, ack),
@@ -97,14 +133,15 @@ class ChatWindow {
       const ack = await socket.timeout(ACK_TIMEOUT_MS).emitWithAck('message', inbound);
       return { kind: 'acked', ack };
     } catch {
-      return { kind: 'unreachable' };
+      // Disconnected meanwhile: it goes again on reconnect. Still connected: the answer is lost, say so.
+      return socket.connected ? { kind: 'timeout', message: `no answer from the server in ${ACK_TIMEOUT_MS / 1000} s` } : { kind: 'unreachable' };
     } finally {
       this.view.setWaiting(-1);
     }
   }
 
-  private settled(item: Pending, ack: MessageAck): void {
-    if (ack.ok) {
+  private settled(item: Pending, ack: MessageAck | undefined): void {
+    if (ack?.ok) {
       this.view.addStored(ack.message);
       for (const reply of ack.replies) this.view.addStored(reply);
     } else {
@@ -113,7 +150,7 @@ class ChatWindow {
   }
 
   private retry(item: Pending): void {
-    this.outbox?.retry(item.clientId);
+    this.outbox.retry(item.clientId);
     this.view.markPendingAgain(item.clientId);
     this.flush();
   }
@@ -145,7 +182,7 @@ class ChatWindow {
   private reset(): void {
     this.socket?.disconnect();
     this.socket = undefined;
-    this.outbox = undefined;
+    this.ready = this.everReady = false;
     this.view.clear();
     this.devPanel.clear();
   }

@@ -1,23 +1,31 @@
-// The message list: bubbles, news cards, time stamps, pending and failed sends, the typing indicator.
-import type { Account, Article, Inbound, StoredMessage } from '../../server/contract.ts';
+// The message list: bubbles and cards of every type, time stamps, pending and failed sends, the typing indicator.
+import type { Account, Inbound, OptionItem, StoredMessage } from '../../server/contract.ts';
+import { button, el } from './dom.ts';
 import { formatTime, hueOf, initialOf, needsTimestamp, safeHref } from './format.ts';
 import type { Pending } from './outbox.ts';
+import { renderImage, renderPlayable } from './render-media.ts';
+import { renderNews } from './render-news.ts';
+import { renderOptions } from './render-options.ts';
+import { renderTemplate } from './render-template.ts';
 
 type Shown = StoredMessage | (Inbound & { from: 'user'; pending: true });
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
+export type MessageViewActions = {
+  /** A message was clicked (the developer panel shows it). */
+  select: (message: Shown, element: HTMLElement) => void;
+  openPicture: (src: string, from: HTMLElement) => void;
+  tapOption: (item: OptionItem) => void;
+};
+
+// WeChat drops the typing indicator after 15 seconds even when the server never cancels it.
+const TYPING_MAX_MS = 15_000;
 
 /** What a user's click or event message looks like in the chat, since WeChat shows no bubble for it. */
 function describeEvent(inbound: Extract<Inbound, { type: 'event' }>, account: Account): string {
-  if (inbound.event !== 'click') return inbound.event === 'subscribe' ? 'You followed the account' : 'You unfollowed the account';
   const items = account.menu.flatMap((b) => [b, ...(b.sub ?? [])]);
-  const name = items.find((i) => i.key === inbound.key)?.name ?? inbound.key;
-  return `You tapped “${name}”`;
+  if (inbound.event === 'view') return `You opened “${items.find((i) => i.url === inbound.url)?.name ?? inbound.url}”`;
+  if (inbound.event === 'click') return `You tapped “${items.find((i) => i.key === inbound.key)?.name ?? inbound.key}”`;
+  return inbound.event === 'subscribe' ? 'You followed the account' : 'You unfollowed the account';
 }
 
 export class MessageView {
@@ -26,14 +34,23 @@ export class MessageView {
   private readonly shown: StoredMessage[] = [];
   private readonly byClientId = new Map<string, HTMLElement>();
   private lastTime: string | undefined;
-  private typing: HTMLElement | undefined;
+  private indicator: HTMLElement | undefined;
+  /** Sends waiting for their answer. */
   private waiting = 0;
+  private typingTimer: number | undefined;
+
+  /** Whether the reader was at the newest message, so a picture that loads later keeps them there. */
+  private atEnd = true;
 
   constructor(
     private readonly log: HTMLElement,
     private account: Account,
-    private readonly onSelect: (message: Shown, element: HTMLElement) => void,
-  ) {}
+    private readonly actions: MessageViewActions,
+  ) {
+    log.addEventListener('scroll', () => (this.atEnd = this.nearEnd(2)));
+    // `load` does not bubble; capturing sees every picture that arrives and grows its row.
+    log.addEventListener('load', () => this.atEnd && this.scrollToEnd(), true);
+  }
 
   setAccount(account: Account): void {
     this.account = account;
@@ -49,13 +66,15 @@ export class MessageView {
     this.byId.clear();
     this.byClientId.clear();
     this.lastTime = undefined;
-    this.typing = undefined;
+    this.indicator = undefined;
+    this.setTyping(false);
   }
 
-  /** Shows a stored message once; a user's own message replaces its pending bubble. */
+  /** Shows a stored message once; a user's own message replaces its pending bubble; a bot message ends "typing". */
   addStored(message: StoredMessage): void {
     if (this.byId.has(message.id)) return;
     this.shown.push(message);
+    if (message.from === 'bot') this.setTyping(false);
     const clientId = 'clientId' in message ? message.clientId : undefined;
     const pending = clientId ? this.byClientId.get(clientId) : undefined;
     if (pending) {
@@ -65,6 +84,8 @@ export class MessageView {
       this.byId.set(message.id, pending);
       this.byClientId.delete(clientId!);
       this.bindSelect(pending, message);
+      // Where the server put it: after what it stored first (a welcome that came while this was queued).
+      this.append(pending, message.createdAt);
       return;
     }
     const row = this.render(message);
@@ -83,18 +104,14 @@ export class MessageView {
     this.append(row, new Date().toISOString());
   }
 
-  /** Shows why the server refused a message, with a retry. */
+  /** Shows why a message was not sent, with a retry. */
   markFailed(item: Pending, retry: () => void): void {
     const row = this.byClientId.get(item.clientId);
     if (!row) return;
     row.classList.remove('pending');
     row.classList.add('failed');
     const status = row.querySelector('.status') ?? row.querySelector('.content')!.appendChild(el('span', 'status'));
-    status.replaceChildren(el('span', 'error', `Not sent: ${item.failed?.message ?? 'unknown error'}`));
-    const button = el('button', 'retry', 'Retry');
-    button.type = 'button';
-    button.addEventListener('click', retry);
-    status.append(' ', button);
+    status.replaceChildren(el('span', 'error', `Not sent: ${item.failed?.message ?? 'unknown error'}`), ' ', button('retry', 'Retry', retry));
   }
 
   markPendingAgain(clientId: string): void {
@@ -105,36 +122,52 @@ export class MessageView {
     row.querySelector('.status')?.replaceChildren('Sending…');
   }
 
-  /** The typing indicator shows while any reply is on its way. */
+  /** Counts sends waiting for their answer; the typing indicator shows while any is. */
   setWaiting(delta: 1 | -1): void {
     this.waiting = Math.max(0, this.waiting + delta);
-    if (this.waiting > 0 && !this.typing) {
-      this.typing = this.row('bot');
-      this.typing.classList.add('typing');
-      this.typing.setAttribute('aria-label', `${this.account.name} is typing`);
-      const bubble = el('div', 'bubble');
-      bubble.append(el('span', 'dot'), el('span', 'dot'), el('span', 'dot'));
-      this.typing.querySelector('.content')!.append(bubble);
-      this.log.append(this.typing);
-      this.scrollToEnd();
-    } else if (this.waiting === 0 && this.typing) {
-      this.typing.remove();
-      this.typing = undefined;
-    }
+    this.refreshIndicator();
+  }
+
+  /** The server under test says it is typing (or stopped): shown for 15 s at most, ended by its next message. */
+  setTyping(on: boolean): void {
+    window.clearTimeout(this.typingTimer);
+    this.typingTimer = on ? window.setTimeout(() => this.setTyping(false), TYPING_MAX_MS) : undefined;
+    this.refreshIndicator();
   }
 
   scrollToEnd(): void {
     this.log.scrollTop = this.log.scrollHeight;
   }
 
+  private refreshIndicator(): void {
+    const show = this.waiting > 0 || this.typingTimer !== undefined;
+    if (show && !this.indicator) {
+      this.indicator = this.row('bot');
+      this.indicator.classList.add('typing');
+      this.indicator.setAttribute('aria-label', `${this.account.name} is typing`);
+      const bubble = el('div', 'bubble');
+      bubble.append(el('span', 'dot'), el('span', 'dot'), el('span', 'dot'));
+      this.indicator.querySelector('.content')!.append(bubble);
+      this.log.append(this.indicator);
+      this.scrollToEnd();
+    } else if (!show && this.indicator) {
+      this.indicator.remove();
+      this.indicator = undefined;
+    }
+  }
+
+  private nearEnd(margin: number): boolean {
+    return this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < margin;
+  }
+
   private append(row: HTMLElement, createdAt: string): void {
-    const nearEnd = this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < 120;
+    const nearEnd = this.nearEnd(120);
     if (needsTimestamp(this.lastTime, createdAt)) {
       const stamp = el('div', 'timestamp', formatTime(createdAt));
-      this.log.insertBefore(stamp, this.typing ?? null);
+      this.log.insertBefore(stamp, this.indicator ?? null);
     }
     this.lastTime = createdAt;
-    this.log.insertBefore(row, this.typing ?? null);
+    this.log.insertBefore(row, this.indicator ?? null);
     if (nearEnd || row.classList.contains('user')) this.scrollToEnd();
   }
 
@@ -163,58 +196,37 @@ export class MessageView {
       return note;
     }
     const row = this.row(message.from);
-    const content = row.querySelector('.content')!;
-    if (message.type === 'text') {
-      const bubble = el('div', 'bubble', message.text);
-      content.append(bubble);
-    } else if (message.type === 'news') {
-      content.append(this.renderNews(message.articles));
-    } else {
-      content.append(el('div', 'bubble', `[${message.type} message]`));
-    }
+    row.querySelector('.content')!.append(this.body(message));
     if (!('pending' in message)) this.bindSelect(row, message);
     return row;
   }
 
-  private renderNews(cards: Article[]): HTMLElement {
-    const news = el('div', cards.length > 1 ? 'news multi' : 'news');
-    cards.forEach((card, i) => {
-      // "/#/sections/x" would leave the page (and its ?user=); the hash alone opens it in place.
-      const href = card.url.startsWith('/#/') ? card.url.slice(1) : safeHref(card.url);
-      const link = el('a', i === 0 ? 'card lead' : 'card');
-      if (href) link.href = href;
-      if (href && /^https?:/.test(href)) {
-        link.target = '_blank';
-        link.rel = 'noopener noreferrer';
-      }
-      const cover = el('div', 'cover');
-      if (card.picUrl && safeHref(card.picUrl)) {
-        const img = el('img');
-        img.src = safeHref(card.picUrl)!;
-        img.alt = '';
-        cover.append(img);
-      } else {
-        // A generated cover: a colour of its own for each card, and its initial.
-        const hue = hueOf(card.sectionId ?? card.title);
-        cover.style.background = `linear-gradient(135deg, hsl(${hue} 60% 42%), hsl(${(hue + 40) % 360} 65% 58%))`;
-        cover.append(el('span', 'cover-mark', initialOf(card.title)));
-      }
-      const title = el('div', 'card-title', card.title);
-      link.append(cover, title);
-      if (cards.length === 1 && card.description) link.append(el('div', 'card-description', card.description));
-      if (cards.length === 1) link.append(el('div', 'card-footer', 'Read more'));
-      news.append(link);
-    });
-    return news;
+  /** What goes in the row beside the avatar, by message type. */
+  private body(message: Exclude<Shown, { type: 'event' }>): HTMLElement {
+    switch (message.type) {
+      case 'text':
+        return el('div', 'bubble', message.text);
+      case 'news':
+        return renderNews(message.articles);
+      case 'image':
+        return renderImage(message.url, this.actions.openPicture);
+      case 'voice':
+      case 'video':
+        return renderPlayable(message);
+      case 'template':
+        return renderTemplate(message, 'createdAt' in message ? message.createdAt : new Date().toISOString());
+      case 'options':
+        return renderOptions(message, this.actions.tapOption);
+    }
   }
 
   private bindSelect(row: HTMLElement, message: Shown): void {
     row.onclick = (event) => {
-      if ((event.target as HTMLElement).closest('a, button')) return;
-      this.onSelect(message, row);
+      if ((event.target as HTMLElement).closest('a, button, audio, video')) return;
+      this.actions.select(message, row);
     };
     row.onkeydown = (event) => {
-      if (event.key === 'Enter' && event.target === row) this.onSelect(message, row);
+      if (event.key === 'Enter' && event.target === row) this.actions.select(message, row);
     };
   }
 }

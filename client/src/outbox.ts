@@ -7,14 +7,36 @@ export type InboundBody = Inbound extends infer T ? (T extends unknown ? Omit<T,
 
 export type Pending = { clientId: string; inbound: Inbound; failed?: { code: string; message: string } };
 
-export type SendResult = { kind: 'acked'; ack: MessageAck } | { kind: 'unreachable' };
+/** `unreachable`: not sent, try again on reconnect; `timeout`: sent, but no answer came while connected. */
+export type SendResult = { kind: 'acked'; ack: MessageAck } | { kind: 'unreachable' } | { kind: 'timeout'; message: string };
 
 export class Outbox {
   private items: Pending[];
   private flushing = false;
 
-  constructor(private readonly storageKey: string) {
-    this.items = this.load();
+  constructor(private storageKey: string) {
+    this.items = this.load(storageKey);
+  }
+
+  /**
+   * Moves the queue to another key, joining what is already kept there: messages typed before the server
+   * named the user (kept under a provisional key) become that user's.
+   */
+  moveTo(storageKey: string): void {
+    if (storageKey === this.storageKey) return;
+    const kept = this.load(storageKey);
+    const ids = new Set(kept.map((i) => i.clientId));
+    localStorage.removeItem(this.storageKey);
+    this.storageKey = storageKey;
+    this.items = [...kept, ...this.items.filter((i) => !ids.has(i.clientId))];
+    this.save();
+  }
+
+  /** Drops a message the server is known to have stored (it came back in the history). */
+  forget(clientId: string): void {
+    const before = this.items.length;
+    this.items = this.items.filter((i) => i.clientId !== clientId);
+    if (this.items.length !== before) this.save();
   }
 
   get pending(): readonly Pending[] {
@@ -38,9 +60,10 @@ export class Outbox {
 
   /**
    * Sends what is waiting, oldest first, one at a time. Stops at the first message the server
-   * could not be reached for; it stays queued for the next flush (on reconnect).
+   * could not be reached for; it stays queued for the next flush (on reconnect). A message whose answer
+   * never came is marked failed, so it shows Retry instead of "Sending…" for ever.
    */
-  async flush(send: (inbound: Inbound) => Promise<SendResult>, settled: (item: Pending, ack: MessageAck) => void): Promise<void> {
+  async flush(send: (inbound: Inbound) => Promise<SendResult>, settled: (item: Pending, ack?: MessageAck) => void): Promise<void> {
     if (this.flushing) return;
     this.flushing = true;
     try {
@@ -49,19 +72,20 @@ export class Outbox {
         if (!item) return;
         const result = await send(item.inbound);
         if (result.kind === 'unreachable') return;
-        if (result.ack.ok) this.items = this.items.filter((i) => i !== item);
+        if (result.kind === 'timeout') item.failed = { code: 'timeout', message: result.message };
+        else if (result.ack.ok) this.items = this.items.filter((i) => i !== item);
         else item.failed = result.ack.error;
         this.save();
-        settled(item, result.ack);
+        settled(item, result.kind === 'acked' ? result.ack : undefined);
       }
     } finally {
       this.flushing = false;
     }
   }
 
-  private load(): Pending[] {
+  private load(storageKey: string): Pending[] {
     try {
-      const raw = JSON.parse(localStorage.getItem(this.storageKey) ?? '[]') as unknown;
+      const raw = JSON.parse(localStorage.getItem(storageKey) ?? '[]') as unknown;
       return Array.isArray(raw) ? (raw as Pending[]) : [];
     } catch {
       return [];
