@@ -5,10 +5,15 @@ import { loadContent } from './content/load-content.ts';
 import { remoteResponder } from './wechat/remote-bot.ts';
 import { createLogger } from './logger.ts';
 import { fileLocation, LowStore } from './store/low-store.ts';
+import { SERVER_USAGE } from './usage.ts';
 
 const isLoopback = (host: string) => host === 'localhost' || host === '::1' || /^127\./.test(host);
 
 async function main(): Promise<void> {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    process.stdout.write(SERVER_USAGE);
+    return;
+  }
   let config;
   let logger;
   let app;
