@@ -17,6 +17,21 @@ async function load(relative) {
   await import(pathToFileURL(file).href);
 }
 
+/**
+ * npx and npm scripts run this command through `sh -c`; a SIGTERM sent to npm reaches that shell, which dies
+ * of it without passing it on. So when npm started us and our parent goes away, stop as on SIGTERM (finish the
+ * writes, exit) rather than run on as an orphan holding the port.
+ */
+function stopWhenOrphaned() {
+  const parent = process.ppid;
+  const watch = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(watch);
+    process.kill(process.pid, 'SIGTERM');
+  }, 500);
+  watch.unref();
+}
+
 process.setSourceMapsEnabled(true); // stack traces name the TypeScript sources
 const command = process.argv[2];
 if (command === '--version' || command === '-v') {
@@ -28,5 +43,6 @@ if (command === '--version' || command === '-v') {
   // Installed as a dependency, the package's folder is inside node_modules: keep the store in the
   // folder the command runs from instead, where it survives reinstalls and is easy to find or delete.
   process.env.DB_FILE ||= path.join('.wechat-oa-simulator', 'db.json');
+  if (process.env.npm_command) stopWhenOrphaned();
   await load('server/dist/main.js');
 }
