@@ -7,10 +7,15 @@ import { createLogger } from './logger.ts';
 import { fileStore } from './store/low-store.ts';
 import { RedisStore } from './store/redis-store.ts';
 import { describeRedis } from './store/redis/connection.ts';
+import { SERVER_USAGE } from './usage.ts';
 
 const isLoopback = (host: string) => host === 'localhost' || host === '::1' || /^127\./.test(host);
 
 async function main(): Promise<void> {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    process.stdout.write(SERVER_USAGE);
+    return;
+  }
   let config;
   let logger;
   let app;

@@ -1,8 +1,8 @@
-// `npm run flows -- [--url URL | --target URL --token T] [--concurrency N] [--timeout MS] [--reporter R] [--out FILE] PATH...`
+// `wechat-oa-simulator flows [--url URL | --target URL --token T ...] [--concurrency N] [--timeout MS] [--reporter R] [--out FILE] PATH...`
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createApp } from '../../server/app.ts';
-import { readConfig } from '../../server/config.ts';
+import { readConfig, START_OPTIONS } from '../../server/config.ts';
 import { loadContent } from '../../server/content/load-content.ts';
 import { silentLogger } from '../../server/logger.ts';
 import { memoryStore } from '../../server/store/low-store.ts';
@@ -12,25 +12,40 @@ import { loadFlows } from './load.ts';
 import { REPORTERS, specLine, summary, toJson, toJUnit, type ReporterName } from './reporters.ts';
 import { runFlows } from './runner.ts';
 
-const USAGE = `Usage: npm run flows -- [options] PATH...
+const USAGE = `Usage: wechat-oa-simulator flows [options] PATH...
+(in this repository: npm run flows -- [options] PATH...)
 
 Plays Botium convo files (*.convo.txt, with *.pconvo.txt and *.utterances.txt) against the bot.
 PATH is a flow file or a folder of them.
 
 Options:
   --url URL          the server to test (default: start one in-process with a temporary store)
-  --target URL       with --token: test an official-account server through the in-process simulator,
-                     which talks to it as WeChat does (signed XML)
-  --token TOKEN      the token configured for --target
+  --target URL       test an official-account server through the in-process simulator, which talks
+                     to it as WeChat does (signed XML); the same target options as the server
+                     command, each also an environment variable:
+  --token TOKEN        TARGET_TOKEN    the token configured for --target (needed with it)
+  --appid APPID        TARGET_APPID    the account's appid
+  --secret SECRET      TARGET_SECRET   the account's AppSecret, for the platform API
+  --aes-key KEY        TARGET_AES_KEY  the EncodingAESKey: push in safe mode (needs --appid)
+                     The in-process simulator listens on a free port, or on PORT when set, so that
+                     the server under test can be pointed at its platform API
+                     (http://127.0.0.1:PORT/cgi-bin/).
   --concurrency N    flows played at once (default 8)
   --timeout MS       how long to wait for each bot message (default 10000; 20000 with --target)
   --reporter NAME    spec (default), json or junit
   --out FILE         write the report to FILE instead of standard output
-  --help             this text`;
+  --help             this text
+
+Exit code: 0 when every flow passed, 1 when one failed, 2 for bad arguments or a malformed flow file.`;
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n`);
   process.exit(2);
+}
+
+/** The target options given to this command, as readConfig takes them from the server's command line. */
+function targetArgs(values: Record<string, unknown>): string[] {
+  return Object.keys(START_OPTIONS).flatMap((name) => (typeof values[name] === 'string' ? [`--${name}`, values[name] as string] : []));
 }
 
 async function main(): Promise<void> {
@@ -39,9 +54,8 @@ async function main(): Promise<void> {
     parsed = parseArgs({
       allowPositionals: true,
       options: {
+        ...START_OPTIONS,
         url: { type: 'string' },
-        target: { type: 'string' },
-        token: { type: 'string' },
         concurrency: { type: 'string', default: '8' },
         timeout: { type: 'string' },
         reporter: { type: 'string', default: 'spec' },
@@ -77,21 +91,26 @@ async function main(): Promise<void> {
   if (values.url && values.target) fail('--url and --target exclude each other: --target tests a WeChat server through a local simulator');
   let config;
   try {
-    config = readConfig(process.env, values.target ? ['--target', values.target, ...(values.token ? ['--token', values.token] : [])] : []);
+    config = readConfig(process.env, targetArgs(values));
   } catch (err) {
     fail((err as Error).message);
   }
-  // Without --url, the bot (or the simulator in front of --target) runs right here on a free port,
-  // with a store that is thrown away afterwards.
+  // Without --url, the bot (or the simulator in front of --target) runs right here, with a store that is
+  // thrown away afterwards: on a free port, or on PORT when the server under test must know where the
+  // platform API is (its client library's base URL, http://127.0.0.1:PORT/cgi-bin/).
+  const target = config.target && { ...config.target };
   const local = values.url
     ? undefined
     : await createApp({
         store: memoryStore(),
         content: loadContent(config),
         logger: silentLogger,
-        responder: config.target ? remoteResponder(config.target) : undefined,
+        responder: target ? remoteResponder(target) : undefined,
+        platform: { ...config.platform, target },
       });
-  const url = values.url ?? (await local!.listen(0, '127.0.0.1'));
+  const url = values.url ?? (await local!.listen(process.env.PORT ? config.port : 0, '127.0.0.1'));
+  // Pictures sent to the target link back to this simulator.
+  if (target) target.publicUrl ??= config.publicUrl ?? url;
   const live = reporter === 'spec' && !values.out;
   const started = performance.now();
   const results = await runFlows(suite.flows, {

@@ -1,0 +1,38 @@
+// What `wechat-oa-simulator --help` (and `npm start -- --help`) prints: every option and environment variable.
+
+/** The server's usage text, kept beside readConfig's options (START_OPTIONS) and environment variables. */
+export const SERVER_USAGE = `Usage: wechat-oa-simulator [options]              serve the chat window (and the platform API)
+       wechat-oa-simulator flows [options] PATH...  play Botium convo files (flows --help)
+       wechat-oa-simulator --version
+(in this repository: npm start -- [options], npm run flows -- [options] PATH...)
+
+Without --target the local article bot answers; with it the simulator plays WeChat in front of
+your official-account server.
+
+Options (each also an environment variable):
+  --target URL       TARGET_URL      the official-account server to test, e.g. http://localhost:8080/wechat
+  --token TOKEN      TARGET_TOKEN    the token configured for that server (needed with --target)
+  --appid APPID      TARGET_APPID    the account's appid
+  --secret SECRET    TARGET_SECRET   the account's AppSecret, for the platform API under /cgi-bin/
+  --aes-key KEY      TARGET_AES_KEY  the 43-character EncodingAESKey: push in safe mode (needs --appid)
+  --help, -h                         this text
+
+Environment:
+  PORT                 port to listen on (default 3000; 0 picks a free one)
+  HOST                 address to listen on (default 127.0.0.1)
+  DB_FILE              the store (default: .wechat-oa-simulator/db.json in the current folder for the
+                       installed command; data/db.json for npm start in this repository)
+  CONTENT_FILE         the article (default: the package's data/article.md)
+  ACCOUNT_FILE         the account's name, avatar and menu (default: the package's data/account.json)
+  RULES_FILE           keyword rules seeded into a new store (default: the package's data/rules.json)
+  TEMPLATES_FILE       the account's template messages (default: any template id is accepted)
+  TARGET_ACCOUNT       the account id sent as ToUserName (default gh_simulator)
+  TARGET_TIMEOUT_MS    how long one push to the target may take (default 5000)
+  TARGET_RETRIES       retries after the first push
+  WECHAT_TOKEN         turns on /wechat, where the local bot answers a real official account
+  WECHAT_AES_KEY, WECHAT_APPID   safe mode on /wechat
+  PUBLIC_URL           this server's public address, for absolute links in WeChat replies
+  LOG_LEVEL            fatal, error, warn, info (default), debug, trace or silent
+  RATE_LIMIT_USER, RATE_LIMIT_ADDRESS, MAX_SOCKETS_PER_USER   limits (see the README)
+  ADMIN_TOKEN, CORS_ORIGINS, TRUST_PROXY                      security (see the README)
+`;
