@@ -28,10 +28,11 @@ Environment:
   TEMPLATES_FILE       the account's template messages (default: any template id is accepted)
   TARGET_ACCOUNT       the account id sent as ToUserName (default gh_simulator)
   TARGET_TIMEOUT_MS    how long one push to the target may take (default 5000)
-  TARGET_RETRIES       retries after the first push
+  TARGET_RETRIES       retries after the first push (default 2: three attempts in all, as WeChat makes)
   WECHAT_TOKEN         turns on /wechat, where the local bot answers a real official account
   WECHAT_AES_KEY, WECHAT_APPID   safe mode on /wechat
   PUBLIC_URL           this server's public address, for absolute links in WeChat replies
+  REDIS_URL            keep everything in this Redis (redis://host:port), so many processes act as one
   LOG_LEVEL            fatal, error, warn, info (default), debug, trace or silent
   RATE_LIMIT_USER, RATE_LIMIT_ADDRESS, MAX_SOCKETS_PER_USER   limits (see the README)
   ADMIN_TOKEN, CORS_ORIGINS, TRUST_PROXY                      security (see the README)
