@@ -199,10 +199,13 @@ export class ChatService {
     this.knowledgeBase = withRules(this.knowledgeBase, rules);
   }
 
-  /** Shows a new bottom menu in every open chat window (the server under test created or deleted its menu). */
-  setMenu(menu: MenuButton[]): void {
+  /**
+   * Shows a new bottom menu in every open chat window (the server under test created or deleted its menu).
+   * `announce: false` only updates what new windows get: another process already told the open ones.
+   */
+  setMenu(menu: MenuButton[], { announce = true } = {}): void {
     this.knowledgeBase = { ...this.knowledgeBase, account: { ...this.knowledgeBase.account, menu } };
-    this.events.emit('account', this.knowledgeBase.account);
+    if (announce) this.events.emit('account', this.knowledgeBase.account);
   }
 
   /** Shows or hides the typing indicator in the user's chat windows. */

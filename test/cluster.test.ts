@@ -7,6 +7,8 @@ import { start, stop, type Started } from './process-helpers.ts';
 import { startRedis, type RedisServer } from './redis-helpers.ts';
 
 const USER_LIMIT = 6;
+const APPID = 'wxcluster0000001';
+const SECRET = 'cluster-secret';
 type Ok = Extract<MessageAck, { ok: true }>;
 
 /** Sends over a socket with a generous timeout: an outage answers within a few seconds, not at once. */
@@ -26,7 +28,7 @@ describe('many processes on one Redis', function () {
   const startProcess = async () => {
     const tmp = await tempDir();
     folders.push(tmp.remove);
-    const server = await start({ REDIS_URL: redis.url, DB_FILE: `${tmp.dir}/db.json`, RATE_LIMIT_USER: `${USER_LIMIT}/60s` });
+    const server = await start({ REDIS_URL: redis.url, DB_FILE: `${tmp.dir}/db.json`, RATE_LIMIT_USER: `${USER_LIMIT}/60s`, TARGET_APPID: APPID, TARGET_SECRET: SECRET });
     servers.push(server);
     return server;
   };
@@ -85,6 +87,34 @@ describe('many processes on one Redis', function () {
     expect(answer.body.replies.map((r: { text?: string }) => r.text)).to.deep.equal(['added on A']);
     const listed = (await http(`${b.url}/api/rules`, 'GET')).body.rules as Array<{ name: string }>;
     expect(listed.map((r) => r.name)).to.include('Cluster rule');
+  });
+
+  it('shows a menu created through one process in new and open windows of every process, announced once', async () => {
+    const open = await connectUser(b.url, 'menu-open');
+    const accounts: unknown[] = [];
+    open.socket.on('account', (account) => accounts.push(account));
+    try {
+      const token = (await http(`${a.url}/cgi-bin/token?grant_type=client_credential&appid=${APPID}&secret=${SECRET}`, 'GET')).body.access_token as string;
+      const button = [{ type: 'click', name: 'Cluster', key: 'CLUSTER' }];
+      const created = await http(`${a.url}/cgi-bin/menu/create?access_token=${token}`, 'POST', { button });
+      expect(created.body).to.include({ errcode: 0 });
+      await until(() => accounts.length >= 1, 5000);
+      // A token from one process is good on another: they share the store.
+      const fromB = await http(`${b.url}/cgi-bin/menu/get?access_token=${token}`, 'GET');
+      expect(fromB.body.menu.button).to.have.length(1);
+      expect(fromB.body.menu.button[0]).to.include({ type: 'click', name: 'Cluster', key: 'CLUSTER' });
+      let fresh;
+      const deadline = Date.now() + 5000;
+      do {
+        fresh = await connectUser(b.url, 'menu-new');
+        fresh.socket.close();
+      } while (fresh.ready.account.menu[0]?.name !== 'Cluster' && Date.now() < deadline);
+      expect(fresh.ready.account.menu).to.deep.equal([{ name: 'Cluster', key: 'CLUSTER' }]);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(accounts, 'the open window on another process is told once').to.have.length(1);
+    } finally {
+      open.socket.close();
+    }
   });
 
   it('holds the per-user rate limit across processes', async () => {

@@ -59,11 +59,21 @@ export class Platform {
     this.customerService = new CustomerService(service, this.followers, this.media, this.now);
   }
 
-  /** Shows the stored menu; in front of a target, no menu until its server creates one. */
+  /**
+   * Shows the stored menu; in front of a target, no menu until its server creates one. Processes sharing a
+   * store follow each other's menu changes without announcing them again (the one that made it did).
+   */
   async restoreMenu(): Promise<void> {
+    await this.showStoredMenu(true);
+    this.store.onValueChanged?.((key) => {
+      if (key === MENU) this.showStoredMenu(false).catch((err: unknown) => this.logger.warn({ err }, 'could not read the menu another process created'));
+    });
+  }
+
+  private async showStoredMenu(announce: boolean): Promise<void> {
     const stored = await this.store.getValue<PlatformButton[]>(MENU);
-    if (stored) this.service.setMenu(chatMenu(stored));
-    else if (this.options.target) this.service.setMenu([]);
+    if (stored) this.service.setMenu(chatMenu(stored), { announce });
+    else if (this.options.target) this.service.setMenu([], { announce });
   }
 
   /** Refuses every call while the appid or secret is missing, saying how to start the simulator. */

@@ -53,7 +53,7 @@ export interface ChatStore {
   /** Waits for pending writes, then lets go of the storage; nothing runs on a closed store's behalf afterwards. */
   close(): Promise<void>;
 
-  // Only stores shared by many processes need these three; lowdb (one process) leaves them out.
+  // Only stores shared by many processes need these; lowdb (one process) leaves them out.
   /**
    * Runs one turn of a user (or of the rules) holding a lock that every process sharing the store respects,
    * so turns never interleave across processes; `commit` inside refuses once the lock was lost. Callers run
@@ -62,6 +62,8 @@ export interface ChatStore {
   withUserLock?<T>(key: string, turn: () => Promise<T>): Promise<T>;
   /** Calls `listener` with the rules whenever another process sharing the store changed them. */
   onRulesChanged?(listener: (rules: Rule[]) => void): void;
+  /** Calls `listener` with a value's key whenever a process sharing the store set it (this one included). */
+  onValueChanged?(listener: (key: string) => void): void;
   /** Why the store cannot serve right now (for /healthz); undefined while it can. */
   unavailable?(): Promise<string | undefined>;
 }

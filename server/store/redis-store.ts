@@ -39,6 +39,7 @@ export class RedisStore implements ChatStore {
   private cachedRules: Rule[] = [];
   private rulesVersion = 0;
   private readonly listeners = new Set<(rules: Rule[]) => void>();
+  private readonly valueListeners = new Set<(key: string) => void>();
   /** Fencing tokens of the user locks this process holds, by user (one turn per user at a time here: ChatService queues them). */
   private readonly tokens = new Map<string, string>();
 
@@ -67,6 +68,10 @@ export class RedisStore implements ChatStore {
     return this.key('rules-changed');
   }
 
+  private get valuesChannel(): string {
+    return this.key('values-changed');
+  }
+
   async open(seed: Rule[]): Promise<void> {
     const where = describeRedis(this.url);
     try {
@@ -75,10 +80,11 @@ export class RedisStore implements ChatStore {
     } catch (err) {
       throw new StoreError('unavailable', `${where}: ${(err as Error).message}`);
     }
-    this.subscriber.on('message', (channel: string, version: string) => {
-      if (channel === this.channel && Number(version) > this.rulesVersion) void this.reloadRules().catch(() => undefined);
+    this.subscriber.on('message', (channel: string, payload: string) => {
+      if (channel === this.channel && Number(payload) > this.rulesVersion) void this.reloadRules().catch(() => undefined);
+      if (channel === this.valuesChannel) for (const listener of this.valueListeners) listener(payload);
     });
-    await this.subscriber.subscribe(this.channel);
+    await this.subscriber.subscribe(this.channel, this.valuesChannel);
     const [json, version] = (await seedRules(this.redis, this.rulesKeys, [JSON.stringify(seed)])) as [string, string];
     this.useRules(this.parseRules(json, where), Number(version));
   }
@@ -187,6 +193,13 @@ export class RedisStore implements ChatStore {
     } catch (err) {
       throw unavailable('The value', err);
     }
+    // Stored already: a lost notice only leaves other processes with the old value until they read it again.
+    await this.redis.publish(this.valuesChannel, key).catch(() => undefined);
+  }
+
+  /** Calls `listener` with the key of every value set by any process on this Redis. */
+  onValueChanged(listener: (key: string) => void): void {
+    this.valueListeners.add(listener);
   }
 
   /** Why the store cannot serve now (for /healthz), or undefined while Redis answers. */
