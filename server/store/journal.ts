@@ -2,6 +2,7 @@
 // file in batches (group commit): a batch is written and synced once, then all its commits are
 // acknowledged. The users' segment files are brought up to date later, many messages in one write
 // (a checkpoint), after which the journal's older part is dropped.
+import { fdatasync, write } from 'node:fs';
 import { open, rename, rm, readFile, type FileHandle } from 'node:fs/promises';
 import type { Commit } from './chat-store.ts';
 
@@ -59,8 +60,7 @@ export function fileJournal(base: string): JournalStorage {
         torn = false;
       }
       try {
-        await h.write(bytes, 0, bytes.length, null);
-        await h.datasync();
+        await writeAndSync(h.fd, bytes);
         size += bytes.length;
       } catch (err) {
         // Cut off whatever part of the batch made it, so the next batch does not follow half a line.
@@ -103,6 +103,22 @@ export function fileJournal(base: string): JournalStorage {
     },
     close: closeHandle,
   };
+}
+
+/**
+ * Appends `bytes` at the end of the open file and syncs it. Callbacks on the descriptor rather than the
+ * FileHandle's promises: this runs once per batch on the thread that answers messages, where they cost less.
+ */
+function writeAndSync(fd: number, bytes: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const from = (offset: number) =>
+      write(fd, bytes, offset, bytes.length - offset, null, (err, written) => {
+        if (err) return reject(err);
+        if (offset + written < bytes.length) return from(offset + written);
+        fdatasync(fd, (syncErr) => (syncErr ? reject(syncErr) : resolve()));
+      });
+    from(0);
+  });
 }
 
 /** A journal that keeps nothing: for memory stores, whose data ends with the process anyway. */
