@@ -2,7 +2,7 @@
 // file in batches (group commit): a batch is written and synced once, then all its commits are
 // acknowledged. The users' segment files are brought up to date later, many messages in one write
 // (a checkpoint), after which the journal's older part is dropped.
-import { fdatasync, write } from 'node:fs';
+import { constants, write } from 'node:fs';
 import { open, rename, rm, readFile, type FileHandle } from 'node:fs/promises';
 import type { Commit } from './chat-store.ts';
 
@@ -25,6 +25,10 @@ export interface JournalStorage {
   close(): Promise<void>;
 }
 
+// O_DSYNC: each write returns once its data is on disk, as a write and an fdatasync would, in one call to
+// the fs pool instead of two (each call wakes a pool thread that competes with the main thread for a core).
+const APPEND_SYNCED = constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | constants.O_DSYNC;
+
 /** `<db>.journal` and `<db>.journal.retired` next to the main file. */
 export function fileJournal(base: string): JournalStorage {
   const live = `${base}.journal`;
@@ -37,7 +41,7 @@ export function fileJournal(base: string): JournalStorage {
 
   const liveHandle = async (): Promise<FileHandle> => {
     if (!handle) {
-      handle = await open(live, 'a');
+      handle = await open(live, APPEND_SYNCED);
       size = (await handle.stat()).size;
     }
     return handle;
@@ -60,7 +64,7 @@ export function fileJournal(base: string): JournalStorage {
         torn = false;
       }
       try {
-        await writeAndSync(h.fd, bytes);
+        await writeAll(h.fd, bytes);
         size += bytes.length;
       } catch (err) {
         // Cut off whatever part of the batch made it, so the next batch does not follow half a line.
@@ -106,16 +110,16 @@ export function fileJournal(base: string): JournalStorage {
 }
 
 /**
- * Appends `bytes` at the end of the open file and syncs it. Callbacks on the descriptor rather than the
- * FileHandle's promises: this runs once per batch on the thread that answers messages, where they cost less.
+ * Appends `bytes` to the journal (opened with O_DSYNC: synced when this resolves). Callbacks on the descriptor
+ * rather than the FileHandle's promises: this runs once per batch on the thread that answers messages.
  */
-function writeAndSync(fd: number, bytes: Buffer): Promise<void> {
+function writeAll(fd: number, bytes: Buffer): Promise<void> {
   return new Promise((resolve, reject) => {
     const from = (offset: number) =>
       write(fd, bytes, offset, bytes.length - offset, null, (err, written) => {
         if (err) return reject(err);
-        if (offset + written < bytes.length) return from(offset + written);
-        fdatasync(fd, (syncErr) => (syncErr ? reject(syncErr) : resolve()));
+        if (offset + written < bytes.length) from(offset + written);
+        else resolve();
       });
     from(0);
   });
