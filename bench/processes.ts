@@ -33,10 +33,10 @@ export type Running = {
 // Linux counts CPU time in /proc in ticks of 1/100 s.
 const TICKS_PER_SECOND = 100;
 
-/** CPU time process `pid` has used so far, user and system, all its threads. */
-export function cpuSecondsOf(pid: number): number {
+/** CPU time process `pid` has used so far, user and system, all its threads (or only thread `tid`). */
+export function cpuSecondsOf(pid: number, tid?: number): number {
   // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const stat = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
 }
