@@ -1,6 +1,7 @@
-// `npx tsx bench/table.ts [FILE]`: the README's Performance tables, in Markdown, from a benchmark's JSON
-// (bench/results/full.json by default), so that the figures quoted are the figures measured.
-import { readFileSync } from 'node:fs';
+// `npx tsx bench/table.ts [FILE] [--readme]`: the README's Performance tables, in Markdown, from a benchmark's
+// JSON (bench/results/full.json by default), so that the figures quoted are the figures measured. With
+// --readme, replaces the block between the `bench:tables` markers in README.md instead of printing.
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { root } from './processes.ts';
 
@@ -16,7 +17,8 @@ type Results = {
   rules: Array<{ rules: number; microsPerMessage: number }>;
 };
 
-const file = process.argv[2] ?? path.join(root, 'bench', 'results', 'full.json');
+const args = process.argv.slice(2);
+const file = args.find((a) => !a.startsWith('--')) ?? path.join(root, 'bench', 'results', 'full.json');
 const r = JSON.parse(readFileSync(file, 'utf8')) as Results;
 const n = (value: number) => value.toLocaleString('en-US').replace(/,/g, ' ');
 const lines: string[] = [];
@@ -34,6 +36,10 @@ for (const row of r.concurrency) {
     out(`| ${label === 'bot' ? n(row.users) : ''} | ${label} | ${n(f.msgsPerSec)} | ${f.p50Ms} / ${f.p99Ms} | ${cpu} | ${f.serverCpuMicrosPerMessage} |`);
   }
 }
+if (r.concurrency.some((row) => row.botRedis)) {
+  out();
+  out('¹ the bot with `REDIS_URL` set to a private `redis-server` (its CPU is included); a build without the Redis store ignores `REDIS_URL`, and then this row measures the lowdb store again.');
+}
 out();
 out('| users | bot ÷ echo: CPU per message | throughput | p99 |');
 out('|---:|---:|---:|---:|');
@@ -41,9 +47,19 @@ for (const row of r.concurrency) out(`| ${n(row.users)} | ${row.cpuRatio} × | $
 out();
 out('| stored messages | msg/s (100 users) | ÷ empty | p99 ms | start-up | RSS |');
 out('|---:|---:|---:|---:|---:|---:|');
-for (const h of r.history) out(`| ${n(h.storedMessages)} | ${n(h.msgsPerSec)} | ${h.vsEmpty} | ${h.p99Ms} | ${h.startupMs} ms | ${h.rssMb} MB |`);
+for (const h of r.history) out(`| ${n(h.storedMessages)} | ${n(h.msgsPerSec)} | ${h.vsEmpty} | ${Math.round(h.p99Ms * 10) / 10} | ${h.startupMs} ms | ${h.rssMb} MB |`);
 out();
 out('| rules | matching, median per message |');
 out('|---:|---:|');
 for (const rule of r.rules) out(`| ${n(rule.rules)} | ${rule.microsPerMessage} µs |`);
-process.stdout.write(`${lines.join('\n')}\n`);
+if (args.includes('--readme')) {
+  const readme = path.join(root, 'README.md');
+  const [begin, end] = ['<!-- bench:tables begin -->', '<!-- bench:tables end -->'];
+  const text = readFileSync(readme, 'utf8');
+  const from = text.indexOf(begin);
+  const to = text.indexOf(end);
+  if (from < 0 || to < from) throw new Error(`README.md has no ${begin} … ${end} block`);
+  writeFileSync(readme, `${text.slice(0, from + begin.length)}\n${lines.join('\n')}\n${text.slice(to)}`);
+} else {
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
