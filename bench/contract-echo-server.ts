@@ -1,6 +1,6 @@
 // A second reference: the least any bot that keeps the contract must send, with no engine and no storage.
 // Each message is acked with itself as a stored message plus one stored reply (a news card), and both are
-// pushed to the user's room, as DESIGN.md requires of the bot. The gap between this server and the bare
+// pushed to the user's other sockets (not to the one whose ack carries them), as DESIGN.md requires of the bot. The gap between this server and the bare
 // echo is the contract's own traffic; the gap between the bot and this server is the bot's work.
 import { createServer } from 'node:http';
 import { Server } from 'socket.io';
@@ -29,8 +29,8 @@ io.on('connection', (socket) => {
     const createdAt = new Date().toISOString();
     const message = Object.assign({}, payload, { id: `m${++sequence}`, userId, from: 'user', createdAt });
     const reply = { type: 'news', articles: [card], id: `m${++sequence}`, userId, from: 'bot', createdAt, replyTo: message.id };
-    io.to(room).emit('message', message);
-    io.to(room).emit('message', reply);
+    socket.to(room).emit('message', message);
+    socket.to(room).emit('message', reply);
     ack({ ok: true, message, replies: [reply] });
   });
 });

@@ -105,7 +105,7 @@ export class BotClient {
     return { message: ack.message, replies: ack.replies };
   }
 
-  /** Calls `listener` with every message stored for this user from now on (from any tab or channel). */
+  /** Calls `listener` with every message stored for this user from now on, except those whose ack this client gets (its own sends). */
   onMessage(listener: (message: StoredMessage) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

@@ -3,7 +3,7 @@
 // of how many rules there are: a map for exact keywords, an Aho–Corasick automaton for contained ones.
 import AhoCorasick from 'modern-ahocorasick';
 import type { Rule } from '../content/rules.ts';
-import { bare, normalize, standsAsWord } from './text.ts';
+import { bareOf, normalize, standsAsWord } from './text.ts';
 
 export type RuleMatch = { rule: Rule; keyword: string; match: 'equal' | 'contain' };
 
@@ -35,7 +35,7 @@ export function buildRuleIndex(rules: Rule[]): RuleIndex {
 /** The rule that answers `text`, if any. */
 export function matchRule(index: RuleIndex, text: string): RuleMatch | undefined {
   const normal = normalize(text);
-  const exact = [index.equal.get(bare(text)), index.equal.get(normal)]
+  const exact = [index.equal.get(bareOf(normal)), index.equal.get(normal)]
     .filter((e): e is Entry => e !== undefined)
     .sort((a, b) => a.order - b.order)[0];
   if (exact) return { rule: exact.rule, keyword: exact.keyword, match: 'equal' };

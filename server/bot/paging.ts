@@ -3,10 +3,9 @@
 /** WeChat's limit for one text message, in bytes of UTF-8. */
 export const MAX_TEXT_BYTES = 2048;
 
-const encoder = new TextEncoder();
-
+/** UTF-8 size, counted without encoding (no buffer per call: it runs for every line of every reply). */
 export function byteLength(text: string): number {
-  return encoder.encode(text).length;
+  return Buffer.byteLength(text, 'utf8');
 }
 
 /** The longest prefix of `text` (in whole code points) that fits in `maxBytes` of UTF-8. */

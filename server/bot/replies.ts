@@ -40,7 +40,34 @@ function exampleKeywords(kb: Knowledge): string[] {
   return cjk && !firsts.includes(cjk) ? [...firsts, cjk] : firsts;
 }
 
-export function welcome(kb: Knowledge): Outbound {
+// Welcome, help and list depend only on the knowledge base, which is replaced (never changed) when the rules
+// or the menu change: each is built once per knowledge base, not once per message.
+type Fixed = { welcome: Outbound; help: Outbound; list: Outbound; sectionLines: string[] };
+const fixedReplies = new WeakMap<Knowledge, Fixed>();
+
+function fixed(kb: Knowledge): Fixed {
+  let replies = fixedReplies.get(kb);
+  if (!replies) {
+    // Frozen: the same objects answer every user, so nobody may change them.
+    replies = Object.freeze({
+      welcome: Object.freeze(buildWelcome(kb)),
+      help: Object.freeze(buildHelp(kb)),
+      list: Object.freeze(buildList(kb)),
+      sectionLines: numberedSections(kb.article.sections),
+    });
+    fixedReplies.set(kb, replies);
+  }
+  return replies;
+}
+
+/** The message a new subscriber gets. */
+export const welcome = (kb: Knowledge): Outbound => fixed(kb).welcome;
+/** What the bot understands. */
+export const help = (kb: Knowledge): Outbound => fixed(kb).help;
+/** The sections, numbered. */
+export const list = (kb: Knowledge): Outbound => fixed(kb).list;
+
+function buildWelcome(kb: Knowledge): Outbound {
   const examples = exampleKeywords(kb);
   const how = [
     `Send a keyword${examples.length ? ` (${examples.join(', ')}…)` : ''} or a question, or a section's number.`,
@@ -55,7 +82,7 @@ export function welcome(kb: Knowledge): Outbound {
   );
 }
 
-export function help(kb: Knowledge): Outbound {
+function buildHelp(kb: Knowledge): Outbound {
   const examples = exampleKeywords(kb);
   return text(
     [
@@ -72,7 +99,7 @@ export function help(kb: Knowledge): Outbound {
   );
 }
 
-export function list(kb: Knowledge): Outbound {
+function buildList(kb: Knowledge): Outbound {
   return text(
     fitLines(
       `"${kb.article.title}":`,
@@ -142,7 +169,7 @@ export function fallback(kb: Knowledge, said: string, suggestions: Section[]): O
     return text(
       fitLines(
         `Sorry, I found nothing about "${quoted}" in the article. These are its sections:`,
-        numberedSections(kb.article.sections),
+        fixed(kb).sectionLines,
         'Reply with a number, or send "help".',
       ),
     );

@@ -32,9 +32,14 @@ function processTerm(term: string): string | null {
   return word;
 }
 
+// A typo-tolerant search that finds nothing walks much of the index, and people repeat themselves (the same
+// question, the same miss): the index never changes, so recent answers are kept, a bounded number of them.
+const REMEMBERED_QUERIES = 1000;
+
 /** A search index over sections; `search` returns hits best first. */
 export class SectionSearch {
   private readonly index: MiniSearch<Section>;
+  private readonly recent = new Map<string, readonly SearchHit[]>();
 
   constructor(sections: Section[]) {
     this.index = new MiniSearch<Section>({
@@ -57,7 +62,15 @@ export class SectionSearch {
     this.index.addAll(sections);
   }
 
-  search(query: string): SearchHit[] {
-    return this.index.search(query).map((r) => ({ sectionId: String(r.id), score: r.score }));
+  search(query: string): readonly SearchHit[] {
+    let hits = this.recent.get(query);
+    if (hits) {
+      this.recent.delete(query); // most recently used last, so the oldest is the first to go
+    } else {
+      hits = Object.freeze(this.index.search(query).map((r) => Object.freeze({ sectionId: String(r.id), score: r.score })));
+      if (this.recent.size >= REMEMBERED_QUERIES) this.recent.delete(this.recent.keys().next().value!);
+    }
+    this.recent.set(query, hits);
+    return hits;
   }
 }

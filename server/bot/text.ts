@@ -7,7 +7,11 @@ export function normalize(text: string): string {
 
 /** The normalised text without surrounding punctuation, for whole-message comparisons ("help?" → "help"). */
 export function bare(text: string): string {
-  const normal = normalize(text);
+  return bareOf(normalize(text));
+}
+
+/** `bare` of text normalised already: callers that need both forms normalise once. */
+export function bareOf(normal: string): string {
   const stripped = normal.replace(/^[\p{P}\p{S}\s]+|[\p{P}\p{S}\s]+$/gu, '');
   return stripped || normal;
 }

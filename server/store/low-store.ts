@@ -28,11 +28,17 @@ const mainSchema = z.object({
 const MAX_CACHED_USERS = 1000;
 
 export type StoreOptions = {
-  /** How long changes may wait in the journal before a checkpoint writes them to the user files. */
+  /**
+   * How long changes may wait in the journal before a checkpoint writes them to the user files. Each
+   * checkpoint rewrites every changed user's newest segment and meta, so rarer ones cost less per message.
+   */
   checkpointMs?: number;
-  /** A journal this big is checkpointed at once; it bounds the work of a restart after a crash. */
+  /** A journal this big is checkpointed at once; it bounds the work of a restart after a crash (32 MiB: under a second). */
   checkpointBytes?: number;
-  /** Users whose files are written at the same time during a checkpoint; few, so appends keep their turn. */
+  /**
+   * Users whose files are written at the same time during a checkpoint. One: parallel writers fill the fs
+   * pool and fight the main thread for the cores, so messages slow down more than the checkpoint speeds up.
+   */
   checkpointParallelism?: number;
   /** Told about what needs no answer but deserves a look: failed checkpoints (retried), a torn journal end. */
   warn?: (message: string, err?: unknown) => void;
@@ -70,7 +76,7 @@ export class LowStore implements ChatStore {
   ) {
     this.journal = new Journal(location.journal());
     this.media = location.media();
-    this.options = { checkpointMs: 2000, checkpointBytes: 8 * 2 ** 20, checkpointParallelism: 4, warn: () => {}, ...options };
+    this.options = { checkpointMs: 5000, checkpointBytes: 32 * 2 ** 20, checkpointParallelism: 1, warn: () => {}, ...options };
   }
 
   async open(seedRules: Rule[]): Promise<void> {

@@ -9,6 +9,8 @@ import { NEW_SESSION, type Session } from '../session.ts';
 import { StoreError, type Commit } from './chat-store.ts';
 
 export const SEGMENT_SIZE = 100;
+// Above any segment's length: one turn never straddles two segments, so a big one may pass SEGMENT_SIZE.
+const POSITION_BASE = 2 ** 20;
 
 type UserMeta = { userId: string; createdAt: string; segments: number };
 /**
@@ -70,7 +72,8 @@ type Loaded = { n: number; db: Low<Segment>; dirty: boolean };
 export class UserLog {
   /** The newest segments (at least two when there are, plus any not yet flushed), oldest first. */
   private loaded: Loaded[];
-  private readonly positions = new Map<string, { n: number; index: number }>();
+  /** Where each loaded message is, as segment × POSITION_BASE + index: a number, not an object per message. */
+  private readonly positions = new Map<string, number>();
   private readonly exchanges = new Map<string, string[]>();
   private readonly metaFile: Adapter<UserMeta>;
   private metaDirty = false;
@@ -134,7 +137,7 @@ export class UserLog {
   findExchange(clientId: string): Exchange | undefined {
     const ids = this.exchanges.get(clientId);
     if (!ids) return undefined;
-    const [message, ...replies] = ids.map((id) => this.messageAt(this.positions.get(id)!));
+    const [message, ...replies] = ids.map((id) => this.messageAt(this.position(id)!));
     return { message: message!, replies };
   }
 
@@ -202,7 +205,7 @@ export class UserLog {
   /** The newest `limit` messages before `before` (or the end), oldest first; undefined if `before` is unknown. */
   async history(limit: number, before?: string): Promise<StoredMessage[] | undefined> {
     if (this.meta.segments === 0) return before === undefined ? [] : undefined;
-    let from = before === undefined ? this.end() : this.positions.get(before);
+    let from = before === undefined ? this.end() : this.position(before);
     let older: StoredMessage[] | undefined;
     if (!from && before !== undefined) {
       // Not among the newest segments: look further back, newest first.
@@ -231,13 +234,18 @@ export class UserLog {
   }
 
   private index(n: number, { messages, answers }: Pick<Segment, 'messages' | 'answers'>, offset: number): void {
-    messages.forEach((m, i) => this.positions.set(m.id, { n, index: offset + i }));
+    for (let i = 0; i < messages.length; i++) this.positions.set(messages[i]!.id, n * POSITION_BASE + offset + i);
     for (const [clientId, ids] of Object.entries(answers)) this.exchanges.set(clientId, ids);
   }
 
   private forget(segment: Loaded): void {
     for (const m of segment.db.data.messages) this.positions.delete(m.id);
     for (const clientId of Object.keys(segment.db.data.answers)) this.exchanges.delete(clientId);
+  }
+
+  private position(id: string): { n: number; index: number } | undefined {
+    const at = this.positions.get(id);
+    return at === undefined ? undefined : { n: Math.floor(at / POSITION_BASE), index: at % POSITION_BASE };
   }
 
   private end(): { n: number; index: number } {

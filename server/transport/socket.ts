@@ -69,8 +69,13 @@ export function attachSocketTransport(io: ChatServer, service: ChatService, logg
     );
   });
 
+  // With the in-memory adapter this process knows every socket; with another (Redis), other servers may hold some.
+  const localRooms = io.of('/').adapter.constructor.name === 'Adapter' ? io.of('/').adapter.rooms : undefined;
   // The socket whose ack carries a message gets no push of it; the user's other tabs do.
   service.on('stored', (message, origin) => {
+    const sockets = localRooms?.get(roomOf(message.userId));
+    // Mostly there is no other tab: Socket.IO would still encode the packet for nobody.
+    if (localRooms && (!sockets || sockets.size === (origin !== undefined && sockets.has(origin) ? 1 : 0))) return;
     const room = io.to(roomOf(message.userId));
     (origin ? room.except(origin) : room).emit('message', message);
   });
