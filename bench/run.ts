@@ -12,6 +12,7 @@ import { historyChart } from './chart.ts';
 import { buildServer, serverEntry } from '../server/build.ts';
 import { hasRedisServer, REDIS_ARGS, root, runLoad, startRedis, startServer, type Measured } from './processes.ts';
 import { measureRules } from './rules.ts';
+import { measureScaleOut } from './scale-out.ts';
 import { SEED_USERS, seedStore } from './seed.ts';
 
 const { values } = parseArgs({
@@ -181,6 +182,13 @@ function rules() {
   });
 }
 
+/** The same load on one process on lowdb, one on Redis and two on Redis (bench/scale-out.ts). */
+async function scaleOut() {
+  log(`\nScale-out: ${quick ? 100 : 200} users split over the processes; CPU as a share of one core`);
+  log(`${'setup'.padEnd(20)} ${'msg/s'.padStart(7)} ${'p99 ms'.padStart(8)} ${'server CPU'.padStart(14)} ${'redis CPU'.padStart(10)} ${'errors'.padStart(7)}`);
+  return measureScaleOut({ quick, log });
+}
+
 const started = performance.now();
 await buildServers();
 log(`Benchmark (${quick ? 'quick' : 'full'}) on ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
@@ -193,6 +201,7 @@ const results = {
   concurrency: await concurrency(),
   history: await history(),
   rules: rules(),
+  scaleOut: withRedis ? await scaleOut() : null,
 };
 await mkdir(path.dirname(out), { recursive: true });
 const chart = out.replace(/\.json$/, '-history.svg');

@@ -2,13 +2,11 @@
 // processes on Redis (the load generators split the users over both), with the CPU of every server process
 // and of redis-server. measureScaleOut() is what the main benchmark can call.
 import { mkdtemp, rm } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildServer, serverEntry } from '../server/build.ts';
-import { startRedis } from '../test/redis-helpers.ts';
-import { runLoad, startServer, type Measured, type Running } from './processes.ts';
+import { runLoad, startRedis, startServer, type Measured, type Running } from './processes.ts';
 
 export type ScaleOutResult = {
   setup: 'lowdb, 1 process' | 'Redis, 1 process' | 'Redis, 2 processes';
@@ -24,13 +22,6 @@ export type ScaleOutResult = {
 
 // As in run.ts: a load test is a flood by design, so the limits stay in the path but far above the load.
 const BOT_ENV = { RATE_LIMIT_USER: '1000000000/1s', RATE_LIMIT_ADDRESS: '1000000000/1s' };
-
-/** CPU seconds a process has used (Linux /proc, ticks of 1/100 s). */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 /** Drives `servers` with `users` users split evenly over them, all at once, and adds up what they did. */
 async function drive(servers: Running[], users: number, plan: { warmupMs: number; durationMs: number }, prefix: string): Promise<Measured[]> {
@@ -50,16 +41,17 @@ export async function measureScaleOut({ quick = false, log = (_line: string) => 
   ] as const;
   for (const { setup, processes, redis: onRedis } of setups) {
     const dir = await mkdtemp(path.join(tmpdir(), 'oa-scale-'));
-    const redis = onRedis ? await startRedis() : undefined;
+    // The same redis-server settings as the main benchmark's bot on Redis (REDIS_ARGS in processes.ts).
+    const redis = onRedis ? await startRedis(dir) : undefined;
     const servers: Running[] = [];
     try {
       for (let i = 0; i < processes; i++) {
         const env = { ...BOT_ENV, DB_FILE: path.join(dir, `db${i}.json`), ...(redis ? { REDIS_URL: redis.url } : {}) };
         servers.push(await startServer(['--enable-source-maps', serverEntry], env));
       }
-      const redisStart = redis && { cpu: cpuSeconds(redis.pid()), at: performance.now() };
+      const redisStart = redis && { cpu: redis.cpuSeconds(), at: performance.now() };
       const measured = await drive(servers, plan.users, plan, setup.replace(/\W+/g, ''));
-      const redisCpuPercent = redis && redisStart ? Math.round(((cpuSeconds(redis.pid()) - redisStart.cpu) / ((performance.now() - redisStart.at) / 1000)) * 100) : undefined;
+      const redisCpuPercent = redis && redisStart ? Math.round(((redis.cpuSeconds() - redisStart.cpu) / ((performance.now() - redisStart.at) / 1000)) * 100) : undefined;
       const result: ScaleOutResult = {
         setup,
         users: plan.users,
