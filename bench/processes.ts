@@ -112,7 +112,8 @@ export async function startRedis(dir: string): Promise<RunningRedis> {
   return { url: `redis://127.0.0.1:${port}`, cpuSeconds: () => cpuSecondsOf(child.pid!), stop: () => stopChild(child) };
 }
 
-function answersPing(port: number): Promise<boolean> {
+/** Whether a redis-server answers PING on `port`. */
+export function answersPing(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1', () => socket.write('PING\r\n'));
     socket.setTimeout(1000, () => socket.destroy());

@@ -140,7 +140,12 @@ export async function createApp({ store, content, logger, clientDir, environment
     cors: corsOrigin ? { origin: corsOrigin } : undefined,
   });
   cluster?.attach(io);
-  const sockets = attachSocketTransport(io, service, logger, { limits, socketsPerUser: security.socketsPerUser, addressOf: (req) => clientAddress(req, trust) });
+  const sockets = attachSocketTransport(io, service, logger, {
+    limits,
+    socketsPerUser: security.socketsPerUser,
+    clustered: cluster !== undefined,
+    addressOf: (req) => clientAddress(req, trust),
+  });
 
   return {
     httpServer,

@@ -1,9 +1,9 @@
 // A redis-server of the test's own, on a free port, in a temporary folder: started, paused, killed, restarted.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { answersPing, freePort } from '../bench/processes.ts';
 
 export type RedisServer = {
   port: number;
@@ -22,37 +22,6 @@ export type RedisServer = {
   stop: () => Promise<void>;
 };
 
-/** A port nobody is using right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Whether something on `port` answers PING with PONG. */
-function pong(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ port, host: '127.0.0.1' });
-    let reply = '';
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(500, () => done(false));
-    socket.on('connect', () => socket.write('PING\r\n'));
-    socket.on('data', (d) => {
-      reply += d;
-      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
-    });
-    socket.on('error', () => done(false));
-  });
-}
-
 /** Starts `redis-server` on a free port, without snapshots; `appendonly` keeps an AOF fsynced on every write. */
 export async function startRedis({ appendonly = false } = {}): Promise<RedisServer> {
   const port = await freePort();
@@ -63,7 +32,7 @@ export async function startRedis({ appendonly = false } = {}): Promise<RedisServ
     child = spawn('redis-server', args, { stdio: 'ignore' });
     const exited = new Promise((resolve) => child.once('exit', resolve));
     const deadline = Date.now() + 10_000;
-    while (!(await pong(port))) {
+    while (!(await answersPing(port))) {
       if (child.exitCode !== null || Date.now() > deadline) throw new Error(`redis-server did not start on port ${port}`);
       await Promise.race([exited, new Promise((r) => setTimeout(r, 50))]);
     }

@@ -19,6 +19,8 @@ type ChatSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<stri
 export type SocketTransportOptions = {
   limits: RateLimits;
   socketsPerUser: number;
+  /** Whether other processes share the users (a Redis adapter): then only they know their sockets. */
+  clustered: boolean;
   /** The client's address, as the HTTP side sees it (proxies included). */
   addressOf: (req: IncomingMessage) => string;
 };
@@ -69,8 +71,8 @@ export function attachSocketTransport(io: ChatServer, service: ChatService, logg
     );
   });
 
-  // With the in-memory adapter this process knows every socket; with another (Redis), other servers may hold some.
-  const localRooms = io.of('/').adapter.constructor.name === 'Adapter' ? io.of('/').adapter.rooms : undefined;
+  // In one process this one knows every socket; in a cluster, other processes may hold some of the user's.
+  const localRooms = options.clustered ? undefined : io.of('/').adapter.rooms;
   // The socket whose ack carries a message gets no push of it; the user's other tabs do.
   service.on('stored', (message, origin) => {
     const sockets = localRooms?.get(roomOf(message.userId));
