@@ -157,11 +157,6 @@ export class ChatService {
     });
   }
 
-  /** Whether the user has ever appeared (connected or sent anything). */
-  async knows(userId: string): Promise<boolean> {
-    return (await this.store.getUser(userId)) !== undefined;
-  }
-
   /** Refuses new messages from now on (`shutting_down`), and resolves once every message already received is answered. */
   async stop(): Promise<void> {
     this.stopping = true;
