@@ -38,7 +38,7 @@ for (const row of r.concurrency) {
 }
 if (r.concurrency.some((row) => row.botRedis)) {
   out();
-  out('¹ the bot with `REDIS_URL` set to a private `redis-server` (its CPU is included); a build without the Redis store ignores `REDIS_URL`, and then this row measures the lowdb store again.');
+  out('¹ the bot with `REDIS_URL` set to a private `redis-server` (its CPU is included): see *Scale-out on Redis* for why it costs more per message.');
 }
 out();
 out('| users | bot ÷ echo: CPU per message | throughput | p99 |');
