@@ -190,7 +190,9 @@ export class Journal {
     const line = `${JSON.stringify(entry)}\n`;
     return new Promise((resolve, reject) => {
       this.waiting.push({ line, resolve, reject });
-      if (this.waiting.length === 1) void this.writer.acquire('journal', () => this.writeWaiting());
+      // Written after the current turn of the event loop, not at once: the commits of every message read in
+      // this turn (many users' packets arrive together) join the batch and share one synced write.
+      if (this.waiting.length === 1) setImmediate(() => void this.writer.acquire('journal', () => this.writeWaiting()));
     });
   }
 
