@@ -3,7 +3,7 @@
 import express, { Router, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import multer from 'multer';
 import type { ChatService } from '../chat-service.ts';
-import { AppError } from '../errors.ts';
+import { toAppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { MEDIA_LIMITS } from '../media.ts';
 import type { RateLimits } from '../rate-limits.ts';
@@ -54,7 +54,9 @@ export function platformRoutes({ platform, service, limits, logger }: PlatformRo
 
   const refusal = (req: Request, err: unknown): ErrorAnswer => {
     if (err instanceof PlatformError) return errorAnswer(err);
-    if (err instanceof AppError && err.code !== 'internal') return errorAnswer(new PlatformError(-1, err.message));
+    // Our own refusals (storage unavailable, shutting down) keep their message; the platform calls them all -1, system error.
+    const known = toAppError(err);
+    if (known.code !== 'internal') return errorAnswer(new PlatformError(-1, known.message));
     (req.log ?? logger).error({ err }, 'platform API call failed');
     return errorAnswer(new PlatformError(-1));
   };
