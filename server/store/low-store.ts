@@ -19,6 +19,8 @@ import type { MediaFolder } from './media-files.ts';
 type KeptValue = { value: unknown; expiresAt?: number };
 type MainData = { version: 1; rules: Rule[]; values?: Record<string, KeptValue> };
 
+const lapsed = (kept: KeptValue, now: number) => kept.expiresAt !== undefined && kept.expiresAt <= now;
+
 const mainSchema = z.object({
   version: z.literal(1),
   rules: z.array(ruleSchema),
@@ -156,16 +158,8 @@ export class LowStore implements ChatStore {
     return this.requireMain().data.rules;
   }
 
-  async saveRules(rules: Rule[]): Promise<void> {
-    const db = this.requireMain();
-    const previous = db.data.rules;
-    db.data.rules = rules;
-    try {
-      await this.track(db.write());
-    } catch (err) {
-      db.data.rules = previous;
-      throw StoreError.unwritten('The rules', err);
-    }
+  saveRules(rules: Rule[]): Promise<void> {
+    return this.changeMain('rules', rules, 'The rules');
   }
 
   async putMedia(record: MediaRecord, bytes: Buffer): Promise<void> {
@@ -186,23 +180,28 @@ export class LowStore implements ChatStore {
 
   async getValue<T>(key: string): Promise<T | undefined> {
     const kept = this.requireMain().data.values?.[key];
-    return kept && !(kept.expiresAt !== undefined && kept.expiresAt <= Date.now()) ? (kept.value as T) : undefined;
+    return kept && !lapsed(kept, Date.now()) ? (kept.value as T) : undefined;
   }
 
   /** Kept in db.json: a handful of small values that change when the server under test asks, not per message. */
-  async setValue(key: string, value: unknown, ttlMs?: number): Promise<void> {
-    const db = this.requireMain();
-    const previous = db.data.values;
+  setValue(key: string, value: unknown, ttlMs?: number): Promise<void> {
     const now = Date.now();
     // Lapsed values are dropped whenever one is written, so the file does not grow with old tokens.
-    const values = Object.fromEntries(Object.entries(previous ?? {}).filter(([k, v]) => k !== key && !(v.expiresAt !== undefined && v.expiresAt <= now)));
+    const values = Object.fromEntries(Object.entries(this.requireMain().data.values ?? {}).filter(([k, v]) => k !== key && !lapsed(v, now)));
     if (value !== undefined) values[key] = ttlMs === undefined ? { value } : { value, expiresAt: now + ttlMs };
-    db.data.values = values;
+    return this.changeMain('values', values, 'The value');
+  }
+
+  /** Changes one part of db.json and writes it; when the write fails, memory goes back to what the file has. */
+  private async changeMain<K extends 'rules' | 'values'>(part: K, next: MainData[K], what: string): Promise<void> {
+    const db = this.requireMain();
+    const previous = db.data[part];
+    db.data[part] = next;
     try {
       await this.track(db.write());
     } catch (err) {
-      db.data.values = previous;
-      throw StoreError.unwritten('The value', err);
+      db.data[part] = previous;
+      throw StoreError.unwritten(what, err);
     }
   }
 
