@@ -55,7 +55,11 @@ const viewEvent = z.object({
 });
 
 const inboundSchema = z.union([textInbound, imageInbound, plainEvent, clickEvent, viewEvent]);
-const eventSchemas: Record<string, z.ZodType> = { click: clickEvent, view: viewEvent };
+// A Map, not an object: an event named "toString" must not find Object.prototype's.
+const eventSchemas = new Map<unknown, z.ZodType>([
+  ['click', clickEvent],
+  ['view', viewEvent],
+]);
 
 /** Parses an untrusted inbound message, or throws an AppError saying what is wrong with it. */
 export function parseInbound(input: unknown): Inbound {
@@ -71,7 +75,7 @@ export function parseInbound(input: unknown): Inbound {
       : type === 'image'
         ? imageInbound
         : type === 'event'
-          ? (typeof event === 'string' && eventSchemas[event]) || plainEvent
+          ? (eventSchemas.get(event) ?? plainEvent)
           : inboundSchema;
   const result = schema.safeParse(input);
   if (result.success) return result.data as Inbound;

@@ -43,6 +43,19 @@ const inboundLike = fc.oneof(
 );
 
 describe('properties: input validation', () => {
+  it('refuses events named after Object.prototype\'s members with bad_request (a case fast-check found)', () => {
+    for (const event of ['toString', 'constructor', '__proto__', 'hasOwnProperty']) {
+      let refused: unknown;
+      try {
+        parseInbound({ type: 'event', event });
+      } catch (err) {
+        refused = err;
+      }
+      expect(refused, event).to.be.instanceOf(AppError);
+      expect((refused as AppError).code, event).to.equal('bad_request');
+    }
+  });
+
   it('parseInbound either returns a message within the contract or throws a coded error', () => {
     fc.assert(
       fc.property(inboundLike, (input) => {
