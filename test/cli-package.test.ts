@@ -5,17 +5,10 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { root } from './process-helpers.ts';
+import { cleanEnv, root } from './process-helpers.ts';
 
 type Finished = { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string };
 type Packed = { filename: string; size: number; unpackedSize: number; entryCount: number; files: { path: string }[] };
-
-// npm passes its own settings to the scripts it runs (npm_config_local_prefix names this repository), and mocha
-// loads tsx through NODE_OPTIONS-like flags: the commands below must run as in someone else's shell.
-const cleanEnv = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({
-  ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name) && name !== 'INIT_CWD' && name !== 'NODE_OPTIONS')),
-  ...extra,
-});
 
 /** Runs a command to the end and collects what it printed. */
 function exec(command: string, args: string[], cwd: string, env: Record<string, string> = {}): Promise<Finished> {

@@ -5,6 +5,15 @@ import { serverEntry } from '../server/build.ts';
 
 export const root = path.resolve(import.meta.dirname, '..');
 
+/**
+ * The environment a command gets in someone else's shell: without the npm_* settings npm gives the scripts it runs
+ * (npm_config_local_prefix names this repository) and without mocha's NODE_OPTIONS (which load tsx).
+ */
+export const cleanEnv = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({
+  ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name) && name !== 'INIT_CWD' && name !== 'NODE_OPTIONS')),
+  ...extra,
+});
+
 export type Process = { child: ChildProcess; output: () => string; exited: Promise<number | null> };
 export type Started = Process & { url: string };
 
