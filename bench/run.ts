@@ -2,7 +2,7 @@
 // (and against a server that sends what the contract requires and does nothing else), each run several times,
 // interleaved, with medians; the bot on the Redis store too when redis-server is there; the bot with growing
 // stored history; keyword matching with many rules. Prints a table as it goes; writes bench/results/latest.json
-// and a chart, and for a full run also full.json, the figures the README quotes (`npx tsx bench/table.ts`).
+// and a chart, and for a full run also full.json, the figures docs/performance.md quotes (`npx tsx bench/table.ts`).
 import { copyFile, mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
@@ -211,7 +211,7 @@ const references = at100 ? [{ label: 'echo server, 100 users', msgsPerSec: at100
 await writeFile(chart, historyChart(results.history, references));
 const written = [out, chart];
 if (!quick && values.out === undefined) {
-  // The full run's figures are the ones the README quotes; a later quick run must not replace them.
+  // The full run's figures are the ones docs/performance.md quotes; a later quick run must not replace them.
   for (const [from, to] of [[out, 'full.json'], [chart, 'full-history.svg']] as const) {
     await copyFile(from, path.join(resultsDir, to));
     written.push(path.join(resultsDir, to));

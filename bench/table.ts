@@ -1,6 +1,6 @@
-// `npx tsx bench/table.ts [FILE] [--readme]`: the README's Performance tables, in Markdown, from a benchmark's
+// `npx tsx bench/table.ts [FILE] [--write]`: the tables of docs/performance.md, in Markdown, from a benchmark's
 // JSON (bench/results/full.json by default), so that the figures quoted are the figures measured. With
-// --readme, replaces the block between the `bench:tables` markers in README.md instead of printing.
+// --write, replaces the block between the `bench:tables` markers in docs/performance.md instead of printing.
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { root } from './processes.ts';
@@ -52,14 +52,14 @@ out();
 out('| rules | matching, median per message |');
 out('|---:|---:|');
 for (const rule of r.rules) out(`| ${n(rule.rules)} | ${rule.microsPerMessage} µs |`);
-if (args.includes('--readme')) {
-  const readme = path.join(root, 'README.md');
+if (args.includes('--write')) {
+  const guide = path.join(root, 'docs', 'performance.md');
   const [begin, end] = ['<!-- bench:tables begin -->', '<!-- bench:tables end -->'];
-  const text = readFileSync(readme, 'utf8');
+  const text = readFileSync(guide, 'utf8');
   const from = text.indexOf(begin);
   const to = text.indexOf(end);
-  if (from < 0 || to < from) throw new Error(`README.md has no ${begin} … ${end} block`);
-  writeFileSync(readme, `${text.slice(0, from + begin.length)}\n${lines.join('\n')}\n${text.slice(to)}`);
+  if (from < 0 || to < from) throw new Error(`docs/performance.md has no ${begin} … ${end} block`);
+  writeFileSync(guide, `${text.slice(0, from + begin.length)}\n${lines.join('\n')}\n${text.slice(to)}`);
 } else {
   process.stdout.write(`${lines.join('\n')}\n`);
 }
