@@ -87,6 +87,7 @@ describe('the installed package (npm pack, npm install, npx)', function () {
       'data/article.md',
       'data/account.json',
       'data/rules.json',
+      'data/templates.example.json', // the TEMPLATES_FILE the documentation's example names
     ]);
     expect(files.filter((f) => f.endsWith('.ts')), 'TypeScript sources').to.deep.equal([]);
     expect(files.filter((f) => /^(test|bench|docs|\.ci)\//.test(f)), 'tests, benchmarks, screenshots').to.deep.equal([]);
