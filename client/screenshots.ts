@@ -1,4 +1,4 @@
-// Takes the README's screenshots (docs/*.png) of the real chat window: `npm run screenshots`.
+// Takes the screenshots of the README and docs/chat-window.md (docs/*.png) of the real chat window: `npm run screenshots`.
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

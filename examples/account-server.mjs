@@ -1,5 +1,5 @@
 // A small official-account server, as people write them with node-webot's `wechat` and `co-wechat-api`,
-// pointed at the simulator's platform API. See "Testing your own server" in the README.
+// pointed at the simulator's platform API. See docs/testing-your-server.md.
 //   npm install express wechat co-wechat-api
 //   node examples/account-server.mjs        (listens on http://localhost:8080/wechat)
 import express from 'express';

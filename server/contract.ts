@@ -1,4 +1,4 @@
-// The public contract (messages, Socket.IO events, HTTP payloads; see "The contract" in README.md), typed
+// The public contract (messages, Socket.IO events, HTTP payloads; see docs/contract.md), typed
 // once and shared by the server, the chat window, the SDK and the flow runner.
 
 /** What a user sends. Any inbound may carry `clientId`: a resend with the same one is answered once. */

@@ -83,7 +83,7 @@ export class StoreError extends Error {
 
   /** A stored file that cannot be read, trusted or brought up to date; it is left as it is for a person to recover. */
   static aboutFile(file: string, reason: string, kind: StoreErrorKind = 'damaged'): StoreError {
-    return new StoreError(kind, `${file}: ${reason}. It was left as it is; see "Recovering the data files" in the README.`);
+    return new StoreError(kind, `${file}: ${reason}. It was left as it is; see "Recovering the data files" in docs/storage.md.`);
   }
 
   /** A write the storage refused (a full or read-only disk): `what` could not be stored, and nothing changed. */

@@ -2,7 +2,7 @@
 // rules, media and platform values are the same whichever process answers. Each user has a hash (createdAt,
 // session), a list of messages in order, a hash of message id → position (paging by id) and a hash of
 // clientId → exchange; a turn is committed by one script (redis/scripts.ts), so it is stored whole or not at all.
-// A commit resolves once Redis has applied it; how durable that is depends on Redis's persistence (README).
+// A commit resolves once Redis has applied it; how durable that is depends on Redis's persistence (docs/scale-out.md).
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { Exchange, StoredMessage } from '../contract.ts';
