@@ -112,6 +112,16 @@ export async function until(predicate: () => boolean, ms = 3000): Promise<void> 
   }
 }
 
+/** The error `promise` rejects with; fails the test (outside any catch) when it resolves instead. */
+export async function rejection(promise: Promise<unknown>, what = 'the promise'): Promise<any> {
+  const outcome = await promise.then(
+    (value) => ({ resolved: true as const, value }),
+    (err: unknown) => ({ resolved: false as const, err }),
+  );
+  if (outcome.resolved) throw new Error(`${what} should have been refused, but resolved with ${JSON.stringify(outcome.value)}`);
+  return outcome.err;
+}
+
 /** JSON over HTTP against the running server. */
 export async function http(
   url: string,

@@ -1,7 +1,7 @@
 // The client SDK for scripts, against the real server.
 import { expect } from 'chai';
 import { BotClientError, connect } from '../client/sdk/bot-client.ts';
-import { startServer, type Running } from './helpers.ts';
+import { rejection, startServer, type Running } from './helpers.ts';
 
 describe('client SDK', () => {
   let server: Running;
@@ -29,9 +29,9 @@ describe('client SDK', () => {
     const a = await connect({ url: server.url, userId: 'sdk-shared' });
     const b = await connect({ url: server.url, userId: 'sdk-shared' });
     const seen: string[] = [];
-    b.onMessage((m) => seen.push(m.id));
+    const pushed = new Promise<void>((resolve) => b.onMessage((m) => (seen.push(m.id), m.from === 'bot' && resolve())));
     const replies = await a.say('games');
-    await new Promise((r) => setTimeout(r, 100));
+    await pushed;
     expect(seen).to.include(replies[0]!.id);
     a.close();
     b.close();
@@ -39,38 +39,22 @@ describe('client SDK', () => {
 
   it('throws the server\'s error code for a refused message', async () => {
     const bot = await connect({ url: server.url });
-    try {
-      await bot.say('x'.repeat(2001));
-      expect.fail('should have thrown');
-    } catch (err) {
-      expect(err).to.be.instanceOf(BotClientError);
-      expect((err as BotClientError).code).to.equal('too_long');
-    }
+    const err = await rejection(bot.say('x'.repeat(2001)), 'a message of 2001 characters');
     bot.close();
+    expect(err).to.be.instanceOf(BotClientError);
+    expect((err as BotClientError).code).to.equal('too_long');
   });
 
   it('fails clearly on a bad user id, an unreachable server, and a closed connection', async () => {
-    try {
-      await connect({ url: server.url, userId: 'bad id' });
-      expect.fail('should have thrown');
-    } catch (err) {
-      expect((err as BotClientError).code).to.equal('connect_failed');
-      expect((err as Error).message).to.match(/userId must be/);
-    }
-    try {
-      await connect({ url: 'http://127.0.0.1:9', timeoutMs: 1000 });
-      expect.fail('should have thrown');
-    } catch (err) {
-      expect((err as BotClientError).code).to.be.oneOf(['connect_failed', 'timeout']);
-      expect((err as Error).message).to.include('127.0.0.1:9');
-    }
+    const badId = await rejection(connect({ url: server.url, userId: 'bad id' }), 'a bad user id');
+    expect((badId as BotClientError).code).to.equal('connect_failed');
+    expect((badId as Error).message).to.match(/userId must be/);
+    const unreachable = await rejection(connect({ url: 'http://127.0.0.1:9', timeoutMs: 1000 }), 'an unreachable server');
+    expect((unreachable as BotClientError).code).to.be.oneOf(['connect_failed', 'timeout']);
+    expect((unreachable as Error).message).to.include('127.0.0.1:9');
     const bot = await connect({ url: server.url });
     bot.close();
-    try {
-      await bot.say('hi');
-      expect.fail('should have thrown');
-    } catch (err) {
-      expect((err as BotClientError).code).to.equal('disconnected');
-    }
+    const closed = await rejection(bot.say('hi'), 'a message on a closed connection');
+    expect((closed as BotClientError).code).to.equal('disconnected');
   });
 });
