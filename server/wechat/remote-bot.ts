@@ -35,7 +35,7 @@ export type TargetOptions = {
 /** What users see when the account's server does not answer properly. */
 export const SERVICE_UNAVAILABLE = '该公众号暂时无法提供服务，请稍后再试';
 
-/** One POST to the target: `response` as received, `decrypted` the XML inside it in safe mode, `error` why it was unusable. */
+/** One POST to the target: `response` as received (cut past 4 KiB), `decrypted` the XML inside it in safe mode, `error` why it was unusable. */
 export type Attempt = { attempt: number; ms: number; status?: number; response?: string; decrypted?: string; error?: string };
 /** `request` is the plain XML; in safe mode `encrypted` is the body as sent. */
 export type WechatTrace = {
@@ -73,7 +73,7 @@ type AttemptResult = { replies?: Outbound[]; status?: number; response?: string;
 async function attempt(url: URL, body: string, timeoutMs: number, keys: SafeModeKeys | undefined): Promise<AttemptResult> {
   const answer = await postWithin(url, body, timeoutMs);
   const logged = answer.body === undefined ? {} : { response: traced(answer.body) };
-  if (answer.error !== undefined || answer.body === undefined) return { status: answer.status, ...logged, error: answer.error };
+  if (answer.error !== undefined) return { status: answer.status, ...logged, error: answer.error };
   const response = answer.body;
   const silent = response.trim() === '' || response.trim() === 'success';
   let decrypted: string | undefined;

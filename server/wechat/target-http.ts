@@ -3,8 +3,8 @@
 // deadline covers the answer and its body together. Nothing here keeps more than MAX_BODY_BYTES of a reply.
 import { MAX_BODY_BYTES } from '../limits.ts';
 
-/** What came back: the status and body when there was an answer, `error` when it cannot be used. */
-export type RawAnswer = { status?: number; body?: string; error?: string };
+/** What came back: the status and body of a usable answer, or `error` (with what there was of the answer). */
+export type RawAnswer = { status: number; body: string; error?: undefined } | { status?: number; body?: string; error: string };
 
 /** Characters of a body kept in a message's trace: enough to see what the target said, bounded for GET /api/messages. */
 export const MAX_TRACED_CHARS = 4096;
