@@ -14,7 +14,7 @@ import type { Environment } from './bot/engine.ts';
 import { ChatService, type Responder } from './chat-service.ts';
 import { joinCluster } from './cluster.ts';
 import type { ChatStore } from './store/chat-store.ts';
-import { MAX_BODY_BYTES } from './limits.ts';
+import { ACK_TIMEOUT_MS, MAX_BODY_BYTES } from './limits.ts';
 import type { Logger } from './logger.ts';
 import { RateLimits } from './rate-limits.ts';
 import { allowedOrigins, clientAddress, originAllowed, requireAdmin, UNLIMITED, type SecurityOptions, type TrustProxy } from './security.ts';
@@ -144,6 +144,7 @@ export async function createApp({ store, content, logger, clientDir, environment
     limits,
     socketsPerUser: security.socketsPerUser,
     clustered: cluster !== undefined,
+    replyDeadlineMs: responder?.replyDeadlineMs ?? ACK_TIMEOUT_MS,
     addressOf: (req) => clientAddress(req, trust),
   });
 

@@ -16,12 +16,15 @@ import { parseId, parseInbound } from './validation.ts';
 export type { Trace };
 
 /** Whoever answers: the local engine by default, or another server (see wechat/remote-bot.ts). */
-export type Responder = (turn: {
+export type Responder = ((turn: {
   userId: string;
   session: Session;
   inbound: Inbound;
   env: Environment;
-}) => Promise<{ replies: Outbound[]; session: Session; trace?: Trace }>;
+}) => Promise<{ replies: Outbound[]; session: Session; trace?: Trace }>) & {
+  /** How long a turn may take, when longer than ACK_TIMEOUT_MS (a target's attempts): what `ready` tells the window. */
+  replyDeadlineMs?: number;
+};
 
 export type ChatServiceOptions = {
   store: ChatStore;

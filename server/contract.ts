@@ -86,7 +86,11 @@ export type Exchange = { message: StoredMessage; replies: StoredMessage[] };
 
 export type MessageAck = ({ ok: true } & Exchange) | { ok: false; error: ErrorBody };
 
-export type ReadyPayload = { userId: string; account: Account; history: StoredMessage[] };
+/**
+ * `replyDeadlineMs` (an addition to DESIGN.md): how long the server may take to acknowledge a message, e.g.
+ * longer in front of a target (its attempts of 5 s); a window waits that long before offering Retry.
+ */
+export type ReadyPayload = { userId: string; account: Account; history: StoredMessage[]; replyDeadlineMs: number };
 
 export type TypingPayload = { on: boolean };
 

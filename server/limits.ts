@@ -4,7 +4,7 @@
 /** Characters of a text message after trimming (the contract). */
 export const MAX_TEXT_LENGTH = 2000;
 
-/** Bytes of a request body (JSON or XML) or a Socket.IO message: room for any valid message, and to spare. */
+/** Bytes of a request body (JSON or XML), a Socket.IO message, or a target's reply: room for any valid message, and to spare. */
 export const MAX_BODY_BYTES = 64 * 1024;
 
 /** Messages of history that `ready` carries on connect (the contract). */

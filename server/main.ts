@@ -34,7 +34,7 @@ async function main(): Promise<void> {
       logger,
       clientDir,
       wechat: { token: config.wechatToken, publicUrl: config.publicUrl, aesKey: config.wechatAesKey, appId: config.wechatAppId },
-      responder: target ? remoteResponder(target) : undefined,
+      responder: target ? remoteResponder(target, logger) : undefined,
       security: config.security,
       platform: { ...config.platform, target },
     });

@@ -219,7 +219,7 @@ describe('safe mode: the simulator with --aes-key in front of node-webot\'s midd
     expect(trace.outcome).to.equal('failed');
     expect(trace.attempts).to.have.length(3);
     // The middleware cannot read the push: it refuses it or fails, and the trace shows which.
-    for (const a of trace.attempts) expect(a.error).to.match(/^HTTP (401|500)$/);
+    for (const a of trace.attempts) expect(a.error).to.match(/^HTTP (401|500): (Invalid appid|BadMessage)/);
     expect(trace.attempts[0]!.response).to.match(/Invalid appid|BadMessage/);
     user.close();
     await sim.app.close();

@@ -192,14 +192,14 @@ describe('simulator → servers that misbehave, handled as WeChat does', () => {
     expect(new Set(msgIds).size).to.equal(1);
     expect(replies).to.have.nested.property('[0].text', SERVICE_UNAVAILABLE);
     expect(trace.wechat.outcome).to.equal('failed');
-    expect(trace.wechat.attempts.map((a) => a.error)).to.deep.equal(Array(3).fill('no answer within 200 ms'));
+    expect(trace.wechat.attempts.map((a) => a.error)).to.deep.equal(Array(3).fill('timed out after 200 ms'));
   });
 
   it('a failing server (HTTP 500) is retried, then users see the notice', async () => {
     const { replies, received, trace } = await retried(() => ({ status: 500, body: 'oops' }));
     expect(received).to.have.length(3);
     expect(replies).to.have.nested.property('[0].text', SERVICE_UNAVAILABLE);
-    expect(trace.wechat.attempts[0]).to.include({ status: 500, response: 'oops', error: 'HTTP 500' });
+    expect(trace.wechat.attempts[0]).to.include({ status: 500, response: 'oops', error: 'HTTP 500: oops' });
   });
 
   it('a garbage reply (not XML) is retried, then users see the notice', async () => {

@@ -24,11 +24,13 @@ class ChatWindow {
   /** Whether this connection's `ready` came: sends wait for it, so the history and the welcome come first. */
   private ready = false;
   private everReady = false;
+  /** How long a message may wait for its answer: the server says in `ready` (longer in front of a slow target). */
+  private replyDeadlineMs = ACK_TIMEOUT_MS;
   private readonly banner = document.getElementById('banner')!;
   private bannerTimer: number | undefined;
   private readonly lightbox = new Lightbox(document.getElementById('phone')!);
   private readonly view = new MessageView(document.getElementById('log')!, this.account, {
-    select: (message, row) => this.devPanel.show(message, row),
+    select: (message, row) => this.select(message, row),
     openPicture: (src, from) => this.lightbox.open(src, from),
     tapOption: (item) => this.send({ type: 'text', text: item.text, optionId: item.id }),
   });
@@ -68,8 +70,9 @@ class ChatWindow {
     });
   }
 
-  private onReady({ userId, account, history }: ReadyPayload): void {
+  private onReady({ userId, account, history, replyDeadlineMs }: ReadyPayload): void {
     const reconnected = this.everReady;
+    this.replyDeadlineMs = replyDeadlineMs;
     this.ready = this.everReady = true;
     rememberUserId(userId);
     this.userId = userId;
@@ -130,11 +133,11 @@ class ChatWindow {
     if (!socket.connected) return { kind: 'unreachable' };
     this.view.setWaiting(1);
     try {
-      const ack = await socket.timeout(ACK_TIMEOUT_MS).emitWithAck('message', inbound);
+      const ack = await socket.timeout(this.replyDeadlineMs).emitWithAck('message', inbound);
       return { kind: 'acked', ack };
     } catch {
       // Disconnected meanwhile: it goes again on reconnect. Still connected: the answer is lost, say so.
-      return socket.connected ? { kind: 'timeout', message: `no answer from the server in ${ACK_TIMEOUT_MS / 1000} s` } : { kind: 'unreachable' };
+      return socket.connected ? { kind: 'timeout', message: `no answer from the server in ${Math.round(this.replyDeadlineMs / 1000)} s` } : { kind: 'unreachable' };
     } finally {
       this.view.setWaiting(-1);
     }
@@ -159,6 +162,16 @@ class ChatWindow {
     forgetUserId();
     this.reset();
     this.connect(undefined);
+  }
+
+  /**
+   * A clicked message shows in the developer panel. The notice of a push the target did not answer opens
+   * the panel on the attempts, since why it failed is the first thing a developer wants to know.
+   */
+  private select(message: object, row: HTMLElement): void {
+    const failedPush = this.view.failedPushOf(message);
+    if (failedPush) this.devPanel.setOpen(true);
+    this.devPanel.show(failedPush ?? message, row);
   }
 
   private restart(): void {

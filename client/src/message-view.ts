@@ -60,6 +60,15 @@ export class MessageView {
     return this.shown;
   }
 
+  /** The user's message whose push to the target failed, when `message` is it or the notice answering it. */
+  failedPushOf(message: object): StoredMessage | undefined {
+    const failed = (m: object | undefined) => (m as { trace?: { wechat?: { outcome?: string } } } | undefined)?.trace?.wechat?.outcome === 'failed';
+    if (failed(message)) return message as StoredMessage;
+    const replyTo = (message as { replyTo?: string }).replyTo;
+    const pushed = replyTo === undefined ? undefined : this.shown.find((m) => m.id === replyTo);
+    return failed(pushed) ? pushed : undefined;
+  }
+
   clear(): void {
     this.shown.length = 0;
     this.log.replaceChildren();

@@ -2,6 +2,7 @@
 // send a user, when, and how many. The rules follow the platform's current service-account page: within
 // 48 hours of the user's last message or counted event, at most 5 messages per message and 3 per event.
 import { z } from 'zod';
+import { byteLength, MAX_TEXT_BYTES } from '../bot/paging.ts';
 import type { Outbound, StoredMessage } from '../contract.ts';
 import type { ChatService } from '../chat-service.ts';
 import { mediaUrl } from '../media.ts';
@@ -102,8 +103,12 @@ export class CustomerService {
 
   private async outbound(msgtype: MsgType, raw: unknown): Promise<Outbound> {
     switch (msgtype) {
-      case 'text':
-        return { type: 'text', text: parse(contentSchemas.text, raw, 'text').content };
+      case 'text': {
+        const { content } = parse(contentSchemas.text, raw, 'text');
+        // The platform refuses longer text rather than cutting it: the sender learns, the user sees nothing.
+        if (byteLength(content) > MAX_TEXT_BYTES) throw new PlatformError(45002, `text.content is ${byteLength(content)} bytes; at most ${MAX_TEXT_BYTES}`);
+        return { type: 'text', text: content };
+      }
       case 'image':
       case 'voice': {
         const { media_id } = parse(contentSchemas[msgtype], raw, msgtype);

@@ -144,7 +144,7 @@ export class Platform {
     if (target) {
       const xml = templateFinishedXml({ accountId: target.accountId ?? DEFAULT_ACCOUNT_ID, openId: follower.openId, msgId, createTime: Math.floor(this.now() / 1000) });
       setImmediate(() => {
-        pushToTarget(target, follower.openId, xml).then(
+        pushToTarget(target, follower.openId, xml, this.logger).then(
           ({ attempts }) => this.logger.debug({ msgId, attempts }, 'TEMPLATESENDJOBFINISH pushed'),
           (err: unknown) => this.logger.warn({ err, msgId }, 'TEMPLATESENDJOBFINISH could not be pushed'),
         );

@@ -21,6 +21,8 @@ export type SocketTransportOptions = {
   socketsPerUser: number;
   /** Whether other processes share the users (a Redis adapter): then only they know their sockets. */
   clustered: boolean;
+  /** How long a message may wait for its ack, sent in `ready` so the window waits as long as the server may take. */
+  replyDeadlineMs: number;
   /** The client's address, as the HTTP side sees it (proxies included). */
   addressOf: (req: IncomingMessage) => string;
 };
@@ -122,7 +124,7 @@ export function attachSocketTransport(io: ChatServer, service: ChatService, logg
       .connect(userId, HISTORY_ON_CONNECT, (history) => {
         if (!socket.connected) return;
         void socket.join(roomOf(userId));
-        socket.emit('ready', { userId, account: service.account, history });
+        socket.emit('ready', { userId, account: service.account, history, replyDeadlineMs: options.replyDeadlineMs });
       })
       .catch((err: unknown) => {
         log.error({ err }, 'could not open the conversation');

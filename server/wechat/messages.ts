@@ -167,6 +167,8 @@ export function repliesFromXml(body: string): Outbound[] {
     case 'text': {
       const content = field(fields, 'Content') ?? '';
       if (!content.trim()) throw new AppError('bad_request', 'An empty Content: WeChat shows users its failure notice.');
+      // WeChat does not cut a passive reply: one over its limit is not shown, so it is an unusable reply here too.
+      if (byteLength(content) > MAX_TEXT_BYTES) throw new AppError('too_long', `A Content of ${byteLength(content)} bytes: WeChat takes ${MAX_TEXT_BYTES} at most.`);
       return [{ type: 'text', text: content }];
     }
     case 'news': {

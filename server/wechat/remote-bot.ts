@@ -3,11 +3,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Inbound, Outbound } from '../contract.ts';
 import type { Responder } from '../chat-service.ts';
-import { TARGET_TIMEOUT_MS } from '../limits.ts';
+import { ACK_TIMEOUT_MS, TARGET_TIMEOUT_MS } from '../limits.ts';
+import { silentLogger, type Logger } from '../logger.ts';
 import { platformRequestXml, repliesFromXml } from './messages.ts';
 import { msgSignature } from './crypto.ts';
 import { openReply, sealPush, type SafeModeKeys } from './safe-mode.ts';
 import { sign } from './signature.ts';
+import { postWithin, traced } from './target-http.ts';
 
 export type TargetOptions = {
   /** The official-account server's URL, e.g. http://localhost:8080/wechat. */
@@ -33,7 +35,7 @@ export type TargetOptions = {
 /** What users see when the account's server does not answer properly. */
 export const SERVICE_UNAVAILABLE = '该公众号暂时无法提供服务，请稍后再试';
 
-/** One POST to the target: `response` as received, `decrypted` the XML inside it in safe mode, `error` why it was unusable. */
+/** One POST to the target: `response` as received (cut past 4 KiB), `decrypted` the XML inside it in safe mode, `error` why it was unusable. */
 export type Attempt = { attempt: number; ms: number; status?: number; response?: string; decrypted?: string; error?: string };
 /** `request` is the plain XML; in safe mode `encrypted` is the body as sent. */
 export type WechatTrace = {
@@ -65,41 +67,28 @@ function newMsgId(now: Date): string {
   return lastMsgId.toString();
 }
 
-const MAX_LOGGED_RESPONSE = 16 * 1024;
-
 type AttemptResult = { replies?: Outbound[]; status?: number; response?: string; decrypted?: string; error?: string };
 
 /** One POST as the platform makes it; resolves with the replies or with why the attempt failed. */
 async function attempt(url: URL, body: string, timeoutMs: number, keys: SafeModeKeys | undefined): Promise<AttemptResult> {
-  let res: Response;
-  try {
-    res = await fetch(url, { method: 'POST', headers: { 'content-type': 'text/xml' }, body, signal: AbortSignal.timeout(timeoutMs) });
-  } catch (err) {
-    const timedOut = (err as Error).name === 'TimeoutError';
-    return { error: timedOut ? `no answer within ${timeoutMs} ms` : `request failed: ${(err as Error).message}` };
-  }
-  let response: string;
-  try {
-    response = await res.text();
-  } catch {
-    return { status: res.status, error: 'the body could not be read in time' };
-  }
-  const logged = response.slice(0, MAX_LOGGED_RESPONSE);
-  if (res.status < 200 || res.status >= 300) return { status: res.status, response: logged, error: `HTTP ${res.status}` };
+  const answer = await postWithin(url, body, timeoutMs);
+  const logged = answer.body === undefined ? {} : { response: traced(answer.body) };
+  if (answer.error !== undefined) return { status: answer.status, ...logged, error: answer.error };
+  const response = answer.body;
   const silent = response.trim() === '' || response.trim() === 'success';
   let decrypted: string | undefined;
   if (keys && !silent) {
     try {
       decrypted = openReply(response, keys);
     } catch (err) {
-      return { status: res.status, response: logged, error: `unusable encrypted reply: ${(err as Error).message}` };
+      return { status: answer.status, ...logged, error: `unusable encrypted reply: ${(err as Error).message}` };
     }
   }
-  const shown = decrypted === undefined ? {} : { decrypted: decrypted.slice(0, MAX_LOGGED_RESPONSE) };
+  const shown = decrypted === undefined ? {} : { decrypted: traced(decrypted) };
   try {
-    return { status: res.status, response: logged, ...shown, replies: repliesFromXml(decrypted ?? response) };
+    return { status: answer.status, ...logged, ...shown, replies: repliesFromXml(decrypted ?? response) };
   } catch (err) {
-    return { status: res.status, response: logged, ...shown, error: `unusable reply: ${(err as Error).message}` };
+    return { status: answer.status, ...logged, ...shown, error: `unusable reply: ${(err as Error).message}` };
   }
 }
 
@@ -117,8 +106,9 @@ export type PushOutcome = { replies?: Outbound[]; attempts: Attempt[]; encrypted
  * Pushes one message (plain XML) to the target as the platform does: signed afresh for each attempt, the
  * same body every time (that is how the server recognises a retry), until an attempt gets a usable answer.
  * With an EncodingAESKey the body is encrypted once and each attempt adds encrypt_type=aes and msg_signature.
+ * Each failed attempt is logged at warn with its cause: the terminal is where a developer looks first.
  */
-export async function pushToTarget(target: TargetOptions, openId: string, request: string): Promise<PushOutcome> {
+export async function pushToTarget(target: TargetOptions, openId: string, request: string, logger: Logger = silentLogger): Promise<PushOutcome> {
   const timeoutMs = target.timeoutMs ?? TARGET_TIMEOUT_MS;
   const retries = target.retries ?? 2;
   const keys = safeModeKeys(target);
@@ -138,21 +128,30 @@ export async function pushToTarget(target: TargetOptions, openId: string, reques
     const { replies, ...result } = await attempt(url, sealed?.body ?? request, timeoutMs, keys);
     attempts.push({ attempt: n, ms: Math.round(performance.now() - started), ...result });
     if (replies) return { replies, attempts, encrypted: sealed?.body };
+    logger.warn({ target: target.url, attempt: n, attempts: 1 + retries, cause: result.error }, `push to ${target.url} failed (attempt ${n} of ${1 + retries}): ${result.error}`);
   }
   return { attempts, encrypted: sealed?.body };
 }
 
+/**
+ * How long a message may wait for its answer with this target: every attempt's deadline, then the usual
+ * ACK_TIMEOUT_MS for the rest (storing, queued turns). The chat window learns it from `ready`.
+ */
+export function replyDeadlineOf(target: TargetOptions): number {
+  return (1 + (target.retries ?? 2)) * (target.timeoutMs ?? TARGET_TIMEOUT_MS) + ACK_TIMEOUT_MS;
+}
+
 /** A responder that asks the target server, as WeChat would. */
-export function remoteResponder(target: TargetOptions): Responder {
+export function remoteResponder(target: TargetOptions, logger: Logger = silentLogger): Responder {
   const accountId = target.accountId ?? 'gh_simulator';
   const lastCreateTime = new Map<string, number>();
-  return async ({ userId, session, inbound, env }) => {
+  const respond: Responder = async ({ userId, session, inbound, env }) => {
     const openId = openIdOf(userId);
     const createTime = createTimeFor(openId, env.now, lastCreateTime);
     // The same MsgId and CreateTime on every retry: that is how the server recognises one.
     const ids = { openId, accountId, createTime, msgId: newMsgId(env.now), baseUrl: target.publicUrl };
     const request = platformRequestXml(stripClientId(inbound), ids);
-    const { replies, attempts, encrypted } = await pushToTarget(target, openId, request);
+    const { replies, attempts, encrypted } = await pushToTarget(target, openId, request, logger.child({ userId }));
     const exchange = { url: target.url, request, ...(encrypted ? { encrypted } : {}), attempts };
     if (replies) {
       const trace: WechatTrace = { wechat: { ...exchange, outcome: replies.length ? 'replied' : 'silent' } };
@@ -161,6 +160,7 @@ export function remoteResponder(target: TargetOptions): Responder {
     const trace: WechatTrace = { wechat: { ...exchange, outcome: 'failed' } };
     return { replies: [{ type: 'text', text: SERVICE_UNAVAILABLE }], session, trace };
   };
+  return Object.assign(respond, { replyDeadlineMs: replyDeadlineOf(target) });
 }
 
 function stripClientId(inbound: Inbound): Inbound {
