@@ -123,6 +123,7 @@ describe('platform API: the codes of every call', () => {
       { type: 'news', articles: [{ title: 'T', description: 'D', url: 'http://example.com/', picUrl: 'http://example.com/p.png' }], from: 'bot' },
       { type: 'options', head: 'Rate us', items: [{ id: '101', text: 'Good' }, { id: '102', text: 'Bad' }], tail: 'Thanks', from: 'bot' },
     ]);
+    now += 1000; // the user writes a second later: a new window, counted from then
     expect(await send(alice.socket, { type: 'text', text: 'hi' })).to.have.property('ok', true);
     for (let i = 0; i < 5; i++) expect((await custom({ msgtype: 'text', text: { content: `n${i}` } })).body.errcode).to.equal(0);
     await failsWith(custom({ msgtype: 'text', text: { content: 'n5' } }), 45047);

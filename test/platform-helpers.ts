@@ -56,6 +56,8 @@ export async function platformSimulator(targetUrl: string | undefined, platform:
     content: seedContent(),
     logger: silentLogger,
     responder: target && remoteResponder(target),
+    // One clock for the whole simulator: messages are stamped by the clock the platform's windows are measured with.
+    environment: platform.now && (() => ({ now: new Date(platform.now!()), random: Math.random })),
     platform: { appId: APPID, secret: SECRET, target, ...platform },
   });
   const url = await app.listen(0, '127.0.0.1');
