@@ -1,5 +1,5 @@
 // Builds the whole server from its parts; main.ts only reads the environment and listens.
-import { createServer, type Server as HttpServer } from 'node:http';
+import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import cors from 'cors';
@@ -17,7 +17,8 @@ import type { ChatStore } from './store/chat-store.ts';
 import { ACK_TIMEOUT_MS, MAX_BODY_BYTES } from './limits.ts';
 import type { Logger } from './logger.ts';
 import { RateLimits } from './rate-limits.ts';
-import { allowedOrigins, clientAddress, originAllowed, requireAdmin, UNLIMITED, type SecurityOptions, type TrustProxy } from './security.ts';
+import { allowedOrigins, clientAddress, crossSiteRefusal, originAllowed, refuseCrossSiteWrites, requireAdmin, requireJson, requireKnownHost, UNLIMITED, type SecurityOptions, type TrustProxy } from './security.ts';
+import { AllowedHosts } from './hosts.ts';
 import { attachSocketTransport, type ChatServer } from './transport/socket.ts';
 import { addressLimit } from './transport/http-limits.ts';
 import { requestLogging } from './transport/http-logging.ts';
@@ -82,6 +83,7 @@ export async function createApp({ store, content, logger, clientDir, environment
   await platform.restoreMenu();
   store.onRulesChanged?.((rules) => service.useRules(rules));
   const corsOrigin = allowedOrigins(security.corsOrigins);
+  const hosts = new AllowedHosts(security.allowedHosts ?? []);
 
   const app = express();
   app.disable('x-powered-by');
@@ -106,9 +108,14 @@ export async function createApp({ store, content, logger, clientDir, environment
   // Closed unless origins are configured: without CORS headers, pages of other sites cannot read answers.
   if (corsOrigin) app.use(cors({ origin: corsOrigin }));
   // The platform API answers its callers itself, HTTP 200 and JSON, with its own limits (see http-platform.ts).
-  app.use('/cgi-bin', platformRoutes({ platform, service, limits, logger }));
+  // Its GETs change things too (menu/delete), so pages of other sites may not call it at all.
+  const platformRefusal = (req: IncomingMessage) => hosts.refusal(req.headers.host) ?? crossSiteRefusal(req, security.corsOrigins);
+  app.use('/cgi-bin', platformRoutes({ platform, service, limits, logger, refusal: platformRefusal }));
+  app.use(requireKnownHost(hosts));
+  app.use(refuseCrossSiteWrites(security.corsOrigins));
   // The platform posts every user's messages from its own servers: signed /wechat requests are limited per user instead.
   app.use(addressLimit(limits, (req) => req.path === '/wechat' && !!wechat.token && isSigned(req.query, wechat.token)));
+  app.use(['/api/messages', '/api/rules'], requireJson);
   app.use(express.json({ limit: MAX_BODY_BYTES }));
   app.get('/healthz', async (_req, res) => {
     const problem = await store.unavailable?.();
@@ -134,8 +141,8 @@ export async function createApp({ store, content, logger, clientDir, environment
     ...SOCKET_SERVER_OPTIONS,
     // CORS does not cover WebSockets: without this check any page a person visits could talk to this server from their browser.
     allowRequest: (req, callback) => {
-      const allowed = originAllowed(req, security.corsOrigins);
-      callback(allowed ? null : 'origin not allowed', allowed);
+      const refusal = hosts.refusal(req.headers.host) ?? (originAllowed(req, security.corsOrigins) ? undefined : 'origin not allowed');
+      callback(refusal ?? null, refusal === undefined);
     },
     cors: corsOrigin ? { origin: corsOrigin } : undefined,
   });
@@ -158,6 +165,7 @@ export async function createApp({ store, content, logger, clientDir, environment
         httpServer.listen(port, host, () => {
           httpServer.off('error', reject);
           const { address, port: actual } = httpServer.address() as AddressInfo;
+          hosts.listeningOn(address);
           const hostname = address.includes(':') ? `[${address}]` : address;
           resolve(`http://${hostname}:${actual}`);
         });

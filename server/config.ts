@@ -64,6 +64,7 @@ export const START_OPTIONS = {
   appid: { type: 'string' },
   secret: { type: 'string' },
   'aes-key': { type: 'string' },
+  'allowed-hosts': { type: 'string' },
 } as const;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -114,6 +115,22 @@ const corsOrigins = text.transform((raw, ctx) =>
     }),
 );
 
+/** ALLOWED_HOSTS: host names such as app.example (".app.example" takes its subdomains too), or *. */
+const allowedHosts = text.transform((raw, ctx) =>
+  (raw ?? '')
+    .split(',')
+    .map((host) => host.trim().toLowerCase())
+    .filter(Boolean)
+    .filter((host) => {
+      const valid = host === '*' || /^\.?[a-z0-9-]+(\.[a-z0-9-]+)*$|^\[[0-9a-f:.]+\]$/.test(host);
+      if (!valid) ctx.addIssue({ code: 'custom', message: `--allowed-hosts / ALLOWED_HOSTS takes host names such as app.example or .app.example (no scheme, port or path) or *, not "${host}"` });
+      return valid;
+    }),
+);
+
+/** The host of PUBLIC_URL, which this server answers to as well. */
+const hostOf = (url: string | undefined) => (url && URL.canParse(url) ? [new URL(url).hostname] : []);
+
 /** TRUST_PROXY as Express takes it: true, a number of hops, or addresses and subnets ("loopback, 10.0.0.0/8"). */
 const trustProxy = text.transform((raw): SecurityOptions['trustProxy'] => {
   if (raw === undefined || raw === 'false') return undefined;
@@ -151,6 +168,7 @@ const configSchema = z
     RATE_LIMIT_ADDRESS: rate('RATE_LIMIT_ADDRESS', DEFAULT_LIMITS.address),
     MAX_SOCKETS_PER_USER: wholeNumber('MAX_SOCKETS_PER_USER', 1),
     CORS_ORIGINS: corsOrigins,
+    ALLOWED_HOSTS: allowedHosts,
     ADMIN_TOKEN: text,
     TRUST_PROXY: trustProxy,
   })
@@ -192,6 +210,7 @@ const configSchema = z
         rateLimits: { perUser: env.RATE_LIMIT_USER, perAddress: env.RATE_LIMIT_ADDRESS },
         socketsPerUser: env.MAX_SOCKETS_PER_USER ?? DEFAULT_LIMITS.socketsPerUser,
         corsOrigins: env.CORS_ORIGINS,
+        allowedHosts: [...env.ALLOWED_HOSTS, ...hostOf(env.PUBLIC_URL)],
         adminToken: env.ADMIN_TOKEN,
         trustProxy: env.TRUST_PROXY,
       },
@@ -211,6 +230,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     TARGET_APPID: args.appid ?? env.TARGET_APPID,
     TARGET_SECRET: args.secret ?? env.TARGET_SECRET,
     TARGET_AES_KEY: args['aes-key'] ?? env.TARGET_AES_KEY,
+    ALLOWED_HOSTS: args['allowed-hosts'] ?? env.ALLOWED_HOSTS,
   });
   if (!result.success) throw new Error(result.error.issues.map((issue) => issue.message).join('; '));
   return result.data;

@@ -67,6 +67,10 @@ export type Account = {
 export type ErrorCode =
   | 'bad_request'
   | 'unauthorized'
+  /** A write from a page of another site (not one of CORS_ORIGINS). */
+  | 'cross_site'
+  /** A Host this server does not answer to (ALLOWED_HOSTS). */
+  | 'host_not_allowed'
   | 'too_long'
   | 'too_large'
   | 'unsupported_media'

@@ -5,6 +5,8 @@ import { StoreError, type StoreErrorKind } from './store/chat-store.ts';
 const httpStatusOf: Record<ErrorCode, number> = {
   bad_request: 400,
   unauthorized: 401,
+  cross_site: 403,
+  host_not_allowed: 403,
   too_long: 400,
   too_large: 413,
   unsupported_media: 415,

@@ -15,6 +15,8 @@ Options (each also an environment variable):
   --appid APPID      TARGET_APPID    the account's appid
   --secret SECRET    TARGET_SECRET   the account's AppSecret, for the platform API under /cgi-bin/
   --aes-key KEY      TARGET_AES_KEY  the 43-character EncodingAESKey: push in safe mode (needs --appid)
+  --allowed-hosts H  ALLOWED_HOSTS   more names to answer to than localhost, this machine's addresses and
+                                     PUBLIC_URL's host, e.g. sim.example,.dev.example (and subdomains); * for any
   --help, -h                         this text
 
 Environment:
@@ -31,7 +33,8 @@ Environment:
   TARGET_RETRIES       retries after the first push (default 2: three attempts in all, as WeChat makes)
   WECHAT_TOKEN         turns on /wechat, where the local bot answers a real official account
   WECHAT_AES_KEY, WECHAT_APPID   safe mode on /wechat
-  PUBLIC_URL           this server's public address, for absolute links in WeChat replies
+  PUBLIC_URL           this server's public address, for absolute links in WeChat replies (its host is
+                       one this server answers to)
   REDIS_URL            keep everything in this Redis (redis://host:port), so many processes act as one
   LOG_LEVEL            fatal, error, warn, info (default), debug, trace or silent
   RATE_LIMIT_USER, RATE_LIMIT_ADDRESS, MAX_SOCKETS_PER_USER   limits (see the README)

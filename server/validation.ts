@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Inbound } from './contract.ts';
 import { AppError } from './errors.ts';
 import { MAX_TEXT_LENGTH } from './limits.ts';
+import { isSafeLink, LINK_RULE } from './links.ts';
 import { describeIssues, idSchema } from './schemas.ts';
 
 export { describeIssues, isValidId } from './schemas.ts';
@@ -25,7 +26,7 @@ const linkSchema = z
   .string({ error: 'must be a string' })
   .min(1, { error: 'must not be empty' })
   .max(1024)
-  .refine((url) => (url.startsWith('/') && !url.startsWith('//')) || /^https?:\/\//i.test(url), { error: 'must be a path on this server or an http(s) URL' });
+  .refine(isSafeLink, { error: LINK_RULE });
 
 const imageInbound = z.object({
   type: z.literal('image'),

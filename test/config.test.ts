@@ -44,6 +44,13 @@ describe('configuration', () => {
     expect(config.security.rateLimits.perUser).to.equal(undefined);
   });
 
+  it('reads the names to answer to from ALLOWED_HOSTS (--allowed-hosts winning) and PUBLIC_URL', () => {
+    expect(readConfig({}).security.allowedHosts).to.deep.equal([]);
+    const env = { ALLOWED_HOSTS: 'A.example, .dev.example', PUBLIC_URL: 'https://sim.example:8443/base' };
+    expect(readConfig(env).security.allowedHosts).to.deep.equal(['a.example', '.dev.example', 'sim.example']);
+    expect(readConfig(env, ['--allowed-hosts', 'b.example']).security.allowedHosts).to.deep.equal(['b.example', 'sim.example']);
+  });
+
   for (const [env, argv, message] of [
     [{ PORT: '70000' }, [], 'PORT must be a port number from 0 to 65535, not "70000"'],
     [{ PORT: 'http' }, [], 'PORT must be a port number from 0 to 65535, not "http"'],
@@ -53,6 +60,7 @@ describe('configuration', () => {
     [{ TARGET_URL: 'http://t', TARGET_TOKEN: 't', TARGET_TIMEOUT_MS: '1.5' }, [], 'TARGET_TIMEOUT_MS must be a whole number of at least 1, not "1.5"'],
     [{ RATE_LIMIT_USER: 'lots' }, [], 'RATE_LIMIT_USER must look like "30/10s" (30 requests per 10 seconds), "600/1m" or "off", not "lots"'],
     [{ CORS_ORIGINS: 'https://a.example/path' }, [], 'CORS_ORIGINS takes origins such as https://app.example.com (scheme, host, port; no path) or *, not "https://a.example/path"'],
+    [{ ALLOWED_HOSTS: 'http://a.example' }, [], '--allowed-hosts / ALLOWED_HOSTS takes host names such as app.example or .app.example (no scheme, port or path) or *, not "http://a.example"'],
     [{ WECHAT_AES_KEY: 'short' }, [], 'WECHAT_AES_KEY must be the 43-character EncodingAESKey (letters, digits, + and /), not "short"'],
     [{}, ['--target', 'ftp://x', '--token', 't'], '--target / TARGET_URL must be an http(s) URL, not "ftp://x"'],
     [{}, ['--target', 'http://x'], '--target needs --token (or TARGET_TOKEN): the token configured for that server'],

@@ -1,15 +1,22 @@
-// Headers, CORS and the WebSocket origin check, the admin token, request ids and what the logs keep.
+// Headers, CORS and the WebSocket origin check, writes from other sites, the Host check, the admin token,
+// request ids and what the logs keep.
+import { request } from 'node:http';
+import { networkInterfaces } from 'node:os';
 import { expect } from 'chai';
 import { pino } from 'pino';
 import { io as connectSocket } from 'socket.io-client';
+import { createApp } from '../server/app.ts';
+import { silentLogger } from '../server/logger.ts';
 import { UNLIMITED, type SecurityOptions } from '../server/security.ts';
-import { connectUser, http, send, startServer, type Running } from './helpers.ts';
+import { memoryStore } from '../server/store/low-store.ts';
+import { connectUser, http, seedContent, send, startServer, type Running } from './helpers.ts';
+import { accessToken, cgi, platformSimulator } from './platform-helpers.ts';
 
 const security = (overrides: Partial<SecurityOptions>): SecurityOptions => ({ ...UNLIMITED, ...overrides });
 
 /** Resolves with the connect_error message, or 'connected'. */
-function tryConnect(url: string, origin: string): Promise<string> {
-  const socket = connectSocket(url, { transports: ['websocket'], forceNew: true, reconnection: false, extraHeaders: { origin } });
+function tryConnect(url: string, origin: string, headers: Record<string, string> = {}): Promise<string> {
+  const socket = connectSocket(url, { transports: ['websocket'], forceNew: true, reconnection: false, extraHeaders: { origin, ...headers } });
   return new Promise((resolve) => {
     socket.once('ready', () => resolve('connected'));
     socket.once('connect_error', (err) => resolve(err.message));
@@ -53,6 +60,113 @@ describe('security: headers and origins', () => {
     expect(other.headers.get('access-control-allow-origin')).to.equal(null);
     expect(await tryConnect(server.url, 'https://app.example')).to.equal('connected');
     expect(await tryConnect(server.url, 'https://other.example')).not.to.equal('connected');
+  });
+});
+
+/** A GET over a raw socket, so that the Host header can be anything; the status and the JSON answer. */
+function rawGet(url: string, host: string): Promise<{ status: number; body: any }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers: { host } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) }));
+    });
+    req.on('error', reject).end();
+  });
+}
+
+describe('security: writes from pages of other sites', () => {
+  let server: Running;
+  afterEach(() => server.close());
+  const message = { userId: 'victim', type: 'text', text: 'hello' };
+
+  it('refuses writes whose Origin or Sec-Fetch-Site says another site (403 cross_site), storing nothing', async () => {
+    server = await startServer();
+    const other = 'http://127.0.0.1:1'; // another port is another origin, though the "same site"
+    const attempts: Array<Record<string, string>> = [{ origin: 'https://evil.example' }, { origin: 'null' }, { origin: other, 'sec-fetch-site': 'same-site' }, { 'sec-fetch-site': 'cross-site' }];
+    for (const headers of attempts) {
+      const res = await http(`${server.url}/api/messages`, 'POST', message, headers);
+      expect(res.status, JSON.stringify(headers)).to.equal(403);
+      expect(res.body.error.code).to.equal('cross_site');
+      expect(res.body.error.message).to.include('CORS_ORIGINS');
+    }
+    expect((await http(`${server.url}/api/messages?userId=victim`, 'GET')).body.messages).to.deep.equal([]);
+    // The chat window's own page, a person typing the address, and clients that are not browsers write as before.
+    const own: Array<Record<string, string>> = [{ origin: server.url, 'sec-fetch-site': 'same-origin' }, { origin: server.url }, { 'sec-fetch-site': 'none' }, {}];
+    for (const headers of own) {
+      expect((await http(`${server.url}/api/messages`, 'POST', message, headers)).status, JSON.stringify(headers)).to.equal(200);
+    }
+  });
+
+  it('lets the configured CORS origins write', async () => {
+    server = await startServer(undefined, { security: security({ corsOrigins: ['https://app.example'] }) });
+    const res = await http(`${server.url}/api/messages`, 'POST', message, { origin: 'https://app.example', 'sec-fetch-site': 'cross-site' });
+    expect(res.status).to.equal(200);
+  });
+
+  it('refuses JSON routes a body that is not JSON (415 unsupported_media), storing nothing', async () => {
+    server = await startServer();
+    const res = await http(`${server.url}/api/messages`, 'POST', JSON.stringify(message), { 'content-type': 'text/plain' });
+    expect(res.status).to.equal(415);
+    expect(res.body.error).to.include({ code: 'unsupported_media' });
+    expect(res.body.error.message).to.include('application/json');
+    const rule = { name: 'x', keywords: [{ text: 'x', match: 'equal' }], replies: [{ type: 'text', text: 'x' }] };
+    expect((await http(`${server.url}/api/rules`, 'POST', JSON.stringify(rule), { 'content-type': 'text/plain' })).status).to.equal(415);
+    expect((await http(`${server.url}/api/messages?userId=victim`, 'GET')).body.messages).to.deep.equal([]);
+  });
+
+  it('refuses platform API calls from pages of other sites, GETs too, in the platform\'s shape', async () => {
+    const simulator = await platformSimulator(undefined);
+    server = simulator;
+    const token = await accessToken(simulator.url);
+    const menu = { button: [{ type: 'click', name: 'Ours', key: 'OURS' }] };
+    expect((await cgi(simulator.url, 'menu/create', token, menu)).body.errcode).to.equal(0);
+    const query = `?access_token=${token}`;
+    const hostile = { origin: 'http://127.0.0.1:1', 'sec-fetch-site': 'same-site', 'content-type': 'text/plain' };
+    const created = await http(`${simulator.url}/cgi-bin/menu/create${query}`, 'POST', JSON.stringify({ button: [] }), hostile);
+    const deleted = await http(`${simulator.url}/cgi-bin/menu/delete${query}`, 'GET', undefined, hostile);
+    for (const res of [created, deleted]) {
+      expect(res.status).to.equal(200);
+      expect(res.body.errcode).to.equal(48001);
+      expect(res.body.errmsg).to.include('CORS_ORIGINS');
+    }
+    expect((await cgi(simulator.url, 'menu/get', token)).body.menu.button).to.deep.equal(menu.button);
+  });
+});
+
+describe('security: the Host check', () => {
+  let server: Running;
+  afterEach(() => server.close());
+
+  it('refuses names this server does not answer to (403 host_not_allowed, naming the setting), over HTTP and Socket.IO', async () => {
+    server = await startServer();
+    const refused = await rawGet(`${server.url}/api/article`, 'evil.example');
+    expect(refused.status).to.equal(403);
+    expect(refused.body.error.code).to.equal('host_not_allowed');
+    expect(refused.body.error.message).to.include('ALLOWED_HOSTS');
+    expect((await rawGet(`${server.url}/cgi-bin/token`, 'evil.example:80')).body.errcode).to.equal(48001);
+    expect(await tryConnect(server.url, 'http://evil.example', { host: 'evil.example' })).not.to.equal('connected');
+    const port = new URL(server.url).port;
+    for (const host of [`localhost:${port}`, `app.localhost:${port}`, `127.0.0.2:${port}`, `[::1]:${port}`, `LOCALHOST.:${port}`]) {
+      expect((await rawGet(`${server.url}/api/article`, host)).status, host).to.equal(200);
+    }
+    expect(await tryConnect(server.url, `http://localhost:${port}`, { host: `localhost:${port}` })).to.equal('connected');
+  });
+
+  it('answers to the configured names (".name" takes its subdomains)', async () => {
+    server = await startServer(undefined, { security: security({ allowedHosts: ['sim.example', '.dev.example'] }) });
+    for (const host of ['sim.example', 'dev.example', 'a.dev.example:3000']) expect((await rawGet(`${server.url}/api/article`, host)).status, host).to.equal(200);
+    expect((await rawGet(`${server.url}/api/article`, 'sim.example.evil')).status).to.equal(403);
+  });
+
+  it('answers to every address of the machine when listening on all of them (HOST=0.0.0.0)', async function () {
+    const lan = Object.values(networkInterfaces()).flat().find((info) => info?.family === 'IPv4' && !info.internal)?.address;
+    if (!lan) this.skip();
+    const app = await createApp({ store: memoryStore(), content: seedContent(), logger: silentLogger });
+    const port = new URL(await app.listen(0, '0.0.0.0')).port;
+    server = { app, url: `http://127.0.0.1:${port}`, close: () => app.close() };
+    expect((await rawGet(`${server.url}/api/article`, `${lan}:${port}`)).status).to.equal(200);
+    expect((await rawGet(`${server.url}/api/article`, 'evil.example')).status).to.equal(403);
   });
 });
 

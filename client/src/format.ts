@@ -1,4 +1,5 @@
 // Small pure helpers for rendering: times, colours, safe links.
+import { linkTarget } from '../../server/links.ts';
 
 const FIVE_MINUTES = 5 * 60 * 1000;
 
@@ -28,15 +29,9 @@ export function hueOf(text: string): number {
   return hash % 360;
 }
 
-/** A link target that is safe to put in an href: same-site paths and hashes, or http(s). */
-export function safeHref(url: string): string | undefined {
-  if (url.startsWith('#') || (url.startsWith('/') && !url.startsWith('//'))) return url;
-  try {
-    const parsed = new URL(url);
-    return parsed.protocol === 'http:' || parsed.protocol === 'https:' ? parsed.href : undefined;
-  } catch {
-    return undefined;
-  }
+/** A link target that is safe to put in an href: hashes of this page, paths that stay on this site, or http(s). */
+export function safeHref(url: string, origin = location.origin): string | undefined {
+  return url.startsWith('#') ? url : linkTarget(url, origin);
 }
 
 /** The first character of a name, for a generated avatar. */

@@ -1,14 +1,17 @@
 // Keyword rules as data, shaped like the official-account platform's keyword replies.
 import { z } from 'zod';
+import { isSafeLink, LINK_RULE } from '../links.ts';
 import { idSchema } from '../schemas.ts';
 import { loadJsonFile } from './json-file.ts';
+
+const link = z.string().min(1).max(1024).refine(isSafeLink, { error: LINK_RULE });
 
 // A news card, as the contract's Article type describes it.
 const cardSchema = z.object({
   title: z.string().min(1).max(200),
   description: z.string().max(1000).default(''),
-  url: z.string().min(1).max(1024),
-  picUrl: z.string().min(1).max(1024).optional(),
+  url: link,
+  picUrl: link.optional(),
   sectionId: idSchema.optional(),
 });
 

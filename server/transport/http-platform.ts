@@ -19,10 +19,17 @@ type Bytes = { bytes: Buffer; contentType: string; filename?: string };
 // Menus, templates and messages are small; this leaves room for long articles and nothing more.
 const MAX_JSON = '1mb';
 
-export type PlatformRouteOptions = { platform: Platform; service: ChatService; limits: RateLimits; logger: Logger };
+export type PlatformRouteOptions = {
+  platform: Platform;
+  service: ChatService;
+  limits: RateLimits;
+  logger: Logger;
+  /** Why a call is refused before anything else (a Host this server does not answer to, a page of another site). */
+  refusal?: (req: Request) => string | undefined;
+};
 
 /** The platform API's routes, to be mounted at /cgi-bin before the server's own address limit and body parser. */
-export function platformRoutes({ platform, service, limits, logger }: PlatformRouteOptions): Router {
+export function platformRoutes({ platform, service, limits, logger, refusal: refuseFirst = () => undefined }: PlatformRouteOptions): Router {
   const routes: Record<string, Route> = {
     token: { method: 'GET', token: false, run: ({ query }) => platform.token(query) },
     stable_token: { method: 'POST', token: false, run: ({ body }) => platform.stableToken(objectBody(body)) },
@@ -99,7 +106,15 @@ export function platformRoutes({ platform, service, limits, logger }: PlatformRo
     answer(req, res, undefined, type ? errorAnswer(new PlatformError(47001, detail)) : refusal(req, err));
   };
 
+  // Answered in the platform's shape, HTTP 200 as always, so client libraries show the developer the reason.
+  const guard: RequestHandler = (req, res, next) => {
+    const reason = refuseFirst(req);
+    if (reason) answer(req, res, undefined, errorAnswer(new PlatformError(48001, reason)));
+    else next();
+  };
+
   const router = Router();
+  router.use(guard);
   // Any content type but multipart is read as JSON: some client libraries post JSON without saying so.
   router.use(express.json({ limit: MAX_JSON, type: (req) => !String(req.headers['content-type'] ?? '').startsWith('multipart/') }));
   router.use(handle);
