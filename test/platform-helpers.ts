@@ -7,6 +7,7 @@ import wechat from 'wechat';
 import { createApp, type App } from '../server/app.ts';
 import { silentLogger } from '../server/logger.ts';
 import type { PlatformOptions } from '../server/platform/platform.ts';
+import type { ChatStore } from '../server/store/chat-store.ts';
 import { memoryLocation, type StoreLocation } from '../server/store/low-location.ts';
 import { LowStore } from '../server/store/low-store.ts';
 import { remoteResponder, type TargetOptions } from '../server/wechat/remote-bot.ts';
@@ -49,10 +50,15 @@ export async function accountServer(handle: (message: WeixinMessage, res: Reply)
 export type Simulator = { app: App; url: string; close: () => Promise<void> };
 
 /** The simulator in front of `targetUrl` (when given) with the platform API configured; `platform` overrides. */
-export async function platformSimulator(targetUrl: string | undefined, platform: Partial<PlatformOptions> = {}, location: StoreLocation = memoryLocation()): Promise<Simulator> {
+export function platformSimulator(targetUrl: string | undefined, platform: Partial<PlatformOptions> = {}, location: StoreLocation = memoryLocation()): Promise<Simulator> {
+  return platformSimulatorOn(new LowStore(location), targetUrl, platform);
+}
+
+/** The same on any store (Redis, files). */
+export async function platformSimulatorOn(store: ChatStore, targetUrl: string | undefined, platform: Partial<PlatformOptions> = {}): Promise<Simulator> {
   const target: TargetOptions | undefined = targetUrl ? { url: targetUrl, token: TOKEN, retries: 0 } : undefined;
   const app = await createApp({
-    store: new LowStore(location),
+    store,
     content: seedContent(),
     logger: silentLogger,
     responder: target && remoteResponder(target),

@@ -27,3 +27,16 @@ declare module 'co-wechat-api' {
   }
   export default API;
 }
+
+// wechat-api (node-webot, callbacks) ships no types; the token tests use these of its methods.
+declare module 'wechat-api' {
+  type Callback = (err: (Error & { code?: number }) | null, data?: any) => void;
+  class API {
+    constructor(appid: string, secret: string);
+    endpoint: string;
+    getLatestToken(callback: (err: Error | null, token: { accessToken: string; expireTime: number }) => void): void;
+    createMenu(menu: object, callback: Callback): void;
+    getMenu(callback: Callback): void;
+  }
+  export default API;
+}

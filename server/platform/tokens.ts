@@ -1,30 +1,34 @@
 // Access tokens as the platform hands them out: `token` (a new one each call, the previous one valid 5 more
 // minutes) and `stable_token` (the same one until 5 minutes before it expires, unless force_refresh).
-// Kept in the store, so every process of the simulator accepts them and they survive a restart.
-import { randomBytes } from 'node:crypto';
+// A token is valid on its own signature (signed-token.ts); the store only remembers the last tokens handed
+// out and the tokens ended early, so every process sharing it agrees on those.
 import type { ChatStore } from '../store/chat-store.ts';
 import { sameSecret } from '../security.ts';
 import { PlatformError } from './errors.ts';
+import { TokenSigner, type TokenParts } from './signed-token.ts';
 
 export const TOKEN_SECONDS = 7200;
 /** How long the previous token keeps working after a new one is issued, and how early stable_token renews. */
 export const OVERLAP_MS = 5 * 60 * 1000;
-// A token's record outlives its validity by a day, so a late caller hears "expired" (42001), not "invalid" (40001).
-const REMEMBER_EXPIRED_MS = 24 * 3600 * 1000;
+const TOKEN_MS = TOKEN_SECONDS * 1000;
 
 export type Credentials = { appId: string; secret: string };
-type Issued = { token: string; expiresAt: number };
 
-const key = (token: string) => `token:${token}`;
-const LATEST = 'token:latest';
-const STABLE = 'token:stable';
+// A key space of their own: nothing a caller sends is ever looked up as a key, only the ids of verified tokens.
+const LATEST = 'access_token:latest';
+const STABLE = 'access_token:stable';
+const shortenedKey = (id: string) => `access_token:shortened:${id}`;
 
 export class Tokens {
+  private readonly signer: TokenSigner;
+
   constructor(
     private readonly store: ChatStore,
     private readonly credentials: Credentials,
     private readonly now: () => number,
-  ) {}
+  ) {
+    this.signer = new TokenSigner(credentials.appId, credentials.secret);
+  }
 
   /** Checks the caller's appid and secret (40013, 40125). */
   authenticate(appId: unknown, secret: unknown): void {
@@ -38,43 +42,41 @@ export class Tokens {
 
   /** GET token: a fresh token; the one before it stays valid for OVERLAP_MS more. */
   async issue(): Promise<{ access_token: string; expires_in: number }> {
-    const previous = await this.store.getValue<Issued>(LATEST);
-    const issued = await this.mint();
+    const previous = await this.store.getValue<TokenParts>(LATEST);
+    const issued = this.signer.fresh(this.now() + TOKEN_MS);
     if (previous) await this.shorten(previous, this.now() + OVERLAP_MS);
-    await this.store.setValue(LATEST, issued);
-    return { access_token: issued.token, expires_in: TOKEN_SECONDS };
+    await this.store.setValue(LATEST, issued, TOKEN_MS);
+    return { access_token: this.signer.sign(issued), expires_in: TOKEN_SECONDS };
   }
 
   /** POST stable_token: the current stable token while it has more than OVERLAP_MS left; force_refresh ends it at once. */
   async stable(forceRefresh: boolean): Promise<{ access_token: string; expires_in: number }> {
-    const current = await this.store.getValue<Issued>(STABLE);
+    const current = await this.store.getValue<TokenParts>(STABLE);
     const now = this.now();
     if (current && !forceRefresh && current.expiresAt - now > OVERLAP_MS) {
-      return { access_token: current.token, expires_in: Math.floor((current.expiresAt - now) / 1000) };
+      return { access_token: this.signer.sign(current), expires_in: Math.floor((current.expiresAt - now) / 1000) };
     }
-    const issued = await this.mint();
+    const issued = this.signer.fresh(now + TOKEN_MS);
     if (current && forceRefresh) await this.shorten(current, now);
-    await this.store.setValue(STABLE, issued);
-    return { access_token: issued.token, expires_in: TOKEN_SECONDS };
+    await this.store.setValue(STABLE, issued, TOKEN_MS);
+    return { access_token: this.signer.sign(issued), expires_in: TOKEN_SECONDS };
   }
 
-  /** Checks the access_token of a call: 41001 missing, 40001 unknown, 42001 expired. */
+  /** Checks the access_token of a call: 41001 missing, 40001 not one of ours, 42001 expired or ended early. */
   async check(token: unknown): Promise<void> {
     if (typeof token !== 'string' || token === '') throw new PlatformError(41001, 'add ?access_token= from GET /cgi-bin/token');
-    const record = await this.store.getValue<{ validUntil: number }>(key(token));
-    if (!record) throw new PlatformError(40001, 'this simulator never issued that token');
-    if (record.validUntil <= this.now()) throw new PlatformError(42001);
+    const parts = this.signer.verify(token);
+    if (!parts) throw new PlatformError(40001, 'not a token from GET /cgi-bin/token of a simulator with this --appid and --secret');
+    const now = this.now();
+    if (parts.expiresAt <= now) throw new PlatformError(42001);
+    const shortened = await this.store.getValue<{ validUntil: number }>(shortenedKey(parts.id));
+    if (shortened && shortened.validUntil <= now) throw new PlatformError(42001);
   }
 
-  private async mint(): Promise<Issued> {
-    const token = randomBytes(96).toString('base64url');
-    const expiresAt = this.now() + TOKEN_SECONDS * 1000;
-    await this.store.setValue(key(token), { validUntil: expiresAt }, TOKEN_SECONDS * 1000 + REMEMBER_EXPIRED_MS);
-    return { token, expiresAt };
-  }
-
-  private async shorten(issued: Issued, until: number): Promise<void> {
-    const validUntil = Math.min(issued.expiresAt, until);
-    await this.store.setValue(key(issued.token), { validUntil }, Math.max(0, validUntil - this.now()) + REMEMBER_EXPIRED_MS);
+  /** Ends a token early; the record is needed only until the token's own expiry, after which its signature says "expired". */
+  private async shorten(token: TokenParts, until: number): Promise<void> {
+    const now = this.now();
+    if (token.expiresAt <= now) return;
+    await this.store.setValue(shortenedKey(token.id), { validUntil: Math.min(token.expiresAt, until) }, token.expiresAt - now);
   }
 }

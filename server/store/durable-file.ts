@@ -2,7 +2,7 @@
 // renamed over the old one, so the file on disk is always either the old version or the new one, complete.
 // A rename, a new file or a deletion is durable only once its folder is synced too: until then a power cut
 // can undo it, and the journal that also held the data may already be gone.
-import { close, constants, fsync, open, rename, writeFile } from 'node:fs';
+import { close, constants, fchmod, fsync, open, rename, writeFile } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import AsyncLock from 'async-lock';
@@ -32,13 +32,16 @@ export async function makeFolder(dir: string): Promise<void> {
   }
 }
 
+/** Owner only: for files that hold secrets (db.json keeps the platform's tokens). */
+export const PRIVATE_FILE = 0o600;
+
 /**
  * Replaces `file` with `contents` so that a crash leaves the old or the new contents, whole; resolves once
  * both the contents and the rename are synced. Callbacks rather than a FileHandle: checkpoints call this for
  * every changed user, on the thread that answers messages, and a FileHandle's promises and bookkeeping cost
- * several times more there.
+ * several times more there. With `mode`, the file has that mode from the moment it holds the contents.
  */
-export async function writeDurably(file: string, contents: string | Buffer): Promise<void> {
+export async function writeDurably(file: string, contents: string | Buffer, mode?: number): Promise<void> {
   const temp = path.join(path.dirname(file), `.${path.basename(file)}.tmp`);
   await new Promise<void>((resolve, reject) => {
     open(temp, CREATE_SYNCED, (err, fd) => {
@@ -49,7 +52,10 @@ export async function writeDurably(file: string, contents: string | Buffer): Pro
           if (first) return reject(first);
           rename(temp, file, (renameErr) => (renameErr ? reject(renameErr) : resolve()));
         });
-      writeFile(fd, contents, closeThen);
+      // Set on the open file, before any contents: the mode given to open() is only for a new file, and
+      // a temporary file left by a crash keeps whatever mode it had.
+      if (mode === undefined) writeFile(fd, contents, closeThen);
+      else fchmod(fd, mode, (modeErr) => (modeErr ? closeThen(modeErr) : writeFile(fd, contents, closeThen)));
     });
   });
   await syncFolder(path.dirname(file));
@@ -59,10 +65,11 @@ export class DurableJSONFile<T> implements Adapter<T> {
   /** Writes run one after another: two at once would share the temporary file. */
   private readonly writing = new AsyncLock({ maxPending: Infinity });
 
-  /** `indent` pretty-prints, for files people read and edit by hand. */
+  /** `indent` pretty-prints, for files people read and edit by hand; `mode` as in writeDurably. */
   constructor(
     private readonly file: string,
     private readonly indent?: number,
+    private readonly mode?: number,
   ) {}
 
   async read(): Promise<T | null> {
@@ -77,6 +84,6 @@ export class DurableJSONFile<T> implements Adapter<T> {
   /** Resolves once the new contents are on disk. */
   write(data: T): Promise<void> {
     const contents = JSON.stringify(data, null, this.indent);
-    return this.writing.acquire(this.file, () => writeDurably(this.file, contents));
+    return this.writing.acquire(this.file, () => writeDurably(this.file, contents, this.mode));
   }
 }

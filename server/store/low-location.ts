@@ -2,7 +2,7 @@
 // journal, media), on disk or in memory. Only low-store.ts builds on it; tests use it to inject faults.
 import path from 'node:path';
 import { Memory, type Adapter } from 'lowdb';
-import { DurableJSONFile, makeFolder } from './durable-file.ts';
+import { DurableJSONFile, makeFolder, PRIVATE_FILE } from './durable-file.ts';
 import { fileJournal, memoryJournal, type JournalStorage } from './journal.ts';
 import { mediaFolder, memoryMedia, type MediaFolder } from './media-files.ts';
 import type { UserFiles } from './user-log.ts';
@@ -26,7 +26,8 @@ export function fileLocation(dbFile: string): StoreLocation {
   const usersDir = `${base}.users`;
   return {
     describe: dbFile,
-    main: () => new DurableJSONFile<unknown>(dbFile, 2),
+    // db.json holds the platform's state (the tokens handed out, the menu) besides the rules: its owner's only.
+    main: () => new DurableJSONFile<unknown>(dbFile, 2, PRIVATE_FILE),
     user: (key) => {
       const dir = path.join(usersDir, key);
       const file = (name: string) => path.join(dir, `${name}.json`);
