@@ -74,6 +74,8 @@ export type ErrorCode =
   | 'too_many_connections'
   | 'not_found'
   | 'conflict'
+  /** POST /api/media: the store holds as much live media as it may (MEDIA_QUOTA_MB); HTTP 507. */
+  | 'media_quota'
   | 'storage_unavailable'
   | 'shutting_down'
   | 'internal';

@@ -38,6 +38,7 @@ export const ERRMSG: Record<number, string> = {
   43004: 'require subscribe',
   44002: 'empty post data',
   45008: 'article size out of limit',
+  45009: 'reach max api daily quota limit',
   45011: 'api minute-quota reach limit, must slower, retry next minute',
   45015: 'response out of time limit or subscription is canceled',
   45047: 'out of response count limit',
