@@ -133,7 +133,7 @@ export function describeChatStore(name: string, makeStore: () => Promise<StoreUn
 
     it('gives media bytes back as they were stored', async () => {
       const bytes = Buffer.from(Array.from({ length: 600 }, (_, i) => i % 256));
-      const record = { mediaId: 'media-1', type: 'image' as const, contentType: 'image/png', size: bytes.length, createdAt: at(1), filename: 'a.png' };
+      const record = { mediaId: 'media-1', type: 'image' as const, contentType: 'image/png', size: bytes.length, createdAt: new Date().toISOString(), filename: 'a.png' };
       await store.putMedia(record, bytes);
       const got = await store.getMedia('media-1');
       expect(got!.record).to.deep.equal(record);

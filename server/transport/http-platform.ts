@@ -42,7 +42,7 @@ export function platformRoutes({ platform, service, limits, logger }: PlatformRo
   const answer = (req: Request, res: Response, body: unknown, result: object | Bytes | ErrorAnswer) => {
     const outcome = 'errcode' in result && typeof result.errcode === 'number' ? (result as ErrorAnswer) : { errcode: 0, errmsg: 'ok' };
     const call = { at: new Date().toISOString(), method: req.method, path: redactUrl(req.originalUrl), body: redactBody(body), errcode: outcome.errcode, errmsg: outcome.errmsg };
-    service.reportApiCall(call);
+    service.reportApiCall(call).catch((err: unknown) => logger.warn({ err }, 'a platform API call could not be kept for the developer panel'));
     logger.debug({ apiCall: call }, 'platform API call');
     if ('bytes' in result && Buffer.isBuffer(result.bytes)) {
       // The name first: attachment() sets a type from the name's extension, and the bytes' detected type must win.
