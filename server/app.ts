@@ -126,7 +126,7 @@ export async function createApp({ store, content, logger, clientDir, environment
   app.use(articleRoutes(service));
   app.use(ruleRoutes(service, requireAdmin(security.adminToken)));
   app.use(mediaRoutes(store));
-  app.use(userMediaRoutes(store));
+  app.use(userMediaRoutes(store, platformOptions.now));
   app.use(wechatRoutes(service, wechat, logger));
   if (clientDir) {
     // Assets have content hashes in their names, so they never change; the page itself is always revalidated.

@@ -211,9 +211,23 @@ export class ChatService {
     this.events.emit('typing', userId, on);
   }
 
-  /** Shows a platform API call in every developer panel. */
-  reportApiCall(call: ApiCall): void {
-    this.events.emit('apiCall', call);
+  /**
+   * Keeps a platform API call and shows it in every subscribed developer panel. Kept first, then shown: a
+   * panel that subscribes in between finds it in recentApiCalls() or gets the event (the panel drops doubles by id).
+   * Resolves (shown) even when it could not be kept, with the store's error for the caller to log.
+   */
+  async reportApiCall(call: Omit<ApiCall, 'id'>): Promise<void> {
+    const kept: ApiCall = { id: newMessageId(new Date()), ...call };
+    try {
+      await this.store.recordApiCall(kept);
+    } finally {
+      this.events.emit('apiCall', kept);
+    }
+  }
+
+  /** The newest platform API calls kept, oldest first, for a developer panel that opens. */
+  recentApiCalls(): Promise<ApiCall[]> {
+    return this.store.recentApiCalls();
   }
 
   private stamp(userId: string, from: 'user' | 'bot', body: Inbound | Outbound | ((Inbound | Outbound) & { trace: Trace }), now: Date, replyTo?: string): StoredMessage {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { DEFAULT_MEDIA_QUOTA_BYTES } from './media.ts';
 import { parseRate } from './rate-limits.ts';
 import type { SecurityOptions } from './security.ts';
 import type { TargetOptions } from './wechat/remote-bot.ts';
@@ -52,6 +53,8 @@ export type Config = {
   security: SecurityOptions;
   /** REDIS_URL (redis:// or rediss://): where many processes keep their shared state. */
   redisUrl?: string;
+  /** MEDIA_QUOTA_MB: the bytes of live media (uploads of the last 3 days) the store keeps at most. */
+  mediaQuotaBytes: number;
 };
 
 /** The limits `npm start` applies unless told otherwise: room for people and test scripts, not for floods. */
@@ -171,6 +174,7 @@ const configSchema = z
     ALLOWED_HOSTS: allowedHosts,
     ADMIN_TOKEN: text,
     TRUST_PROXY: trustProxy,
+    MEDIA_QUOTA_MB: wholeNumber('MEDIA_QUOTA_MB', 1),
   })
   .superRefine((env, ctx) => {
     const problem = (message: string) => ctx.addIssue({ code: 'custom', message });
@@ -206,6 +210,7 @@ const configSchema = z
         : undefined,
       platform: { appId: env.TARGET_APPID, secret: env.TARGET_SECRET, templatesFile: env.TEMPLATES_FILE },
       redisUrl: env.REDIS_URL,
+      mediaQuotaBytes: (env.MEDIA_QUOTA_MB ?? DEFAULT_MEDIA_QUOTA_BYTES / 2 ** 20) * 2 ** 20,
       security: {
         rateLimits: { perUser: env.RATE_LIMIT_USER, perAddress: env.RATE_LIMIT_ADDRESS },
         socketsPerUser: env.MAX_SOCKETS_PER_USER ?? DEFAULT_LIMITS.socketsPerUser,

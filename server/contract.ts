@@ -78,6 +78,8 @@ export type ErrorCode =
   | 'too_many_connections'
   | 'not_found'
   | 'conflict'
+  /** POST /api/media: the store holds as much live media as it may (MEDIA_QUOTA_MB); HTTP 507. */
+  | 'media_quota'
   | 'storage_unavailable'
   | 'shutting_down'
   | 'internal';
@@ -100,9 +102,15 @@ export type TypingPayload = { on: boolean };
 
 /**
  * A call the server under test made to the platform API, for the developer panel (an addition to DESIGN.md):
- * method, path (the access_token left out), body, and the errcode it got, in the order they came.
+ * an id unique to the call, method, path (the access_token left out), body, and the errcode it got, in the order they came.
  */
-export type ApiCall = { at: string; method: string; path: string; body?: unknown; errcode: number; errmsg: string };
+export type ApiCall = { id: string; at: string; method: string; path: string; body?: unknown; errcode: number; errmsg: string };
+
+/** What the developer panel asks with `subscribe`: the API-call stream on (true) or off (false). */
+export type SubscribeRequest = { apiCalls: boolean };
+
+/** The answer to `subscribe`: when subscribing, the newest calls kept (up to 200, oldest first), so the panel shows calls made before it opened. */
+export type SubscribeAck = { ok: true; apiCalls: ApiCall[] } | { ok: false; error: ErrorBody };
 
 export interface ServerToClientEvents {
   ready: (payload: ReadyPayload) => void;
@@ -112,12 +120,14 @@ export interface ServerToClientEvents {
   account: (account: Account) => void;
   /** While the server under test says it is typing (15 s at most; a message ends it). */
   typing: (payload: TypingPayload) => void;
-  /** Every platform API call, to every window (an addition to DESIGN.md, for the developer panel). */
+  /** Every platform API call, to the sockets subscribed with `subscribe` (an addition to DESIGN.md, for the developer panel). */
   apiCall: (call: ApiCall) => void;
 }
 
 export interface ClientToServerEvents {
   message: (inbound: Inbound, ack: (result: MessageAck) => void) => void;
+  /** Turns the `apiCall` stream on or off for this socket (an addition to DESIGN.md, for the developer panel). */
+  subscribe: (request: SubscribeRequest, ack: (result: SubscribeAck) => void) => void;
 }
 
 /** What `POST /api/media` answers: the picture's id, and where the chat window and targets fetch it. */

@@ -14,6 +14,7 @@ const httpStatusOf: Record<ErrorCode, number> = {
   too_many_connections: 429,
   not_found: 404,
   conflict: 409,
+  media_quota: 507,
   storage_unavailable: 503,
   shutting_down: 503,
   internal: 500,
@@ -44,6 +45,7 @@ const codeOfStoreError: Record<StoreErrorKind, ErrorCode> = {
   unavailable: 'storage_unavailable',
   damaged: 'storage_unavailable',
   conflict: 'conflict',
+  quota: 'media_quota',
 };
 
 /** Turns anything thrown into a client-safe error: store errors keep their message; unknown errors never leak their details. */

@@ -24,3 +24,6 @@ export const TARGET_TIMEOUT_MS = 5000;
 
 /** How long the chat window waits for a message's acknowledgement before offering to send it again. */
 export const ACK_TIMEOUT_MS = 10_000;
+
+/** Platform API calls a store keeps for developer panels opened later (and a panel shows at most). */
+export const API_CALLS_KEPT = 200;

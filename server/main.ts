@@ -28,7 +28,7 @@ async function main(): Promise<void> {
     const warn = (message: string, err?: unknown) => logger!.warn({ err }, message);
     app = await createApp({
       // REDIS_URL: every process shares that Redis; otherwise this one process keeps lowdb files.
-      store: redisUrl ? new RedisStore({ url: redisUrl, warn }) : fileStore(config.dbFile, { warn }),
+      store: redisUrl ? new RedisStore({ url: redisUrl, warn, mediaQuotaBytes: config.mediaQuotaBytes }) : fileStore(config.dbFile, { warn, mediaQuotaBytes: config.mediaQuotaBytes }),
       redisUrl,
       content: loadContent(config),
       logger,
@@ -49,8 +49,12 @@ async function main(): Promise<void> {
   if (target) target.publicUrl ??= url;
   const storage = config.redisUrl ? { redis: describeRedis(config.redisUrl) } : { dbFile: config.dbFile };
   logger.info({ url, ...storage, contentFile: config.contentFile }, `listening on ${url}`);
-  if (!config.security.adminToken && !isLoopback(config.host)) {
-    logger.warn({ host: config.host }, 'ADMIN_TOKEN is not set and other machines can reach this server: anyone can change the keyword rules');
+  if (!isLoopback(config.host)) {
+    const rules = config.security.adminToken ? '' : ', and without ADMIN_TOKEN anyone can change the keyword rules (set ADMIN_TOKEN)';
+    logger.warn(
+      { host: config.host },
+      `HOST=${config.host}: other machines can reach this server, and nothing here asks who they are: every user's chat history, the platform API-call stream (with the bodies the server under test sent) and the platform API under /cgi-bin/ are open to the network${rules}. Keep the port behind a firewall, or listen on 127.0.0.1.`,
+    );
   }
   if (config.target) logger.info({ target: config.target.url }, `playing WeChat in front of ${config.target.url}`);
 

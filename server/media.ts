@@ -16,6 +16,12 @@ export const MEDIA_LIMITS: Record<MediaType, { maxBytes: number; formats: string
   thumb: { maxBytes: 64 * 1024, formats: ['jpg'], tooBigErrcode: 40012 },
 };
 
+/** How long the platform keeps temporary media (3 days); afterwards the id is unknown and the bytes are gone. */
+export const MEDIA_LIFETIME_MS = 3 * 24 * 3600 * 1000;
+
+/** The bytes of live media a store holds at most unless configured (MEDIA_QUOTA_MB). */
+export const DEFAULT_MEDIA_QUOTA_BYTES = 512 * MiB;
+
 /** The largest file any media type accepts: what an upload parser may read before refusing. */
 export const MAX_MEDIA_BYTES = Math.max(...Object.values(MEDIA_LIMITS).map((l) => l.maxBytes));
 
@@ -49,6 +55,25 @@ export async function checkMedia(type: MediaType, bytes: Buffer): Promise<string
   }
   return detected.mime;
 }
+
+/**
+ * The name a file is downloaded under: the uploaded name's stem in letters, digits, '_' and '-', with the
+ * extension of the type its bytes were detected as, so a picture uploaded as `evil.html` is saved as `evil.png`.
+ */
+export function downloadName(uploaded: string, contentType: string): string {
+  const stem = (uploaded.split(/[\\/]/).pop() ?? '').replace(/\.[^.]*$/, '').replace(/[^\p{L}\p{N}_-]+/gu, '_').slice(0, 64);
+  return `${stem.replace(/^_+$/, '') || 'media'}.${MEDIA_EXTENSIONS[contentType] ?? 'bin'}`;
+}
+
+const MEDIA_EXTENSIONS: Record<string, string> = {
+  'image/png': 'png',
+  'image/jpeg': 'jpg',
+  'image/gif': 'gif',
+  'image/bmp': 'bmp',
+  'audio/amr': 'amr',
+  'audio/mpeg': 'mp3',
+  'video/mp4': 'mp4',
+};
 
 /** A fresh media id: 64 characters of [A-Za-z0-9_-], like the platform's, and valid wherever ids are checked. */
 export function newMediaId(): string {

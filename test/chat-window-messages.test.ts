@@ -198,6 +198,23 @@ describe('chat window: every message type (browser)', function () {
     expect(await calls.nth(1).getAttribute('class')).to.include('failed');
   });
 
+  it('lists in the developer panel the platform API calls made before the page loaded, and again after a reload', async () => {
+    // No credentials configured: refused, and still a call the panel lists.
+    const { errcode } = (await (await fetch(`${fx.url}/cgi-bin/token?grant_type=client_credential`)).json()) as { errcode: number };
+    const page = await open('late-panel');
+    const calls = page.getByRole('list', { name: 'Platform API calls' }).getByRole('listitem');
+    for (let visit = 0; visit < 2; visit++) {
+      await page.getByRole('button', { name: 'Developer panel' }).click();
+      await calls.first().waitFor();
+      expect(await calls.locator('.api-path').allTextContents()).to.deep.equal(['/cgi-bin/token?grant_type=client_credential']);
+      expect(await calls.first().locator('.api-errcode').textContent()).to.match(new RegExp(`^${errcode} `));
+      if (visit === 0) {
+        await page.reload();
+        await page.getByRole('log').getByText(/^Welcome to WeChat Business Watch/).waitFor();
+      }
+    }
+  });
+
   it('sends a picture the user attaches, end to end, and shows the server\'s reason when it refuses one', async () => {
     const page = await open('attach-user');
     await page.getByRole('button', { name: 'Show keyboard' }).click();

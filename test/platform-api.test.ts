@@ -49,6 +49,7 @@ describe('platform API: a server built with `wechat` and co-wechat-api', () => {
       const calls: ApiCall[] = [];
       const alice = await connectUser(sim.url, 'alice');
       alice.socket.on('apiCall', (call) => calls.push(call));
+      await alice.socket.emitWithAck('subscribe', { apiCalls: true }); // as the developer panel does
       const accounts: Account[] = [];
       alice.socket.on('account', (a) => accounts.push(a));
       // In front of a server under test, the chat has no menu until that server creates one.

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import type { MessageAck } from '../server/contract.ts';
 import { buildServer } from '../server/build.ts';
-import { connectUser, eachTestTempDir, send } from './helpers.ts';
+import { connectUser, eachTestTempDir, send, until } from './helpers.ts';
 import { root, run, start } from './process-helpers.ts';
 
 describe('the server process', function () {
@@ -97,6 +97,16 @@ describe('the server process', function () {
     });
     const body = (await res.json()) as { replies: Array<{ articles: Array<{ sectionId: string }> }> };
     expect(body.replies[0]!.articles[0]!.sectionId).to.equal('green');
+    server.child.kill('SIGTERM');
+    expect(await server.exited).to.equal(0);
+  });
+
+  it('warns, listening on 0.0.0.0, that the chat histories, the API-call stream and the platform API are open to the network', async () => {
+    const server = await start({ DB_FILE: tmp.dbFile, HOST: '0.0.0.0', ADMIN_TOKEN: 'a-long-admin-token' });
+    await until(() => server.output().includes('"level":40'));
+    const warning = server.output().split('\n').find((line) => line.includes('"level":40'))!;
+    expect(warning).to.include('HOST=0.0.0.0').and.include('chat history').and.include('API-call stream').and.include('platform API');
+    expect(warning).to.include('firewall').and.not.include('without ADMIN_TOKEN');
     server.child.kill('SIGTERM');
     expect(await server.exited).to.equal(0);
   });

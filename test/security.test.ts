@@ -242,3 +242,48 @@ describe('observability: request ids and logs', () => {
     expect(JSON.stringify(lines)).not.to.include('games'); // text only at trace
   });
 });
+
+describe('security: what the body parsers refuse', () => {
+  let server: Running;
+  let lines: Array<Record<string, unknown>>;
+  beforeEach(async () => {
+    lines = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    server = await startServer(undefined, { logger, wechat: { token: 'tok' } });
+  });
+  afterEach(() => server.close());
+
+  const post = (path: string, contentType: string, body: string) => fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': contentType }, body });
+  const errorLogs = () => lines.filter((l) => (l.level as number) >= 50);
+
+  it('answers a charset it does not read with 415 unsupported_media, logged at info, on JSON, urlencoded and text bodies', async () => {
+    const cases: Array<[string, string, string]> = [
+      ['/api/messages', 'application/json; charset=x-evil', JSON.stringify({ userId: 'u1', type: 'text', text: 'hi' })],
+      ['/wechat?signature=x&timestamp=1&nonce=2', 'application/x-www-form-urlencoded; charset=x-evil', 'a=1'],
+      ['/wechat?signature=x&timestamp=1&nonce=2', 'text/xml; charset=x-evil', '<xml></xml>'],
+    ];
+    for (const [path, type, body] of cases) {
+      const res = await post(path, type, body);
+      expect(res.status, `${path} ${type}`).to.equal(415);
+      expect(((await res.json()) as { error: { code: string } }).error.code).to.equal('unsupported_media');
+    }
+    const cgi = await post('/cgi-bin/menu/create?access_token=x', 'application/json; charset=x-evil', '{}');
+    expect(cgi.status).to.equal(200);
+    expect(((await cgi.json()) as { errcode: number }).errcode).to.equal(47001);
+    expect(errorLogs()).to.deep.equal([]);
+    expect(lines.filter((l) => l.msg === 'request body refused' && l.level === 30)).to.have.length(3);
+  });
+
+  it('answers XML nested 9 000 deep on /wechat with 400 bad_request, logged at info', async () => {
+    const { createHash } = await import('node:crypto');
+    const [timestamp, nonce] = ['1700000000', 'n1'];
+    const signature = createHash('sha1').update(['tok', timestamp, nonce].sort().join('')).digest('hex');
+    const deep = `<xml>${'<a>'.repeat(9000)}x${'</a>'.repeat(9000)}</xml>`;
+    const res = await post(`/wechat?signature=${signature}&timestamp=${timestamp}&nonce=${nonce}`, 'text/xml', deep);
+    expect(res.status).to.equal(400);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).to.equal('bad_request');
+    expect(body.error.message).to.include('at most 32 levels');
+    expect(errorLogs()).to.deep.equal([]);
+  });
+});

@@ -2,6 +2,7 @@
 import { expect } from 'chai';
 import type { StoredMessage } from '../server/contract.ts';
 import { ruleSchema, type Rule } from '../server/content/rules.ts';
+import { API_CALLS_KEPT } from '../server/limits.ts';
 import type { ChatStore } from '../server/store/chat-store.ts';
 import { seedContent, until } from './helpers.ts';
 
@@ -133,12 +134,25 @@ export function describeChatStore(name: string, makeStore: () => Promise<StoreUn
 
     it('gives media bytes back as they were stored', async () => {
       const bytes = Buffer.from(Array.from({ length: 600 }, (_, i) => i % 256));
-      const record = { mediaId: 'media-1', type: 'image' as const, contentType: 'image/png', size: bytes.length, createdAt: at(1), filename: 'a.png' };
+      const record = { mediaId: 'media-1', type: 'image' as const, contentType: 'image/png', size: bytes.length, createdAt: new Date().toISOString(), filename: 'a.png' };
       await store.putMedia(record, bytes);
       const got = await store.getMedia('media-1');
       expect(got!.record).to.deep.equal(record);
       expect(got!.bytes.equals(bytes)).to.equal(true);
       expect(await store.getMedia('media-2')).to.equal(undefined);
+    });
+
+    it('keeps the newest API calls, oldest first, and a store opened after has them', async () => {
+      const call = (n: number) => ({ id: `c${String(n).padStart(4, '0')}`, at: at(n), method: 'GET', path: `/cgi-bin/menu/get?n=${n}`, errcode: 0, errmsg: 'ok' });
+      expect(await store.recentApiCalls()).to.deep.equal([]);
+      await Promise.all(Array.from({ length: API_CALLS_KEPT + 5 }, (_, n) => store.recordApiCall(call(n))));
+      const kept = Array.from({ length: API_CALLS_KEPT }, (_, n) => call(n + 5));
+      expect(await store.recentApiCalls()).to.deep.equal(kept);
+      await store.close();
+      if (!t.reopen) return;
+      store = t.reopen();
+      await store.open(seed);
+      expect(await store.recentApiCalls()).to.deep.equal(kept);
     });
 
     it('closes after its writes, and a store opened after has them', async () => {

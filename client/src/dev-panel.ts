@@ -1,12 +1,11 @@
 // The developer panel: who this window is, "New user", "Restart", "Export as flow", a message's raw JSON
 // (with the XML exchanged with a target server), and the platform API calls the server under test made.
 import type { ApiCall } from '../../server/contract.ts';
+import { API_CALLS_KEPT } from '../../server/limits.ts';
 import { el } from './dom.ts';
 
-// Enough to follow a session; older calls scroll away.
-const MAX_API_CALLS = 200;
-
-export type DevPanelActions = { newUser: () => void; restart: () => void; exportFlow: () => void };
+/** `watchApiCalls`: the panel opened (true) or closed (false); the window subscribes to the API-call stream while it is open. */
+export type DevPanelActions = { newUser: () => void; restart: () => void; exportFlow: () => void; watchApiCalls: (on: boolean) => void };
 
 export class DevPanel {
   private readonly panel = document.getElementById('dev-panel')!;
@@ -17,8 +16,10 @@ export class DevPanel {
   private readonly apiSection = document.getElementById('dev-api')!;
   private readonly apiList = document.getElementById('dev-api-list')!;
   private selected: HTMLElement | undefined;
+  /** The calls listed, by id: the same call may come both in the subscription's answer and as an event. */
+  private readonly calls = new Map<string, ApiCall>();
 
-  constructor(actions: DevPanelActions) {
+  constructor(private readonly actions: DevPanelActions) {
     this.toggle.addEventListener('click', () => this.setOpen(this.panel.hasAttribute('hidden')));
     document.getElementById('dev-new-user')!.addEventListener('click', actions.newUser);
     document.getElementById('dev-restart')!.addEventListener('click', actions.restart);
@@ -30,6 +31,7 @@ export class DevPanel {
   }
 
   setOpen(open: boolean): void {
+    if (open !== this.isOpen) this.actions.watchApiCalls(open);
     this.panel.hidden = !open;
     this.toggle.setAttribute('aria-expanded', String(open));
     // Messages become keyboard-selectable only while there is somewhere to show them.
@@ -57,16 +59,32 @@ export class DevPanel {
     this.json.textContent = JSON.stringify(rest, null, 2) + traced;
   }
 
-  /** Adds a platform API call at the end of the list, in the order the calls came. */
+  /** Adds a platform API call that just came at the end of the list. */
   addApiCall(call: ApiCall): void {
-    const item = el('li', call.errcode === 0 ? 'api-call' : 'api-call failed');
-    const time = new Date(call.at).toLocaleTimeString(undefined, { hour12: false });
-    const head = el('div', 'api-head');
-    head.append(el('span', 'api-time', time), ' ', el('span', 'api-method', call.method), ' ', el('span', 'api-path', call.path), ' → ', el('span', 'api-errcode', `${call.errcode} ${call.errmsg}`));
-    item.append(head);
-    if (call.body !== undefined) item.append(el('pre', 'api-body', typeof call.body === 'string' ? call.body : JSON.stringify(call.body)));
-    this.apiList.append(item);
-    while (this.apiList.childElementCount > MAX_API_CALLS) this.apiList.firstElementChild!.remove();
+    if (this.calls.has(call.id)) return;
+    this.calls.set(call.id, call);
+    this.apiList.append(apiCallItem(call));
+    this.trimApiCalls();
+  }
+
+  /** Lists the calls the server kept (made before the panel opened) with those already shown, in the order they were made. */
+  showApiCalls(kept: ApiCall[]): void {
+    for (const call of kept) this.calls.set(call.id, call);
+    // Ids sort by the time they were made.
+    const ordered = [...this.calls.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    this.calls.clear();
+    for (const call of ordered) this.calls.set(call.id, call);
+    this.apiList.replaceChildren(...ordered.map(apiCallItem));
+    this.trimApiCalls();
+  }
+
+  /** Keeps the newest calls (enough to follow a session), shows the section once there is one, scrolled to the end. */
+  private trimApiCalls(): void {
+    while (this.apiList.childElementCount > API_CALLS_KEPT) {
+      this.calls.delete(this.calls.keys().next().value!);
+      this.apiList.firstElementChild!.remove();
+    }
+    if (this.calls.size === 0) return;
     this.apiSection.hidden = false;
     this.apiSection.scrollTop = this.apiSection.scrollHeight;
   }
@@ -76,6 +94,17 @@ export class DevPanel {
     this.hint.hidden = false;
     this.json.textContent = '';
   }
+}
+
+/** One call as the list shows it: time, method, path, errcode and errmsg, and the body. */
+function apiCallItem(call: ApiCall): HTMLElement {
+  const item = el('li', call.errcode === 0 ? 'api-call' : 'api-call failed');
+  const time = new Date(call.at).toLocaleTimeString(undefined, { hour12: false });
+  const head = el('div', 'api-head');
+  head.append(el('span', 'api-time', time), ' ', el('span', 'api-method', call.method), ' ', el('span', 'api-path', call.path), ' → ', el('span', 'api-errcode', `${call.errcode} ${call.errmsg}`));
+  item.append(head);
+  if (call.body !== undefined) item.append(el('pre', 'api-body', typeof call.body === 'string' ? call.body : JSON.stringify(call.body)));
+  return item;
 }
 
 type WechatTrace = {

@@ -40,7 +40,12 @@ class ChatWindow {
     view: (url) => this.send({ type: 'event', event: 'view', url }),
     attach: (file) => void this.sendPicture(file),
   });
-  private readonly devPanel = new DevPanel({ newUser: () => this.newUser(), restart: () => this.restart(), exportFlow: () => this.exportFlow() });
+  private readonly devPanel = new DevPanel({
+    newUser: () => this.newUser(),
+    restart: () => this.restart(),
+    exportFlow: () => this.exportFlow(),
+    watchApiCalls: (on) => this.watchApiCalls(on),
+  });
   private userId = '';
   private readonly sectionPage = new SectionPage(() => this.account.name);
 
@@ -86,10 +91,21 @@ class ChatWindow {
       this.view.addStored(message);
     }
     this.outbox.pending.filter((i) => i.failed).forEach((item) => this.view.markFailed(item, () => this.retry(item)));
+    // A new connection is subscribed to nothing: an open panel subscribes again (and catches up).
+    if (this.devPanel.isOpen) this.watchApiCalls(true);
     if (!reconnected) this.view.scrollToEnd();
     if (reconnected) this.showBanner('Connected again.', 'online', 2500);
     else this.hideBanner();
     this.flush();
+  }
+
+  /** Subscribes to the platform API calls (the panel lists the ones kept, then each new one) or unsubscribes. */
+  private watchApiCalls(on: boolean): void {
+    const socket = this.socket;
+    if (!socket?.connected) return; // onReady subscribes when the connection comes
+    socket.emit('subscribe', { apiCalls: on }, (result) => {
+      if (on && result.ok && this.socket === socket) this.devPanel.showApiCalls(result.apiCalls);
+    });
   }
 
   /** Redraws what depends on the account: its name and its menu (live, when the server under test changes it). */

@@ -39,6 +39,7 @@ export const ERRMSG: Record<number, string> = {
   44002: 'empty post data',
   45002: 'content size out of limit',
   45008: 'article size out of limit',
+  45009: 'reach max api daily quota limit',
   45011: 'api minute-quota reach limit, must slower, retry next minute',
   45015: 'response out of time limit or subscription is canceled',
   45047: 'out of response count limit',

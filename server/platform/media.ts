@@ -1,11 +1,8 @@
 // Temporary media as the platform keeps them: uploaded by the server under test (image, voice, video, thumb),
 // usable by id for 3 days in customer-service messages and GET media/get, the bytes beside the store.
-import type { ChatStore, MediaRecord } from '../store/chat-store.ts';
-import { checkMedia, isMediaType, MEDIA_LIMITS, MediaRejected, newMediaId, type MediaType } from '../media.ts';
+import { StoreError, type ChatStore, type MediaRecord } from '../store/chat-store.ts';
+import { checkMedia, isMediaType, MEDIA_LIFETIME_MS, MEDIA_LIMITS, MediaRejected, newMediaId, type MediaType } from '../media.ts';
 import { PlatformError } from './errors.ts';
-
-/** How long the platform keeps temporary media. */
-export const MEDIA_LIFETIME_MS = 3 * 24 * 3600 * 1000;
 
 /** The `type` query parameter of media/upload; 40004 for anything but the platform's four. */
 export function uploadType(type: unknown): MediaType {
@@ -19,7 +16,10 @@ export class MediaLibrary {
     private readonly now: () => number,
   ) {}
 
-  /** Checks and keeps an uploaded file: 41005 without one, 40005 for a format its type does not take, 4000x for its size. */
+  /**
+   * Checks and keeps an uploaded file: 41005 without one, 40005 for a format its type does not take, 4000x for
+   * its size, 45009 (the platform's "quota reached") when the simulator's media storage is full.
+   */
   async upload(type: MediaType, file: { buffer: Buffer; originalname?: string } | undefined): Promise<{ type: MediaType; media_id: string; created_at: number }> {
     if (!file) throw new PlatformError(41005, 'send the file as the multipart field "media"');
     let contentType: string;
@@ -33,7 +33,9 @@ export class MediaLibrary {
     const now = this.now();
     const record: MediaRecord = { mediaId: newMediaId(), type, contentType, size: file.buffer.length, createdAt: new Date(now).toISOString() };
     if (file.originalname) record.filename = file.originalname;
-    await this.store.putMedia(record, file.buffer);
+    await this.store.putMedia(record, file.buffer).catch((err: unknown) => {
+      throw err instanceof StoreError && err.kind === 'quota' ? new PlatformError(45009, err.message) : err;
+    });
     return { type, media_id: record.mediaId, created_at: Math.floor(now / 1000) };
   }
 

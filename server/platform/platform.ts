@@ -2,7 +2,7 @@
 // throwing a PlatformError. HTTP is the router's business (transport/http-platform.ts).
 import type { ChatService } from '../chat-service.ts';
 import type { Logger } from '../logger.ts';
-import type { MediaType } from '../media.ts';
+import { downloadName, type MediaType } from '../media.ts';
 import type { ChatStore } from '../store/chat-store.ts';
 import { pushToTarget, type TargetOptions } from '../wechat/remote-bot.ts';
 import { CustomerService } from './customer-service.ts';
@@ -175,10 +175,10 @@ export class Platform {
     return this.media.upload(type, file);
   }
 
-  /** GET media/get?media_id: the file's bytes and type. */
-  async mediaGet(query: Record<string, unknown>): Promise<{ bytes: Buffer; contentType: string; filename?: string }> {
+  /** GET media/get?media_id: the file's bytes, its detected type, and the uploaded name made safe to download. */
+  async mediaGet(query: Record<string, unknown>): Promise<{ bytes: Buffer; contentType: string; filename: string }> {
     const { record, bytes } = await this.media.get(query.media_id);
-    return { bytes, contentType: record.contentType, filename: record.filename };
+    return { bytes, contentType: record.contentType, filename: downloadName(record.filename ?? record.mediaId, record.contentType) };
   }
 
   /** Stops the typing timers. */

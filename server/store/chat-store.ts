@@ -1,6 +1,6 @@
 // What the chat service needs from storage; lowdb (on disk or in memory) implements it in low-store.ts,
 // Redis (shared by many processes) in redis-store.ts.
-import type { Exchange, StoredMessage } from '../contract.ts';
+import type { ApiCall, Exchange, StoredMessage } from '../contract.ts';
 import type { Rule } from '../content/rules.ts';
 import type { Session } from '../session.ts';
 
@@ -25,7 +25,7 @@ export type Commit = { messages: StoredMessage[]; session: Session; clientId?: s
  * Errors: a method that fails rejects with a StoreError, never with a transport's error: `unavailable`
  * when the storage cannot be reached or written now (retrying later may work), `damaged` when stored data
  * cannot be read or trusted (it is left as it is for a person to look at), `conflict` when the request
- * contradicts what is stored. A write that rejects changes nothing: what reads return afterwards is what
+ * contradicts what is stored, `quota` when it would store more media than the store may hold. A write that rejects changes nothing: what reads return afterwards is what
  * they returned before it, and a retry of the same write may succeed. Anything else thrown is a bug.
  */
 export interface ChatStore {
@@ -43,9 +43,18 @@ export interface ChatStore {
   rules(): Rule[];
   /** Replaces the rules durably; rejects `unavailable`, keeping the old ones. */
   saveRules(rules: Rule[]): Promise<void>;
-  /** Keeps a media file durably: resolves once record and bytes are stored; rejects `unavailable`. */
+  /**
+   * Keeps a media file durably for the media lifetime from its `createdAt` (then its bytes are deleted):
+   * resolves once record and bytes are stored; rejects `quota` when the live media would pass the store's
+   * quota, `unavailable` when it cannot be written.
+   */
   putMedia(record: MediaRecord, bytes: Buffer): Promise<void>;
+  /** A media file, or undefined when there is none or its lifetime is over. */
   getMedia(mediaId: string): Promise<{ record: MediaRecord; bytes: Buffer } | undefined>;
+  /** Keeps a platform API call among the newest API_CALLS_KEPT (older ones are dropped); rejects `unavailable`. */
+  recordApiCall(call: ApiCall): Promise<void>;
+  /** The newest API calls kept, oldest first. */
+  recentApiCalls(): Promise<ApiCall[]>;
   /** A small value the platform API keeps (access tokens, the menu); undefined once its time to live is over. */
   getValue<T>(key: string): Promise<T | undefined>;
   /** Stores a value for `ttlMs` (for ever without it); `undefined` deletes it. Rejects `unavailable`, keeping the old value. */
@@ -69,7 +78,7 @@ export interface ChatStore {
 }
 
 /** What went wrong: see ChatStore. */
-export type StoreErrorKind = 'unavailable' | 'damaged' | 'conflict';
+export type StoreErrorKind = 'unavailable' | 'damaged' | 'conflict' | 'quota';
 
 /** Why a store method failed; the message is meant for people and says what to do where it can. */
 export class StoreError extends Error {

@@ -7,18 +7,19 @@ import { fileJournal, memoryJournal, type JournalStorage } from './journal.ts';
 import { mediaFolder, memoryMedia, type MediaFolder } from './media-files.ts';
 import type { UserFiles } from './user-log.ts';
 
-/** Where the data lives: the main file's adapter, each user's files, and the journal. */
+/** Where the data lives: the main file's adapter, each user's files, the journal, media and the recent API calls. */
 export type StoreLocation = {
   describe: string;
   main: () => Adapter<unknown>;
   user: (key: string) => UserFiles;
   journal: () => JournalStorage;
   media: () => MediaFolder;
+  apiCalls: () => Adapter<unknown>;
   prepare: () => Promise<void>;
 };
 
 /**
- * Files next to `dbFile`: `db.json`, `db.users/<hash of the user id>/` and `db.journal`.
+ * Files next to `dbFile`: `db.json`, `db.users/<hash of the user id>/`, `db.journal`, `db.media/` and `db.api-calls.json`.
  * No path is built from input.
  */
 export function fileLocation(dbFile: string): StoreLocation {
@@ -40,6 +41,7 @@ export function fileLocation(dbFile: string): StoreLocation {
     },
     journal: () => fileJournal(base),
     media: () => mediaFolder(`${base}.media`),
+    apiCalls: () => new DurableJSONFile<unknown>(`${base}.api-calls.json`),
     prepare: async () => {
       await makeFolder(path.dirname(dbFile));
       await makeFolder(usersDir);
@@ -60,6 +62,7 @@ export function memoryLocation(): StoreLocation {
     user: (key) => ({ describe: `memory:${key}`, adapter: <T>(name: string) => adapter<T>(`${key}/${name}`), prepare: async () => {} }),
     journal: memoryJournal,
     media: memoryMedia,
+    apiCalls: () => adapter('api-calls'),
     prepare: async () => {},
   };
 }

@@ -6,14 +6,16 @@ import { createHash } from 'node:crypto';
 import AsyncLock from 'async-lock';
 import { Low, type Adapter } from 'lowdb';
 import { z } from 'zod';
-import type { Exchange, StoredMessage } from '../contract.ts';
+import type { ApiCall, Exchange, StoredMessage } from '../contract.ts';
 import { ruleSchema, type Rule } from '../content/rules.ts';
 import type { Session } from '../session.ts';
 import { StoreError, type ChatStore, type Commit, type MediaRecord, type UserState } from './chat-store.ts';
 import { Journal, JournalDamage, parseJournal } from './journal.ts';
 import { fileLocation, memoryLocation, type StoreLocation } from './low-location.ts';
 import { UserLog, writeHistory, type UserFiles } from './user-log.ts';
-import type { MediaFolder } from './media-files.ts';
+import { DEFAULT_MEDIA_QUOTA_BYTES, MEDIA_LIFETIME_MS } from '../media.ts';
+import { RecentApiCalls } from './low-api-calls.ts';
+import { KeptMedia } from './low-media.ts';
 
 /** A value the platform API keeps, and when it lapses (epoch ms). */
 type KeptValue = { value: unknown; expiresAt?: number };
@@ -45,6 +47,12 @@ export type StoreOptions = {
   checkpointParallelism?: number;
   /** Told about what needs no answer but deserves a look: failed checkpoints (retried), a torn journal end. */
   warn?: (message: string, err?: unknown) => void;
+  /** The bytes of live media kept at most (MEDIA_QUOTA_MB); uploads past it are refused. */
+  mediaQuotaBytes?: number;
+  /** How often media whose 3 days are over are deleted (besides at open): hourly. */
+  mediaSweepMs?: number;
+  /** The clock media lifetimes are measured with; tests pass their own. */
+  now?: () => number;
 };
 
 /** The store in files next to `dbFile` (db.json, db.users/, db.journal, db.media/): what `npm start` uses. */
@@ -64,7 +72,8 @@ export class LowStore implements ChatStore {
   /** One commit at a time per user, so each appends at the count the one before left. */
   private readonly turns = new AsyncLock({ maxPending: Infinity });
   private readonly journal: Journal;
-  private readonly media: MediaFolder;
+  private readonly media: KeptMedia;
+  private readonly apiCalls: RecentApiCalls;
   /** Logs with changes the user files do not have yet. */
   private readonly dirty = new Set<UserLog>();
   private checkpointTimer?: NodeJS.Timeout;
@@ -78,8 +87,19 @@ export class LowStore implements ChatStore {
     options: StoreOptions = {},
   ) {
     this.journal = new Journal(location.journal());
-    this.media = location.media();
-    this.options = { checkpointMs: 2000, checkpointBytes: 32 * 2 ** 20, checkpointParallelism: 1, warn: () => {}, ...options };
+    this.options = {
+      checkpointMs: 2000,
+      checkpointBytes: 32 * 2 ** 20,
+      checkpointParallelism: 1,
+      warn: () => {},
+      mediaQuotaBytes: DEFAULT_MEDIA_QUOTA_BYTES,
+      mediaSweepMs: 3600_000,
+      now: Date.now,
+      ...options,
+    };
+    const { mediaQuotaBytes: quotaBytes, mediaSweepMs: sweepMs, now, warn } = this.options;
+    this.media = new KeptMedia(location.media(), { lifetimeMs: MEDIA_LIFETIME_MS, quotaBytes, sweepMs, now }, warn);
+    this.apiCalls = new RecentApiCalls(location.apiCalls());
   }
 
   async open(seedRules: Rule[]): Promise<void> {
@@ -109,6 +129,12 @@ export class LowStore implements ChatStore {
     }
     this.main = db;
     await this.replayJournal();
+    try {
+      await this.apiCalls.open();
+      await this.media.open();
+    } catch (err) {
+      throw StoreError.aboutFile(file, `its media or API calls cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, 'unavailable');
+    }
   }
 
   async getUser(userId: string): Promise<UserState | undefined> {
@@ -166,6 +192,7 @@ export class LowStore implements ChatStore {
     try {
       await this.track(this.media.put(record, bytes));
     } catch (err) {
+      if (err instanceof StoreError) throw err;
       throw StoreError.unwritten('The file', err);
     }
   }
@@ -176,6 +203,23 @@ export class LowStore implements ChatStore {
     } catch (err) {
       throw new StoreError('unavailable', `The file could not be read (${(err as NodeJS.ErrnoException).code ?? 'read failed'}).`);
     }
+  }
+
+  /** Deletes the media whose lifetime is over now (the store does it at open and every mediaSweepMs). */
+  sweepMedia(): Promise<void> {
+    return this.track(this.media.sweep());
+  }
+
+  async recordApiCall(call: ApiCall): Promise<void> {
+    try {
+      await this.track(this.apiCalls.add(call));
+    } catch (err) {
+      throw StoreError.unwritten('The API call', err);
+    }
+  }
+
+  async recentApiCalls(): Promise<ApiCall[]> {
+    return this.apiCalls.list();
   }
 
   async getValue<T>(key: string): Promise<T | undefined> {
@@ -209,6 +253,8 @@ export class LowStore implements ChatStore {
   async close(): Promise<void> {
     await Promise.allSettled([...this.pending]);
     this.closed = true; // no checkpoint is scheduled from now on: the one below is the last
+    this.media.close();
+    await this.apiCalls.flushed();
     clearTimeout(this.checkpointTimer);
     this.checkpointTimer = undefined;
     await this.checkpointing?.catch(() => undefined);

@@ -5,11 +5,13 @@
 // A commit resolves once Redis has applied it; how durable that is depends on Redis's persistence (docs/scale-out.md).
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import type { Exchange, StoredMessage } from '../contract.ts';
+import type { ApiCall, Exchange, StoredMessage } from '../contract.ts';
+import { API_CALLS_KEPT } from '../limits.ts';
+import { DEFAULT_MEDIA_QUOTA_BYTES, MEDIA_LIFETIME_MS } from '../media.ts';
 import { ruleSchema, type Rule } from '../content/rules.ts';
 import { StoreError, type ChatStore, type Commit, type MediaRecord, type UserState } from './chat-store.ts';
 import { closeClient, commandClient, connect, describeRedis, messageClient, reportOutages } from './redis/connection.ts';
-import { commitTurn, defineScripts, historyPage, saveRules, seedRules } from './redis/scripts.ts';
+import { commitTurn, defineScripts, historyPage, putMedia, saveRules, seedRules } from './redis/scripts.ts';
 import { DEFAULT_LOCK, LockTimeout, withLock, type LockSettings } from './redis/user-lock.ts';
 
 export type RedisStoreOptions = {
@@ -19,6 +21,10 @@ export type RedisStoreOptions = {
   lock?: Partial<LockSettings>;
   /** Told about outages and reconnections. */
   warn?: (message: string, err?: unknown) => void;
+  /** The bytes of live media kept at most (MEDIA_QUOTA_MB), counted across every process. */
+  mediaQuotaBytes?: number;
+  /** The clock media lifetimes are measured with; tests pass their own. */
+  now?: () => number;
 };
 
 const rulesSchema = z.array(ruleSchema);
@@ -36,6 +42,8 @@ export class RedisStore implements ChatStore {
   private readonly prefix: string;
   private readonly lock: LockSettings;
   private readonly url: string;
+  private readonly mediaQuotaBytes: number;
+  private readonly now: () => number;
   private cachedRules: Rule[] = [];
   private rulesVersion = 0;
   private readonly listeners = new Set<(rules: Rule[]) => void>();
@@ -47,6 +55,8 @@ export class RedisStore implements ChatStore {
     this.url = options.url;
     this.prefix = options.prefix ?? 'oa:';
     this.lock = { ...DEFAULT_LOCK, ...options.lock };
+    this.mediaQuotaBytes = options.mediaQuotaBytes ?? DEFAULT_MEDIA_QUOTA_BYTES;
+    this.now = options.now ?? Date.now;
     this.redis = commandClient(options.url, 'store');
     defineScripts(this.redis);
     this.subscriber = messageClient(options.url, 'rule-notices');
@@ -165,17 +175,47 @@ export class RedisStore implements ChatStore {
     }
   }
 
+  /** Redis deletes a file when its 3 days are over (key expiry); the quota is counted by the script. */
   async putMedia(record: MediaRecord, bytes: Buffer): Promise<void> {
+    const now = this.now();
+    const left = Date.parse(record.createdAt) + MEDIA_LIFETIME_MS - now;
+    if (left <= 0) return; // lapsed already: nothing to keep
+    const keys = [this.key('media', record.mediaId), this.key('media-live'), this.key('media-bytes')];
     try {
-      await this.redis.hset(this.key('media', record.mediaId), 'record', JSON.stringify(record), 'bytes', bytes);
+      await putMedia(this.redis, keys, [now, Math.round(left), bytes.length, this.mediaQuotaBytes, JSON.stringify(record), bytes, `${record.mediaId}:${bytes.length}`]);
     } catch (err) {
+      const used = /^QUOTA (\d+)/.exec((err as Error).message);
+      if (used) {
+        const mb = (n: number) => Math.round(n / 2 ** 20);
+        throw new StoreError('quota', `The media storage is full (${mb(Number(used[1]))} of ${mb(this.mediaQuotaBytes)} MB); media are deleted 3 days after upload, or raise MEDIA_QUOTA_MB.`);
+      }
       throw unavailable('The file', err);
     }
   }
 
   async getMedia(mediaId: string): Promise<{ record: MediaRecord; bytes: Buffer } | undefined> {
     const [record, bytes] = await this.read('The file', () => this.redis.hmgetBuffer(this.key('media', mediaId), 'record', 'bytes'));
-    return record && bytes ? { record: JSON.parse(record.toString('utf8')) as MediaRecord, bytes } : undefined;
+    if (!record || !bytes) return undefined;
+    const parsed = JSON.parse(record.toString('utf8')) as MediaRecord;
+    // Redis expires the key on its own clock; the store's clock has the last word.
+    return Date.parse(parsed.createdAt) + MEDIA_LIFETIME_MS > this.now() ? { record: parsed, bytes } : undefined;
+  }
+
+  /** Newest first in a list trimmed to API_CALLS_KEPT. */
+  async recordApiCall(call: ApiCall): Promise<void> {
+    const name = this.key('api-calls');
+    try {
+      const replies = await this.redis.multi().lpush(name, JSON.stringify(call)).ltrim(name, 0, API_CALLS_KEPT - 1).exec();
+      const refused = replies?.find(([err]) => err);
+      if (refused) throw refused[0];
+    } catch (err) {
+      throw unavailable('The API call', err);
+    }
+  }
+
+  async recentApiCalls(): Promise<ApiCall[]> {
+    const calls = await this.read('The API calls', () => this.redis.lrange(this.key('api-calls'), 0, API_CALLS_KEPT - 1));
+    return calls.reverse().map((json) => JSON.parse(json) as ApiCall);
   }
 
   async getValue<T>(key: string): Promise<T | undefined> {

@@ -11,6 +11,7 @@ import { errorAnswer, PlatformError, type ErrorAnswer } from '../platform/errors
 import { uploadType } from '../platform/media.ts';
 import type { Platform } from '../platform/platform.ts';
 import { redactBody, redactUrl } from '../platform/redact.ts';
+import { bodyRefusal } from './http-errors.ts';
 
 type Call = { query: Record<string, unknown>; body: unknown; req: Request; res: Response };
 type Route = { method: 'GET' | 'POST'; token: boolean; run: (call: Call) => Promise<object> };
@@ -48,11 +49,12 @@ export function platformRoutes({ platform, service, limits, logger, refusal: ref
   const answer = (req: Request, res: Response, body: unknown, result: object | Bytes | ErrorAnswer) => {
     const outcome = 'errcode' in result && typeof result.errcode === 'number' ? (result as ErrorAnswer) : { errcode: 0, errmsg: 'ok' };
     const call = { at: new Date().toISOString(), method: req.method, path: redactUrl(req.originalUrl), body: redactBody(body), errcode: outcome.errcode, errmsg: outcome.errmsg };
-    service.reportApiCall(call);
+    service.reportApiCall(call).catch((err: unknown) => logger.warn({ err }, 'a platform API call could not be kept for the developer panel'));
     logger.debug({ apiCall: call }, 'platform API call');
     if ('bytes' in result && Buffer.isBuffer(result.bytes)) {
-      res.type(result.contentType);
+      // The name first: attachment() sets a type from the name's extension, and the bytes' detected type must win.
       if (result.filename) res.attachment(result.filename);
+      res.type(result.contentType);
       res.send(result.bytes);
     } else {
       res.status(200).json(result);
@@ -99,11 +101,11 @@ export function platformRoutes({ platform, service, limits, logger, refusal: ref
     }
   };
 
-  // Body-parser failures become the platform's "data format error", still as HTTP 200.
+  // Body-parser refusals (too large, not JSON, a charset it does not read) become the platform's "data format error", still as HTTP 200.
   const bodyErrors: ErrorRequestHandler = (err: unknown, req, res, _next) => {
-    const type = (err as { type?: string }).type;
-    const detail = type === 'entity.too.large' ? `the body is larger than ${MAX_JSON}` : 'the body is not valid JSON';
-    answer(req, res, undefined, type ? errorAnswer(new PlatformError(47001, detail)) : refusal(req, err));
+    const refused = bodyRefusal(err);
+    const detail = refused?.code === 'too_large' ? `the body is larger than ${MAX_JSON}` : refused?.message;
+    answer(req, res, undefined, refused ? errorAnswer(new PlatformError(47001, detail)) : refusal(req, err));
   };
 
   // Answered in the platform's shape, HTTP 200 as always, so client libraries show the developer the reason.

@@ -23,7 +23,8 @@ const readPicture: RequestHandler = (req, res, next) => {
   });
 };
 
-export function userMediaRoutes(store: ChatStore): Router {
+/** `now`: the clock uploads are dated with (their 3 days are counted from it). */
+export function userMediaRoutes(store: ChatStore, now: () => number = Date.now): Router {
   const router = Router();
 
   router.post('/api/media', readPicture, async (req, res) => {
@@ -38,7 +39,7 @@ export function userMediaRoutes(store: ChatStore): Router {
       throw new AppError(err.reason === 'format' ? 'unsupported_media' : tooBig ? 'too_large' : 'bad_request', err.message);
     }
     const mediaId = newMediaId();
-    await store.putMedia({ mediaId, type: 'image', contentType, size: file.size, createdAt: new Date().toISOString() }, file.buffer);
+    await store.putMedia({ mediaId, type: 'image', contentType, size: file.size, createdAt: new Date(now()).toISOString() }, file.buffer);
     const payload: MediaPayload = { mediaId, url: mediaUrl(mediaId) };
     res.json(payload);
   });

@@ -1,5 +1,5 @@
 // Socket.IO adapter: auth → user id, `ready` on connect, `message` with an ack, pushes to the user's other tabs,
-// `account` and `typing` as they change.
+// `account` and `typing` as they change, `apiCall` to the sockets subscribed to it (developer panels).
 // Limits at the door: connections and messages per address, messages per user, sockets per user.
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -28,6 +28,8 @@ export type SocketTransportOptions = {
 };
 
 const roomOf = (userId: string) => `user:${userId}`;
+// User ids cannot contain a space, so this room is never a user's.
+const API_CALLS_ROOM = 'api calls';
 
 /** A fresh user id for a client that did not bring one. */
 export function newUserId(): string {
@@ -85,7 +87,7 @@ export function attachSocketTransport(io: ChatServer, service: ChatService, logg
   });
   service.on('account', (account) => io.emit('account', account));
   service.on('typing', (userId, on) => io.to(roomOf(userId)).emit('typing', { on }));
-  service.on('apiCall', (call) => io.emit('apiCall', call));
+  service.on('apiCall', (call) => io.to(API_CALLS_ROOM).emit('apiCall', call));
 
   io.on('connection', (socket) => {
     const { userId, address } = socket.data;
@@ -116,6 +118,26 @@ export function attachSocketTransport(io: ChatServer, service: ChatService, logg
           if (error.code === 'internal') log.error({ err }, 'message failed');
           else log.debug({ code: error.code }, 'message refused');
           answer({ ok: false, error: error.toBody() });
+        },
+      );
+    });
+
+    socket.on('subscribe', (request, ack) => {
+      if (typeof ack !== 'function') return;
+      const wanted = typeof request === 'object' && request !== null ? (request as { apiCalls?: unknown }).apiCalls : undefined;
+      if (typeof wanted !== 'boolean') return ack({ ok: false, error: new AppError('bad_request', 'subscribe takes { apiCalls: true } or { apiCalls: false }').toBody() });
+      if (!wanted) {
+        void socket.leave(API_CALLS_ROOM);
+        return ack({ ok: true, apiCalls: [] });
+      }
+      // Joined before reading: a call kept after the read reaches this socket as an event.
+      void socket.join(API_CALLS_ROOM);
+      service.recentApiCalls().then(
+        (apiCalls) => ack({ ok: true, apiCalls }),
+        (err: unknown) => {
+          const error = toAppError(err);
+          if (error.code === 'internal') log.error({ err }, 'could not read the recent API calls');
+          ack({ ok: false, error: error.toBody() });
         },
       );
     });

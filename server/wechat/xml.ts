@@ -5,8 +5,12 @@ import { AppError } from '../errors.ts';
 /** The child elements of a message's <xml> root; `Articles.item` is always a list. */
 export type WechatFields = Record<string, unknown>;
 
+// The platform's messages nest four deep (xml, Articles, item, Title); anything far deeper is refused.
+const MAX_DEPTH = 32;
+
 const parser = new XMLParser({
   ignoreAttributes: true,
+  maxNestedTags: MAX_DEPTH,
   // Ids such as MsgId are 64-bit: keep every value as the string it is.
   parseTagValue: false,
   processEntities: true,
@@ -16,14 +20,20 @@ const parser = new XMLParser({
 
 const builder = new XMLBuilder({ cdataPropName: '#cdata', format: false });
 
-/** Parses a message; a malformed document, a DTD or an entity declaration is a bad request. */
+/** Parses a message; a malformed document, one nested too deep, a DTD or an entity declaration is a bad request. */
 export function parseWechatXml(text: string): WechatFields {
   // The platform never sends a DTD; refusing them outright rules out XXE and entity expansion.
   if (/<!DOCTYPE|<!ENTITY/i.test(text)) throw new AppError('bad_request', 'DTDs and entity declarations are not accepted.');
   if (!text.trim()) throw new AppError('bad_request', 'The body is empty; expected an <xml> message.');
   const valid = XMLValidator.validate(text);
   if (valid !== true) throw new AppError('bad_request', `Malformed XML at line ${valid.err.line}: ${valid.err.msg}`);
-  const doc = parser.parse(text) as { xml?: unknown };
+  let doc: { xml?: unknown };
+  try {
+    doc = parser.parse(text) as { xml?: unknown };
+  } catch (err) {
+    // What the parser refuses past the validator (elements nested deeper than MAX_DEPTH) is the sender's mistake too.
+    throw new AppError('bad_request', `The XML cannot be read: ${(err as Error).message} (at most ${MAX_DEPTH} levels).`);
+  }
   if (typeof doc.xml !== 'object' || doc.xml === null) throw new AppError('bad_request', 'The root element must be <xml> with child elements.');
   return doc.xml as WechatFields;
 }

@@ -105,3 +105,27 @@ if redis.call('SET', KEYS[1], ARGV[1], 'NX') then redis.call('INCR', KEYS[2]) en
 return { redis.call('GET', KEYS[1]), redis.call('GET', KEYS[2]) or '0' }
 `,
 );
+
+/**
+ * Keeps a media file under the store's quota. KEYS: the file's hash, the live files (a sorted set of
+ * "id:size" by when each lapses), the bytes they take. ARGV: now, lifetime left (ms), size, quota, record,
+ * bytes, "id:size". Redis deletes the hash itself when its time is over; the script first takes the files
+ * that lapsed off the count, then refuses with QUOTA (nothing written) or stores the file.
+ */
+export const putMedia = script(
+  'oaPutMedia',
+  `
+local lapsed = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
+for _, member in ipairs(lapsed) do
+  redis.call('DECRBY', KEYS[3], tonumber(string.match(member, ':(%d+)$')))
+end
+if #lapsed > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[1]) end
+local used = tonumber(redis.call('GET', KEYS[3]) or '0')
+if used + tonumber(ARGV[3]) > tonumber(ARGV[4]) then return redis.error_reply('QUOTA ' .. used) end
+redis.call('HSET', KEYS[1], 'record', ARGV[5], 'bytes', ARGV[6])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('ZADD', KEYS[2], tonumber(ARGV[1]) + tonumber(ARGV[2]), ARGV[7])
+redis.call('INCRBY', KEYS[3], ARGV[3])
+return used + tonumber(ARGV[3])
+`,
+);
