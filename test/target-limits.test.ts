@@ -133,6 +133,29 @@ describe('a server under test that sends too much, too slowly, or elsewhere', ()
     expect(trace.wechat.attempts[0]!.error).to.equal(`HTTP 500: ${'e'.repeat(120)}`);
     await target.close();
   });
+
+  it('a node-webot `wechat` server that replies 50 MiB of text, or redirects to an internal address: refused, nothing followed', async function () {
+    this.timeout(60_000);
+    const internal = await hostile((_req, res) => res.writeHead(200, { 'content-type': 'text/xml' }).end('<xml><secret>internal answer</secret></xml>'));
+    let mode: 'huge' | 'redirect' = 'huge';
+    const app = express();
+    app.use('/wechat', wechat(TOKEN, (req: { weixin: Record<string, string> }, res: { reply: (content: unknown) => void; redirect: (status: number, url: string) => void }) => {
+      if (req.weixin.MsgType === 'event') return res.reply('');
+      if (mode === 'huge') return res.reply('x'.repeat(50 * MiB));
+      res.redirect(307, `${internal.base}/admin`);
+    }));
+    const target = await listening(createServer(app));
+    // (Memory is measured by the 400 MiB case above: here the target itself, in this process, builds the 50 MiB.)
+    const huge = await pushOnce({ url: target.url });
+    expect(huge.replies).to.have.nested.property('[0].text', SERVICE_UNAVAILABLE);
+    expect(huge.trace.wechat.attempts.map((a) => a.error)).to.deep.equal(Array(3).fill(`reply over ${MAX_BODY_BYTES} bytes: not read further`));
+    mode = 'redirect';
+    const redirected = await pushOnce({ url: target.url });
+    expect(internal.received, 'the internal address is never asked').to.deep.equal([]);
+    expect(redirected.trace.wechat.attempts.map((a) => a.error)).to.deep.equal(Array(3).fill('HTTP 307: a redirect, not followed (WeChat follows none)'));
+    expect(JSON.stringify(redirected.trace)).not.to.include('internal answer');
+    await Promise.all([internal.close(), target.close()]);
+  });
 });
 
 describe('text over WeChat\'s 2048 bytes from a server under test', () => {
