@@ -196,6 +196,13 @@ describe('engine: commands', () => {
     expect(textOf(say('0').replies)).to.match(/no section 0/);
   });
 
+  it('a number that names no section, negative or not whole, is told so rather than searched', () => {
+    for (const number of ['-1', '−1', '+2', '2.5', '1,000', '99999999']) {
+      expect(textOf(say(number).replies), number).to.include(`There is no section ${number}:`).and.include('1 to 7');
+    }
+    expect(textOf(say('(2)').replies).startsWith('2. Activate Mobile Payment\n\n')).to.equal(true);
+  });
+
   it('pages a section too long for one message with "more", every page within 2048 bytes', () => {
     // The seed's e-commerce section with its heading is just over one message.
     let turn = say('3');
@@ -235,6 +242,15 @@ describe('engine: commands', () => {
     expect(textOf(later.replies)).to.match(/nothing more/);
     expect(later.session.paging).to.equal(undefined);
   });
+});
+
+describe('engine: messages the article is not about', () => {
+  // Each shares a word or a near miss with some section: a common word ("love", "two") or a typo ("price" ~ "place").
+  for (const said of ['I love cats', 'two', 'line one\nline two', 'price']) {
+    it(`"${said.replace('\n', '⏎')}" → the default reply with all the sections, not a section`, () => {
+      expect(textOf(say(said).replies)).to.match(/^Sorry, I found nothing about/).and.include('1. Introduction');
+    });
+  }
 });
 
 describe('engine: the default reply', () => {

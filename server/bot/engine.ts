@@ -6,7 +6,8 @@ import type { Session } from '../session.ts';
 import type { Knowledge } from './knowledge.ts';
 import { matchRule } from './matching.ts';
 import * as reply from './replies.ts';
-import { bare } from './text.ts';
+import type { SearchHit } from './search.ts';
+import { bare, normalize } from './text.ts';
 
 /** The outside world the engine may look at, passed in so that it stays pure and testable. */
 export type Environment = { now: Date; random: () => number };
@@ -16,11 +17,14 @@ export type Turn = { replies: Outbound[]; session: Session };
 /** A "more" long after the section was sent would surprise; a real account forgets too. */
 export const PAGING_TTL_MS = 60 * 60 * 1000;
 
-// A search hit is answered directly only when it is clearly ahead of the next one.
+// A section is about the message only when it matches at least half of its words, one of them more than
+// everyday talk: "I love cats" shares only "love" with the games section ("Daily Love Elimination").
+const MIN_COVERAGE = 0.5;
+// Such a hit is answered directly only when it is clearly ahead of the next one.
 const MIN_SCORE = 2;
 const CLEAR_LEAD = 1.5;
 const MAX_SUGGESTIONS = 3;
-// Weaker hits are mostly typo-tolerance noise ("plugh" ~ "through"); suggesting them would mislead.
+// Weaker hits are mostly typo-tolerance noise in titles and keywords; suggesting them would mislead.
 const MIN_SUGGESTION_SCORE = 1;
 
 const HELP = new Set(['help', '?', '帮助', 'h']);
@@ -52,21 +56,26 @@ function answerText(kb: Knowledge, session: Session, said: string, env: Environm
   if (HELP.has(command) || said.trim() === '?') return keep(session, reply.help(kb));
   if (LIST.has(command)) return keep(session, reply.list(kb));
   if (MORE.has(command)) return nextPage(kb, session, env);
-  if (/^\d{1,6}$/.test(command)) return readSection(kb, session, command, env);
+  const number = numeral(said);
+  if (number !== undefined) return readSection(kb, session, number, env);
 
   const match = matchRule(kb.ruleIndex, said);
   if (match) return keep(session, ...ruleReplies(kb, match.rule, env));
 
   const hits = kb.search.search(said);
   const [best, second] = hits;
-  if (best && best.score >= MIN_SCORE && (!second || best.score >= second.score * CLEAR_LEAD)) {
+  if (best && isAbout(best) && best.score >= MIN_SCORE && (!second || best.score >= second.score * CLEAR_LEAD)) {
     return keep(session, reply.sectionCard(sectionById(kb, best.sectionId)!));
   }
   const suggestions = hits
-    .filter((h) => h.score >= MIN_SUGGESTION_SCORE)
+    .filter((h) => isAbout(h) && h.score >= MIN_SUGGESTION_SCORE)
     .slice(0, MAX_SUGGESTIONS)
     .flatMap((h) => sectionById(kb, h.sectionId) ?? []);
   return keep(session, reply.fallback(kb, said, suggestions));
+}
+
+function isAbout(hit: SearchHit): boolean {
+  return hit.coverage >= MIN_COVERAGE && hit.distinctive;
 }
 
 /** A menu key: "help", "list", "more", "section:<id>", or the id of a stored rule. */
@@ -81,8 +90,20 @@ function answerKey(kb: Knowledge, session: Session, key: string, env: Environmen
   return keep(session, reply.unknownButton(key));
 }
 
+/**
+ * The number a message consists of, if it is one: "2", "２", "(2)", "2." but also "-1", "0" and "2.5", which
+ * are told there is no such section rather than searched for ("-1" is not "1").
+ */
+function numeral(said: string): string | undefined {
+  const trimmed = normalize(said)
+    .replace(/^[^\p{L}\p{N}+\-−]+/u, '')
+    .replace(/[^\p{L}\p{N}]+$/u, '');
+  return /^[+\-−]?\d{1,15}(?:[.,]\d{1,15})?$/.test(trimmed) ? trimmed : undefined;
+}
+
 function readSection(kb: Knowledge, session: Session, number: string, env: Environment): Turn {
-  const section = kb.article.sections[Number(number) - 1];
+  // Only a positive whole number names a section; a leading zero is fine ("02").
+  const section = /^\d+$/.test(number) ? kb.article.sections[Number(number) - 1] : undefined;
   if (!section) return keep(session, reply.noSuchSection(kb, number));
   return pageOf(kb, session, section, 0, env);
 }
