@@ -1,6 +1,7 @@
 // Bundles the server's own code into server/dist/main.js and the flow runner into client/flows/dist/cli.js
 // with esbuild (packages stay in node_modules), so `npm start` and the installed `wechat-oa-simulator`
 // command run plain Node: no TypeScript compiler loaded at run time, a faster start and less memory.
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
@@ -9,10 +10,11 @@ const serverDir = path.dirname(fileURLToPath(import.meta.url));
 export const serverEntry = path.join(serverDir, 'dist', 'main.js');
 export const flowsEntry = path.join(serverDir, '..', 'client', 'flows', 'dist', 'cli.js');
 
-function bundle(entry: string, outfile: string): Promise<unknown> {
+/** `split`: modules the entry imports dynamically go to chunks of their own, loaded (with their packages) only when used. */
+function bundle(entry: string, outfile: string, split = false): Promise<unknown> {
   return build({
     entryPoints: [entry],
-    outfile,
+    ...(split ? { outdir: path.dirname(outfile), splitting: true, chunkNames: 'chunks/[name]-[hash]' } : { outfile }),
     bundle: true,
     packages: 'external',
     platform: 'node',
@@ -28,9 +30,10 @@ export async function buildServer(): Promise<void> {
   await bundle(path.join(serverDir, 'main.ts'), serverEntry);
 }
 
-/** Builds the flow runner's command line, client/flows/dist/cli.js. */
+/** Builds the flow runner's command line, client/flows/dist/cli.js; the in-process server is a chunk it loads without --url. */
 export async function buildFlows(): Promise<void> {
-  await bundle(path.join(serverDir, '..', 'client', 'flows', 'cli.ts'), flowsEntry);
+  await rm(path.dirname(flowsEntry), { recursive: true, force: true });
+  await bundle(path.join(serverDir, '..', 'client', 'flows', 'cli.ts'), flowsEntry, true);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
