@@ -9,6 +9,8 @@ import type {
   StoredMessage,
 } from '../../server/contract.ts';
 
+export type { Account, Exchange, Inbound, StoredMessage };
+
 export type ConnectOptions = {
   /** The server, e.g. http://localhost:3000. */
   url: string;
