@@ -136,7 +136,8 @@ describe('flow files: parsing', () => {
   });
 });
 
-describe('flow files: running and reporting', () => {
+describe('flow files: running and reporting', function () {
+  this.timeout(60_000); // several tests start the command (and TypeScript) more than once; slow on a busy machine
   let server: Running;
   let tmp: Awaited<ReturnType<typeof tempDir>>;
   before(async () => {
