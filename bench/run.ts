@@ -1,4 +1,5 @@
-// `npm run bench [-- --quick] [--out FILE] [--redis | --no-redis]`: the bot against a bare Socket.IO echo server
+// `npm run bench [-- --quick] [--out FILE] [--redis | --no-redis]`, or `npm run bench -- --flows [--quick]` for the
+// flow runner against Botium's alone (bench/flows.ts, results in bench/results/flows.json). The rest: the bot against a bare Socket.IO echo server
 // (and against a server that sends what the contract requires and does nothing else), each run several times,
 // interleaved, with medians; the bot on the Redis store too when redis-server is there; the bot with growing
 // stored history; keyword matching with many rules. Prints a table as it goes; writes bench/results/latest.json
@@ -9,14 +10,15 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 import { historyChart } from './chart.ts';
-import { buildServer, serverEntry } from '../server/build.ts';
+import { buildFlows, buildServer, serverEntry } from '../server/build.ts';
+import { measureFlows } from './flows.ts';
 import { hasRedisServer, REDIS_ARGS, root, runLoad, startRedis, startServer, type Measured } from './processes.ts';
 import { measureRules } from './rules.ts';
 import { measureScaleOut } from './scale-out.ts';
 import { SEED_USERS, seedStore } from './seed.ts';
 
 const { values } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, out: { type: 'string' }, redis: { type: 'boolean' }, 'no-redis': { type: 'boolean', default: false } },
+  options: { quick: { type: 'boolean', default: false }, out: { type: 'string' }, redis: { type: 'boolean' }, 'no-redis': { type: 'boolean', default: false }, flows: { type: 'boolean', default: false } },
 });
 const quick = values.quick;
 const plan = quick
@@ -190,6 +192,17 @@ async function scaleOut() {
 }
 
 const started = performance.now();
+if (values.flows) {
+  await Promise.all([buildServer(), buildFlows()]);
+  log(`Flows benchmark (${quick ? 'quick' : 'full'}) on ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`);
+  const flowsOut = values.out ?? path.join(resultsDir, 'flows.json');
+  const measured = await measureFlows({ quick, log });
+  const machine = { cpus: cpus().length, model: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
+  await mkdir(path.dirname(flowsOut), { recursive: true });
+  await writeFile(flowsOut, `${JSON.stringify({ mode: quick ? 'quick' : 'full', machine, date: new Date().toISOString(), ...measured }, null, 2)}\n`);
+  log(`\nWrote ${path.relative(process.cwd(), flowsOut)} in ${Math.round((performance.now() - started) / 1000)} s`);
+  process.exit(0);
+}
 await buildServers();
 log(`Benchmark (${quick ? 'quick' : 'full'}) on ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
 const results = {

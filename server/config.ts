@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { DEFAULT_MEDIA_QUOTA_BYTES } from './media.ts';
 import { parseRate } from './rate-limits.ts';
 import type { SecurityOptions } from './security.ts';
+import { START_OPTIONS } from './start-options.ts';
 import type { TargetOptions } from './wechat/remote-bot.ts';
 
 /** The folder with package.json above this file: the same whether it runs from server/ or the built server/dist/. */
@@ -61,14 +62,7 @@ export type Config = {
 export const DEFAULT_LIMITS = { user: '30/10s', address: '600/10s', socketsPerUser: 10 } as const;
 
 /** The command-line options `npm start --` takes; each stands in for an environment variable (see readConfig). */
-export const START_OPTIONS = {
-  target: { type: 'string' },
-  token: { type: 'string' },
-  appid: { type: 'string' },
-  secret: { type: 'string' },
-  'aes-key': { type: 'string' },
-  'allowed-hosts': { type: 'string' },
-} as const;
+export { START_OPTIONS };
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 

@@ -89,7 +89,8 @@ describe('the installed package (npm pack, npm install, npx)', function () {
       'data/rules.json',
       'data/templates.example.json', // the TEMPLATES_FILE the documentation's example names
     ]);
-    expect(files.filter((f) => f.endsWith('.ts')), 'TypeScript sources').to.deep.equal([]);
+    expect(files).to.include.members(['client/sdk/dist/index.js', 'client/sdk/dist/types/client/sdk/bot-client.d.ts']);
+    expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')), 'TypeScript sources').to.deep.equal([]);
     expect(files.filter((f) => /^(test|bench|docs|\.ci)\//.test(f)), 'tests, benchmarks, screenshots').to.deep.equal([]);
     expect(files.filter((f) => /(^|\/)(db\.json|db\.users|db\.journal|db\.media)/.test(f)), 'store files').to.deep.equal([]);
     console.log(`      packed: ${packed.entryCount} files, ${Math.round(packed.size / 1024)} kB (${Math.round(packed.unpackedSize / 1024)} kB unpacked)`);
@@ -143,10 +144,48 @@ describe('the installed package (npm pack, npm install, npx)', function () {
   it('plays convo files with `npx wechat-oa-simulator flows`: exit 0 when they pass, 1 when one fails', async () => {
     const passing = await exec('npx', ['wechat-oa-simulator', 'flows', 'test-flows/'], project);
     expect(passing.code, passing.stdout + passing.stderr).to.equal(0);
-    expect(passing.stdout).to.include('1 passed, 0 failed');
+    expect(passing.stdout).to.include('1 passing, 0 failing');
     const failing = await exec('npx', ['wechat-oa-simulator', 'flows', 'failing-flows/'], project);
     expect(failing.code, failing.stdout + failing.stderr).to.equal(1);
     expect(failing.stdout).to.include('A section nobody wrote');
+  });
+
+  it("exports the client SDK: `import { connect } from 'wechat-oa-simulator'` runs in JavaScript and type-checks in TypeScript", async () => {
+    writeFileSync(
+      path.join(project, 'sdk.mjs'),
+      [
+        "import { BotClient, BotClientError, connect } from 'wechat-oa-simulator';",
+        'const bot = await connect({ url: process.argv[2] });',
+        "const replies = await bot.say('payment');",
+        'console.log(JSON.stringify({ client: bot instanceof BotClient, error: typeof BotClientError, reply: replies[0].type }));',
+        'bot.close();',
+      ].join('\n'),
+    );
+    const server = await serve(path.join(project, 'node_modules', '.bin', 'wechat-oa-simulator'), [], project);
+    try {
+      const run = await exec('node', ['sdk.mjs', server.url], project);
+      expect(run.code, run.stderr).to.equal(0);
+      expect(JSON.parse(run.stdout)).to.deep.equal({ client: true, error: 'function', reply: 'news' });
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.exited;
+    }
+    writeFileSync(
+      path.join(project, 'sdk-check.mts'),
+      [
+        "import { connect, type BotClient, type StoredMessage } from 'wechat-oa-simulator';",
+        "const bot: BotClient = await connect({ url: 'http://127.0.0.1:3000', retryRateLimited: true, onRateLimited: (ms: number) => void ms });",
+        "const replies: StoredMessage[] = await bot.say('payment');",
+        "export const from: 'user' | 'bot' | undefined = replies[0]?.from;",
+        '// @ts-expect-error: the options are typed, so a number is no URL',
+        'await connect({ url: 3000 });',
+      ].join('\n'),
+    );
+    // The package's own declarations are checked too (no skipLibCheck), with nothing but the package installed.
+    const compilerOptions = { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', lib: ['ES2022', 'DOM'], types: [], strict: true, noEmit: true };
+    writeFileSync(path.join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['sdk-check.mts'] }));
+    const check = await exec(path.join(root, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json'], project);
+    expect(check.code, check.stdout + check.stderr).to.equal(0);
   });
 
   it("passes the flows command's target options to the simulator's configuration", async () => {

@@ -136,7 +136,8 @@ describe('flow files: parsing', () => {
   });
 });
 
-describe('flow files: running and reporting', () => {
+describe('flow files: running and reporting', function () {
+  this.timeout(60_000); // several tests start the command (and TypeScript) more than once; slow on a busy machine
   let server: Running;
   let tmp: Awaited<ReturnType<typeof tempDir>>;
   before(async () => {
@@ -199,6 +200,25 @@ describe('flow files: running and reporting', () => {
     const run = await cli('--url', server.url, tmp.dir);
     expect(run.status, run.stdout + run.stderr).to.equal(0);
     expect(run.stdout).to.match(/1 passing, 0 failing/);
+    // Said once, on one line: not a second "passed, failed" summary under the first.
+    expect(run.stdout.match(/\b1 pass/g)).to.have.length(1);
+  });
+
+  it('npm run flows --url: a suite over the server\'s address limit waits as told, passes, and says how long it was throttled', async () => {
+    // 6 flows: 6 connections and 12 messages, against a budget of 6 requests a second.
+    const limited = await startServer(undefined, { security: { rateLimits: { perAddress: { points: 6, seconds: 1 } }, socketsPerUser: Infinity, corsOrigins: [] } });
+    try {
+      writeFlows(tmp.dir, Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`f${i}.convo.txt`, `F${i}\n#me\nhelp\n#bot\nHow to use\n#me\nlist\n#bot\n1. Introduction\n`])));
+      const run = await cli('--url', limited.url, '--reporter', 'json', tmp.dir);
+      expect(run.status, run.stdout + run.stderr).to.equal(0);
+      const { stats } = JSON.parse(run.stdout);
+      expect(stats).to.deep.include({ flows: 6, passed: 6, failed: 0 });
+      expect(stats.throttledMs).to.be.greaterThan(0);
+      const spec = await cli('--url', limited.url, tmp.dir);
+      expect(spec.stdout).to.match(/^6 passing, 0 failing \(\d+\.\d s, throttled \d+\.\d s by the server's rate limit\)$/m);
+    } finally {
+      await limited.close();
+    }
   });
 });
 

@@ -3,6 +3,9 @@ import { expect } from 'chai';
 import { BotClientError, connect } from '../client/sdk/bot-client.ts';
 import { rejection, startServer, type Running } from './helpers.ts';
 
+/** A server that takes `points` requests (connections and messages) a second from one address. */
+const limitedServer = (points: number) => startServer(undefined, { security: { rateLimits: { perAddress: { points, seconds: 1 } }, socketsPerUser: Infinity, corsOrigins: [] } });
+
 describe('client SDK', () => {
   let server: Running;
   before(async () => {
@@ -57,4 +60,35 @@ describe('client SDK', () => {
     const closed = await rejection(bot.say('hi'), 'a message on a closed connection');
     expect((closed as BotClientError).code).to.equal('disconnected');
   });
+
+  describe('over the server\'s rate limit', () => {
+    let limited: Running;
+    beforeEach(async () => {
+      limited = await limitedServer(3);
+    });
+    afterEach(() => limited.close());
+
+    it('throws rate_limited with how long to wait; with retryRateLimited, waits as told and sends again, each message stored once', async () => {
+      const plain = await connect({ url: limited.url });
+      const refusals = [];
+      for (let i = 0; i < 3; i++) refusals.push(await plain.say(`hello ${i}`).catch((err: unknown) => err));
+      const refused = refusals.find((r) => r instanceof BotClientError) as BotClientError;
+      expect(refused.code).to.equal('rate_limited');
+      expect(refused.retryAfterMs).to.be.within(1, 1000);
+      plain.close();
+
+      const waits: number[] = [];
+      const bots = [];
+      // Connections count too: the third and fourth are refused at first, then let in.
+      for (let i = 0; i < 4; i++) bots.push(await connect({ url: limited.url, retryRateLimited: true, onRateLimited: (ms) => waits.push(ms) }));
+      const bot = bots.at(-1)!;
+      for (let i = 0; i < 4; i++) expect(await bot.say(`payment ${i}`)).to.have.length.greaterThan(0);
+      expect(waits.length).to.be.greaterThan(0);
+      expect(waits.every((ms) => ms > 0 && ms <= 1000)).to.equal(true);
+      const messages = await limited.app.service.history(bot.userId, { limit: 50 });
+      expect(messages!.filter((m) => m.from === 'user')).to.have.length(4);
+      bots.forEach((b) => b.close());
+    });
+  });
 });
+

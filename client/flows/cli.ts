@@ -1,16 +1,11 @@
 // `wechat-oa-simulator flows [--url URL | --target URL --token T ...] [--concurrency N] [--timeout MS] [--reporter R] [--out FILE] PATH...`
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { createApp } from '../../server/app.ts';
-import { readConfig, START_OPTIONS } from '../../server/config.ts';
-import { loadContent } from '../../server/content/load-content.ts';
-import { silentLogger } from '../../server/logger.ts';
-import { memoryStore } from '../../server/store/low-store.ts';
-import { remoteResponder } from '../../server/wechat/remote-bot.ts';
+import { START_OPTIONS } from '../../server/start-options.ts';
 import { FlowError } from './flow.ts';
 import { loadFlows } from './load.ts';
 import { REPORTERS, specLine, summary, toJson, toJUnit, type ReporterName } from './reporters.ts';
-import { runFlows } from './runner.ts';
+import { DEFAULT_CONCURRENCY, runFlows, throttleClock } from './runner.ts';
 
 const USAGE = `Usage: wechat-oa-simulator flows [options] PATH...
 (in this repository: npm run flows -- [options] PATH...)
@@ -30,8 +25,10 @@ Options:
                      The in-process simulator listens on a free port, or on PORT when set, so that
                      the server under test can be pointed at its platform API
                      (http://127.0.0.1:PORT/cgi-bin/).
-  --concurrency N    flows played at once (default 8)
+  --concurrency N    flows played at once (default ${DEFAULT_CONCURRENCY})
   --timeout MS       how long to wait for each bot message (default 10000; 20000 with --target)
+  --no-retry         fail a flow the server refuses with rate_limited, instead of waiting as long
+                     as it says and sending again (the report says how long the run waited)
   --reporter NAME    spec (default), json or junit
   --out FILE         write the report to FILE instead of standard output
   --help             this text
@@ -56,7 +53,8 @@ async function main(): Promise<void> {
       options: {
         ...START_OPTIONS,
         url: { type: 'string' },
-        concurrency: { type: 'string', default: '8' },
+        concurrency: { type: 'string', default: String(DEFAULT_CONCURRENCY) },
+        'no-retry': { type: 'boolean', default: false },
         timeout: { type: 'string' },
         reporter: { type: 'string', default: 'spec' },
         out: { type: 'string' },
@@ -89,49 +87,40 @@ async function main(): Promise<void> {
   }
 
   if (values.url && values.target) fail('--url and --target exclude each other: --target tests a WeChat server through a local simulator');
-  let config;
-  try {
-    config = readConfig(process.env, targetArgs(values));
-  } catch (err) {
-    fail((err as Error).message);
+  let local;
+  if (!values.url) {
+    const { startLocalServer } = await import('./local-server.ts');
+    try {
+      local = await startLocalServer(targetArgs(values));
+    } catch (err) {
+      fail((err as Error).message);
+    }
   }
-  // Without --url, the bot (or the simulator in front of --target) runs right here, with a store that is
-  // thrown away afterwards: on a free port, or on PORT when the server under test must know where the
-  // platform API is (its client library's base URL, http://127.0.0.1:PORT/cgi-bin/).
-  const target = config.target && { ...config.target };
-  const local = values.url
-    ? undefined
-    : await createApp({
-        store: memoryStore(),
-        content: loadContent(config),
-        logger: silentLogger,
-        responder: target ? remoteResponder(target) : undefined,
-        platform: { ...config.platform, target },
-      });
-  const url = values.url ?? (await local!.listen(process.env.PORT ? config.port : 0, '127.0.0.1'));
-  // Pictures sent to the target link back to this simulator.
-  if (target) target.publicUrl ??= config.publicUrl ?? url;
+  const url = values.url ?? local!.url;
   const live = reporter === 'spec' && !values.out;
+  const throttle = throttleClock();
   const started = performance.now();
   const results = await runFlows(suite.flows, {
     url,
     concurrency,
     timeoutMs,
     utterances: suite.utterances,
+    retryRateLimited: !values['no-retry'],
+    onRateLimited: throttle.onRateLimited,
     onResult: live ? (r) => process.stdout.write(`${specLine(r)}\n`) : undefined,
   });
-  const durationMs = Math.round(performance.now() - started);
+  const run = { durationMs: Math.round(performance.now() - started), throttledMs: throttle.throttledMs() };
   await local?.close();
 
   const report =
     reporter === 'json'
-      ? toJson(results, durationMs)
+      ? toJson(results, run)
       : reporter === 'junit'
-        ? toJUnit(results, durationMs)
-        : `${live ? '' : `${results.map(specLine).join('\n')}\n`}${summary(results, durationMs)}\n`;
+        ? toJUnit(results, run.durationMs)
+        : `${live ? '' : `${results.map(specLine).join('\n')}\n`}${summary(results, run)}\n`;
   if (values.out) {
     writeFileSync(values.out, report);
-    process.stdout.write(`${summary(results, durationMs).trim()}\nreport written to ${values.out}\n`);
+    process.stdout.write(`${summary(results, run).trim()}\nreport written to ${values.out}\n`);
   } else process.stdout.write(report);
   process.exitCode = results.every((r) => r.passed) ? 0 : 1;
 }

@@ -38,19 +38,25 @@ export function specLine(result: FlowResult): string {
   return `  ${result.passed ? '✓' : '✗'} ${result.flow.name} (${result.durationMs} ms)`;
 }
 
-export function summary(results: FlowResult[], durationMs: number): string {
+/** How long a run took, and how much of it at least one flow spent waiting for the server's rate limit. */
+export type RunTimes = { durationMs: number; throttledMs: number };
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+/** The failures, then one closing line with the counts and the time. */
+export function summary(results: FlowResult[], { durationMs, throttledMs }: RunTimes): string {
   const failed = results.filter((r) => !r.passed);
   const lines = [''];
   failed.forEach((result, i) => lines.push(`${i + 1}) ${result.flow.name}`, indent(describeFailure(result), '   '), ''));
-  lines.push(`${results.length - failed.length} passing, ${failed.length} failing (${(durationMs / 1000).toFixed(1)} s)`);
-  lines.push(`${results.length - failed.length} passed, ${failed.length} failed`);
+  const throttled = throttledMs > 0 ? `, throttled ${seconds(throttledMs)} by the server's rate limit` : '';
+  lines.push(`${results.length - failed.length} passing, ${failed.length} failing (${seconds(durationMs)}${throttled})`);
   return lines.join('\n');
 }
 
-export function toJson(results: FlowResult[], durationMs: number): string {
+export function toJson(results: FlowResult[], { durationMs, throttledMs }: RunTimes): string {
   return JSON.stringify(
     {
-      stats: { flows: results.length, passed: results.filter((r) => r.passed).length, failed: results.filter((r) => !r.passed).length, durationMs },
+      stats: { flows: results.length, passed: results.filter((r) => r.passed).length, failed: results.filter((r) => !r.passed).length, durationMs, throttledMs },
       flows: results.map((r) => ({
         name: r.flow.name,
         file: r.flow.file,

@@ -8,15 +8,22 @@ import type { Flow, Source, Utterances } from './flow.ts';
 export type FlowFailure = { step: number; at: Source; what: string; expected: string; actual: string };
 export type FlowResult = { flow: Flow; passed: boolean; durationMs: number; failure?: FlowFailure; transcript: StoredMessage[] };
 
+/** Flows played at once unless told otherwise: each is a connection and a few round trips, mostly waiting. */
+export const DEFAULT_CONCURRENCY = 32;
+
 export type RunOptions = {
   url: string;
-  /** Flows played at the same time (default 8). */
+  /** Flows played at the same time (default DEFAULT_CONCURRENCY). */
   concurrency?: number;
   /** How long to wait for each bot message (default 10 s). */
   timeoutMs?: number;
   utterances?: Map<string, Utterances>;
   /** Called as each flow finishes, for live reporting. */
   onResult?: (result: FlowResult) => void;
+  /** On `rate_limited`, wait as the server says and resend (default true); false: the flow fails. */
+  retryRateLimited?: boolean;
+  /** Called each time a flow waits for the server's rate limit, with how long. */
+  onRateLimited?: (waitMs: number) => void;
 };
 
 /** Bot messages in the order they arrive, from acks and pushes alike, each once. */
@@ -64,7 +71,13 @@ export async function runFlow(flow: Flow, options: RunOptions): Promise<FlowResu
   });
   let client: BotClient | undefined;
   try {
-    client = await BotClient.connect({ url: options.url, userId: `flow_${randomBytes(9).toString('base64url')}`, timeoutMs });
+    client = await BotClient.connect({
+      url: options.url,
+      userId: `flow_${randomBytes(9).toString('base64url')}`,
+      timeoutMs,
+      retryRateLimited: options.retryRateLimited ?? true,
+      onRateLimited: options.onRateLimited,
+    });
     const inbox = new Inbox();
     // The welcome a new user gets on connecting is the first bot message only for flows that begin by expecting one.
     const first = flow.steps.find((s) => s.kind !== 'pause');
@@ -110,6 +123,23 @@ function showExpectation(step: Extract<Flow['steps'][number], { kind: 'expect' }
   return parts.filter(Boolean).join('\n') || 'any message';
 }
 
+/**
+ * How long a run was throttled: the wall time during which at least one flow waited for the rate limit.
+ * Waits start in time order, so the union of the intervals [start, start + wait] only ever grows at its end.
+ */
+export function throttleClock(): { onRateLimited: (waitMs: number) => void; throttledMs: () => number } {
+  let total = 0;
+  let until = 0;
+  return {
+    onRateLimited: (waitMs) => {
+      const now = performance.now();
+      total += Math.max(0, now + waitMs - Math.max(now, until));
+      until = Math.max(until, now + waitMs);
+    },
+    throttledMs: () => Math.round(total),
+  };
+}
+
 /** Plays all flows, `concurrency` at a time; results come back in the flows' order. */
 export async function runFlows(flows: Flow[], options: RunOptions): Promise<FlowResult[]> {
   const results: FlowResult[] = new Array(flows.length);
@@ -121,7 +151,7 @@ export async function runFlows(flows: Flow[], options: RunOptions): Promise<Flow
       options.onResult?.(results[index]!);
     }
   };
-  const concurrency = Math.max(1, Math.min(options.concurrency ?? 8, flows.length));
+  const concurrency = Math.max(1, Math.min(options.concurrency ?? DEFAULT_CONCURRENCY, flows.length));
   await Promise.all(Array.from({ length: concurrency }, worker));
   return results;
 }

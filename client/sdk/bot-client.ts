@@ -9,6 +9,8 @@ import type {
   StoredMessage,
 } from '../../server/contract.ts';
 
+export type { Account, Exchange, Inbound, StoredMessage };
+
 export type ConnectOptions = {
   /** The server, e.g. http://localhost:3000. */
   url: string;
@@ -16,7 +18,18 @@ export type ConnectOptions = {
   userId?: string;
   /** How long to wait for the connection and for each answer (default 10 s). */
   timeoutMs?: number;
+  /**
+   * On `rate_limited`, wait as long as the server says and try again (default false: throw it). A message is
+   * resent with the same clientId (one is added when it has none), so the server answers it at most once.
+   */
+  retryRateLimited?: boolean;
+  /** Called each time the client waits for the rate limit, with how long it waits. */
+  onRateLimited?: (waitMs: number) => void;
 };
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** What the server says to wait when a refusal gives no figure (it always should). */
+const DEFAULT_RETRY_MS = 1000;
 
 /** A failure the server reported (its error code), or a time-out / connection problem (`timeout`, `connect_failed`). */
 export class BotClientError extends Error {
@@ -43,12 +56,26 @@ export class BotClient {
     /** The user's latest messages when the connection opened (a new user's welcome among them). */
     readonly history: StoredMessage[],
     private readonly timeoutMs: number,
+    private readonly throttle: Pick<ConnectOptions, 'retryRateLimited' | 'onRateLimited'>,
   ) {
     socket.on('message', (message) => this.listeners.forEach((listener) => listener(message)));
   }
 
-  /** Connects and waits for the server's `ready`. */
-  static connect({ url, userId, timeoutMs = 10_000 }: ConnectOptions): Promise<BotClient> {
+  /** Connects and waits for the server's `ready`; with `retryRateLimited`, waits out a `rate_limited` refusal. */
+  static async connect(options: ConnectOptions): Promise<BotClient> {
+    for (;;) {
+      try {
+        return await BotClient.connectOnce(options);
+      } catch (err) {
+        if (!options.retryRateLimited || !(err instanceof BotClientError) || err.code !== 'rate_limited') throw err;
+        const waitMs = err.retryAfterMs ?? DEFAULT_RETRY_MS;
+        options.onRateLimited?.(waitMs);
+        await sleep(waitMs);
+      }
+    }
+  }
+
+  private static connectOnce({ url, userId, timeoutMs = 10_000, ...throttle }: ConnectOptions): Promise<BotClient> {
     const socket: ChatSocket = io(url, {
       auth: userId ? { userId } : {},
       transports: ['websocket'],
@@ -66,10 +93,15 @@ export class BotClient {
         () => fail(new BotClientError('timeout', `No answer from ${url} within ${timeoutMs} ms.`)),
         timeoutMs,
       );
-      socket.once('connect_error', (err) => fail(new BotClientError('connect_failed', `Cannot connect to ${url}: ${err.message}`)));
+      socket.once('connect_error', (err) => {
+        // A refusal by the server carries its error body; anything else is the network's.
+        const body = (err as Error & { data?: { code?: unknown; retryAfterMs?: unknown } }).data;
+        if (body?.code === 'rate_limited') fail(new BotClientError('rate_limited', err.message, typeof body.retryAfterMs === 'number' ? body.retryAfterMs : undefined));
+        else fail(new BotClientError('connect_failed', `Cannot connect to ${url}: ${err.message}`));
+      });
       socket.once('ready', (ready) => {
         clearTimeout(timer);
-        resolve(new BotClient(socket, ready.userId, ready.account, ready.history, timeoutMs));
+        resolve(new BotClient(socket, ready.userId, ready.account, ready.history, timeoutMs, throttle));
       });
     });
   }
@@ -94,6 +126,21 @@ export class BotClient {
 
   /** Sends any inbound message; resolves with the stored message and replies, or throws a BotClientError. */
   async send(inbound: Inbound): Promise<Exchange> {
+    if (!this.throttle.retryRateLimited) return this.sendOnce(inbound);
+    const once = inbound.clientId ? inbound : { ...inbound, clientId: crypto.randomUUID() };
+    for (;;) {
+      try {
+        return await this.sendOnce(once);
+      } catch (err) {
+        if (!(err instanceof BotClientError) || err.code !== 'rate_limited') throw err;
+        const waitMs = err.retryAfterMs ?? DEFAULT_RETRY_MS;
+        this.throttle.onRateLimited?.(waitMs);
+        await sleep(waitMs);
+      }
+    }
+  }
+
+  private async sendOnce(inbound: Inbound): Promise<Exchange> {
     if (!this.socket.connected) throw new BotClientError('disconnected', 'The connection is closed.');
     let ack;
     try {
