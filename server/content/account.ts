@@ -1,4 +1,5 @@
-// The official account's profile and bottom menu, read from data/account.json.
+// The official account's profile and bottom menu, read from data/account.json; in front of a target, the
+// profile of the server under test instead (its menu is its own, made with menu/create).
 import { z } from 'zod';
 import type { TargetAccountSettings } from '../config.ts';
 import type { Account } from '../contract.ts';
@@ -35,7 +36,7 @@ export function loadAccount(file: string): Account {
 }
 
 /** What the window calls a server under test that was given no name: neutral, never the article bot's. */
-export const DEFAULT_TARGET_NAME = 'Test account';
+const DEFAULT_TARGET_NAME = 'Test account';
 
 // The server under test makes its own menu (menu/create), so its account file has none.
 const targetAccountSchema = accountSchema
