@@ -1,5 +1,5 @@
 // Bundles the chat window with esbuild into client/dist: content-hashed assets and an index.html naming them.
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
@@ -29,6 +29,8 @@ export async function buildClient(outDir = path.join(clientDir, 'dist')): Promis
   if (!app || !styles) throw new Error(`esbuild did not produce the expected assets: ${outputs.join(', ')}`);
   const html = (await readFile(path.join(clientDir, 'index.html'), 'utf8')).replace('%APP%', app).replace('%STYLES%', styles);
   await writeFile(path.join(outDir, 'index.html'), html);
+  // Linked from index.html, so browsers ask for it instead of a favicon.ico that is not there.
+  await copyFile(path.join(clientDir, 'favicon.svg'), path.join(outDir, 'favicon.svg'));
   return { app, styles };
 }
 

@@ -83,7 +83,7 @@ try {
   app.service.typing('screenshot-types', false);
   await types.locator('.message.typing').waitFor({ state: 'detached' });
 
-  // The user sends a picture; the developer panel lists the platform API calls the server under test made.
+  // The user sends a picture.
   await types.getByRole('button', { name: 'Show keyboard' }).click();
   await types.locator('#picker').setInputFiles({ name: 'harbour.png', mimeType: 'image/png', buffer: pngPicture(300, 400, 150) });
   await types.locator('.message.user[data-id] .picture img').waitFor();
@@ -91,13 +91,21 @@ try {
   await types.locator('.message.user .picture img').evaluate((img: HTMLImageElement) => img.decode());
   await types.getByRole('textbox', { name: 'Message' }).blur();
   await types.screenshot({ path: path.join(docs, 'send-picture.png') });
+
+  // On a desktop the panel stands beside the phone, as an inspector: the same conversation, a message's JSON,
+  // and the platform API calls the server under test made (reported once this window is open to see them).
+  const inspector = await browser.newPage({ viewport: { width: 1200, height: 820 } });
+  await inspector.goto(`${url}/?user=screenshot-types`);
+  await inspector.getByRole('log').getByText(/^Welcome/).waitFor();
+  await inspector.getByRole('button', { name: 'Developer panel' }).click();
+  await inspector.locator('.message.user .bubble', { hasText: 'Yes, thanks' }).click();
   const at = () => new Date().toISOString();
   app.service.reportApiCall({ at: at(), method: 'GET', path: '/cgi-bin/token?grant_type=client_credential&appid=wx0123456789abcdef', errcode: 0, errmsg: 'ok' });
   app.service.reportApiCall({ at: at(), method: 'POST', path: '/cgi-bin/menu/create', body: { button: [{ type: 'click', name: 'Shop', key: 'shop' }] }, errcode: 0, errmsg: 'ok' });
   app.service.reportApiCall({ at: at(), method: 'POST', path: '/cgi-bin/message/custom/send', body: { touser: 'screenshot-types', msgtype: 'text', text: { content: 'Your parcel is on its way.' } }, errcode: 45015, errmsg: 'response out of time limit or subscription is canceled' });
-  await types.getByRole('button', { name: 'Developer panel' }).click();
-  await types.getByRole('list', { name: 'Platform API calls' }).getByRole('listitem').nth(2).waitFor();
-  await types.screenshot({ path: path.join(docs, 'developer-panel.png') });
+  await inspector.getByRole('list', { name: 'Platform API calls' }).getByRole('listitem').nth(2).waitFor();
+  await inspector.locator('.message.user .picture img').evaluate((img: HTMLImageElement) => img.decode());
+  await inspector.screenshot({ path: path.join(docs, 'developer-panel.png') });
   process.stdout.write(`screenshots written to ${docs}\n`);
 } finally {
   await browser.close();

@@ -31,6 +31,14 @@ export type PlatformSettings = {
   templatesFile?: string;
 };
 
+/** Who the server under test is in the chat window (--name, --avatar, TARGET_ACCOUNT_FILE); never the article bot. */
+export type TargetAccountSettings = {
+  name?: string;
+  avatarUrl?: string;
+  /** A file like data/account.json with the name, description and avatar (no menu: the server makes its own). */
+  accountFile?: string;
+};
+
 export type Config = {
   port: number;
   host: string;
@@ -48,6 +56,8 @@ export type Config = {
   wechatAppId?: string;
   /** When set, the chat window plays WeChat in front of this official-account server instead of the local bot. */
   target?: TargetOptions;
+  /** The account the window shows in front of a target (only with one). */
+  targetAccount?: TargetAccountSettings;
   /** The platform API under /cgi-bin/ that the server under test calls: its credentials and templates. */
   platform: PlatformSettings;
   /** Rate and size limits, CORS, the admin token, proxies. */
@@ -159,6 +169,9 @@ const configSchema = z
     TARGET_APPID: text,
     TARGET_SECRET: text,
     TARGET_AES_KEY: aesKey('--aes-key / TARGET_AES_KEY'),
+    TARGET_NAME: setting('--name / TARGET_NAME', 'a name of 1 to 64 characters', (raw) => (raw.trim() && raw.trim().length <= 64 ? raw.trim() : undefined)),
+    TARGET_AVATAR: setting('--avatar / TARGET_AVATAR', 'an http(s) URL', (raw) => (/^https?:\/\/./.test(raw) && URL.canParse(raw) ? raw : undefined)),
+    TARGET_ACCOUNT_FILE: text.transform((raw) => raw && path.resolve(raw)),
     TEMPLATES_FILE: text.transform((raw) => raw && path.resolve(raw)),
     REDIS_URL: setting('REDIS_URL', 'a redis:// or rediss:// URL', (raw) => (/^rediss?:\/\/./.test(raw) && URL.canParse(raw) ? raw : undefined)),
     RATE_LIMIT_USER: rate('RATE_LIMIT_USER', DEFAULT_LIMITS.user),
@@ -175,6 +188,9 @@ const configSchema = z
     if (env.TARGET_AES_KEY && !env.TARGET_URL) problem('--aes-key is the EncodingAESKey of the server under test: it needs --target');
     if (env.TARGET_AES_KEY && !env.TARGET_APPID) problem('--aes-key needs --appid (or TARGET_APPID): safe mode puts the appid in every encrypted message');
     if (env.TARGET_URL && !env.TARGET_TOKEN) problem('--target needs --token (or TARGET_TOKEN): the token configured for that server');
+    for (const [given, name] of [[env.TARGET_NAME, '--name'], [env.TARGET_AVATAR, '--avatar'], [env.TARGET_ACCOUNT_FILE, 'TARGET_ACCOUNT_FILE']] as const) {
+      if (given && !env.TARGET_URL) problem(`${name} describes the account of the server under test: it needs --target`);
+    }
     if (env.TARGET_SECRET && !env.TARGET_APPID) problem('--secret needs --appid (or TARGET_APPID): the server under test asks for tokens with both');
     if (env.WECHAT_AES_KEY && !env.WECHAT_APPID) problem('WECHAT_AES_KEY needs WECHAT_APPID: safe mode checks the appid at the end of every encrypted message');
   })
@@ -202,6 +218,7 @@ const configSchema = z
             aesKey: env.TARGET_AES_KEY,
           }
         : undefined,
+      targetAccount: env.TARGET_URL ? { name: env.TARGET_NAME, avatarUrl: env.TARGET_AVATAR, accountFile: env.TARGET_ACCOUNT_FILE } : undefined,
       platform: { appId: env.TARGET_APPID, secret: env.TARGET_SECRET, templatesFile: env.TEMPLATES_FILE },
       redisUrl: env.REDIS_URL,
       mediaQuotaBytes: (env.MEDIA_QUOTA_MB ?? DEFAULT_MEDIA_QUOTA_BYTES / 2 ** 20) * 2 ** 20,
@@ -230,6 +247,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     TARGET_SECRET: args.secret ?? env.TARGET_SECRET,
     TARGET_AES_KEY: args['aes-key'] ?? env.TARGET_AES_KEY,
     ALLOWED_HOSTS: args['allowed-hosts'] ?? env.ALLOWED_HOSTS,
+    TARGET_NAME: args.name ?? env.TARGET_NAME,
+    TARGET_AVATAR: args.avatar ?? env.TARGET_AVATAR,
   });
   if (!result.success) throw new Error(result.error.issues.map((issue) => issue.message).join('; '));
   return result.data;

@@ -7,4 +7,6 @@ export const START_OPTIONS = {
   secret: { type: 'string' },
   'aes-key': { type: 'string' },
   'allowed-hosts': { type: 'string' },
+  name: { type: 'string' },
+  avatar: { type: 'string' },
 } as const;

@@ -15,6 +15,8 @@ Options (each also an environment variable):
   --appid APPID      TARGET_APPID    the account's appid
   --secret SECRET    TARGET_SECRET   the account's AppSecret, for the platform API under /cgi-bin/
   --aes-key KEY      TARGET_AES_KEY  the 43-character EncodingAESKey: push in safe mode (needs --appid)
+  --name NAME        TARGET_NAME     the account's name in the chat window (default "Test account")
+  --avatar URL       TARGET_AVATAR   its avatar, an http(s) URL (default: the name's initial)
   --allowed-hosts H  ALLOWED_HOSTS   more names to answer to than localhost, this machine's addresses and
                                      PUBLIC_URL's host, e.g. sim.example,.dev.example (and subdomains); * for any
   --help, -h                         this text
@@ -29,6 +31,8 @@ Environment:
   RULES_FILE           keyword rules seeded into a new store (default: the package's data/rules.json)
   TEMPLATES_FILE       the account's template messages (default: any template id is accepted)
   TARGET_ACCOUNT       the account id sent as ToUserName (default gh_simulator)
+  TARGET_ACCOUNT_FILE  the name, description and avatar of the server under test's account, as in
+                       data/account.json without a menu (--name and --avatar win over it)
   TARGET_TIMEOUT_MS    how long one push to the target may take (default 5000)
   TARGET_RETRIES       retries after the first push (default 2: three attempts in all, as WeChat makes)
   WECHAT_TOKEN         turns on /wechat, where the local bot answers a real official account

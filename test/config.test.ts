@@ -1,6 +1,13 @@
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { expect } from 'chai';
+import { createApp } from '../server/app.ts';
 import { DEFAULT_LIMITS, readConfig } from '../server/config.ts';
+import { ContentError } from '../server/content/content-error.ts';
+import { loadContent } from '../server/content/load-content.ts';
+import { silentLogger } from '../server/logger.ts';
+import { memoryStore } from '../server/store/low-store.ts';
+import { connectUser, tempDir } from './helpers.ts';
 
 const AES_KEY = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG';
 
@@ -66,6 +73,10 @@ describe('configuration', () => {
     [{}, ['--target', 'http://x'], '--target needs --token (or TARGET_TOKEN): the token configured for that server'],
     [{}, ['--aes-key', AES_KEY, '--appid', 'wx'], '--aes-key is the EncodingAESKey of the server under test: it needs --target'],
     [{}, ['--target', 'http://x', '--token', 't', '--aes-key', AES_KEY], '--aes-key needs --appid (or TARGET_APPID): safe mode puts the appid in every encrypted message'],
+    [{}, ['--name', 'Shop'], '--name describes the account of the server under test: it needs --target'],
+    [{ TARGET_ACCOUNT_FILE: 'shop.json' }, [], 'TARGET_ACCOUNT_FILE describes the account of the server under test: it needs --target'],
+    [{}, ['--target', 'http://x', '--token', 't', '--name', '  '], '--name / TARGET_NAME must be a name of 1 to 64 characters, not "  "'],
+    [{}, ['--target', 'http://x', '--token', 't', '--avatar', 'javascript:alert(1)'], '--avatar / TARGET_AVATAR must be an http(s) URL, not "javascript:alert(1)"'],
   ] as const) {
     it(`refuses ${JSON.stringify(env)} ${argv.join(' ')}: ${message}`, () => {
       expect(() => readConfig(env, [...argv])).to.throw(message);
@@ -74,5 +85,42 @@ describe('configuration', () => {
 
   it('names every setting that makes no sense at once', () => {
     expect(() => readConfig({ PORT: '-1', REDIS_URL: 'redis:' })).to.throw('PORT must be a port number from 0 to 65535, not "-1"; REDIS_URL must be a redis:// or rediss:// URL, not "redis:"');
+  });
+
+  describe('the account in front of a target', () => {
+    const TARGET = ['--target', 'http://127.0.0.1:1/wechat', '--token', 't'];
+
+    /** What a window connecting to the simulator started with `env` and `argv` is told the account is. */
+    async function readyAccount(env: NodeJS.ProcessEnv, argv: string[]) {
+      const app = await createApp({ store: memoryStore(), content: loadContent(readConfig(env, argv)), logger: silentLogger });
+      const { socket, ready } = await connectUser(await app.listen(0, '127.0.0.1'));
+      socket.disconnect();
+      await app.close();
+      return ready.account;
+    }
+
+    it('is a neutral test account, never the article bot, when nothing names it', async () => {
+      expect(await readyAccount({}, [])).to.include({ name: 'WeChat Business Watch' });
+      const account = await readyAccount({}, TARGET);
+      expect(account).to.deep.equal({ name: 'Test account', description: '', menu: [] });
+    });
+
+    it('takes --name and --avatar, which win over TARGET_NAME and TARGET_AVATAR', async () => {
+      const env = { TARGET_NAME: 'From the environment', TARGET_AVATAR: 'http://127.0.0.1/env.png' };
+      expect(await readyAccount(env, TARGET)).to.include({ name: 'From the environment', avatarUrl: 'http://127.0.0.1/env.png' });
+      const account = await readyAccount(env, [...TARGET, '--name', ' 测试号 ', '--avatar', 'https://example.com/a.png']);
+      expect(account).to.deep.equal({ name: '测试号', description: '', avatarUrl: 'https://example.com/a.png', menu: [] });
+    });
+
+    it('reads TARGET_ACCOUNT_FILE, --name winning over it, and refuses a menu in it', async () => {
+      const tmp = await tempDir();
+      const file = path.join(tmp.dir, 'shop.json');
+      await writeFile(file, JSON.stringify({ name: 'Corner Shop', description: 'Orders and parcels', avatarUrl: 'https://example.com/shop.png' }));
+      expect(await readyAccount({ TARGET_ACCOUNT_FILE: file }, TARGET)).to.deep.equal({ name: 'Corner Shop', description: 'Orders and parcels', avatarUrl: 'https://example.com/shop.png', menu: [] });
+      expect(await readyAccount({ TARGET_ACCOUNT_FILE: file }, [...TARGET, '--name', 'Renamed'])).to.include({ name: 'Renamed', description: 'Orders and parcels' });
+      await writeFile(file, JSON.stringify({ name: 'Corner Shop', menu: [{ name: 'Help', key: 'help' }] }));
+      expect(() => loadContent(readConfig({ TARGET_ACCOUNT_FILE: file }, TARGET))).to.throw(ContentError, /shop\.json: menu: no menu here: the server under test creates its own with menu\/create/);
+      await tmp.remove();
+    });
   });
 });

@@ -1,5 +1,5 @@
 // The official account's bottom bar: the menu (buttons with pop-up lists) or the keyboard with an attach
-// button, and a toggle between them.
+// button, and a toggle between them, whose choice is remembered per account.
 import type { MenuButton, MenuItem } from '../../server/contract.ts';
 import { safeHref } from './format.ts';
 
@@ -11,6 +11,9 @@ export type BottomBarActions = {
   attach: (file: File) => void;
 };
 
+/** Where the keyboard-or-menu choice is kept, so a reload shows what the user chose for that account. */
+const modeKey = (accountName: string) => `oa-sim.bottomBar.${accountName}`;
+
 export class BottomBar {
   private readonly menu = document.getElementById('menu')!;
   private readonly composer = document.getElementById('composer') as HTMLFormElement;
@@ -18,6 +21,7 @@ export class BottomBar {
   private readonly toggle = document.getElementById('mode-toggle') as HTMLButtonElement;
   private readonly picker = document.getElementById('picker') as HTMLInputElement;
   private openPopup: { button: HTMLButtonElement; list: HTMLElement } | undefined;
+  private accountName = '';
 
   constructor(private readonly actions: BottomBarActions) {
     this.composer.addEventListener('submit', (event) => {
@@ -38,7 +42,11 @@ export class BottomBar {
       this.picker.value = ''; // the same picture can be picked again
       if (file) this.actions.attach(file);
     });
-    this.toggle.addEventListener('click', () => this.showKeyboard(this.composer.hasAttribute('hidden')));
+    this.toggle.addEventListener('click', () => {
+      const keyboard = this.composer.hasAttribute('hidden');
+      this.showKeyboard(keyboard);
+      localStorage.setItem(modeKey(this.accountName), keyboard ? 'keyboard' : 'menu');
+    });
     document.addEventListener('click', (event) => {
       if (this.openPopup && !(event.target as HTMLElement).closest('.menu-group')) this.closePopup();
     });
@@ -51,11 +59,16 @@ export class BottomBar {
     });
   }
 
-  /** Draws the menu; an account without one shows only the keyboard, as in WeChat. */
-  setMenu(buttons: MenuButton[]): void {
+  /**
+   * Draws the account's menu, showing what the user last chose for that account (the menu at first, as in
+   * WeChat); an account without a menu shows only the keyboard.
+   */
+  setMenu(buttons: MenuButton[], accountName: string): void {
+    this.accountName = accountName;
     this.menu.replaceChildren(...buttons.map((b) => this.menuButton(b)));
     this.toggle.hidden = buttons.length === 0;
-    this.showKeyboard(buttons.length === 0 || !this.composer.hasAttribute('hidden'));
+    const chosen = localStorage.getItem(modeKey(accountName));
+    this.showKeyboard(buttons.length === 0 || (chosen ? chosen === 'keyboard' : !this.composer.hasAttribute('hidden')));
   }
 
   showKeyboard(keyboard: boolean): void {

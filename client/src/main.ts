@@ -115,7 +115,7 @@ class ChatWindow {
     document.title = account.name;
     this.view.setAccount(account);
     this.sectionPage.refreshTitle();
-    this.bottomBar.setMenu(account.menu);
+    this.bottomBar.setMenu(account.menu, account.name);
   }
 
   /** Queues a message and sends it when connected and ready; until then it shows as "Sending…". */

@@ -1,5 +1,7 @@
-// The official account's profile and bottom menu, read from data/account.json.
+// The official account's profile and bottom menu, read from data/account.json; in front of a target, the
+// profile of the server under test instead (its menu is its own, made with menu/create).
 import { z } from 'zod';
+import type { TargetAccountSettings } from '../config.ts';
 import type { Account } from '../contract.ts';
 import type { ArticleContent } from './article.ts';
 import { ContentError } from './content-error.ts';
@@ -31,6 +33,25 @@ export const accountSchema = z.object({
 /** Reads and validates the account file. */
 export function loadAccount(file: string): Account {
   return loadJsonFile(file, accountSchema) as Account;
+}
+
+/** What the window calls a server under test that was given no name: neutral, never the article bot's. */
+const DEFAULT_TARGET_NAME = 'Test account';
+
+// The server under test makes its own menu (menu/create), so its account file has none.
+const targetAccountSchema = accountSchema
+  .omit({ menu: true })
+  .extend({ name: accountSchema.shape.name.optional(), menu: z.never({ error: 'no menu here: the server under test creates its own with menu/create' }).optional() });
+
+/** The account of the server under test: --name and --avatar over its account file, over a neutral default (whose avatar is its initial). */
+export function targetAccount(settings: TargetAccountSettings): Account {
+  const file = settings.accountFile ? loadJsonFile(settings.accountFile, targetAccountSchema) : undefined;
+  return {
+    name: settings.name ?? file?.name ?? DEFAULT_TARGET_NAME,
+    description: file?.description ?? '',
+    avatarUrl: settings.avatarUrl ?? file?.avatarUrl,
+    menu: [],
+  };
 }
 
 /** Checks that every "section:<id>" menu key names a section of the article, so no button is dead. */

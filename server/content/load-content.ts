@@ -1,17 +1,19 @@
 // Loads everything the bot answers from, as the configuration names it.
 import type { Content } from '../app.ts';
 import type { Config } from '../config.ts';
-import { checkMenuSections, loadAccount } from './account.ts';
+import { checkMenuSections, loadAccount, targetAccount } from './account.ts';
 import { loadArticle } from './article.ts';
 import { loadSeedRules } from './rules.ts';
 
-/** Reads the article, the account and the seed rules; throws a ContentError naming what is wrong. */
-export function loadContent(config: Pick<Config, 'accountFile' | 'contentFile' | 'rulesFile'>): Content {
-  const content = {
-    account: loadAccount(config.accountFile),
-    article: loadArticle(config.contentFile),
-    seedRules: loadSeedRules(config.rulesFile),
-  };
-  checkMenuSections(content.account, content.article, config.accountFile);
-  return content;
+/**
+ * Reads the article, the account and the seed rules; throws a ContentError naming what is wrong. In front of
+ * a target the account is the server under test's (config.targetAccount), not the article bot's.
+ */
+export function loadContent(config: Pick<Config, 'accountFile' | 'contentFile' | 'rulesFile' | 'targetAccount'>): Content {
+  const article = loadArticle(config.contentFile);
+  const seedRules = loadSeedRules(config.rulesFile);
+  if (config.targetAccount) return { account: targetAccount(config.targetAccount), article, seedRules };
+  const account = loadAccount(config.accountFile);
+  checkMenuSections(account, article, config.accountFile);
+  return { account, article, seedRules };
 }
