@@ -151,9 +151,9 @@ describe('store: history in segments', () => {
   });
 
   it('keeps every user right when there are more users than it keeps in memory', async () => {
-    const store = fileStore(tmp.dbFile);
+    const store = fileStore(tmp.dbFile, { cachedUsers: 50 });
     await store.open([]);
-    const users = Array.from({ length: 1200 }, (_, i) => `user${i}`);
+    const users = Array.from({ length: 60 }, (_, i) => `user${i}`);
     await Promise.all(users.map((u, i) => store.commit(u, { messages: [message(u, i)], session: { subscribed: true } })));
     await Promise.all(users.map((u, i) => store.commit(u, { messages: [message(u, 5000 + i)], session: { subscribed: false } })));
     for (const [i, u] of users.entries()) {

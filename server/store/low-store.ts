@@ -29,9 +29,9 @@ const mainSchema = z.object({
   values: z.record(z.string(), z.object({ value: z.unknown(), expiresAt: z.number().optional() })).optional(),
 });
 
-const MAX_CACHED_USERS = 1000;
-
 export type StoreOptions = {
+  /** Users whose logs stay in memory (the most recently active); others are read from their files again when they return. */
+  cachedUsers?: number;
   /**
    * How long changes may wait in the journal before a checkpoint writes them to the user files. Rarer
    * checkpoints rewrite each changed user's newest segment less often, but every message waiting for one
@@ -88,6 +88,7 @@ export class LowStore implements ChatStore {
   ) {
     this.journal = new Journal(location.journal());
     this.options = {
+      cachedUsers: 1000,
       checkpointMs: 2000,
       checkpointBytes: 32 * 2 ** 20,
       checkpointParallelism: 1,
@@ -374,14 +375,14 @@ export class LowStore implements ChatStore {
       loading.catch(() => this.logs.delete(userId));
     }
     this.logs.set(userId, loading);
-    if (this.logs.size > MAX_CACHED_USERS) void this.evictIdle();
+    if (this.logs.size > this.options.cachedUsers) void this.evictIdle();
     return loading;
   }
 
   /** Forgets the least recently used users beyond the limit; never one with a turn or unwritten changes. */
   private async evictIdle(): Promise<void> {
     for (const [userId, loading] of this.logs) {
-      if (this.logs.size <= MAX_CACHED_USERS) break;
+      if (this.logs.size <= this.options.cachedUsers) break;
       const log = await loading.catch(() => undefined);
       if (this.logs.get(userId) !== loading) continue;
       if (!log || (log.idle && !this.turns.isBusy(userId))) this.logs.delete(userId);
