@@ -22,9 +22,6 @@ export const MEDIA_LIFETIME_MS = 3 * 24 * 3600 * 1000;
 /** The bytes of live media a store holds at most unless configured (MEDIA_QUOTA_MB). */
 export const DEFAULT_MEDIA_QUOTA_BYTES = 512 * MiB;
 
-/** The largest file any media type accepts: what an upload parser may read before refusing. */
-export const MAX_MEDIA_BYTES = Math.max(...Object.values(MEDIA_LIMITS).map((l) => l.maxBytes));
-
 export const isMediaType = (type: unknown): type is MediaType => typeof type === 'string' && Object.hasOwn(MEDIA_LIMITS, type);
 
 /** Why a file was refused: `size` (too big or empty) or `format` (not a format that type takes). */

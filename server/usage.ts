@@ -42,6 +42,6 @@ Environment:
   REDIS_URL            keep everything in this Redis (redis://host:port), so many processes act as one
   MEDIA_QUOTA_MB       the megabytes of media (kept 3 days each) the store holds at most (default 512)
   LOG_LEVEL            fatal, error, warn, info (default), debug, trace or silent
-  RATE_LIMIT_USER, RATE_LIMIT_ADDRESS, MAX_SOCKETS_PER_USER   limits (see the README)
-  ADMIN_TOKEN, CORS_ORIGINS, TRUST_PROXY                      security (see the README)
+  RATE_LIMIT_USER, RATE_LIMIT_ADDRESS, MAX_SOCKETS_PER_USER   limits (docs/security.md)
+  ADMIN_TOKEN, CORS_ORIGINS, TRUST_PROXY                      security (docs/security.md)
 `;

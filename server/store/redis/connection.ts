@@ -8,14 +8,6 @@ export const COMMAND_TIMEOUT_MS = 2000;
 /** Reconnects for ever, at most a second apart: service resumes by itself once Redis is back. */
 const reconnectDelay = (attempt: number) => Math.min(100 * attempt, 1000);
 
-/** `REDIS_URL` when set: every process keeps its state in that Redis (see "Scale-out on Redis" in the README). */
-export function redisUrlFrom(env: NodeJS.ProcessEnv): string | undefined {
-  const url = env.REDIS_URL;
-  if (!url) return undefined;
-  if (!/^rediss?:\/\//.test(url) || !URL.canParse(url)) throw new Error(`REDIS_URL must look like redis://127.0.0.1:6379 (or rediss:// for TLS), not "${url}"`);
-  return url;
-}
-
 /** The URL without its password, for logs. */
 export function describeRedis(url: string): string {
   const parsed = new URL(url);
