@@ -3,7 +3,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import { Redis } from 'ioredis';
 import { createApp, type App } from '../server/app.ts';
 import { silentLogger } from '../server/logger.ts';
 import type { ChatStore } from '../server/store/chat-store.ts';
@@ -11,7 +10,7 @@ import { fileStore, type LowStore } from '../server/store/low-store.ts';
 import { RedisStore } from '../server/store/redis-store.ts';
 import { eachTestTempDir, http, seedContent, until } from './helpers.ts';
 import { accessToken, APPID, cgi, PNG, SECRET } from './platform-helpers.ts';
-import { startRedis, type RedisServer } from './redis-helpers.ts';
+import { suiteRedis } from './redis-helpers.ts';
 
 const DAYS_3 = 3 * 24 * 3600 * 1000;
 
@@ -124,28 +123,19 @@ describe('media on lowdb files: 3 days, then deleted; a quota', () => {
 
 describe('media on Redis: key expiry and a quota shared by every process', function () {
   this.timeout(20_000);
-  let server: RedisServer;
-  let admin: Redis;
+  const redis = suiteRedis();
   let sim: Started;
   let now: number;
-  before(async () => {
-    server = await startRedis();
-    admin = new Redis(server.url);
-  });
-  after(async () => {
-    admin?.disconnect();
-    await server?.stop();
-  });
   beforeEach(async () => {
-    await admin.flushall();
+    await redis.admin.flushall();
     now = Date.now();
   });
   afterEach(() => sim.app.close());
 
   it('gives each file a time to live of 3 days, and answers 40007 and 404 once the clock passes it', async () => {
-    sim = await startWith(new RedisStore({ url: server.url, now: () => now }), () => now);
+    sim = await startWith(new RedisStore({ url: redis.server.url, now: () => now }), () => now);
     const { media_id } = await platformUpload(sim.url, sim.token, PNG);
-    const ttl = await admin.pttl(`oa:media:{${media_id}}`);
+    const ttl = await redis.admin.pttl(`oa:media:{${media_id}}`);
     expect(ttl).to.be.above(DAYS_3 - 60_000).and.at.most(DAYS_3);
     expect((await fetch(`${sim.url}/api/media/${media_id}`)).status).to.equal(200);
     now += DAYS_3;
@@ -155,15 +145,15 @@ describe('media on Redis: key expiry and a quota shared by every process', funct
   });
 
   it('refuses uploads past the quota, counted in Redis, and frees what lapsed', async () => {
-    sim = await startWith(new RedisStore({ url: server.url, now: () => now, mediaQuotaBytes: 2 * PNG.length }), () => now);
+    sim = await startWith(new RedisStore({ url: redis.server.url, now: () => now, mediaQuotaBytes: 2 * PNG.length }), () => now);
     expect((await userUpload(sim.url, PNG)).status).to.equal(200);
     expect((await platformUpload(sim.url, sim.token, PNG)).media_id).to.be.a('string');
     const full = await userUpload(sim.url, PNG);
     expect([full.status, full.body.error!.code]).to.deep.equal([507, 'media_quota']);
     expect((await platformUpload(sim.url, sim.token, PNG)).errcode).to.equal(45009);
-    expect(await admin.keys('oa:media:*')).to.have.length(2);
+    expect(await redis.admin.keys('oa:media:*')).to.have.length(2);
     now += DAYS_3;
     expect((await userUpload(sim.url, PNG)).status).to.equal(200);
-    expect(Number(await admin.get('oa:media-bytes'))).to.equal(PNG.length);
+    expect(Number(await redis.admin.get('oa:media-bytes'))).to.equal(PNG.length);
   });
 });

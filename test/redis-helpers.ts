@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Redis } from 'ioredis';
 import { answersPing, freePort } from '../bench/processes.ts';
 
 export type RedisServer = {
@@ -56,6 +57,28 @@ export async function startRedis({ appendonly = false } = {}): Promise<RedisServ
     stop: async () => {
       await kill();
       await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A redis-server for the enclosing suite, with an admin connection to look inside it; started before it, stopped after. */
+export function suiteRedis(): { readonly server: RedisServer; readonly admin: Redis } {
+  let server: RedisServer | undefined;
+  let admin: Redis | undefined;
+  before(async () => {
+    server = await startRedis();
+    admin = new Redis(server.url);
+  });
+  after(async () => {
+    admin?.disconnect();
+    await server?.stop();
+  });
+  return {
+    get server() {
+      return server!;
+    },
+    get admin() {
+      return admin!;
     },
   };
 }

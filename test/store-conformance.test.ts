@@ -1,12 +1,11 @@
 // The conformance suite against every store: in memory, lowdb files, and Redis (a redis-server of its own).
 import path from 'node:path';
 import { expect } from 'chai';
-import { Redis } from 'ioredis';
 import { fileLocation, memoryLocation, type StoreLocation } from '../server/store/low-location.ts';
 import { LowStore } from '../server/store/low-store.ts';
 import { RedisStore } from '../server/store/redis-store.ts';
 import { failingJournal, tempDir } from './helpers.ts';
-import { startRedis, type RedisServer } from './redis-helpers.ts';
+import { suiteRedis } from './redis-helpers.ts';
 import { describeChatStore } from './store-conformance.ts';
 
 /** A lowdb store whose journal refuses appends while broken, as a full disk would. */
@@ -30,44 +29,35 @@ describeChatStore('lowdb files', async () => {
 });
 
 describe('with a redis-server of its own', function () {
-  let server: RedisServer;
-  let admin: Redis;
+  const redis = suiteRedis();
   let stores = 0;
-  before(async () => {
-    server = await startRedis();
-    admin = new Redis(server.url);
-  });
-  after(async () => {
-    admin?.disconnect();
-    await server?.stop();
-  });
 
   describeChatStore('Redis', async () => {
     // A prefix per test: each test sees an empty store on the same Redis.
     const prefix = `t${++stores}:`;
-    const make = () => new RedisStore({ url: server.url, prefix });
+    const make = () => new RedisStore({ url: redis.server.url, prefix });
     return {
       store: make(),
       // The answers hash is written last by the commit script; a string there makes the script fail.
-      breakCommits: async (userId) => void (await admin.set(`${prefix}answers:{${userId}}`, 'not a hash')),
-      repair: async (userId) => void (await admin.del(`${prefix}answers:{${userId}}`)),
+      breakCommits: async (userId) => void (await redis.admin.set(`${prefix}answers:{${userId}}`, 'not a hash')),
+      repair: async (userId) => void (await redis.admin.del(`${prefix}answers:{${userId}}`)),
       reopen: make,
       shared: make,
       cleanup: async () => {
-        const keys = await admin.keys(`${prefix}*`);
-        if (keys.length) await admin.del(...keys);
+        const keys = await redis.admin.keys(`${prefix}*`);
+        if (keys.length) await redis.admin.del(...keys);
       },
     };
   });
 
   it('refuses the commit of a turn whose lock went to another process (fencing)', async () => {
-    const store = new RedisStore({ url: server.url, prefix: 'fence:' });
+    const store = new RedisStore({ url: redis.server.url, prefix: 'fence:' });
     await store.open([]);
     try {
       const refused = await store
         .withUserLock('alice', async () => {
           // As if this turn paused past the lock's expiry and another process took the user over.
-          await admin.set('fence:lock:{alice}', 'another process');
+          await redis.admin.set('fence:lock:{alice}', 'another process');
           await store.commit('alice', { messages: [], session: { subscribed: true } });
         })
         .then(() => undefined, (err: { kind?: string }) => err.kind);
