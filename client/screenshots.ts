@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Page } from 'playwright-core';
-import { createApp } from '../server/app.ts';
+import { createApp } from '../server/app/app.ts';
 import { clientDir, readConfig } from '../server/config.ts';
 import { loadContent } from '../server/content/load-content.ts';
 import { silentLogger } from '../server/logger.ts';

@@ -6,8 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { DEFAULT_MEDIA_QUOTA_BYTES } from './media.ts';
-import { parseRate } from './rate-limits.ts';
-import type { SecurityOptions } from './security.ts';
+import { parseRate } from './core/rate-limits.ts';
+import type { SecurityOptions } from './app/security.ts';
 import { START_OPTIONS } from './start-options.ts';
 import type { TargetOptions } from './wechat/remote-bot.ts';
 

@@ -1,6 +1,6 @@
 // Entry point of `npm start`: read the configuration, load the content, open the store, listen.
 import { clientDir, readConfig } from './config.ts';
-import { createApp } from './app.ts';
+import { createApp } from './app/app.ts';
 import { loadContent } from './content/load-content.ts';
 import { remoteResponder } from './wechat/remote-bot.ts';
 import { createLogger } from './logger.ts';

@@ -2,7 +2,7 @@
 // where the developer panel stands, the favicon, and the bottom bar's keyboard-or-menu choice over reloads.
 import { expect } from 'chai';
 import type { BrowserContext, Page } from 'playwright-core';
-import { createApp, type App } from '../server/app.ts';
+import { createApp, type App } from '../server/app/app.ts';
 import { clientDir, readConfig } from '../server/config.ts';
 import { loadContent } from '../server/content/load-content.ts';
 import { silentLogger } from '../server/logger.ts';

@@ -1,7 +1,7 @@
 // Shared setup for the browser tests of the chat window: the real server with the built client, a page per test.
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { createApp, type App } from '../server/app.ts';
-import type { Responder } from '../server/chat-service.ts';
+import { createApp, type App } from '../server/app/app.ts';
+import type { Responder } from '../server/core/chat-service.ts';
 import { clientDir } from '../server/config.ts';
 import { silentLogger } from '../server/logger.ts';
 import type { ChatStore } from '../server/store/chat-store.ts';

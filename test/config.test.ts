@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { expect } from 'chai';
-import { createApp } from '../server/app.ts';
+import { createApp } from '../server/app/app.ts';
 import { DEFAULT_LIMITS, readConfig } from '../server/config.ts';
 import { ContentError } from '../server/content/content-error.ts';
 import { loadContent } from '../server/content/load-content.ts';

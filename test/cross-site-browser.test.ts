@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
-import { createApp, type App } from '../server/app.ts';
+import { createApp, type App } from '../server/app/app.ts';
 import { silentLogger } from '../server/logger.ts';
 import type { MediaRecord } from '../server/store/chat-store.ts';
 import { memoryStore } from '../server/store/low-store.ts';

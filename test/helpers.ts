@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { io as connectSocket, type Socket } from 'socket.io-client';
-import { createApp, type App, type AppOptions, type Content } from '../server/app.ts';
+import { createApp, type App, type AppOptions, type Content } from '../server/app/app.ts';
 import { loadContent } from '../server/content/load-content.ts';
 import type { ClientToServerEvents, Inbound, MessageAck, ReadyPayload, ServerToClientEvents, StoredMessage } from '../server/contract.ts';
 import { silentLogger } from '../server/logger.ts';

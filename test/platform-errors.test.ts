@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import type { Account, StoredMessage, TypingPayload } from '../server/contract.ts';
-import { createApp } from '../server/app.ts';
+import { createApp } from '../server/app/app.ts';
 import { silentLogger } from '../server/logger.ts';
 import { memoryLocation } from '../server/store/low-location.ts';
 import { memoryStore } from '../server/store/low-store.ts';

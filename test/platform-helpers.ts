@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import wechat from 'wechat';
-import { createApp, type App } from '../server/app.ts';
+import { createApp, type App } from '../server/app/app.ts';
 import { silentLogger } from '../server/logger.ts';
 import type { PlatformOptions } from '../server/platform/platform.ts';
 import type { ChatStore } from '../server/store/chat-store.ts';

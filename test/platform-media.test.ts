@@ -3,7 +3,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import { createApp, type App } from '../server/app.ts';
+import { createApp, type App } from '../server/app/app.ts';
 import { silentLogger } from '../server/logger.ts';
 import type { ChatStore } from '../server/store/chat-store.ts';
 import { fileStore, type LowStore } from '../server/store/low-store.ts';

@@ -7,7 +7,7 @@ import express from 'express';
 import wechat from 'wechat';
 import WXBizMsgCrypt from 'wechat-crypto';
 import { connect } from '../client/sdk/bot-client.ts';
-import { createApp, type App } from '../server/app.ts';
+import { createApp, type App } from '../server/app/app.ts';
 import { silentLogger } from '../server/logger.ts';
 import { memoryStore } from '../server/store/low-store.ts';
 import { decryptXml, DecryptError, encryptXml, msgSignature } from '../server/wechat/crypto.ts';

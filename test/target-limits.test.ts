@@ -8,7 +8,7 @@ import { pino, type Logger } from 'pino';
 // The official-account middleware from npm (node-webot), written by others.
 import wechat from 'wechat';
 import { connect } from '../client/sdk/bot-client.ts';
-import { createApp } from '../server/app.ts';
+import { createApp } from '../server/app/app.ts';
 import { MAX_BODY_BYTES } from '../server/limits.ts';
 import { silentLogger } from '../server/logger.ts';
 import { memoryStore } from '../server/store/low-store.ts';

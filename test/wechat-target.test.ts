@@ -10,7 +10,7 @@ import { connect } from '../client/sdk/bot-client.ts';
 import { loadFlows } from '../client/flows/load.ts';
 import { runFlows } from '../client/flows/runner.ts';
 import { describeFailure } from '../client/flows/reporters.ts';
-import { createApp } from '../server/app.ts';
+import { createApp } from '../server/app/app.ts';
 import { silentLogger } from '../server/logger.ts';
 import { memoryStore } from '../server/store/low-store.ts';
 import { openIdOf, remoteResponder, SERVICE_UNAVAILABLE, type TargetOptions, type WechatTrace } from '../server/wechat/remote-bot.ts';

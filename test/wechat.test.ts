@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import { XMLParser } from 'fast-xml-parser';
 import { pino } from 'pino';
-import { createApp } from '../server/app.ts';
+import { createApp } from '../server/app/app.ts';
 import type { Outbound } from '../server/contract.ts';
 import { silentLogger, type Logger } from '../server/logger.ts';
 import { passiveReplyXml } from '../server/wechat/messages.ts';

@@ -1,6 +1,6 @@
 // The simulator the flow runner starts in-process when no --url is given: the bot, or the simulator in front of
 // --target, with a store that is thrown away afterwards. Loaded only then: with --url the runner needs none of it.
-import { createApp } from '../../server/app.ts';
+import { createApp } from '../../server/app/app.ts';
 import { readConfig } from '../../server/config.ts';
 import { loadContent } from '../../server/content/load-content.ts';
 import { silentLogger } from '../../server/logger.ts';

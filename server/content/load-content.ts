@@ -1,5 +1,5 @@
 // Loads everything the bot answers from, as the configuration names it.
-import type { Content } from '../app.ts';
+import type { Content } from '../app/app.ts';
 import type { Config } from '../config.ts';
 import { checkMenuSections, loadAccount, targetAccount } from './account.ts';
 import { loadArticle } from './article.ts';

@@ -4,9 +4,9 @@
 import { z } from 'zod';
 import { byteLength, MAX_TEXT_BYTES } from '../bot/paging.ts';
 import type { Outbound, StoredMessage } from '../contract.ts';
-import type { ChatService } from '../chat-service.ts';
+import type { ChatService } from '../core/chat-service.ts';
 import { mediaUrl } from '../media.ts';
-import { describeIssues } from '../validation.ts';
+import { describeIssues } from '../core/validation.ts';
 import { PlatformError } from './errors.ts';
 import type { MediaLibrary } from './media.ts';
 import { interactionKind, type Follower, type Followers, type Interaction } from './users.ts';

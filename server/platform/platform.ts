@@ -1,6 +1,6 @@
 // The platform API a server under test calls: one method per call, each answering the platform's JSON or
 // throwing a PlatformError. HTTP is the router's business (transport/http-platform.ts).
-import type { ChatService } from '../chat-service.ts';
+import type { ChatService } from '../core/chat-service.ts';
 import type { Logger } from '../logger.ts';
 import { downloadName, type MediaType } from '../media.ts';
 import type { ChatStore } from '../store/chat-store.ts';

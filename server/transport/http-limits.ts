@@ -1,6 +1,6 @@
 // The per-address rate limit for every HTTP request; over it is 429 with Retry-After (see http-errors.ts).
 import type { Request, RequestHandler } from 'express';
-import type { RateLimits } from '../rate-limits.ts';
+import type { RateLimits } from '../core/rate-limits.ts';
 
 /** Charges each request to its address (`req.ip`, proxies as configured), except those `exempt` says. */
 export function addressLimit(limits: RateLimits, exempt: (req: Request) => boolean): RequestHandler {

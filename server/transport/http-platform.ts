@@ -2,11 +2,11 @@
 // client library treats any other status as a network failure), every call reported to the developer panel.
 import express, { Router, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import multer from 'multer';
-import type { ChatService } from '../chat-service.ts';
-import { toAppError } from '../errors.ts';
+import type { ChatService } from '../core/chat-service.ts';
+import { toAppError } from '../core/errors.ts';
 import type { Logger } from '../logger.ts';
 import { MEDIA_LIMITS } from '../media.ts';
-import type { RateLimits } from '../rate-limits.ts';
+import type { RateLimits } from '../core/rate-limits.ts';
 import { errorAnswer, PlatformError, type ErrorAnswer } from '../platform/errors.ts';
 import { uploadType } from '../platform/media.ts';
 import type { Platform } from '../platform/platform.ts';

@@ -3,7 +3,7 @@
 import { Router, type RequestHandler } from 'express';
 import multer from 'multer';
 import type { MediaPayload } from '../contract.ts';
-import { AppError } from '../errors.ts';
+import { AppError } from '../core/errors.ts';
 import { checkMedia, MEDIA_LIMITS, MediaRejected, mediaUrl, newMediaId } from '../media.ts';
 import type { ChatStore } from '../store/chat-store.ts';
 

@@ -5,12 +5,12 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Server, Socket } from 'socket.io';
 import type { ClientToServerEvents, ErrorBody, MessageAck, ServerToClientEvents } from '../contract.ts';
-import type { ChatService } from '../chat-service.ts';
-import { AppError, toAppError } from '../errors.ts';
+import type { ChatService } from '../core/chat-service.ts';
+import { AppError, toAppError } from '../core/errors.ts';
 import { HISTORY_ON_CONNECT } from '../limits.ts';
 import type { Logger } from '../logger.ts';
-import type { RateLimits } from '../rate-limits.ts';
-import { isValidId } from '../validation.ts';
+import type { RateLimits } from '../core/rate-limits.ts';
+import { isValidId } from '../core/validation.ts';
 
 type SocketData = { userId: string; address: string };
 export type ChatServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;

@@ -1,10 +1,10 @@
 // The official-account server protocol on /wechat: signed XML in, a passive XML reply out, same chat service.
 import express, { Router, type Request } from 'express';
-import type { ChatService } from '../chat-service.ts';
-import { AppError } from '../errors.ts';
+import type { ChatService } from '../core/chat-service.ts';
+import { AppError } from '../core/errors.ts';
 import { MAX_BODY_BYTES, WECHAT_REPLY_DEADLINE_MS } from '../limits.ts';
 import type { Logger } from '../logger.ts';
-import { isValidId } from '../validation.ts';
+import { isValidId } from '../core/validation.ts';
 import type { Outbound } from '../contract.ts';
 import { passiveReplyXml, readPlatformMessage } from '../wechat/messages.ts';
 import { isEncryptedPush, openPush, sealReply, type SafeModeKeys } from '../wechat/safe-mode.ts';

@@ -2,7 +2,7 @@
 // would send it (signed XML, retried like WeChat), and the XML reply comes back as bot messages.
 import { createHash, randomBytes } from 'node:crypto';
 import type { Inbound, Outbound } from '../contract.ts';
-import type { Responder } from '../chat-service.ts';
+import type { Responder } from '../core/chat-service.ts';
 import { ACK_TIMEOUT_MS, TARGET_TIMEOUT_MS } from '../limits.ts';
 import { silentLogger, type Logger } from '../logger.ts';
 import { platformRequestXml, repliesFromXml } from './messages.ts';

@@ -1,12 +1,12 @@
 // Input validation at the boundary: every transport parses untrusted input here, and nowhere else.
 import { z } from 'zod';
-import type { Inbound } from './contract.ts';
+import type { Inbound } from '../contract.ts';
 import { AppError } from './errors.ts';
-import { MAX_TEXT_LENGTH } from './limits.ts';
-import { isSafeLink, LINK_RULE } from './links.ts';
-import { describeIssues, idSchema } from './schemas.ts';
+import { MAX_TEXT_LENGTH } from '../limits.ts';
+import { isSafeLink, LINK_RULE } from '../links.ts';
+import { describeIssues, idSchema } from '../schemas.ts';
 
-export { describeIssues, isValidId } from './schemas.ts';
+export { describeIssues, isValidId } from '../schemas.ts';
 
 const clientId = idSchema.optional();
 

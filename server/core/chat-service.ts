@@ -3,14 +3,14 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import AsyncLock from 'async-lock';
-import type { Account, ApiCall, Exchange, Inbound, MenuButton, Outbound, StoredMessage, Trace } from './contract.ts';
-import type { Rule } from './content/rules.ts';
-import { respond, type Environment } from './bot/engine.ts';
-import { withRules, type Knowledge } from './bot/knowledge.ts';
+import type { Account, ApiCall, Exchange, Inbound, MenuButton, Outbound, StoredMessage, Trace } from '../contract.ts';
+import type { Rule } from '../content/rules.ts';
+import { respond, type Environment } from '../bot/engine.ts';
+import { withRules, type Knowledge } from '../bot/knowledge.ts';
 import { AppError } from './errors.ts';
 import type { RateLimits } from './rate-limits.ts';
-import { NEW_SESSION, type Session } from './session.ts';
-import type { ChatStore } from './store/chat-store.ts';
+import { NEW_SESSION, type Session } from '../session.ts';
+import type { ChatStore } from '../store/chat-store.ts';
 import { parseId, parseInbound } from './validation.ts';
 
 export type { Trace };
