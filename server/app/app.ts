@@ -6,9 +6,7 @@ import cors from 'cors';
 import express from 'express';
 import helmet from 'helmet';
 import { Server } from 'socket.io';
-import type { Account } from '../contract.ts';
-import type { ArticleContent } from '../content/article.ts';
-import type { Rule } from '../content/rules.ts';
+import type { Content } from '../content/load-content.ts';
 import { buildKnowledge } from '../bot/knowledge.ts';
 import type { Environment } from '../bot/engine.ts';
 import { ChatService, type Responder } from '../core/chat-service.ts';
@@ -33,8 +31,6 @@ import { platformRoutes } from '../transport/http-platform.ts';
 import { Platform, type PlatformOptions } from '../platform/platform.ts';
 import { Followers } from '../platform/users.ts';
 import { isSigned } from '../wechat/signature.ts';
-
-export type Content = { account: Account; article: ArticleContent; seedRules: Rule[] };
 
 export type AppOptions = {
   store: ChatStore;
