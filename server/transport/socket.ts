@@ -42,7 +42,15 @@ function refusal(error: AppError): Error & { data: ErrorBody } {
 }
 
 /** Wires the chat service to a Socket.IO server. */
-export function attachSocketTransport(io: ChatServer, service: ChatService, logger: Logger, options: SocketTransportOptions): { openSockets: () => number } {
+export type SocketTransport = {
+  openSockets: () => number;
+  /** Resolves once every message taken has been acknowledged and the acks have left the sockets' write buffers. */
+  acknowledged: () => Promise<void>;
+};
+
+export function attachSocketTransport(io: ChatServer, service: ChatService, logger: Logger, options: SocketTransportOptions): SocketTransport {
+  // Messages taken and not yet acknowledged: what closing waits for before the sockets go.
+  const answering = new Set<Promise<void>>();
   // Every socket admitted, by user, until its connection closes: how "sockets per user" is counted.
   const open = new Map<string, Set<ChatSocket>>();
   const release = (socket: ChatSocket) => {
@@ -107,7 +115,7 @@ export function attachSocketTransport(io: ChatServer, service: ChatService, logg
       const answer = (result: MessageAck) => ack(result);
       // Charged now, in arrival order; the service awaits it in the user's turn.
       const admission = options.limits.address(address);
-      service.receive(userId, input, { admission, origin: { socketId: socket.id } }).then(
+      const answered = service.receive(userId, input, { admission, origin: { socketId: socket.id } }).then(
         (exchange) => {
           log.debug({ messageId: exchange.message.id, replies: exchange.replies.length }, 'message answered');
           log.trace({ messageId: exchange.message.id, inbound: input }, 'message text');
@@ -120,6 +128,8 @@ export function attachSocketTransport(io: ChatServer, service: ChatService, logg
           answer({ ok: false, error: error.toBody() });
         },
       );
+      answering.add(answered);
+      void answered.finally(() => answering.delete(answered));
     });
 
     socket.on('subscribe', (request, ack) => {
@@ -154,5 +164,13 @@ export function attachSocketTransport(io: ChatServer, service: ChatService, logg
       });
   });
 
-  return { openSockets: () => [...open.values()].reduce((n, sockets) => n + sockets.size, 0) };
+  return {
+    openSockets: () => [...open.values()].reduce((n, sockets) => n + sockets.size, 0),
+    acknowledged: async () => {
+      while (answering.size > 0) await Promise.allSettled([...answering]);
+      // A packet waits in engine.io's write buffer while the previous write is under way; closing would drop it.
+      const pending = [...io.of('/').sockets.values()].map((socket) => socket.conn).filter((conn) => (conn as unknown as { writeBuffer: unknown[] }).writeBuffer.length > 0);
+      await Promise.all(pending.map((conn) => new Promise((resolve) => conn.once('drain', resolve).once('close', resolve))));
+    },
+  };
 }
