@@ -1,4 +1,4 @@
-// Input validation at the boundary: every transport parses untrusted input here, and nowhere else.
+// Input validation of the chat contract at the boundary: the socket and HTTP transports parse the chat's untrusted input here; the platform API (platform/) parses its own, answered with errcodes.
 import { z } from 'zod';
 import type { Inbound } from '../contract.ts';
 import { AppError } from './errors.ts';

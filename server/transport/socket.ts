@@ -41,6 +41,14 @@ function refusal(error: AppError): Error & { data: ErrorBody } {
   return Object.assign(new Error(`${error.code}: ${error.message}`), { data: error.toBody() });
 }
 
+/** The ack for anything thrown: the client's error body; a failure of ours logged with its stack, a refusal at debug. */
+function failure(err: unknown, log: Logger, failed: string): { ok: false; error: ErrorBody } {
+  const error = toAppError(err);
+  if (error.code === 'internal') log.error({ err }, failed);
+  else log.debug({ code: error.code }, 'refused');
+  return { ok: false, error: error.toBody() };
+}
+
 /** Wires the chat service to a Socket.IO server. */
 export type SocketTransport = {
   openSockets: () => number;
@@ -121,12 +129,7 @@ export function attachSocketTransport(io: ChatServer, service: ChatService, logg
           log.trace({ messageId: exchange.message.id, inbound: input }, 'message text');
           answer({ ok: true, ...exchange });
         },
-        (err: unknown) => {
-          const error = toAppError(err);
-          if (error.code === 'internal') log.error({ err }, 'message failed');
-          else log.debug({ code: error.code }, 'message refused');
-          answer({ ok: false, error: error.toBody() });
-        },
+        (err: unknown) => answer(failure(err, log, 'message failed')),
       );
       answering.add(answered);
       void answered.finally(() => answering.delete(answered));
@@ -144,11 +147,7 @@ export function attachSocketTransport(io: ChatServer, service: ChatService, logg
       void socket.join(API_CALLS_ROOM);
       service.recentApiCalls().then(
         (apiCalls) => ack({ ok: true, apiCalls }),
-        (err: unknown) => {
-          const error = toAppError(err);
-          if (error.code === 'internal') log.error({ err }, 'could not read the recent API calls');
-          ack({ ok: false, error: error.toBody() });
-        },
+        (err: unknown) => ack(failure(err, log, 'could not read the recent API calls')),
       );
     });
 
