@@ -4,7 +4,7 @@
 // echo is the contract's own traffic; the gap between the bot and this server is the bot's work.
 import { createServer } from 'node:http';
 import { Server } from 'socket.io';
-import { SOCKET_SERVER_OPTIONS } from '../server/app.ts';
+import { SOCKET_SERVER_OPTIONS } from '../server/app/app.ts';
 
 const httpServer = createServer((req, res) => {
   res.writeHead(req.url === '/healthz' ? 200 : 404).end();

@@ -2,7 +2,7 @@
 // each message with a copy of it. PORT from the environment.
 import { createServer } from 'node:http';
 import { Server } from 'socket.io';
-import { SOCKET_SERVER_OPTIONS } from '../server/app.ts';
+import { SOCKET_SERVER_OPTIONS } from '../server/app/app.ts';
 
 const httpServer = createServer((req, res) => {
   res.writeHead(req.url === '/healthz' ? 200 : 404).end();

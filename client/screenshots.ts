@@ -3,9 +3,9 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Page } from 'playwright-core';
-import { createApp } from '../server/app.ts';
+import { UNLIMITED } from '../server/app/security.ts';
+import { startFromConfig } from '../server/app/start.ts';
 import { clientDir, readConfig } from '../server/config.ts';
-import { loadContent } from '../server/content/load-content.ts';
 import { silentLogger } from '../server/logger.ts';
 import { mediaUrl, newMediaId } from '../server/media.ts';
 import { memoryStore } from '../server/store/low-store.ts';
@@ -26,8 +26,8 @@ async function say(page: Page, text: string, waitFor: RegExp): Promise<void> {
 await buildClient();
 await mkdir(docs, { recursive: true });
 const store = memoryStore();
-const app = await createApp({ store, content: loadContent(readConfig({})), logger: silentLogger, clientDir });
-const url = await app.listen(0, '127.0.0.1');
+const server = await startFromConfig(readConfig({}), { store, logger: silentLogger, clientDir, port: 0, host: '127.0.0.1', security: UNLIMITED });
+const { app, url } = server;
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
   args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
@@ -109,5 +109,5 @@ try {
   process.stdout.write(`screenshots written to ${docs}\n`);
 } finally {
   await browser.close();
-  await app.close();
+  await server.close();
 }

@@ -6,9 +6,10 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { DEFAULT_MEDIA_QUOTA_BYTES } from './media.ts';
-import { parseRate } from './rate-limits.ts';
-import type { SecurityOptions } from './security.ts';
+import { parseRate } from './core/rate-limits.ts';
+import type { SecurityOptions } from './app/security.ts';
 import { START_OPTIONS } from './start-options.ts';
+import type { TargetAccountSettings } from './content/account.ts';
 import type { TargetOptions } from './wechat/remote-bot.ts';
 
 /** The folder with package.json above this file: the same whether it runs from server/ or the built server/dist/. */
@@ -29,14 +30,6 @@ export type PlatformSettings = {
   secret?: string;
   /** The account's template messages (TEMPLATES_FILE); any template id is accepted when there is no such file. */
   templatesFile?: string;
-};
-
-/** Who the server under test is in the chat window (--name, --avatar, TARGET_ACCOUNT_FILE); never the article bot. */
-export type TargetAccountSettings = {
-  name?: string;
-  avatarUrl?: string;
-  /** A file like data/account.json with the name, description and avatar (no menu: the server makes its own). */
-  accountFile?: string;
 };
 
 export type Config = {

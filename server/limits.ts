@@ -22,6 +22,9 @@ export const WECHAT_REPLY_DEADLINE_MS = 4500;
 /** How long the platform waits for the server under test, per attempt, as WeChat does. */
 export const TARGET_TIMEOUT_MS = 5000;
 
+/** How long a Typing from message/custom/typing lasts unless cancelled or ended by a message: WeChat's 15 s. */
+export const TYPING_MAX_MS = 15_000;
+
 /** How long the chat window waits for a message's acknowledgement before offering to send it again. */
 export const ACK_TIMEOUT_MS = 10_000;
 

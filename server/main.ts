@@ -1,8 +1,6 @@
-// Entry point of `npm start`: read the configuration, load the content, open the store, listen.
+// Entry point of `npm start`: read the configuration, choose the store, start (app/start.ts), stop on a signal.
 import { clientDir, readConfig } from './config.ts';
-import { createApp } from './app.ts';
-import { loadContent } from './content/load-content.ts';
-import { remoteResponder } from './wechat/remote-bot.ts';
+import { startFromConfig } from './app/start.ts';
 import { createLogger } from './logger.ts';
 import { fileStore } from './store/low-store.ts';
 import { RedisStore } from './store/redis-store.ts';
@@ -18,35 +16,22 @@ async function main(): Promise<void> {
   }
   let config;
   let logger;
-  let app;
-  let target;
+  let started;
   try {
     config = readConfig(process.env, process.argv.slice(2));
     logger = createLogger(config.logLevel);
-    target = config.target && { ...config.target, publicUrl: config.publicUrl };
-    const { redisUrl } = config;
+    const { redisUrl, mediaQuotaBytes } = config;
     const warn = (message: string, err?: unknown) => logger!.warn({ err }, message);
-    app = await createApp({
-      // REDIS_URL: every process shares that Redis; otherwise this one process keeps lowdb files.
-      store: redisUrl ? new RedisStore({ url: redisUrl, warn, mediaQuotaBytes: config.mediaQuotaBytes }) : fileStore(config.dbFile, { warn, mediaQuotaBytes: config.mediaQuotaBytes }),
-      redisUrl,
-      content: loadContent(config),
-      logger,
-      clientDir,
-      wechat: { token: config.wechatToken, publicUrl: config.publicUrl, aesKey: config.wechatAesKey, appId: config.wechatAppId },
-      responder: target ? remoteResponder(target, logger) : undefined,
-      security: config.security,
-      platform: { ...config.platform, target },
-    });
+    // REDIS_URL: every process shares that Redis; otherwise this one process keeps lowdb files.
+    const store = redisUrl ? new RedisStore({ url: redisUrl, warn, mediaQuotaBytes }) : fileStore(config.dbFile, { warn, mediaQuotaBytes });
+    started = await startFromConfig(config, { store, logger, clientDir, port: config.port, host: config.host });
   } catch (err) {
     // Content and data problems are the user's to fix: say what and where, plainly, without a stack trace.
     process.stderr.write(`Cannot start: ${(err as Error).message}\n`);
     process.exitCode = 1;
     return;
   }
-  const url = await app.listen(config.port, config.host);
-  // Pictures sent to the target link back here: without PUBLIC_URL, to the address this server listens on.
-  if (target) target.publicUrl ??= url;
+  const { app, url } = started;
   const storage = config.redisUrl ? { redis: describeRedis(config.redisUrl) } : { dbFile: config.dbFile };
   logger.info({ url, ...storage, contentFile: config.contentFile }, `listening on ${url}`);
   if (!isLoopback(config.host)) {

@@ -24,10 +24,10 @@ export const DEFAULT_MEDIA_QUOTA_BYTES = 512 * MiB;
 
 export const isMediaType = (type: unknown): type is MediaType => typeof type === 'string' && Object.hasOwn(MEDIA_LIMITS, type);
 
-/** Why a file was refused: `size` (too big or empty) or `format` (not a format that type takes). */
+/** Why a file was refused: `empty`, `too_large` or `format` (not a format that type takes). */
 export class MediaRejected extends Error {
   constructor(
-    readonly reason: 'size' | 'format',
+    readonly reason: 'empty' | 'too_large' | 'format',
     readonly mediaType: MediaType,
     message: string,
   ) {
@@ -42,15 +42,27 @@ const article = (type: MediaType) => (type === 'image' ? 'An image' : type === '
 /** Checks a file against its type's limits, by its bytes (never its name); resolves with its MIME type. */
 export async function checkMedia(type: MediaType, bytes: Buffer): Promise<string> {
   const limits = MEDIA_LIMITS[type];
-  if (bytes.length === 0) throw new MediaRejected('size', type, 'The file is empty.');
+  if (bytes.length === 0) throw new MediaRejected('empty', type, 'The file is empty.');
   if (bytes.length > limits.maxBytes) {
-    throw new MediaRejected('size', type, `${article(type)} may be at most ${limits.maxBytes / 1024} KiB; this one is ${Math.ceil(bytes.length / 1024)} KiB.`);
+    throw new MediaRejected('too_large', type, `${article(type)} may be at most ${limits.maxBytes / 1024} KiB; this one is ${Math.ceil(bytes.length / 1024)} KiB.`);
   }
   const detected = await fileTypeFromBuffer(bytes);
   if (!detected || !limits.formats.includes(detected.ext)) {
     throw new MediaRejected('format', type, `${article(type)} must be ${limits.formats.join(', ')}; this file is ${detected ? detected.ext : 'of no format recognised'}.`);
   }
   return detected.mime;
+}
+
+/** How a contract answers each refusal: the platform with its errcodes, the chat window with its error codes. */
+export type MediaRefusals = Record<MediaRejected['reason'], (message: string) => Error>;
+
+/** checkMedia, a refusal answered as `refusals` says. */
+export async function checkMediaFor(type: MediaType, bytes: Buffer, refusals: MediaRefusals): Promise<string> {
+  try {
+    return await checkMedia(type, bytes);
+  } catch (err) {
+    throw err instanceof MediaRejected ? refusals[err.reason](err.message) : err;
+  }
 }
 
 /**

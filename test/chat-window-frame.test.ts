@@ -2,7 +2,8 @@
 // where the developer panel stands, the favicon, and the bottom bar's keyboard-or-menu choice over reloads.
 import { expect } from 'chai';
 import type { BrowserContext, Page } from 'playwright-core';
-import { createApp, type App } from '../server/app.ts';
+import { type App } from '../server/app/app.ts';
+import { openApp } from '../server/app/start.ts';
 import { clientDir, readConfig } from '../server/config.ts';
 import { loadContent } from '../server/content/load-content.ts';
 import { silentLogger } from '../server/logger.ts';
@@ -48,13 +49,13 @@ describe('chat window: the frame around the conversation (browser)', function ()
   }
 
   it('in front of a server under test, shows its account: "Test account" unless --name names it', async () => {
-    const target = await createApp({ store: memoryStore(), content: seedContent(), logger: silentLogger, wechat: { token: 'tok' } });
+    const target = await openApp({ store: memoryStore(), content: seedContent(), logger: silentLogger, wechat: { token: 'tok' } });
     const targetUrl = await target.listen(0, '127.0.0.1');
     const started: App[] = [];
     try {
       for (const [argv, name] of [[[], 'Test account'], [['--name', 'Corner Shop'], 'Corner Shop']] as const) {
         const config = readConfig({}, ['--target', `${targetUrl}/wechat`, '--token', 'tok', ...argv]);
-        const app = await createApp({ store: memoryStore(), content: loadContent(config), logger: silentLogger, clientDir, responder: remoteResponder(config.target!) });
+        const app = await openApp({ store: memoryStore(), content: loadContent(config), logger: silentLogger, clientDir, responder: remoteResponder(config.target!) });
         started.push(app);
         const page = await openAt({ width: 1000, height: 800 }, await app.listen(0, '127.0.0.1'));
         expect(await page.getByRole('heading', { level: 1 }).first().textContent()).to.equal(name);

@@ -1,7 +1,8 @@
 // Shared setup for the browser tests of the chat window: the real server with the built client, a page per test.
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { createApp, type App } from '../server/app.ts';
-import type { Responder } from '../server/chat-service.ts';
+import { type App } from '../server/app/app.ts';
+import { openApp } from '../server/app/start.ts';
+import type { Responder } from '../server/core/chat-service.ts';
 import { clientDir } from '../server/config.ts';
 import { silentLogger } from '../server/logger.ts';
 import type { ChatStore } from '../server/store/chat-store.ts';
@@ -33,7 +34,7 @@ export function browserFixture(responder?: () => Responder): BrowserFixture {
   after(() => browser?.close());
   beforeEach(async () => {
     store = memoryStore();
-    app = await createApp({ store, content: seedContent(), logger: silentLogger, clientDir, responder: responder?.() });
+    app = await openApp({ store, content: seedContent(), logger: silentLogger, clientDir, responder: responder?.() });
     url = await app.listen(0, '127.0.0.1');
     context = await browser!.newContext({ viewport: { width: 1000, height: 800 } });
     errors = [];

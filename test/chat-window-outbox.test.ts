@@ -1,7 +1,7 @@
 // The chat window never loses or strands what the user sends (browser): text typed before the server is
 // ready goes out once it is, and a message whose answer never comes shows Retry instead of "Sending…".
 import { expect } from 'chai';
-import type { Responder } from '../server/chat-service.ts';
+import type { Responder } from '../server/core/chat-service.ts';
 import type { StoredMessage } from '../server/contract.ts';
 import { browserFixture, typeText } from './chat-window-helpers.ts';
 import { http } from './helpers.ts';

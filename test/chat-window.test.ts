@@ -3,12 +3,12 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { createApp } from '../server/app.ts';
+import { openApp } from '../server/app/start.ts';
 import { clientDir } from '../server/config.ts';
 import { silentLogger } from '../server/logger.ts';
 import { memoryStore } from '../server/store/low-store.ts';
 import type { ChatStore } from '../server/store/chat-store.ts';
-import type { Responder } from '../server/chat-service.ts';
+import type { Responder } from '../server/core/chat-service.ts';
 import { remoteResponder } from '../server/wechat/remote-bot.ts';
 import { launchBrowser } from './browser.ts';
 import { http, seedContent, tempDir } from './helpers.ts';
@@ -17,7 +17,7 @@ import { runFlows } from '../client/flows/runner.ts';
 import { describeFailure } from '../client/flows/reporters.ts';
 
 async function startWithClient(store: ChatStore, port = 0, responder?: Responder) {
-  const app = await createApp({ store, content: seedContent(), logger: silentLogger, clientDir, responder });
+  const app = await openApp({ store, content: seedContent(), logger: silentLogger, clientDir, responder });
   const url = await app.listen(port, '127.0.0.1');
   return { app, url, port: Number(new URL(url).port) };
 }
@@ -290,7 +290,7 @@ describe('chat window (browser)', function () {
   });
 
   it('in front of another server, shows its replies and the raw XML sent and received', async () => {
-    const target = await createApp({ store: memoryStore(), content: seedContent(), logger: silentLogger, wechat: { token: 'tok' } });
+    const target = await openApp({ store: memoryStore(), content: seedContent(), logger: silentLogger, wechat: { token: 'tok' } });
     const targetUrl = await target.listen(0, '127.0.0.1');
     await server.app.close();
     server = await startWithClient(store, 0, remoteResponder({ url: `${targetUrl}/wechat`, token: 'tok' }));

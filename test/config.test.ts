@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { expect } from 'chai';
-import { createApp } from '../server/app.ts';
+import { openApp } from '../server/app/start.ts';
 import { DEFAULT_LIMITS, readConfig } from '../server/config.ts';
 import { ContentError } from '../server/content/content-error.ts';
 import { loadContent } from '../server/content/load-content.ts';
@@ -92,7 +92,7 @@ describe('configuration', () => {
 
     /** What a window connecting to the simulator started with `env` and `argv` is told the account is. */
     async function readyAccount(env: NodeJS.ProcessEnv, argv: string[]) {
-      const app = await createApp({ store: memoryStore(), content: loadContent(readConfig(env, argv)), logger: silentLogger });
+      const app = await openApp({ store: memoryStore(), content: loadContent(readConfig(env, argv)), logger: silentLogger });
       const { socket, ready } = await connectUser(await app.listen(0, '127.0.0.1'));
       socket.disconnect();
       await app.close();

@@ -4,7 +4,8 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
-import { createApp, type App } from '../server/app.ts';
+import { type App } from '../server/app/app.ts';
+import { openApp } from '../server/app/start.ts';
 import { silentLogger } from '../server/logger.ts';
 import type { MediaRecord } from '../server/store/chat-store.ts';
 import { memoryStore } from '../server/store/low-store.ts';
@@ -44,7 +45,7 @@ describe('cross-site requests from a real browser', function () {
       stored.push(record);
       return putMedia(record, bytes);
     };
-    app = await createApp({ store, content: seedContent(), logger: silentLogger, platform: { appId: APPID, secret: SECRET } });
+    app = await openApp({ store, content: seedContent(), logger: silentLogger, platform: { appId: APPID, secret: SECRET } });
     url = await app.listen(0, '127.0.0.1');
     site = await hostileSite();
   });

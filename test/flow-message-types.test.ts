@@ -1,7 +1,7 @@
 // Flows and every message type: Botium's MEDIA, BUTTONS and CARDS asserters, tapping an option with BUTTON,
 // sending a picture with MEDIA, and conversations of every type written as convos that replay green.
 import { expect } from 'chai';
-import type { Responder } from '../server/chat-service.ts';
+import type { Responder } from '../server/core/chat-service.ts';
 import type { StoredMessage } from '../server/contract.ts';
 import { check, describeMessage, showMessage } from '../client/flows/expectations.ts';
 import type { Step } from '../client/flows/flow.ts';

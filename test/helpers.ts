@@ -3,7 +3,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { io as connectSocket, type Socket } from 'socket.io-client';
-import { createApp, type App, type AppOptions, type Content } from '../server/app.ts';
+import { type App } from '../server/app/app.ts';
+import type { AppOptions } from '../server/app/components.ts';
+import { startApp } from '../server/app/start.ts';
+import type { Content } from '../server/content/load-content.ts';
 import { loadContent } from '../server/content/load-content.ts';
 import type { ClientToServerEvents, Inbound, MessageAck, ReadyPayload, ServerToClientEvents, StoredMessage } from '../server/contract.ts';
 import { silentLogger } from '../server/logger.ts';
@@ -26,9 +29,7 @@ export type Running = { app: App; url: string; close: () => Promise<void> };
 
 /** Starts the real app on port 0 (in-memory store unless one is given); `options` overrides the rest. */
 export async function startServer(store: ChatStore = memoryStore(), options: Partial<AppOptions> = {}): Promise<Running> {
-  const app = await createApp({ store, content: seedContent(), logger: silentLogger, ...options });
-  const url = await app.listen(0, '127.0.0.1');
-  return { app, url, close: () => app.close() };
+  return startApp({ store, content: seedContent(), logger: silentLogger, ...options }, 0, '127.0.0.1');
 }
 
 export async function tempDir(): Promise<{ dir: string; remove: () => Promise<void> }> {

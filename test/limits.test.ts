@@ -1,8 +1,8 @@
 // Rate limits per user and per address, sockets per user, and message order under limits: real servers, real clients.
 import { expect } from 'chai';
 import type { MessageAck } from '../server/contract.ts';
-import { parseRate } from '../server/rate-limits.ts';
-import { UNLIMITED, type SecurityOptions } from '../server/security.ts';
+import { parseRate } from '../server/core/rate-limits.ts';
+import { UNLIMITED, type SecurityOptions } from '../server/app/security.ts';
 import { MAX_RULES } from '../server/limits.ts';
 import { connectUser, http, rejection, seedContent, send, startServer, until, type ChatSocket, type Running } from './helpers.ts';
 import { post, signedUrl, textXml } from './wechat-helpers.ts';

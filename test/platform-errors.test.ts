@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import type { Account, StoredMessage, TypingPayload } from '../server/contract.ts';
-import { createApp } from '../server/app.ts';
+import { openApp } from '../server/app/start.ts';
 import { silentLogger } from '../server/logger.ts';
 import { memoryLocation } from '../server/store/low-location.ts';
 import { memoryStore } from '../server/store/low-store.ts';
@@ -286,7 +286,7 @@ describe('platform API: settings', () => {
   });
 
   it('calls without a valid token pay the per-address limit (45011); calls with one do not', async () => {
-    const app = await createApp({
+    const app = await openApp({
       store: memoryStore(),
       content: seedContent(),
       logger: silentLogger,

@@ -4,7 +4,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import wechat from 'wechat';
-import { createApp, type App } from '../server/app.ts';
+import { type App } from '../server/app/app.ts';
+import { openApp } from '../server/app/start.ts';
 import { silentLogger } from '../server/logger.ts';
 import type { PlatformOptions } from '../server/platform/platform.ts';
 import type { ChatStore } from '../server/store/chat-store.ts';
@@ -57,7 +58,7 @@ export function platformSimulator(targetUrl: string | undefined, platform: Parti
 /** The same on any store (Redis, files). */
 export async function platformSimulatorOn(store: ChatStore, targetUrl: string | undefined, platform: Partial<PlatformOptions> = {}): Promise<Simulator> {
   const target: TargetOptions | undefined = targetUrl ? { url: targetUrl, token: TOKEN, retries: 0 } : undefined;
-  const app = await createApp({
+  const app = await openApp({
     store,
     content: seedContent(),
     logger: silentLogger,

@@ -3,7 +3,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import { createApp, type App } from '../server/app.ts';
+import { type App } from '../server/app/app.ts';
+import { openApp } from '../server/app/start.ts';
 import { silentLogger } from '../server/logger.ts';
 import type { ChatStore } from '../server/store/chat-store.ts';
 import { fileStore, type LowStore } from '../server/store/low-store.ts';
@@ -33,7 +34,7 @@ async function userUpload(base: string, bytes: Buffer) {
 type Started = { app: App; url: string; token: string };
 
 async function startWith(store: ChatStore, now: () => number): Promise<Started> {
-  const app = await createApp({ store, content: seedContent(), logger: silentLogger, platform: { appId: APPID, secret: SECRET, now } });
+  const app = await openApp({ store, content: seedContent(), logger: silentLogger, platform: { appId: APPID, secret: SECRET, now } });
   const url = await app.listen(0, '127.0.0.1');
   return { app, url, token: await accessToken(url) };
 }

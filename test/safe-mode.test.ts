@@ -7,7 +7,8 @@ import express from 'express';
 import wechat from 'wechat';
 import WXBizMsgCrypt from 'wechat-crypto';
 import { connect } from '../client/sdk/bot-client.ts';
-import { createApp, type App } from '../server/app.ts';
+import { type App } from '../server/app/app.ts';
+import { openApp } from '../server/app/start.ts';
 import { silentLogger } from '../server/logger.ts';
 import { memoryStore } from '../server/store/low-store.ts';
 import { decryptXml, DecryptError, encryptXml, msgSignature } from '../server/wechat/crypto.ts';
@@ -75,7 +76,7 @@ describe('safe mode: our /wechat, with WECHAT_AES_KEY and WECHAT_APPID', () => {
   let app: App;
   let url: string;
   before(async () => {
-    app = await createApp({ store: memoryStore(), content: seedContent(), logger: silentLogger, wechat: { token: TOKEN, aesKey: KEY, appId: APPID } });
+    app = await openApp({ store: memoryStore(), content: seedContent(), logger: silentLogger, wechat: { token: TOKEN, aesKey: KEY, appId: APPID } });
     url = await app.listen(0, '127.0.0.1');
   });
   after(() => app.close());
@@ -128,7 +129,7 @@ describe('safe mode: our /wechat, with WECHAT_AES_KEY and WECHAT_APPID', () => {
   });
 
   it('says what to configure when a safe-mode push comes without WECHAT_AES_KEY', async () => {
-    const plainOnly = await createApp({ store: memoryStore(), content: seedContent(), logger: silentLogger, wechat: { token: TOKEN } });
+    const plainOnly = await openApp({ store: memoryStore(), content: seedContent(), logger: silentLogger, wechat: { token: TOKEN } });
     const plainUrl = await plainOnly.listen(0, '127.0.0.1');
     const res = await safePush(plainUrl, textXml('oSafe_7', 'help', '3007'));
     expect(res.status).to.equal(400);
@@ -138,7 +139,7 @@ describe('safe mode: our /wechat, with WECHAT_AES_KEY and WECHAT_APPID', () => {
 });
 
 async function simulator(target: Partial<TargetOptions> & { url: string }) {
-  const app = await createApp({
+  const app = await openApp({
     store: memoryStore(),
     content: seedContent(),
     logger: silentLogger,
@@ -269,7 +270,7 @@ function envelope(crypt: WXBizMsgCrypt, plain: string): string {
 
 describe('safe mode: the simulator in front of our own /wechat, both in safe mode', () => {
   it('chats encrypted end to end', async () => {
-    const bot = await createApp({ store: memoryStore(), content: seedContent(), logger: silentLogger, wechat: { token: TOKEN, aesKey: KEY, appId: APPID } });
+    const bot = await openApp({ store: memoryStore(), content: seedContent(), logger: silentLogger, wechat: { token: TOKEN, aesKey: KEY, appId: APPID } });
     const botUrl = await bot.listen(0, '127.0.0.1');
     const sim = await simulator({ url: `${botUrl}/wechat` });
     const user = await connect({ url: sim.url, userId: 'both-safe' });

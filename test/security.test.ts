@@ -5,9 +5,9 @@ import { networkInterfaces } from 'node:os';
 import { expect } from 'chai';
 import { pino } from 'pino';
 import { io as connectSocket } from 'socket.io-client';
-import { createApp } from '../server/app.ts';
+import { openApp } from '../server/app/start.ts';
 import { silentLogger } from '../server/logger.ts';
-import { UNLIMITED, type SecurityOptions } from '../server/security.ts';
+import { UNLIMITED, type SecurityOptions } from '../server/app/security.ts';
 import { memoryStore } from '../server/store/low-store.ts';
 import { connectUser, http, seedContent, send, startServer, type Running } from './helpers.ts';
 import { accessToken, cgi, platformSimulator } from './platform-helpers.ts';
@@ -162,7 +162,7 @@ describe('security: the Host check', () => {
   it('answers to every address of the machine when listening on all of them (HOST=0.0.0.0)', async function () {
     const lan = Object.values(networkInterfaces()).flat().find((info) => info?.family === 'IPv4' && !info.internal)?.address;
     if (!lan) this.skip();
-    const app = await createApp({ store: memoryStore(), content: seedContent(), logger: silentLogger });
+    const app = await openApp({ store: memoryStore(), content: seedContent(), logger: silentLogger });
     const port = new URL(await app.listen(0, '0.0.0.0')).port;
     server = { app, url: `http://127.0.0.1:${port}`, close: () => app.close() };
     expect((await rawGet(`${server.url}/api/article`, `${lan}:${port}`)).status).to.equal(200);

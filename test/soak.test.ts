@@ -6,7 +6,7 @@ import { setFlagsFromString } from 'node:v8';
 import { expect } from 'chai';
 import type { Inbound, StoredMessage } from '../server/contract.ts';
 import { fileStore } from '../server/store/low-store.ts';
-import { UNLIMITED } from '../server/security.ts';
+import { UNLIMITED } from '../server/app/security.ts';
 import { connectUser, http, send, startServer, tempDir, until, type ChatSocket, type Running } from './helpers.ts';
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 4);

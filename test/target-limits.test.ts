@@ -8,7 +8,7 @@ import { pino, type Logger } from 'pino';
 // The official-account middleware from npm (node-webot), written by others.
 import wechat from 'wechat';
 import { connect } from '../client/sdk/bot-client.ts';
-import { createApp } from '../server/app.ts';
+import { openApp } from '../server/app/start.ts';
 import { MAX_BODY_BYTES } from '../server/limits.ts';
 import { silentLogger } from '../server/logger.ts';
 import { memoryStore } from '../server/store/low-store.ts';
@@ -47,7 +47,7 @@ function recording(): { logger: Logger; lines: Array<Record<string, unknown>> } 
 
 /** The simulator in front of `target`: says `text` once connected, and gives the replies and the stored trace. */
 async function pushOnce(target: Omit<TargetOptions, 'token'> & { token?: string }, text = 'hello', logger: Logger = silentLogger, onConnected = () => {}) {
-  const app = await createApp({ store: memoryStore(), content: seedContent(), logger, responder: remoteResponder({ token: TOKEN, ...target }, logger) });
+  const app = await openApp({ store: memoryStore(), content: seedContent(), logger, responder: remoteResponder({ token: TOKEN, ...target }, logger) });
   const url = await app.listen(0, '127.0.0.1');
   const user = await connect({ url, timeoutMs: 60_000 });
   onConnected();
@@ -200,7 +200,7 @@ describe('failed pushes are logged at warn with their cause, once per attempt', 
     await gone.close();
     const address = new URL(gone.base).host;
     const { logger, lines } = recording();
-    const app = await createApp({ store: memoryStore(), content: seedContent(), logger, responder: remoteResponder({ url: gone.url, token: TOKEN }, logger) });
+    const app = await openApp({ store: memoryStore(), content: seedContent(), logger, responder: remoteResponder({ url: gone.url, token: TOKEN }, logger) });
     const url = await app.listen(0, '127.0.0.1');
     const tabs = [await connect({ url, userId: 'two-tabs' }), await connect({ url, userId: 'two-tabs' })];
     lines.length = 0; // the subscribe's pushes

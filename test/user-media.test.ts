@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import type { MediaPayload } from '../server/contract.ts';
 import { MEDIA_LIMITS } from '../server/media.ts';
-import { UNLIMITED } from '../server/security.ts';
+import { UNLIMITED } from '../server/app/security.ts';
 import { pngPicture } from './media-files.ts';
 import { startServer, type Running } from './helpers.ts';
 

@@ -10,7 +10,7 @@ import { connect } from '../client/sdk/bot-client.ts';
 import { loadFlows } from '../client/flows/load.ts';
 import { runFlows } from '../client/flows/runner.ts';
 import { describeFailure } from '../client/flows/reporters.ts';
-import { createApp } from '../server/app.ts';
+import { openApp } from '../server/app/start.ts';
 import { silentLogger } from '../server/logger.ts';
 import { memoryStore } from '../server/store/low-store.ts';
 import { openIdOf, remoteResponder, SERVICE_UNAVAILABLE, type TargetOptions, type WechatTrace } from '../server/wechat/remote-bot.ts';
@@ -24,7 +24,7 @@ import { spawn } from 'node:child_process';
 const TOKEN = 'target-token';
 
 async function simulator(target: Omit<TargetOptions, 'token'> & { token?: string }) {
-  const app = await createApp({
+  const app = await openApp({
     store: memoryStore(),
     content: seedContent(),
     logger: silentLogger,
@@ -63,7 +63,7 @@ const textReply = (to: string, text: string) =>
 
 describe('simulator → our own /wechat', () => {
   it('chats with this project\'s bot over the WeChat protocol, with a stable FromUserName and the XML in a trace', async () => {
-    const bot = await createApp({ store: memoryStore(), content: seedContent(), logger: silentLogger, wechat: { token: TOKEN } });
+    const bot = await openApp({ store: memoryStore(), content: seedContent(), logger: silentLogger, wechat: { token: TOKEN } });
     const botUrl = await bot.listen(0, '127.0.0.1');
     const sim = await simulator({ url: `${botUrl}/wechat` });
     const user = await connect({ url: sim.url, userId: 'sim-user' });
@@ -280,7 +280,7 @@ describe('simulator → a target: every message type, both ways', () => {
   it('sends an option tap with bizmsgmenuid, a picture with an absolute PicUrl and its MediaId, a menu link as VIEW', async () => {
     const target = await fakeTarget(() => ({ body: 'success' }));
     const options: TargetOptions = { url: target.url, token: TOKEN };
-    const app = await createApp({ store: memoryStore(), content: seedContent(), logger: silentLogger, responder: remoteResponder(options) });
+    const app = await openApp({ store: memoryStore(), content: seedContent(), logger: silentLogger, responder: remoteResponder(options) });
     const simUrl = await app.listen(0, '127.0.0.1');
     options.publicUrl = simUrl; // as main.ts does once it listens
     const user = await connect({ url: simUrl });

@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import { XMLParser } from 'fast-xml-parser';
 import { pino } from 'pino';
-import { createApp } from '../server/app.ts';
+import { openApp } from '../server/app/start.ts';
 import type { Outbound } from '../server/contract.ts';
 import { silentLogger, type Logger } from '../server/logger.ts';
 import { passiveReplyXml } from '../server/wechat/messages.ts';
@@ -15,7 +15,7 @@ const TOKEN = 'test-token';
 const parse = (xml: string) => new XMLParser({ parseTagValue: false, isArray: (_n, j) => j === 'xml.Articles.item' }).parse(xml).xml;
 
 async function start(options: { token?: string; deadlineMs?: number; store?: ChatStore; logger?: Logger } = {}) {
-  const app = await createApp({
+  const app = await openApp({
     store: options.store ?? memoryStore(),
     content: seedContent(),
     logger: options.logger ?? silentLogger,

@@ -1,11 +1,10 @@
 // The simulator the flow runner starts in-process when no --url is given: the bot, or the simulator in front of
 // --target, with a store that is thrown away afterwards. Loaded only then: with --url the runner needs none of it.
-import { createApp } from '../../server/app.ts';
+import { UNLIMITED } from '../../server/app/security.ts';
+import { startFromConfig } from '../../server/app/start.ts';
 import { readConfig } from '../../server/config.ts';
-import { loadContent } from '../../server/content/load-content.ts';
 import { silentLogger } from '../../server/logger.ts';
 import { memoryStore } from '../../server/store/low-store.ts';
-import { remoteResponder } from '../../server/wechat/remote-bot.ts';
 
 export type LocalServer = { url: string; close: () => Promise<void> };
 
@@ -15,16 +14,12 @@ export type LocalServer = { url: string; close: () => Promise<void> };
  */
 export async function startLocalServer(targetArgs: string[]): Promise<LocalServer> {
   const config = readConfig(process.env, targetArgs);
-  const target = config.target && { ...config.target };
-  const app = await createApp({
+  const { url, close } = await startFromConfig(config, {
     store: memoryStore(),
-    content: loadContent(config),
     logger: silentLogger,
-    responder: target ? remoteResponder(target) : undefined,
-    platform: { ...config.platform, target },
+    port: process.env.PORT ? config.port : 0,
+    host: '127.0.0.1',
+    security: UNLIMITED,
   });
-  const url = await app.listen(process.env.PORT ? config.port : 0, '127.0.0.1');
-  // Pictures sent to the target link back to this simulator.
-  if (target) target.publicUrl ??= config.publicUrl ?? url;
-  return { url, close: () => app.close() };
+  return { url, close };
 }

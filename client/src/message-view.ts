@@ -1,5 +1,7 @@
 // The message list: bubbles and cards of every type, time stamps, pending and failed sends, the typing indicator.
 import type { Account, Inbound, OptionItem, StoredMessage } from '../../server/contract.ts';
+// WeChat drops the typing indicator after TYPING_MAX_MS even when the server never cancels it.
+import { TYPING_MAX_MS } from '../../server/limits.ts';
 import { button, el } from './dom.ts';
 import { formatTime, hueOf, initialOf, needsTimestamp, safeHref } from './format.ts';
 import type { Pending } from './outbox.ts';
@@ -16,9 +18,6 @@ export type MessageViewActions = {
   openPicture: (src: string, from: HTMLElement) => void;
   tapOption: (item: OptionItem) => void;
 };
-
-// WeChat drops the typing indicator after 15 seconds even when the server never cancels it.
-const TYPING_MAX_MS = 15_000;
 
 /** What a user's click or event message looks like in the chat, since WeChat shows no bubble for it. */
 function describeEvent(inbound: Extract<Inbound, { type: 'event' }>, account: Account): string {

@@ -1,4 +1,4 @@
-// The bot engine: a pure function of (knowledge, session, inbound, environment) to (replies, session).
+// The bot engine: (knowledge, session, inbound, environment) to (replies, session), deterministic for a given environment.
 import type { Inbound, Outbound } from '../contract.ts';
 import type { Section } from '../content/article.ts';
 import type { Rule, RuleReply } from '../content/rules.ts';
@@ -9,7 +9,7 @@ import * as reply from './replies.ts';
 import type { SearchHit } from './search.ts';
 import { bare, normalize } from './text.ts';
 
-/** The outside world the engine may look at, passed in so that it stays pure and testable. */
+/** The outside world the engine may look at (the clock, the dice), passed in so that its answers can be reproduced in tests. */
 export type Environment = { now: Date; random: () => number };
 
 export type Turn = { replies: Outbound[]; session: Session };

@@ -1,7 +1,6 @@
 // The official account's profile and bottom menu, read from data/account.json; in front of a target, the
 // profile of the server under test instead (its menu is its own, made with menu/create).
 import { z } from 'zod';
-import type { TargetAccountSettings } from '../config.ts';
 import type { Account } from '../contract.ts';
 import type { ArticleContent } from './article.ts';
 import { ContentError } from './content-error.ts';
@@ -44,6 +43,14 @@ const targetAccountSchema = accountSchema
   .extend({ name: accountSchema.shape.name.optional(), menu: z.never({ error: 'no menu here: the server under test creates its own with menu/create' }).optional() });
 
 /** The account of the server under test: --name and --avatar over its account file, over a neutral default (whose avatar is its initial). */
+/** Who the server under test is in the chat window (--name, --avatar, TARGET_ACCOUNT_FILE); never the article bot. */
+export type TargetAccountSettings = {
+  name?: string;
+  avatarUrl?: string;
+  /** A file like data/account.json with the name, description and avatar (no menu: the server makes its own). */
+  accountFile?: string;
+};
+
 export function targetAccount(settings: TargetAccountSettings): Account {
   const file = settings.accountFile ? loadJsonFile(settings.accountFile, targetAccountSchema) : undefined;
   return {

@@ -1,19 +1,26 @@
-// Loads everything the bot answers from, as the configuration names it.
-import type { Content } from '../app.ts';
-import type { Config } from '../config.ts';
-import { checkMenuSections, loadAccount, targetAccount } from './account.ts';
-import { loadArticle } from './article.ts';
-import { loadSeedRules } from './rules.ts';
+// Loads everything the bot answers from, from the files the configuration names.
+import type { Account } from '../contract.ts';
+import { checkMenuSections, loadAccount, targetAccount, type TargetAccountSettings } from './account.ts';
+import { loadArticle, type ArticleContent } from './article.ts';
+import { loadSeedRules, type Rule } from './rules.ts';
 
-/**
- * Reads the article, the account and the seed rules; throws a ContentError naming what is wrong. In front of
- * a target the account is the server under test's (config.targetAccount), not the article bot's.
- */
-export function loadContent(config: Pick<Config, 'accountFile' | 'contentFile' | 'rulesFile' | 'targetAccount'>): Content {
-  const article = loadArticle(config.contentFile);
-  const seedRules = loadSeedRules(config.rulesFile);
-  if (config.targetAccount) return { account: targetAccount(config.targetAccount), article, seedRules };
-  const account = loadAccount(config.accountFile);
-  checkMenuSections(account, article, config.accountFile);
+/** What the bot answers from: the account it plays, the article, and the keyword rules a new store starts with. */
+export type Content = { account: Account; article: ArticleContent; seedRules: Rule[] };
+
+export type ContentFiles = {
+  contentFile: string;
+  accountFile: string;
+  rulesFile: string;
+  /** In front of a target: the server under test's account, in place of accountFile's. */
+  targetAccount?: TargetAccountSettings;
+};
+
+/** Reads the article, the account and the seed rules; throws a ContentError naming what is wrong. */
+export function loadContent(files: ContentFiles): Content {
+  const article = loadArticle(files.contentFile);
+  const seedRules = loadSeedRules(files.rulesFile);
+  if (files.targetAccount) return { account: targetAccount(files.targetAccount), article, seedRules };
+  const account = loadAccount(files.accountFile);
+  checkMenuSections(account, article, files.accountFile);
   return { account, article, seedRules };
 }

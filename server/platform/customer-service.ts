@@ -4,9 +4,10 @@
 import { z } from 'zod';
 import { byteLength, MAX_TEXT_BYTES } from '../bot/paging.ts';
 import type { Outbound, StoredMessage } from '../contract.ts';
-import type { ChatService } from '../chat-service.ts';
+import type { ChatService } from '../core/chat-service.ts';
+import { TYPING_MAX_MS } from '../limits.ts';
 import { mediaUrl } from '../media.ts';
-import { describeIssues } from '../validation.ts';
+import { describeIssues } from '../core/validation.ts';
 import { PlatformError } from './errors.ts';
 import type { MediaLibrary } from './media.ts';
 import { interactionKind, type Follower, type Followers, type Interaction } from './users.ts';
@@ -52,8 +53,8 @@ export class CustomerService {
     private readonly followers: Followers,
     private readonly media: MediaLibrary,
     private readonly now: () => number,
-    /** How long a Typing lasts unless cancelled (the platform's 15 s). */
-    private readonly typingMs = 15_000,
+    /** How long a Typing lasts unless cancelled (TYPING_MAX_MS). */
+    private readonly typingMs = TYPING_MAX_MS,
   ) {}
 
   /** message/custom/send: checks the user, the window and the quota, then shows the message in the chat. */

@@ -1,7 +1,7 @@
 // Temporary media as the platform keeps them: uploaded by the server under test (image, voice, video, thumb),
 // usable by id for 3 days in customer-service messages and GET media/get, the bytes beside the store.
 import { StoreError, type ChatStore, type MediaRecord } from '../store/chat-store.ts';
-import { checkMedia, isMediaType, MEDIA_LIFETIME_MS, MEDIA_LIMITS, MediaRejected, newMediaId, type MediaType } from '../media.ts';
+import { checkMediaFor, isMediaType, MEDIA_LIFETIME_MS, MEDIA_LIMITS, newMediaId, type MediaType } from '../media.ts';
 import { PlatformError } from './errors.ts';
 
 /** The `type` query parameter of media/upload; 40004 for anything but the platform's four. */
@@ -22,14 +22,11 @@ export class MediaLibrary {
    */
   async upload(type: MediaType, file: { buffer: Buffer; originalname?: string } | undefined): Promise<{ type: MediaType; media_id: string; created_at: number }> {
     if (!file) throw new PlatformError(41005, 'send the file as the multipart field "media"');
-    let contentType: string;
-    try {
-      contentType = await checkMedia(type, file.buffer);
-    } catch (err) {
-      if (!(err instanceof MediaRejected)) throw err;
-      if (err.reason === 'format') throw new PlatformError(40005, err.message);
-      throw new PlatformError(file.buffer.length === 0 ? 40006 : MEDIA_LIMITS[type].tooBigErrcode, err.message);
-    }
+    const contentType = await checkMediaFor(type, file.buffer, {
+      format: (message) => new PlatformError(40005, message),
+      empty: (message) => new PlatformError(40006, message),
+      too_large: (message) => new PlatformError(MEDIA_LIMITS[type].tooBigErrcode, message),
+    });
     const now = this.now();
     const record: MediaRecord = { mediaId: newMediaId(), type, contentType, size: file.buffer.length, createdAt: new Date(now).toISOString() };
     if (file.originalname) record.filename = file.originalname;

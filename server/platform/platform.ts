@@ -1,6 +1,7 @@
 // The platform API a server under test calls: one method per call, each answering the platform's JSON or
 // throwing a PlatformError. HTTP is the router's business (transport/http-platform.ts).
-import type { ChatService } from '../chat-service.ts';
+import type { ChatService } from '../core/chat-service.ts';
+import { processIds, type Ids } from '../core/ids.ts';
 import type { Logger } from '../logger.ts';
 import { downloadName, type MediaType } from '../media.ts';
 import type { ChatStore } from '../store/chat-store.ts';
@@ -29,9 +30,7 @@ const MENU = 'menu';
 // The account id the remote responder sends as ToUserName when none is configured.
 const DEFAULT_ACCOUNT_ID = 'gh_simulator';
 
-let lastMsgId = 0;
-
-export type PlatformParts = { store: ChatStore; service: ChatService; followers: Followers; logger: Logger };
+export type PlatformParts = { store: ChatStore; service: ChatService; followers: Followers; logger: Logger; ids?: Ids };
 
 export class Platform {
   private readonly store: ChatStore;
@@ -43,15 +42,17 @@ export class Platform {
   private readonly customerService: CustomerService;
   private readonly templates?: Map<string, Template>;
   private readonly now: () => number;
+  private readonly ids: Ids;
 
   constructor(
-    { store, service, followers, logger }: PlatformParts,
+    { store, service, followers, logger, ids = processIds }: PlatformParts,
     private readonly options: PlatformOptions,
   ) {
     this.store = store;
     this.service = service;
     this.followers = followers;
     this.logger = logger;
+    this.ids = ids;
     this.now = options.now ?? Date.now;
     if (options.appId && options.secret) this.tokens = new Tokens(store, { appId: options.appId, secret: options.secret }, this.now);
     this.media = new MediaLibrary(store, this.now);
@@ -139,7 +140,7 @@ export class Platform {
     const follower = await this.followers.get(touser);
     if (!follower.subscribed) throw new PlatformError(43004, 'the user has unfollowed the account');
     await this.service.deliver(follower.userId, [outbound], { api: { path: 'message/template/send', body } });
-    const msgId = this.nextMsgId();
+    const msgId = this.ids.msgId(this.now());
     const target = this.options.target;
     if (target) {
       const xml = templateFinishedXml({ accountId: target.accountId ?? DEFAULT_ACCOUNT_ID, openId: follower.openId, msgId, createTime: Math.floor(this.now() / 1000) });
@@ -184,10 +185,5 @@ export class Platform {
   /** Stops the typing timers. */
   close(): void {
     this.customerService.close();
-  }
-
-  private nextMsgId(): number {
-    lastMsgId = Math.max(this.now() * 1000, lastMsgId + 1);
-    return lastMsgId;
   }
 }

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { Outbound, TemplateData } from '../contract.ts';
-import { describeIssues } from '../validation.ts';
+import { describeIssues } from '../core/validation.ts';
 import { buildWechatXml, cdata } from '../wechat/xml.ts';
 import { PlatformError } from './errors.ts';
 

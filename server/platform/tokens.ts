@@ -3,7 +3,7 @@
 // A token is valid on its own signature (signed-token.ts); the store only remembers the last tokens handed
 // out and the tokens ended early, so every process sharing it agrees on those.
 import type { ChatStore } from '../store/chat-store.ts';
-import { sameSecret } from '../security.ts';
+import { sameSecret } from '../app/security.ts';
 import { PlatformError } from './errors.ts';
 import { TokenSigner, type TokenParts } from './signed-token.ts';
 

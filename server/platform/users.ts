@@ -2,7 +2,7 @@
 // back to the simulator's user id, and whether (and since when) they follow. Recorded as users reach the
 // account, once per user and on (un)subscribe, never on every message.
 import type { Inbound } from '../contract.ts';
-import type { Responder } from '../chat-service.ts';
+import type { Responder } from '../core/chat-service.ts';
 import type { ChatStore } from '../store/chat-store.ts';
 import { openIdOf } from '../wechat/remote-bot.ts';
 import { PlatformError } from './errors.ts';

@@ -1,9 +1,9 @@
 // Read-only HTTP access to the article: its outline and whole sections.
 import { Router } from 'express';
 import type { ArticlePayload, SectionPayload } from '../contract.ts';
-import type { ChatService } from '../chat-service.ts';
-import { AppError } from '../errors.ts';
-import { parseId } from '../validation.ts';
+import type { ChatService } from '../core/chat-service.ts';
+import { AppError } from '../core/errors.ts';
+import { parseId } from '../core/validation.ts';
 
 export function articleRoutes(service: ChatService): Router {
   const router = Router();

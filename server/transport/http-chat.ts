@@ -1,9 +1,9 @@
 // HTTP adapter for chatting: POST and GET /api/messages, through the same chat service as Socket.IO.
 import { Router } from 'express';
-import type { ChatService } from '../chat-service.ts';
-import { AppError } from '../errors.ts';
+import type { ChatService } from '../core/chat-service.ts';
+import { AppError } from '../core/errors.ts';
 import { HISTORY_PAGE } from '../limits.ts';
-import { parseId } from '../validation.ts';
+import { parseId } from '../core/validation.ts';
 
 function parseLimit(raw: unknown): number {
   if (raw === undefined) return HISTORY_PAGE.default;

@@ -1,7 +1,7 @@
 // Turns anything thrown in a route, body-parser refusals included (415 for a charset or encoding it does not
 // read, 413 too large, 400 otherwise), into `{ error: { code, message } }`.
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { AppError, toAppError } from '../errors.ts';
+import { AppError, toAppError } from '../core/errors.ts';
 import type { Logger } from '../logger.ts';
 
 export function notFound(): RequestHandler {

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { pinoHttp } from 'pino-http';
 import type { Logger } from '../logger.ts';
-import { isValidId } from '../validation.ts';
+import { isValidId } from '../core/validation.ts';
 import { redactUrl } from '../platform/redact.ts';
 
 /** Logs each request when it ends: method, URL, status, time, and an id that a caller may supply. */

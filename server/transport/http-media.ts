@@ -1,8 +1,8 @@
 // Media bytes over HTTP: GET /api/media/:id serves a stored picture, voice or video to the chat window.
 import { Router } from 'express';
-import { AppError } from '../errors.ts';
+import { AppError } from '../core/errors.ts';
 import type { ChatStore } from '../store/chat-store.ts';
-import { parseId } from '../validation.ts';
+import { parseId } from '../core/validation.ts';
 
 export function mediaRoutes(store: ChatStore): Router {
   const router = Router();

@@ -1,12 +1,12 @@
 // HTTP adapter for the platform API under /cgi-bin/: the platform's answers, always HTTP 200 and JSON (a
 // client library treats any other status as a network failure), every call reported to the developer panel.
 import express, { Router, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
-import multer from 'multer';
-import type { ChatService } from '../chat-service.ts';
-import { toAppError } from '../errors.ts';
+import { readOneFile } from './multipart.ts';
+import type { ChatService } from '../core/chat-service.ts';
+import { toAppError } from '../core/errors.ts';
 import type { Logger } from '../logger.ts';
 import { MEDIA_LIMITS } from '../media.ts';
-import type { RateLimits } from '../rate-limits.ts';
+import type { RateLimits } from '../core/rate-limits.ts';
 import { errorAnswer, PlatformError, type ErrorAnswer } from '../platform/errors.ts';
 import { uploadType } from '../platform/media.ts';
 import type { Platform } from '../platform/platform.ts';
@@ -140,14 +140,8 @@ function objectBody(body: unknown): Record<string, unknown> {
 async function upload({ query, req, res }: Call, platform: Platform): Promise<object> {
   platform.requireConfigured();
   const type = uploadType(query.type);
-  const parse = multer({ storage: multer.memoryStorage(), limits: { fileSize: MEDIA_LIMITS[type].maxBytes, files: 1, fields: 10 } }).single('media');
-  await new Promise<void>((resolve, reject) => {
-    parse(req, res, (err: unknown) => {
-      if (!err) return resolve();
-      const code = (err as { code?: string }).code;
-      if (code === 'LIMIT_FILE_SIZE') return reject(new PlatformError(MEDIA_LIMITS[type].tooBigErrcode, `a ${type} may be at most ${MEDIA_LIMITS[type].maxBytes / 1024} KiB`));
-      reject(new PlatformError(41005, `send one file as the multipart field "media" (${(err as Error).message})`));
-    });
-  });
+  const refusal = await readOneFile(req, res, { field: 'media', maxBytes: MEDIA_LIMITS[type].maxBytes, fields: 10 });
+  if (refusal?.reason === 'too_large') throw new PlatformError(MEDIA_LIMITS[type].tooBigErrcode, `a ${type} may be at most ${MEDIA_LIMITS[type].maxBytes / 1024} KiB`);
+  if (refusal) throw new PlatformError(41005, `send one file as the multipart field "media" (${refusal.message})`);
   return platform.mediaUpload(type, req.file);
 }

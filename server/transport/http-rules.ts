@@ -1,11 +1,11 @@
 // Keyword rules over HTTP: GET, POST, PUT and DELETE /api/rules, validated before anything is stored.
 import { randomBytes } from 'node:crypto';
 import { Router, type RequestHandler } from 'express';
-import type { ChatService } from '../chat-service.ts';
+import type { ChatService } from '../core/chat-service.ts';
 import { ruleInputSchema, type Rule, type RuleInput } from '../content/rules.ts';
-import { AppError } from '../errors.ts';
+import { AppError } from '../core/errors.ts';
 import { MAX_RULES } from '../limits.ts';
-import { describeIssues, parseId } from '../validation.ts';
+import { describeIssues, parseId } from '../core/validation.ts';
 
 const roomFor = (rules: Rule[]) => {
   if (rules.length >= MAX_RULES) throw new AppError('conflict', `There are ${MAX_RULES} rules already, the most allowed; delete one first.`);

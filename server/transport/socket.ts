@@ -5,12 +5,12 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Server, Socket } from 'socket.io';
 import type { ClientToServerEvents, ErrorBody, MessageAck, ServerToClientEvents } from '../contract.ts';
-import type { ChatService } from '../chat-service.ts';
-import { AppError, toAppError } from '../errors.ts';
+import type { ChatService } from '../core/chat-service.ts';
+import { AppError, toAppError } from '../core/errors.ts';
 import { HISTORY_ON_CONNECT } from '../limits.ts';
 import type { Logger } from '../logger.ts';
-import type { RateLimits } from '../rate-limits.ts';
-import { isValidId } from '../validation.ts';
+import type { RateLimits } from '../core/rate-limits.ts';
+import { isValidId } from '../core/validation.ts';
 
 type SocketData = { userId: string; address: string };
 export type ChatServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
@@ -41,8 +41,24 @@ function refusal(error: AppError): Error & { data: ErrorBody } {
   return Object.assign(new Error(`${error.code}: ${error.message}`), { data: error.toBody() });
 }
 
+/** The ack for anything thrown: the client's error body; a failure of ours logged with its stack, a refusal at debug. */
+function failure(err: unknown, log: Logger, failed: string): { ok: false; error: ErrorBody } {
+  const error = toAppError(err);
+  if (error.code === 'internal') log.error({ err }, failed);
+  else log.debug({ code: error.code }, 'refused');
+  return { ok: false, error: error.toBody() };
+}
+
 /** Wires the chat service to a Socket.IO server. */
-export function attachSocketTransport(io: ChatServer, service: ChatService, logger: Logger, options: SocketTransportOptions): { openSockets: () => number } {
+export type SocketTransport = {
+  openSockets: () => number;
+  /** Resolves once every message taken has been acknowledged and the acks have left the sockets' write buffers. */
+  acknowledged: () => Promise<void>;
+};
+
+export function attachSocketTransport(io: ChatServer, service: ChatService, logger: Logger, options: SocketTransportOptions): SocketTransport {
+  // Messages taken and not yet acknowledged: what closing waits for before the sockets go.
+  const answering = new Set<Promise<void>>();
   // Every socket admitted, by user, until its connection closes: how "sockets per user" is counted.
   const open = new Map<string, Set<ChatSocket>>();
   const release = (socket: ChatSocket) => {
@@ -107,19 +123,16 @@ export function attachSocketTransport(io: ChatServer, service: ChatService, logg
       const answer = (result: MessageAck) => ack(result);
       // Charged now, in arrival order; the service awaits it in the user's turn.
       const admission = options.limits.address(address);
-      service.receive(userId, input, { admission, origin: { socketId: socket.id } }).then(
+      const answered = service.receive(userId, input, { admission, origin: { socketId: socket.id } }).then(
         (exchange) => {
           log.debug({ messageId: exchange.message.id, replies: exchange.replies.length }, 'message answered');
           log.trace({ messageId: exchange.message.id, inbound: input }, 'message text');
           answer({ ok: true, ...exchange });
         },
-        (err: unknown) => {
-          const error = toAppError(err);
-          if (error.code === 'internal') log.error({ err }, 'message failed');
-          else log.debug({ code: error.code }, 'message refused');
-          answer({ ok: false, error: error.toBody() });
-        },
+        (err: unknown) => answer(failure(err, log, 'message failed')),
       );
+      answering.add(answered);
+      void answered.finally(() => answering.delete(answered));
     });
 
     socket.on('subscribe', (request, ack) => {
@@ -134,11 +147,7 @@ export function attachSocketTransport(io: ChatServer, service: ChatService, logg
       void socket.join(API_CALLS_ROOM);
       service.recentApiCalls().then(
         (apiCalls) => ack({ ok: true, apiCalls }),
-        (err: unknown) => {
-          const error = toAppError(err);
-          if (error.code === 'internal') log.error({ err }, 'could not read the recent API calls');
-          ack({ ok: false, error: error.toBody() });
-        },
+        (err: unknown) => ack(failure(err, log, 'could not read the recent API calls')),
       );
     });
 
@@ -154,5 +163,13 @@ export function attachSocketTransport(io: ChatServer, service: ChatService, logg
       });
   });
 
-  return { openSockets: () => [...open.values()].reduce((n, sockets) => n + sockets.size, 0) };
+  return {
+    openSockets: () => [...open.values()].reduce((n, sockets) => n + sockets.size, 0),
+    acknowledged: async () => {
+      while (answering.size > 0) await Promise.allSettled([...answering]);
+      // A packet waits in engine.io's write buffer while the previous write is under way; closing would drop it.
+      const pending = [...io.of('/').sockets.values()].map((socket) => socket.conn).filter((conn) => (conn as unknown as { writeBuffer: unknown[] }).writeBuffer.length > 0);
+      await Promise.all(pending.map((conn) => new Promise((resolve) => conn.once('drain', resolve).once('close', resolve))));
+    },
+  };
 }

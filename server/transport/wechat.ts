@@ -1,10 +1,11 @@
 // The official-account server protocol on /wechat: signed XML in, a passive XML reply out, same chat service.
-import express, { Router, type Request } from 'express';
-import type { ChatService } from '../chat-service.ts';
-import { AppError } from '../errors.ts';
+import express, { Router, type Request, type RequestHandler, type Response } from 'express';
+import type { ChatService } from '../core/chat-service.ts';
+import { AppError } from '../core/errors.ts';
 import { MAX_BODY_BYTES, WECHAT_REPLY_DEADLINE_MS } from '../limits.ts';
 import type { Logger } from '../logger.ts';
-import { isValidId } from '../validation.ts';
+import type { RateLimits } from '../core/rate-limits.ts';
+import { isValidId } from '../core/validation.ts';
 import type { Outbound } from '../contract.ts';
 import { passiveReplyXml, readPlatformMessage } from '../wechat/messages.ts';
 import { isEncryptedPush, openPush, sealReply, type SafeModeKeys } from '../wechat/safe-mode.ts';
@@ -34,7 +35,11 @@ const UNSUPPORTED_REPLY = 'Sorry, I can only read text for now. Send a keyword, 
 /** Whether an error is a refusal meant for the user (answered as text) rather than a failure of ours. */
 const isRefusal = (err: unknown): err is AppError => err instanceof AppError && err.code !== 'internal' && err.code !== 'storage_unavailable';
 
-export function wechatRoutes(service: ChatService, options: WechatOptions, logger: Logger): Router {
+/**
+ * The whole /wechat endpoint, usable on its own: the signature (checked once: a signed request is limited per
+ * user by the service, any other per address, as the rest of the server), echostr, safe mode and the deadline.
+ */
+export function wechatEndpoint(service: ChatService, options: WechatOptions, logger: Logger, limits?: Pick<RateLimits, 'address'>): Router {
   const router = Router();
   const deadlineMs = options.deadlineMs ?? WECHAT_REPLY_DEADLINE_MS;
   const keys: SafeModeKeys | undefined =
@@ -44,14 +49,15 @@ export function wechatRoutes(service: ChatService, options: WechatOptions, logge
     if (!options.token) throw new AppError('not_found', 'The WeChat endpoint is off: set WECHAT_TOKEN to the token configured on the platform.');
     return options.token;
   };
-  const checkSignature = (req: Request) => {
-    if (!isSigned(req.query, requireToken())) throw new AppError('unauthorized', 'The signature does not match the configured token.');
+  const checkSignature = (res: Response) => {
+    requireToken();
+    if (res.locals.signed !== true) throw new AppError('unauthorized', 'The signature does not match the configured token.');
   };
   /** The message XML of a push: checked with `signature` in plaintext mode, opened with msg_signature in safe and compatible mode. */
-  const openMessage = (req: Request): { xml: string; encrypted: boolean } => {
+  const openMessage = (req: Request, res: Response): { xml: string; encrypted: boolean } => {
     const body = typeof req.body === 'string' ? req.body : '';
     if (!isEncryptedPush(req.query)) {
-      checkSignature(req);
+      checkSignature(res);
       return { xml: body, encrypted: false };
     }
     requireToken();
@@ -59,14 +65,21 @@ export function wechatRoutes(service: ChatService, options: WechatOptions, logge
     return { xml: openPush(req.query, body, keys), encrypted: true };
   };
 
+  // The platform posts every user's messages from its own servers: signed requests are not charged to its address.
+  const admit: RequestHandler = (req, res, next) => {
+    res.locals.signed = !!options.token && isSigned(req.query, options.token);
+    if (res.locals.signed || !limits) return next();
+    limits.address(req.ip ?? 'unknown').then(() => next(), next);
+  };
+
   // URL verification: the platform checks that the server knows the token (plain `signature` in every mode).
-  router.get('/wechat', (req, res) => {
-    checkSignature(req);
+  router.get('/wechat', admit, (req, res) => {
+    checkSignature(res);
     res.type('text/plain').send(typeof req.query.echostr === 'string' ? req.query.echostr : '');
   });
 
-  router.post('/wechat', express.text({ type: () => true, limit: MAX_BODY_BYTES }), async (req, res) => {
-    const { xml, encrypted } = openMessage(req);
+  router.post('/wechat', admit, express.text({ type: () => true, limit: MAX_BODY_BYTES }), async (req, res) => {
+    const { xml, encrypted } = openMessage(req, res);
     const message = readPlatformMessage(xml);
     if (!isValidId(message.openId)) throw new AppError('bad_request', 'FromUserName: not a valid user id.');
     const reply = (body: Outbound | undefined) => {

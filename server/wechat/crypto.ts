@@ -1,7 +1,7 @@
 // The platform's safe mode (encrypt_type=aes): AES-256-CBC with the account's EncodingAESKey, the
 // message framed as 16 random bytes ‖ 4-byte length ‖ XML ‖ appid, and a sha1 signature over the result.
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { sameSecret } from '../security.ts';
+import { sameSecret } from '../app/security.ts';
 
 // The platform pads to 32-byte blocks (PKCS#7 with k = 32), not AES's 16.
 const BLOCK = 32;

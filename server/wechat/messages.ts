@@ -1,10 +1,10 @@
 // Between the platform's XML messages and this project's Inbound / Outbound messages, both ways.
 import { createHash } from 'node:crypto';
 import type { Article, Inbound, Outbound } from '../contract.ts';
-import { AppError } from '../errors.ts';
+import { AppError } from '../core/errors.ts';
 import { mediaUrl } from '../media.ts';
 import { byteLength, MAX_TEXT_BYTES, splitIntoPages } from '../bot/paging.ts';
-import { isValidId } from '../validation.ts';
+import { isValidId } from '../core/validation.ts';
 import { buildWechatXml, cdata, field, parseWechatXml, xmlText, type WechatFields } from './xml.ts';
 
 /** What a message from the platform asks of the bot. */

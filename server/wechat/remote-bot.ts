@@ -2,9 +2,10 @@
 // would send it (signed XML, retried like WeChat), and the XML reply comes back as bot messages.
 import { createHash, randomBytes } from 'node:crypto';
 import type { Inbound, Outbound } from '../contract.ts';
-import type { Responder } from '../chat-service.ts';
+import type { Responder } from '../core/chat-service.ts';
 import { ACK_TIMEOUT_MS, TARGET_TIMEOUT_MS } from '../limits.ts';
 import { silentLogger, type Logger } from '../logger.ts';
+import { processIds, type Ids } from '../core/ids.ts';
 import { platformRequestXml, repliesFromXml } from './messages.ts';
 import { msgSignature } from './crypto.ts';
 import { openReply, sealPush, type SafeModeKeys } from './safe-mode.ts';
@@ -27,7 +28,7 @@ export type TargetOptions = {
   aesKey?: string;
   /**
    * The simulator's own origin, e.g. http://localhost:3000, so a picture's PicUrl is a link the target can
-   * fetch. Read at each push: main.ts fills it in with the listening address when PUBLIC_URL is not set.
+   * fetch (PUBLIC_URL). Without it, the responder's `selfUrl`: the address the simulator listens on.
    */
   publicUrl?: string;
 };
@@ -57,14 +58,6 @@ function createTimeFor(openId: string, now: Date, last: Map<string, number>): nu
   last.set(openId, time);
   if (last.size > 10_000) last.delete(last.keys().next().value!);
   return time;
-}
-
-let lastMsgId = 0n;
-/** A fresh 64-bit message id, increasing like the platform's. */
-function newMsgId(now: Date): string {
-  const candidate = BigInt(now.getTime()) * 1000n;
-  lastMsgId = candidate > lastMsgId ? candidate : lastMsgId + 1n;
-  return lastMsgId.toString();
 }
 
 type AttemptResult = { replies?: Outbound[]; status?: number; response?: string; decrypted?: string; error?: string };
@@ -141,16 +134,22 @@ export function replyDeadlineOf(target: TargetOptions): number {
   return (1 + (target.retries ?? 2)) * (target.timeoutMs ?? TARGET_TIMEOUT_MS) + ACK_TIMEOUT_MS;
 }
 
+export type ResponderParts = {
+  /** Where this simulator listens, asked at each push: known only once it listens. */
+  selfUrl?: () => string | undefined;
+  ids?: Ids;
+};
+
 /** A responder that asks the target server, as WeChat would. */
-export function remoteResponder(target: TargetOptions, logger: Logger = silentLogger): Responder {
+export function remoteResponder(target: TargetOptions, logger: Logger = silentLogger, { selfUrl, ids = processIds }: ResponderParts = {}): Responder {
   const accountId = target.accountId ?? 'gh_simulator';
   const lastCreateTime = new Map<string, number>();
   const respond: Responder = async ({ userId, session, inbound, env }) => {
     const openId = openIdOf(userId);
     const createTime = createTimeFor(openId, env.now, lastCreateTime);
     // The same MsgId and CreateTime on every retry: that is how the server recognises one.
-    const ids = { openId, accountId, createTime, msgId: newMsgId(env.now), baseUrl: target.publicUrl };
-    const request = platformRequestXml(stripClientId(inbound), ids);
+    const fields = { openId, accountId, createTime, msgId: String(ids.msgId(env.now.getTime())), baseUrl: target.publicUrl ?? selfUrl?.() };
+    const request = platformRequestXml(stripClientId(inbound), fields);
     const { replies, attempts, encrypted } = await pushToTarget(target, openId, request, logger.child({ userId }));
     const exchange = { url: target.url, request, ...(encrypted ? { encrypted } : {}), attempts };
     if (replies) {

@@ -1,7 +1,7 @@
 // Safe mode's envelopes, both ways: a push is <xml><ToUserName/><Encrypt/></xml> signed in the query with
 // msg_signature; a reply is <xml><Encrypt/><MsgSignature/><TimeStamp/><Nonce/></xml> signed inside.
 import { randomBytes } from 'node:crypto';
-import { AppError } from '../errors.ts';
+import { AppError } from '../core/errors.ts';
 import { decryptXml, DecryptError, encryptXml, isMsgSigned, msgSignature } from './crypto.ts';
 import { buildWechatXml, cdata, field, parseWechatXml } from './xml.ts';
 

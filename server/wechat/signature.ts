@@ -1,6 +1,6 @@
 // The official-account platform's request signature: sha1 of token, timestamp and nonce, sorted and joined.
 import { createHash } from 'node:crypto';
-import { sameSecret } from '../security.ts';
+import { sameSecret } from '../app/security.ts';
 
 export function sign(token: string, timestamp: string, nonce: string): string {
   return createHash('sha1').update([token, timestamp, nonce].sort().join('')).digest('hex');

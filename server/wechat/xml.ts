@@ -1,6 +1,6 @@
 // WeChat's XML: parsed safely (no DTDs, no entities beyond XML's own) and built with CDATA as the platform does.
 import { XMLBuilder, XMLParser, XMLValidator } from 'fast-xml-parser';
-import { AppError } from '../errors.ts';
+import { AppError } from '../core/errors.ts';
 
 /** The child elements of a message's <xml> root; `Articles.item` is always a list. */
 export type WechatFields = Record<string, unknown>;

@@ -5,9 +5,9 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { RequestHandler } from 'express';
 import proxyAddr from 'proxy-addr';
-import { AppError } from './errors.ts';
+import { AppError } from '../core/errors.ts';
 import type { AllowedHosts } from './hosts.ts';
-import type { RateLimitSettings } from './rate-limits.ts';
+import type { RateLimitSettings } from '../core/rate-limits.ts';
 
 export type SecurityOptions = {
   rateLimits: RateLimitSettings;

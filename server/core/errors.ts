@@ -1,6 +1,6 @@
 // Errors meant for clients: a stable code, a readable message, and the HTTP status that goes with it.
-import type { ErrorBody, ErrorCode } from './contract.ts';
-import { StoreError, type StoreErrorKind } from './store/chat-store.ts';
+import type { ErrorBody, ErrorCode } from '../contract.ts';
+import { StoreError, type StoreErrorKind } from '../store/chat-store.ts';
 
 const httpStatusOf: Record<ErrorCode, number> = {
   bad_request: 400,

@@ -4,7 +4,7 @@
 import { createAdapter } from '@socket.io/redis-adapter';
 import type { Redis } from 'ioredis';
 import type { Server } from 'socket.io';
-import { closeClient, commandClient, connect, messageClient, reportOutages } from './store/redis/connection.ts';
+import { closeClient, commandClient, connect, messageClient, reportOutages } from '../store/redis/connection.ts';
 
 export type Cluster = {
   /** For the rate limits: counted in Redis, shared by every process. */

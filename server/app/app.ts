@@ -1,4 +1,4 @@
-// Builds the whole server from its parts; main.ts only reads the environment and listens.
+// Wires the opened components (components.ts) to HTTP and Socket.IO; start.ts runs both steps and listens.
 import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -6,54 +6,22 @@ import cors from 'cors';
 import express from 'express';
 import helmet from 'helmet';
 import { Server } from 'socket.io';
-import type { Account } from './contract.ts';
-import type { ArticleContent } from './content/article.ts';
-import type { Rule } from './content/rules.ts';
-import { buildKnowledge } from './bot/knowledge.ts';
-import type { Environment } from './bot/engine.ts';
-import { ChatService, type Responder } from './chat-service.ts';
-import { joinCluster } from './cluster.ts';
-import type { ChatStore } from './store/chat-store.ts';
-import { ACK_TIMEOUT_MS, MAX_BODY_BYTES } from './limits.ts';
-import type { Logger } from './logger.ts';
-import { RateLimits } from './rate-limits.ts';
-import { allowedOrigins, clientAddress, crossSiteRefusal, originAllowed, refuseCrossSiteWrites, requireAdmin, requireJson, requireKnownHost, UNLIMITED, type SecurityOptions, type TrustProxy } from './security.ts';
+import type { ChatService } from '../core/chat-service.ts';
+import { ACK_TIMEOUT_MS, MAX_BODY_BYTES } from '../limits.ts';
+import { allowedOrigins, clientAddress, crossSiteRefusal, originAllowed, refuseCrossSiteWrites, requireAdmin, requireJson, requireKnownHost, type TrustProxy } from './security.ts';
 import { AllowedHosts } from './hosts.ts';
-import { attachSocketTransport, type ChatServer } from './transport/socket.ts';
-import { addressLimit } from './transport/http-limits.ts';
-import { requestLogging } from './transport/http-logging.ts';
-import { chatRoutes } from './transport/http-chat.ts';
-import { articleRoutes } from './transport/http-article.ts';
-import { ruleRoutes } from './transport/http-rules.ts';
-import { mediaRoutes } from './transport/http-media.ts';
-import { userMediaRoutes } from './transport/http-user-media.ts';
-import { errorHandler, notFound } from './transport/http-errors.ts';
-import { wechatRoutes, type WechatOptions } from './transport/wechat.ts';
-import { platformRoutes } from './transport/http-platform.ts';
-import { Platform, type PlatformOptions } from './platform/platform.ts';
-import { Followers } from './platform/users.ts';
-import { isSigned } from './wechat/signature.ts';
-
-export type Content = { account: Account; article: ArticleContent; seedRules: Rule[] };
-
-export type AppOptions = {
-  store: ChatStore;
-  content: Content;
-  logger: Logger;
-  /** Folder of the built browser client (index.html and assets/), served at `/`. */
-  clientDir?: string;
-  environment?: () => Environment;
-  /** The /wechat endpoint's settings. */
-  wechat?: WechatOptions;
-  /** Answers in place of the local engine (the simulator in front of another server). */
-  responder?: Responder;
-  /** Rate and size limits, CORS, the admin token; UNLIMITED (but CORS closed) when not given. */
-  security?: SecurityOptions;
-  /** The platform API under /cgi-bin/ (credentials, templates, the target its events go to). */
-  platform?: PlatformOptions;
-  /** The Redis every process shares (REDIS_URL): pushes and rate limits cross processes through it. */
-  redisUrl?: string;
-};
+import type { Components } from './components.ts';
+import { attachSocketTransport, type ChatServer } from '../transport/socket.ts';
+import { addressLimit } from '../transport/http-limits.ts';
+import { requestLogging } from '../transport/http-logging.ts';
+import { chatRoutes } from '../transport/http-chat.ts';
+import { articleRoutes } from '../transport/http-article.ts';
+import { ruleRoutes } from '../transport/http-rules.ts';
+import { mediaRoutes } from '../transport/http-media.ts';
+import { userMediaRoutes } from '../transport/http-user-media.ts';
+import { errorHandler, notFound } from '../transport/http-errors.ts';
+import { wechatEndpoint } from '../transport/wechat.ts';
+import { platformRoutes } from '../transport/http-platform.ts';
 
 export type App = {
   httpServer: HttpServer;
@@ -70,18 +38,9 @@ export type App = {
 /** Socket.IO server options; the benchmark's echo server uses the very same. */
 export const SOCKET_SERVER_OPTIONS = { maxHttpBufferSize: MAX_BODY_BYTES, perMessageDeflate: false } as const;
 
-/** Opens the store and wires the chat service to HTTP and Socket.IO. */
-export async function createApp({ store, content, logger, clientDir, environment, wechat = {}, responder, security = UNLIMITED, platform: platformOptions = {}, redisUrl }: AppOptions): Promise<App> {
-  await store.open(content.seedRules);
-  const cluster = redisUrl ? await joinCluster(redisUrl, (message, err) => logger.warn({ err }, message)) : undefined;
-  const knowledge = buildKnowledge({ account: content.account, article: content.article, rules: store.rules() });
-  const limits = new RateLimits(security.rateLimits, cluster?.limits);
-  // Users who reach a server under test are known to its API by OpenID from their first message on.
-  const followers = new Followers(store, platformOptions.now ?? Date.now);
-  const service = new ChatService({ store, knowledge, environment, responder: responder && followers.tracking(responder), limits });
-  const platform = new Platform({ store, service, followers, logger }, platformOptions);
-  await platform.restoreMenu();
-  store.onRulesChanged?.((rules) => service.useRules(rules));
+/** Start-up, step two: wires opened components to HTTP and Socket.IO, without I/O; the order of the middleware matters. */
+export function createApp(components: Components): App {
+  const { store, logger, clientDir, wechat, responder, security, cluster, limits, service, platform } = components;
   const corsOrigin = allowedOrigins(security.corsOrigins);
   const hosts = new AllowedHosts(security.allowedHosts ?? []);
 
@@ -113,8 +72,9 @@ export async function createApp({ store, content, logger, clientDir, environment
   app.use('/cgi-bin', platformRoutes({ platform, service, limits, logger, refusal: platformRefusal }));
   app.use(requireKnownHost(hosts));
   app.use(refuseCrossSiteWrites(security.corsOrigins));
-  // The platform posts every user's messages from its own servers: signed /wechat requests are limited per user instead.
-  app.use(addressLimit(limits, (req) => req.path === '/wechat' && !!wechat.token && isSigned(req.query, wechat.token)));
+  // Before the address limit: it charges only the requests the platform did not sign.
+  app.use(wechatEndpoint(service, wechat, logger, limits));
+  app.use(addressLimit(limits));
   app.use(['/api/messages', '/api/rules'], requireJson);
   app.use(express.json({ limit: MAX_BODY_BYTES }));
   app.get('/healthz', async (_req, res) => {
@@ -126,8 +86,7 @@ export async function createApp({ store, content, logger, clientDir, environment
   app.use(articleRoutes(service));
   app.use(ruleRoutes(service, requireAdmin(security.adminToken)));
   app.use(mediaRoutes(store));
-  app.use(userMediaRoutes(store, platformOptions.now));
-  app.use(wechatRoutes(service, wechat, logger));
+  app.use(userMediaRoutes(store, components.now));
   if (clientDir) {
     // Assets have content hashes in their names, so they never change; the page itself is always revalidated.
     app.use('/assets', express.static(path.join(clientDir, 'assets'), { immutable: true, maxAge: '1y', index: false }));
@@ -174,15 +133,13 @@ export async function createApp({ store, content, logger, clientDir, environment
       // Stop taking connections and messages, answer every message already taken, then close the sockets
       // (io.close() closes the HTTP server too) and wait for the store's writes.
       httpServer.close();
-      platform.close();
-      await service.stop();
-      await new Promise((resolve) => setImmediate(resolve)); // let the last acks be written before the sockets go
+      await components.stop();
+      await sockets.acknowledged();
       await new Promise<void>((resolve) => {
         io.close(() => resolve());
         httpServer.closeAllConnections();
       });
-      await store.close();
-      await cluster?.close();
+      await components.close();
     },
     openSockets: sockets.openSockets,
   };

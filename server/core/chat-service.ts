@@ -1,16 +1,16 @@
 // The one path every channel takes: who the user is, how often they may send, deduplication, the engine,
 // storage, then publication. Transports only translate; the policy that applies to every channel is here.
-import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import AsyncLock from 'async-lock';
-import type { Account, ApiCall, Exchange, Inbound, MenuButton, Outbound, StoredMessage, Trace } from './contract.ts';
-import type { Rule } from './content/rules.ts';
-import { respond, type Environment } from './bot/engine.ts';
-import { withRules, type Knowledge } from './bot/knowledge.ts';
+import type { Account, ApiCall, Exchange, Inbound, MenuButton, Outbound, StoredMessage, Trace } from '../contract.ts';
+import type { Rule } from '../content/rules.ts';
+import { respond, type Environment } from '../bot/engine.ts';
+import { withRules, type Knowledge } from '../bot/knowledge.ts';
 import { AppError } from './errors.ts';
 import type { RateLimits } from './rate-limits.ts';
-import { NEW_SESSION, type Session } from './session.ts';
-import type { ChatStore } from './store/chat-store.ts';
+import { NEW_SESSION, type Session } from '../session.ts';
+import { processIds, type Ids } from './ids.ts';
+import type { ChatStore } from '../store/chat-store.ts';
 import { parseId, parseInbound } from './validation.ts';
 
 export type { Trace };
@@ -35,6 +35,8 @@ export type ChatServiceOptions = {
   environment?: () => Environment;
   /** The per-user rate limit, charged for every message on every channel; none when not given. */
   limits?: Pick<RateLimits, 'user'>;
+  /** Where message ids come from (this process's generator by default). */
+  ids?: Ids;
 };
 
 /** Where a message came from: the socket whose ack carries the exchange gets no push of it. */
@@ -51,16 +53,6 @@ export type ServiceEvents = {
 // User ids cannot contain a space, so this queue never collides with a user's.
 const RULES_QUEUE = 'rule changes';
 
-let sequence = 0;
-// Drawn once: random bytes for every id cost more than the rest of the id together.
-const processTag = randomBytes(4).toString('hex');
-
-/** A message id that sorts by creation time, unique across processes. */
-export function newMessageId(now: Date): string {
-  sequence = (sequence + 1) % 0x10000;
-  return `m${now.getTime().toString(36)}${sequence.toString(36).padStart(4, '0')}${processTag}`;
-}
-
 export class ChatService {
   private knowledgeBase: Knowledge;
   private readonly store: ChatStore;
@@ -68,6 +60,7 @@ export class ChatService {
   private readonly responder: Responder;
   private readonly limits?: Pick<RateLimits, 'user'>;
   private readonly events = new EventEmitter<ServiceEvents>();
+  private readonly ids: Ids;
   /** One user's turns run one at a time in arrival order; different users' run side by side. */
   private readonly turns = new AsyncLock({ maxPending: Infinity });
   /** Turns running or waiting, by user: what busyUsers counts and stop() waits for. */
@@ -78,6 +71,7 @@ export class ChatService {
     this.store = options.store;
     this.knowledgeBase = options.knowledge;
     this.limits = options.limits;
+    this.ids = options.ids ?? processIds;
     this.environment = options.environment ?? (() => ({ now: new Date(), random: Math.random }));
     this.responder = options.responder ?? (async ({ session, inbound, env }) => respond(this.knowledgeBase, session, inbound, env));
     this.events.setMaxListeners(0);
@@ -217,7 +211,7 @@ export class ChatService {
    * Resolves (shown) even when it could not be kept, with the store's error for the caller to log.
    */
   async reportApiCall(call: Omit<ApiCall, 'id'>): Promise<void> {
-    const kept: ApiCall = { id: newMessageId(new Date()), ...call };
+    const kept: ApiCall = { id: this.ids.messageId(new Date()), ...call };
     try {
       await this.store.recordApiCall(kept);
     } finally {
@@ -233,7 +227,7 @@ export class ChatService {
   private stamp(userId: string, from: 'user' | 'bot', body: Inbound | Outbound | ((Inbound | Outbound) & { trace: Trace }), now: Date, replyTo?: string): StoredMessage {
     // Object.assign, then plain assignments: V8 runs a spread followed by more properties several times slower.
     const message = Object.assign({}, body) as StoredMessage;
-    message.id = newMessageId(now);
+    message.id = this.ids.messageId(now);
     message.userId = userId;
     message.from = from;
     message.createdAt = now.toISOString();

@@ -1,12 +1,12 @@
-// Input validation at the boundary: every transport parses untrusted input here, and nowhere else.
+// Input validation of the chat contract at the boundary: the socket and HTTP transports parse the chat's untrusted input here; the platform API (platform/) parses its own, answered with errcodes.
 import { z } from 'zod';
-import type { Inbound } from './contract.ts';
+import type { Inbound } from '../contract.ts';
 import { AppError } from './errors.ts';
-import { MAX_TEXT_LENGTH } from './limits.ts';
-import { isSafeLink, LINK_RULE } from './links.ts';
-import { describeIssues, idSchema } from './schemas.ts';
+import { MAX_TEXT_LENGTH } from '../limits.ts';
+import { isSafeLink, LINK_RULE } from '../links.ts';
+import { describeIssues, idSchema } from '../schemas.ts';
 
-export { describeIssues, isValidId } from './schemas.ts';
+export { describeIssues, isValidId } from '../schemas.ts';
 
 const clientId = idSchema.optional();
 

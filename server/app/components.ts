@@ -1,0 +1,85 @@
+// Start-up, step one: everything that takes I/O (the store, the cluster's Redis, the stored menu), opened once
+// from the options, before any HTTP or Socket.IO wiring (app.ts) sees it.
+import type { Environment } from '../bot/engine.ts';
+import { buildKnowledge } from '../bot/knowledge.ts';
+import type { Content } from '../content/load-content.ts';
+import { ChatService, type Responder } from '../core/chat-service.ts';
+import type { Ids } from '../core/ids.ts';
+import { RateLimits } from '../core/rate-limits.ts';
+import type { Logger } from '../logger.ts';
+import { Platform, type PlatformOptions } from '../platform/platform.ts';
+import { Followers } from '../platform/users.ts';
+import type { ChatStore } from '../store/chat-store.ts';
+import type { WechatOptions } from '../transport/wechat.ts';
+import { joinCluster, type Cluster } from './cluster.ts';
+import { UNLIMITED, type SecurityOptions } from './security.ts';
+
+export type AppOptions = {
+  store: ChatStore;
+  content: Content;
+  logger: Logger;
+  /** Folder of the built browser client (index.html and assets/), served at `/`. */
+  clientDir?: string;
+  environment?: () => Environment;
+  /** The /wechat endpoint's settings. */
+  wechat?: WechatOptions;
+  /** Answers in place of the local engine (the simulator in front of another server). */
+  responder?: Responder;
+  /** Rate and size limits, CORS, the admin token; UNLIMITED (but CORS closed) when not given. */
+  security?: SecurityOptions;
+  /** The platform API under /cgi-bin/ (credentials, templates, the target its events go to). */
+  platform?: PlatformOptions;
+  /** The Redis every process shares (REDIS_URL): pushes and rate limits cross processes through it. */
+  redisUrl?: string;
+  /** Where message ids come from; this process's generator by default. */
+  ids?: Ids;
+};
+
+/** What the app is wired from: opened, loaded and restored, ready for HTTP and Socket.IO. */
+export type Components = {
+  store: ChatStore;
+  logger: Logger;
+  clientDir?: string;
+  wechat: WechatOptions;
+  responder?: Responder;
+  security: SecurityOptions;
+  now?: () => number;
+  cluster?: Cluster;
+  limits: RateLimits;
+  service: ChatService;
+  platform: Platform;
+  /** Stops taking work and finishes the turns already taken (before the sockets close). */
+  stop: () => Promise<void>;
+  /** Closes what was opened, in reverse order. */
+  close: () => Promise<void>;
+};
+
+/** Opens the store, joins the cluster, builds the service and restores the menu; on a failure, closes what it opened. */
+export async function openComponents({ store, content, logger, clientDir, environment, wechat = {}, responder, security = UNLIMITED, platform: platformOptions = {}, redisUrl, ids }: AppOptions): Promise<Components> {
+  const opened: Array<() => Promise<void>> = [];
+  const close = async () => {
+    for (const closeOne of opened.splice(0).reverse()) await closeOne();
+  };
+  try {
+    await store.open(content.seedRules);
+    opened.push(() => store.close());
+    const cluster = redisUrl ? await joinCluster(redisUrl, (message, err) => logger.warn({ err }, message)) : undefined;
+    if (cluster) opened.push(() => cluster.close());
+    const knowledge = buildKnowledge({ account: content.account, article: content.article, rules: store.rules() });
+    const limits = new RateLimits(security.rateLimits, cluster?.limits);
+    // Users who reach a server under test are known to its API by OpenID from their first message on.
+    const followers = new Followers(store, platformOptions.now ?? Date.now);
+    const service = new ChatService({ store, knowledge, environment, responder: responder && followers.tracking(responder), limits, ids });
+    const platform = new Platform({ store, service, followers, logger, ids }, platformOptions);
+    await platform.restoreMenu();
+    store.onRulesChanged?.((rules) => service.useRules(rules));
+    const stop = async () => {
+      platform.close();
+      await service.stop();
+    };
+    return { store, logger, clientDir, wechat, responder, security, now: platformOptions.now, cluster, limits, service, platform, stop, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
