@@ -1,7 +1,8 @@
 // Access tokens over real HTTP: only tokens a simulator with the same appid and secret signed get through,
 // on lowdb files and on Redis; a token outlives the simulator that issued it (a fresh one with an empty store
 // accepts it, and wechat-api carries on across a restart); db.json is readable by its owner only.
-import { chmod, stat, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { chmod, mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
@@ -73,15 +74,19 @@ describe('access tokens: the stores', () => {
     describeTokensOn('Redis', () => new RedisStore({ url: redis.url, prefix: `tokens${++stores}:` }));
   });
 
-  it('db.json is its owner’s only (0600) once a token was issued, also when it or a leftover temporary file was readable by others', async () => {
-    await writeFile(path.join(tmp.dir, '.db.json.tmp'), 'left by a crash', { mode: 0o644 });
+  it('the token records are their owner’s only (0600), also when one or a leftover temporary file was readable by others', async () => {
+    // The record of the last token handed out: db.records/tokens/<shard>/<hash of its key>.json.
+    const name = createHash('sha256').update('latest').digest('hex').slice(0, 40);
+    const file = path.join(tmp.dir, 'db.records', 'tokens', name.slice(0, 2), `${name}.json`);
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(path.join(path.dirname(file), `.${name}.json.tmp`), 'left by a crash', { mode: 0o644 });
     const sim = await platformSimulator(undefined, {}, fileLocation(tmp.dbFile));
     try {
       await accessToken(sim.url);
-      expect((await stat(tmp.dbFile)).mode & 0o777).to.equal(0o600);
-      await chmod(tmp.dbFile, 0o644);
+      expect((await stat(file)).mode & 0o777).to.equal(0o600);
+      await chmod(file, 0o644);
       await accessToken(sim.url);
-      expect((await stat(tmp.dbFile)).mode & 0o777).to.equal(0o600);
+      expect((await stat(file)).mode & 0o777).to.equal(0o600);
     } finally {
       await sim.close();
     }

@@ -27,7 +27,8 @@ describe('start-up', () => {
     const inner = memoryStore();
     let closed = 0;
     const store = Object.assign(Object.create(inner) as ChatStore, {
-      getValue: () => Promise.reject(new Error('the menu cannot be read')),
+      // Every record read fails, the stored menu's among them.
+      records: (kind: string) => Object.assign(Object.create(inner.records(kind)), { get: () => Promise.reject(new Error('the menu cannot be read')) }),
       close: async () => {
         closed++;
         await inner.close();

@@ -119,17 +119,61 @@ export function describeChatStore(name: string, makeStore: () => Promise<StoreUn
       expect(texts(await store.history('alice', { limit: 10 }))).to.deep.equal(['text 1', 'text 4']);
     });
 
-    it('keeps values until their time to live is over, and deletes them', async () => {
-      await store.setValue('token', { value: 'abc' });
-      await store.setValue('short', 'x', 50);
-      await store.setValue('long', 'y', 60_000);
-      expect(await store.getValue('token')).to.deep.equal({ value: 'abc' });
-      await new Promise((r) => setTimeout(r, 120));
-      expect(await store.getValue('short')).to.equal(undefined);
-      expect(await store.getValue('long')).to.equal('y');
-      await store.setValue('token', undefined);
-      expect(await store.getValue('token')).to.equal(undefined);
-      expect(await store.getValue('never')).to.equal(undefined);
+    it('keeps records by kind and key, replaces, deletes and lists them by prefix', async () => {
+      const followers = store.records<{ userId: string }>('followers');
+      const tokens = store.records<string>('tokens');
+      expect(await followers.get('o1')).to.equal(undefined);
+      await followers.put('o1', { userId: 'alice' });
+      await followers.put('o2', { userId: 'bob' });
+      await followers.put('x:o3', { userId: 'carol' });
+      await followers.put('o2', { userId: 'bob again' });
+      await tokens.put('o1', 'a token, not a follower');
+      expect(await followers.get('o1')).to.deep.equal({ userId: 'alice' });
+      expect(await tokens.get('o1')).to.equal('a token, not a follower');
+      const byKey = (list: { key: string }[]) => [...list].sort((x, y) => x.key.localeCompare(y.key));
+      expect(byKey(await followers.list('o'))).to.deep.equal([{ key: 'o1', value: { userId: 'alice' } }, { key: 'o2', value: { userId: 'bob again' } }]);
+      expect((await followers.list()).length).to.equal(3);
+      expect(await followers.list('*')).to.deep.equal([]); // a prefix is text, never a pattern
+      await followers.delete('o1');
+      await followers.delete('never there');
+      expect(await followers.get('o1')).to.equal(undefined);
+      expect(await tokens.get('o1')).to.equal('a token, not a follower');
+      expect(() => store.records('Not a kind/..')).to.throw(/must match/);
+    });
+
+    it('keeps records until their time to live is over', async () => {
+      const records = store.records<string>('tokens');
+      await records.put('short', 'x', { ttlMs: 50 });
+      await records.put('long', 'y', { ttlMs: 60_000 });
+      await records.put('ever', 'z');
+      await new Promise((r) => setTimeout(r, 120)); // Redis's own expiry runs on its own clock
+      expect(await records.get('short')).to.equal(undefined);
+      expect(await records.get('long')).to.equal('y');
+      expect((await records.list()).map((r) => r.key).sort()).to.deep.equal(['ever', 'long']);
+    });
+
+    it('keeps records for a store opened after, and tells stores sharing the data of changes', async function () {
+      await store.records<number[]>('menu').put('buttons', [1, 2]);
+      if (t.shared) {
+        const other = t.shared();
+        await other.open(seed);
+        try {
+          const heard: string[] = [];
+          other.onRecordChanged?.((kind, key) => heard.push(`${kind}/${key}`));
+          await store.records('menu').put('buttons', [3]);
+          await store.records('menu').delete('gone');
+          await until(() => heard.length === 2, 1000);
+          expect(heard).to.deep.equal(['menu/buttons', 'menu/gone']);
+          expect(await other.records('menu').get('buttons')).to.deep.equal([3]);
+        } finally {
+          await other.close();
+        }
+      }
+      await store.close();
+      if (!t.reopen) return;
+      store = t.reopen();
+      await store.open(seed);
+      expect(await store.records('menu').get('buttons')).to.deep.equal(t.shared ? [3] : [1, 2]);
     });
 
     it('gives media bytes back as they were stored', async () => {

@@ -4,7 +4,7 @@ import type { ChatService } from '../core/chat-service.ts';
 import { processIds, type Ids } from '../core/ids.ts';
 import type { Logger } from '../logger.ts';
 import { downloadName, type MediaType } from '../media.ts';
-import type { ChatStore } from '../store/chat-store.ts';
+import type { ChatStore, Records } from '../store/chat-store.ts';
 import { pushToTarget, type TargetOptions } from '../wechat/remote-bot.ts';
 import { CustomerService } from './customer-service.ts';
 import { OK, PlatformError } from './errors.ts';
@@ -26,7 +26,9 @@ export type PlatformOptions = {
   now?: () => number;
 };
 
-const MENU = 'menu';
+// The menu is one record of its kind.
+const MENU_KIND = 'menu';
+const MENU = 'buttons';
 // The account id the remote responder sends as ToUserName when none is configured.
 const DEFAULT_ACCOUNT_ID = 'gh_simulator';
 
@@ -34,6 +36,7 @@ export type PlatformParts = { store: ChatStore; service: ChatService; followers:
 
 export class Platform {
   private readonly store: ChatStore;
+  private readonly menu: Records<PlatformButton[]>;
   private readonly service: ChatService;
   private readonly followers: Followers;
   private readonly logger: Logger;
@@ -49,6 +52,7 @@ export class Platform {
     private readonly options: PlatformOptions,
   ) {
     this.store = store;
+    this.menu = store.records<PlatformButton[]>(MENU_KIND);
     this.service = service;
     this.followers = followers;
     this.logger = logger;
@@ -66,13 +70,13 @@ export class Platform {
    */
   async restoreMenu(): Promise<void> {
     await this.showStoredMenu(true);
-    this.store.onValueChanged?.((key) => {
-      if (key === MENU) this.showStoredMenu(false).catch((err: unknown) => this.logger.warn({ err }, 'could not read the menu another process created'));
+    this.store.onRecordChanged?.((kind, key) => {
+      if (kind === MENU_KIND && key === MENU) this.showStoredMenu(false).catch((err: unknown) => this.logger.warn({ err }, 'could not read the menu another process created'));
     });
   }
 
   private async showStoredMenu(announce: boolean): Promise<void> {
-    const stored = await this.store.getValue<PlatformButton[]>(MENU);
+    const stored = await this.menu.get(MENU);
     if (stored) this.service.setMenu(chatMenu(stored), { announce });
     else if (this.options.target) this.service.setMenu([], { announce });
   }
@@ -116,20 +120,20 @@ export class Platform {
 
   async menuCreate(body: unknown): Promise<object> {
     const buttons = parseMenu(body);
-    await this.store.setValue(MENU, buttons);
+    await this.menu.put(MENU, buttons);
     this.service.setMenu(chatMenu(buttons));
     return OK;
   }
 
   async menuGet(): Promise<object> {
-    const buttons = await this.store.getValue<PlatformButton[]>(MENU);
+    const buttons = await this.menu.get(MENU);
     if (!buttons?.length) throw new PlatformError(46003, 'no menu was created, or it was deleted');
     return { menu: { button: buttons } };
   }
 
   async menuDelete(): Promise<object> {
     // Kept as an empty menu, so a restart does not bring back the account file's menu.
-    await this.store.setValue(MENU, []);
+    await this.menu.put(MENU, []);
     this.service.setMenu([]);
     return OK;
   }

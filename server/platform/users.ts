@@ -3,7 +3,7 @@
 // account, once per user and on (un)subscribe, never on every message.
 import type { Inbound } from '../contract.ts';
 import type { Responder } from '../core/chat-service.ts';
-import type { ChatStore } from '../store/chat-store.ts';
+import type { ChatStore, Records } from '../store/chat-store.ts';
 import { openIdOf } from '../wechat/remote-bot.ts';
 import { PlatformError } from './errors.ts';
 
@@ -12,18 +12,21 @@ export type Follower = { userId: string; subscribed: boolean; subscribeTime: num
 /** A turn being answered right now: what the user did, when, and how many customer-service messages it got so far. */
 export type Interaction = { kind: 'message' | 'event'; at: number; sent: number };
 
-const key = (openId: string) => `openid:${openId}`;
 // Remembered per process so that a known user costs no store read; forgotten wholesale when it grows too big.
 const MAX_REMEMBERED = 100_000;
 
 export class Followers {
   private readonly known = new Set<string>();
   private readonly answering = new Map<string, Interaction>();
+  /** One record per OpenID. */
+  private readonly followers: Records<Follower>;
 
   constructor(
-    private readonly store: ChatStore,
+    store: ChatStore,
     private readonly now: () => number,
-  ) {}
+  ) {
+    this.followers = store.records<Follower>('followers');
+  }
 
   /** Wraps whoever answers so that every user who reaches the account is known by their OpenID. */
   tracking(inner: Responder): Responder {
@@ -48,7 +51,7 @@ export class Followers {
   /** The follower an OpenID names; 40003 when no user ever reached the account with it. */
   async get(openId: unknown): Promise<Follower & { openId: string }> {
     if (typeof openId !== 'string' || openId === '') throw new PlatformError(40003, 'touser/openid is missing');
-    const follower = await this.store.getValue<Follower>(key(openId));
+    const follower = await this.followers.get(openId);
     if (!follower) throw new PlatformError(40003, 'no user of this simulator has that OpenID');
     return { ...follower, openId };
   }
@@ -58,16 +61,16 @@ export class Followers {
     const seconds = Math.floor(this.now() / 1000);
     if (inbound.type === 'event' && (inbound.event === 'subscribe' || inbound.event === 'unsubscribe')) {
       const subscribed = inbound.event === 'subscribe';
-      const before = await this.store.getValue<Follower>(key(openId));
+      const before = await this.followers.get(openId);
       const subscribeTime = subscribed || !before ? seconds : before.subscribeTime;
-      await this.store.setValue(key(openId), { userId, subscribed, subscribeTime } satisfies Follower);
+      await this.followers.put(openId, { userId, subscribed, subscribeTime } satisfies Follower);
       this.remember(openId);
       return;
     }
     if (this.known.has(openId)) return;
     // Someone writing to the account follows it, even if no subscribe event was ever sent for them.
-    if (!(await this.store.getValue<Follower>(key(openId)))) {
-      await this.store.setValue(key(openId), { userId, subscribed: true, subscribeTime: seconds } satisfies Follower);
+    if (!(await this.followers.get(openId))) {
+      await this.followers.put(openId, { userId, subscribed: true, subscribeTime: seconds } satisfies Follower);
     }
     this.remember(openId);
   }

@@ -55,10 +55,11 @@ export interface ChatStore {
   recordApiCall(call: ApiCall): Promise<void>;
   /** The newest API calls kept, oldest first. */
   recentApiCalls(): Promise<ApiCall[]>;
-  /** A small value the platform API keeps (access tokens, the menu); undefined once its time to live is over. */
-  getValue<T>(key: string): Promise<T | undefined>;
-  /** Stores a value for `ttlMs` (for ever without it); `undefined` deletes it. Rejects `unavailable`, keeping the old value. */
-  setValue(key: string, value: unknown, ttlMs?: number): Promise<void>;
+  /**
+   * The platform's own records of one kind (tokens, the menu, followers, and what later features add),
+   * keyed by strings; `kind` is a short lowercase name of the program's, never input.
+   */
+  records<T>(kind: string): Records<T>;
   /** Waits for pending writes, then lets go of the storage; nothing runs on a closed store's behalf afterwards. */
   close(): Promise<void>;
 
@@ -71,10 +72,34 @@ export interface ChatStore {
   withUserLock?<T>(key: string, turn: () => Promise<T>): Promise<T>;
   /** Calls `listener` with the rules whenever another process sharing the store changed them. */
   onRulesChanged?(listener: (rules: Rule[]) => void): void;
-  /** Calls `listener` with a value's key whenever a process sharing the store set it (this one included). */
-  onValueChanged?(listener: (key: string) => void): void;
+  /** Calls `listener` with a record's kind and key whenever a process sharing the store put or deleted it (this one included). */
+  onRecordChanged?(listener: (kind: string, key: string) => void): void;
   /** Why the store cannot serve right now (for /healthz); undefined while it can. */
   unavailable?(): Promise<string | undefined>;
+}
+
+/**
+ * Records of one kind, by key. Errors as for ChatStore: `unavailable` when the storage cannot be reached or
+ * written (a failed put or delete changes nothing), `damaged` when a stored record cannot be read.
+ */
+export interface Records<T> {
+  /** The record, or undefined when there is none or its time to live is over. */
+  get(key: string): Promise<T | undefined>;
+  /** Stores the record durably, replacing any before it; with `ttlMs` it lapses that long after now. */
+  put(key: string, value: T, options?: { ttlMs?: number }): Promise<void>;
+  /** Removes the record; removing one that is not there is no error. */
+  delete(key: string): Promise<void>;
+  /** Every live record whose key starts with `prefix` (all of them without it), in no particular order. */
+  list(prefix?: string): Promise<{ key: string; value: T }[]>;
+}
+
+/** Record kinds name folders and keys: short lowercase words, so they never need escaping. */
+export const RECORD_KIND = /^[a-z][a-z0-9-]{0,31}$/;
+
+/** Refuses a kind that is not RECORD_KIND: a programming error, not bad input. */
+export function checkKind(kind: string): string {
+  if (!RECORD_KIND.test(kind)) throw new Error(`Record kind "${kind}" must match ${RECORD_KIND}.`);
+  return kind;
 }
 
 /** What went wrong: see ChatStore. */

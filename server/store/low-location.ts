@@ -4,10 +4,11 @@ import path from 'node:path';
 import { Memory, type Adapter } from 'lowdb';
 import { DurableJSONFile, makeFolder, PRIVATE_FILE } from './durable-file.ts';
 import { fileJournal, memoryJournal, type JournalStorage } from './journal.ts';
+import { memoryRecords, recordFolder, type RecordFiles } from './low-records.ts';
 import { mediaFolder, memoryMedia, type MediaFolder } from './media-files.ts';
 import type { UserFiles } from './user-log.ts';
 
-/** Where the data lives: the main file's adapter, each user's files, the journal, media and the recent API calls. */
+/** Where the data lives: the main file's adapter, each user's files, the journal, media, the recent API calls and the records. */
 export type StoreLocation = {
   describe: string;
   main: () => Adapter<unknown>;
@@ -15,11 +16,13 @@ export type StoreLocation = {
   journal: () => JournalStorage;
   media: () => MediaFolder;
   apiCalls: () => Adapter<unknown>;
+  records: () => RecordFiles;
   prepare: () => Promise<void>;
 };
 
 /**
- * Files next to `dbFile`: `db.json`, `db.users/<hash of the user id>/`, `db.journal`, `db.media/` and `db.api-calls.json`.
+ * Files next to `dbFile`: `db.json`, `db.users/<hash of the user id>/`, `db.journal`, `db.media/`, `db.api-calls.json`
+ * and `db.records/<kind>/`.
  * No path is built from input.
  */
 export function fileLocation(dbFile: string): StoreLocation {
@@ -27,7 +30,7 @@ export function fileLocation(dbFile: string): StoreLocation {
   const usersDir = `${base}.users`;
   return {
     describe: dbFile,
-    // db.json holds the platform's state (the tokens handed out, the menu) besides the rules: its owner's only.
+    // db.json of an earlier version holds the platform's state (the tokens handed out, the menu): its owner's only.
     main: () => new DurableJSONFile<unknown>(dbFile, 2, PRIVATE_FILE),
     user: (key) => {
       const dir = path.join(usersDir, key);
@@ -42,6 +45,7 @@ export function fileLocation(dbFile: string): StoreLocation {
     journal: () => fileJournal(base),
     media: () => mediaFolder(`${base}.media`),
     apiCalls: () => new DurableJSONFile<unknown>(`${base}.api-calls.json`),
+    records: () => recordFolder(`${base}.records`),
     prepare: async () => {
       await makeFolder(path.dirname(dbFile));
       await makeFolder(usersDir);
@@ -56,6 +60,7 @@ export function memoryLocation(): StoreLocation {
     if (!adapters.has(name)) adapters.set(name, new Memory<unknown>());
     return adapters.get(name) as Adapter<T>;
   };
+  const records = memoryRecords();
   return {
     describe: 'memory',
     main: () => adapter('main'),
@@ -63,6 +68,7 @@ export function memoryLocation(): StoreLocation {
     journal: memoryJournal,
     media: memoryMedia,
     apiCalls: () => adapter('api-calls'),
+    records: () => records,
     prepare: async () => {},
   };
 }

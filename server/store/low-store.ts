@@ -1,4 +1,5 @@
-// The lowdb store: one small file for the rules, and for each user a folder of small files (user-log.ts).
+// The lowdb store: one small file for the rules, for each user a folder of small files (user-log.ts), and
+// one small file per platform record (low-records.ts).
 // Commits go through a write-ahead journal in batches (journal.ts) and reach the user files in periodic
 // checkpoints, so storing a message costs the same however many users and messages the store holds,
 // and start-up reads only the rules and whatever the journal holds that a checkpoint did not write.
@@ -9,19 +10,20 @@ import { z } from 'zod';
 import type { ApiCall, Exchange, StoredMessage } from '../contract.ts';
 import { ruleSchema, type Rule } from '../content/rules.ts';
 import type { Session } from '../session.ts';
-import { StoreError, type ChatStore, type Commit, type MediaRecord, type UserState } from './chat-store.ts';
+import { StoreError, type ChatStore, type Commit, type MediaRecord, type Records, type UserState } from './chat-store.ts';
+import { Checkpointer, type Scheduler } from './checkpointer.ts';
 import { Journal, JournalDamage, parseJournal } from './journal.ts';
 import { fileLocation, memoryLocation, type StoreLocation } from './low-location.ts';
 import { UserLog, writeHistory, type UserFiles } from './user-log.ts';
 import { DEFAULT_MEDIA_QUOTA_BYTES, MEDIA_LIFETIME_MS } from '../media.ts';
 import { RecentApiCalls } from './low-api-calls.ts';
 import { KeptMedia } from './low-media.ts';
+import { RecordShelf } from './low-records.ts';
+import { moveValuesToRecords, type KeptValue } from './low-values.ts';
+import { UserLogCache } from './user-log-cache.ts';
 
-/** A value the platform API keeps, and when it lapses (epoch ms). */
-type KeptValue = { value: unknown; expiresAt?: number };
+/** db.json: the rules, and (written by versions before the records) the platform's values, moved out at open. */
 type MainData = { version: 1; rules: Rule[]; values?: Record<string, KeptValue> };
-
-const lapsed = (kept: KeptValue, now: number) => kept.expiresAt !== undefined && kept.expiresAt <= now;
 
 const mainSchema = z.object({
   version: z.literal(1),
@@ -51,8 +53,10 @@ export type StoreOptions = {
   mediaQuotaBytes?: number;
   /** How often media whose 3 days are over are deleted (besides at open): hourly. */
   mediaSweepMs?: number;
-  /** The clock media lifetimes are measured with; tests pass their own. */
+  /** The clock media lifetimes and records' times to live are measured with; tests pass their own. */
   now?: () => number;
+  /** What runs checkpoints checkpointMs after a change; tests pass their own to run them when they choose. */
+  scheduler?: Scheduler;
 };
 
 /** The store in files next to `dbFile` (db.json, db.users/, db.journal, db.media/): what `npm start` uses. */
@@ -68,19 +72,19 @@ export function memoryStore(options: StoreOptions = {}): LowStore {
 /** ChatStore on lowdb; build it with fileStore() or memoryStore(). */
 export class LowStore implements ChatStore {
   private main?: Low<MainData>;
-  private readonly logs = new Map<string, Promise<UserLog | undefined>>();
+  private readonly logs: UserLogCache;
   /** One commit at a time per user, so each appends at the count the one before left. */
   private readonly turns = new AsyncLock({ maxPending: Infinity });
   private readonly journal: Journal;
   private readonly media: KeptMedia;
   private readonly apiCalls: RecentApiCalls;
+  private readonly shelf: RecordShelf;
   /** Logs with changes the user files do not have yet. */
   private readonly dirty = new Set<UserLog>();
-  private checkpointTimer?: NodeJS.Timeout;
-  private checkpointing?: Promise<void>;
+  private readonly checkpointer: Checkpointer;
   private closed = false;
   private readonly pending = new Set<Promise<unknown>>();
-  private readonly options: Required<StoreOptions>;
+  private readonly options: Required<Omit<StoreOptions, 'scheduler'>>;
 
   constructor(
     private readonly location: StoreLocation,
@@ -101,6 +105,13 @@ export class LowStore implements ChatStore {
     const { mediaQuotaBytes: quotaBytes, mediaSweepMs: sweepMs, now, warn } = this.options;
     this.media = new KeptMedia(location.media(), { lifetimeMs: MEDIA_LIFETIME_MS, quotaBytes, sweepMs, now }, warn);
     this.apiCalls = new RecentApiCalls(location.apiCalls());
+    this.shelf = new RecordShelf(location.records(), now, (work) => this.track(work));
+    this.logs = new UserLogCache((userId) => UserLog.open(this.filesOf(userId), userId), this.options.cachedUsers);
+    this.checkpointer = new Checkpointer(() => this.runCheckpoint(), {
+      delayMs: this.options.checkpointMs,
+      needed: () => this.dirty.size > 0,
+      scheduler: options.scheduler,
+    });
   }
 
   async open(seedRules: Rule[]): Promise<void> {
@@ -129,6 +140,7 @@ export class LowStore implements ChatStore {
       db.data = parsed.data as MainData;
     }
     this.main = db;
+    await this.moveValues();
     await this.replayJournal();
     try {
       await this.apiCalls.open();
@@ -136,48 +148,51 @@ export class LowStore implements ChatStore {
     } catch (err) {
       throw StoreError.aboutFile(file, `its media or API calls cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, 'unavailable');
     }
+    // Lapsed records are never read as live; deleting their files only keeps the folders short.
+    void this.track(this.shelf.sweep()).catch((err: unknown) => this.options.warn('lapsed records could not be deleted; the next start tries again', err));
   }
 
   async getUser(userId: string): Promise<UserState | undefined> {
-    const log = await this.log(userId);
+    const log = await this.logs.get(userId);
     return log && { userId, createdAt: log.createdAt, session: log.session };
   }
 
   async findExchange(userId: string, clientId: string): Promise<Exchange | undefined> {
-    return (await this.log(userId))?.findExchange(clientId);
+    return (await this.logs.get(userId))?.findExchange(clientId);
   }
 
-  async commit(userId: string, commit: Commit): Promise<void> {
-    const existing = await this.log(userId);
-    const log = existing ?? UserLog.create(this.filesOf(userId), userId, commit.messages[0]?.createdAt ?? new Date().toISOString());
-    if (!existing) this.logs.set(userId, Promise.resolve(log));
-    const turn = this.turns.acquire(userId, async () => {
+  commit(userId: string, commit: Commit): Promise<void> {
+    return this.logs.using(userId, async (existing) => {
+      const log = existing ?? UserLog.create(this.filesOf(userId), userId, commit.messages[0]?.createdAt ?? new Date().toISOString());
+      if (!existing) this.logs.set(userId, log);
+      const turn = this.turns.acquire(userId, async () => {
+        try {
+          await this.journal.append({ userId, at: log.count, commit });
+        } catch (err) {
+          throw StoreError.unwritten('The message', err, '; it was not sent. Try again.');
+        }
+        log.apply(commit);
+      });
       try {
-        await this.journal.append({ userId, at: log.count, commit });
+        await this.track(turn);
       } catch (err) {
-        throw StoreError.unwritten('The message', err, '; it was not sent. Try again.');
+        if (!existing && log.count === 0) this.logs.forget(userId); // a new user whose first turn failed
+        throw err;
       }
-      log.apply(commit);
+      this.changed(log);
     });
-    try {
-      await this.track(turn);
-    } catch (err) {
-      if (!existing && log.count === 0) this.logs.delete(userId); // a new user whose first turn failed
-      throw err;
-    }
-    this.changed(log);
   }
 
   async history(userId: string, { limit, before }: { limit: number; before?: string }): Promise<StoredMessage[] | undefined> {
-    const log = await this.log(userId);
+    const log = await this.logs.get(userId);
     if (!log) return before ? undefined : [];
     return log.history(limit, before);
   }
 
   /** Writes a new user's whole history in one go (imports, benchmarks); refuses a user who exists. */
   async importHistory(userId: string, messages: StoredMessage[], session: Session): Promise<void> {
-    if (await this.log(userId)) throw new StoreError('conflict', `User "${userId}" exists already.`);
-    this.logs.delete(userId); // "not found" must not stay cached
+    if (await this.logs.get(userId)) throw new StoreError('conflict', `User "${userId}" exists already.`);
+    this.logs.forget(userId); // "not found" must not stay cached
     await writeHistory(this.filesOf(userId), userId, messages, session);
   }
 
@@ -223,22 +238,31 @@ export class LowStore implements ChatStore {
     return this.apiCalls.list();
   }
 
-  async getValue<T>(key: string): Promise<T | undefined> {
-    const kept = this.requireMain().data.values?.[key];
-    return kept && !lapsed(kept, Date.now()) ? (kept.value as T) : undefined;
+  records<T>(kind: string): Records<T> {
+    return this.shelf.of<T>(kind);
   }
 
-  /** Kept in db.json: a handful of small values that change when the server under test asks, not per message. */
-  setValue(key: string, value: unknown, ttlMs?: number): Promise<void> {
-    const now = Date.now();
-    // Lapsed values are dropped whenever one is written, so the file does not grow with old tokens.
-    const values = Object.fromEntries(Object.entries(this.requireMain().data.values ?? {}).filter(([k, v]) => k !== key && !lapsed(v, now)));
-    if (value !== undefined) values[key] = ttlMs === undefined ? { value } : { value, expiresAt: now + ttlMs };
-    return this.changeMain('values', values, 'The value');
+  /** Moves the values a store written by an earlier version kept in db.json to their records, then drops them from db.json. */
+  private async moveValues(): Promise<void> {
+    const db = this.requireMain();
+    if (!db.data.values) return;
+    try {
+      await moveValuesToRecords(db.data.values, (kind) => this.shelf.of(kind), this.options.now());
+    } catch (err) {
+      throw StoreError.aboutFile(this.location.describe, `its platform values could not be moved to their records (${(err as Error).message})`, 'unavailable');
+    }
+    const { values, ...rest } = db.data;
+    db.data = rest; // only once every record is written: a crash before leaves db.json as it was
+    try {
+      await db.write();
+    } catch (err) {
+      db.data = { ...rest, values };
+      throw StoreError.unwritten('db.json without its moved values', err);
+    }
   }
 
   /** Changes one part of db.json and writes it; when the write fails, memory goes back to what the file has. */
-  private async changeMain<K extends 'rules' | 'values'>(part: K, next: MainData[K], what: string): Promise<void> {
+  private async changeMain<K extends 'rules'>(part: K, next: MainData[K], what: string): Promise<void> {
     const db = this.requireMain();
     const previous = db.data[part];
     db.data[part] = next;
@@ -256,10 +280,7 @@ export class LowStore implements ChatStore {
     this.closed = true; // no checkpoint is scheduled from now on: the one below is the last
     this.media.close();
     await this.apiCalls.flushed();
-    clearTimeout(this.checkpointTimer);
-    this.checkpointTimer = undefined;
-    await this.checkpointing?.catch(() => undefined);
-    await this.checkpoint().catch(() => undefined);
+    await this.checkpointer.close(); // the last checkpoint
     if (this.dirty.size === 0) await this.journal.storage.clear();
     else await this.journal.storage.close(); // kept: the next start replays it
   }
@@ -270,13 +291,10 @@ export class LowStore implements ChatStore {
    * the users again before dropping it.
    */
   checkpoint(): Promise<void> {
-    this.checkpointing ??= this.runCheckpoint().finally(() => (this.checkpointing = undefined));
-    return this.checkpointing;
+    return this.checkpointer.run();
   }
 
   private async runCheckpoint(): Promise<void> {
-    clearTimeout(this.checkpointTimer);
-    this.checkpointTimer = undefined;
     if (!this.journal.storage.hasRetired) await this.journal.retire();
     const logs = [...this.dirty];
     this.dirty.clear();
@@ -289,7 +307,7 @@ export class LowStore implements ChatStore {
         } catch (err) {
           failure ??= err;
         }
-        if (log.value.dirty) this.changed(log.value);
+        if (log.value.dirty) this.dirty.add(log.value); // the checkpointer schedules the next one for it
       }
     };
     await Promise.all(Array.from({ length: this.options.checkpointParallelism }, worker));
@@ -313,8 +331,8 @@ export class LowStore implements ChatStore {
       }
       if (parsed.tornTail) this.options.warn(`${describe}: the last line was cut short by a crash; it was never acknowledged and is left out`);
       for (const [i, { userId, at, commit }] of parsed.entries.entries()) {
-        const log = (await this.log(userId)) ?? UserLog.create(this.filesOf(userId), userId, commit.messages[0]?.createdAt ?? new Date().toISOString());
-        this.logs.set(userId, Promise.resolve(log));
+        const log = (await this.logs.get(userId)) ?? UserLog.create(this.filesOf(userId), userId, commit.messages[0]?.createdAt ?? new Date().toISOString());
+        this.logs.set(userId, log);
         if (at < log.count) continue; // a checkpoint wrote it before the crash
         if (at > log.count) throw StoreError.aboutFile(describe, `line ${i + 1} continues ${userId}'s history at message ${at}, but the user files hold ${log.count}`);
         log.apply(commit);
@@ -334,21 +352,8 @@ export class LowStore implements ChatStore {
   private changed(log: UserLog): void {
     this.dirty.add(log);
     if (this.closed) return; // the journal keeps it for the next start
-    if (this.journal.liveBytes >= this.options.checkpointBytes) {
-      void this.checkpoint().catch(() => this.scheduleCheckpoint());
-    } else {
-      this.scheduleCheckpoint();
-    }
-  }
-
-  /** Schedules the next checkpoint, unless one is scheduled already or there is nothing to write. */
-  private scheduleCheckpoint(): void {
-    if (this.closed || this.checkpointTimer || this.dirty.size === 0) return;
-    this.checkpointTimer = setTimeout(() => {
-      this.checkpointTimer = undefined;
-      void this.checkpoint().catch(() => this.scheduleCheckpoint());
-    }, this.options.checkpointMs);
-    this.checkpointTimer.unref();
+    if (this.journal.liveBytes >= this.options.checkpointBytes) void this.checkpointer.run().catch(() => undefined); // retried by the checkpointer
+    else this.checkpointer.request();
   }
 
   private requireMain(): Low<MainData> {
@@ -363,29 +368,5 @@ export class LowStore implements ChatStore {
 
   private filesOf(userId: string): UserFiles {
     return this.location.user(createHash('sha256').update(userId).digest('hex').slice(0, 40));
-  }
-
-  /** A user's log, read once and then kept, most recently used last. */
-  private log(userId: string): Promise<UserLog | undefined> {
-    let loading = this.logs.get(userId);
-    if (loading) {
-      this.logs.delete(userId);
-    } else {
-      loading = UserLog.open(this.filesOf(userId), userId);
-      loading.catch(() => this.logs.delete(userId));
-    }
-    this.logs.set(userId, loading);
-    if (this.logs.size > this.options.cachedUsers) void this.evictIdle();
-    return loading;
-  }
-
-  /** Forgets the least recently used users beyond the limit; never one with a turn or unwritten changes. */
-  private async evictIdle(): Promise<void> {
-    for (const [userId, loading] of this.logs) {
-      if (this.logs.size <= this.options.cachedUsers) break;
-      const log = await loading.catch(() => undefined);
-      if (this.logs.get(userId) !== loading) continue;
-      if (!log || (log.idle && !this.turns.isBusy(userId))) this.logs.delete(userId);
-    }
   }
 }

@@ -1,5 +1,5 @@
 // The Redis store: every process behind a load balancer shares one Redis, so history, sessions, clientIds,
-// rules, media and platform values are the same whichever process answers. Each user has a hash (createdAt,
+// rules, media and platform records are the same whichever process answers. Each user has a hash (createdAt,
 // session), a list of messages in order, a hash of message id → position (paging by id) and a hash of
 // clientId → exchange; a turn is committed by one script (redis/scripts.ts), so it is stored whole or not at all.
 // A commit resolves once Redis has applied it; how durable that is depends on Redis's persistence (docs/scale-out.md).
@@ -9,8 +9,9 @@ import type { ApiCall, Exchange, StoredMessage } from '../contract.ts';
 import { API_CALLS_KEPT } from '../limits.ts';
 import { DEFAULT_MEDIA_QUOTA_BYTES, MEDIA_LIFETIME_MS } from '../media.ts';
 import { ruleSchema, type Rule } from '../content/rules.ts';
-import { StoreError, type ChatStore, type Commit, type MediaRecord, type UserState } from './chat-store.ts';
+import { StoreError, type ChatStore, type Commit, type MediaRecord, type Records, type UserState } from './chat-store.ts';
 import { closeClient, commandClient, connect, describeRedis, messageClient, reportOutages } from './redis/connection.ts';
+import { RedisRecords } from './redis/records.ts';
 import { commitTurn, defineScripts, historyPage, putMedia, saveRules, seedRules } from './redis/scripts.ts';
 import { DEFAULT_LOCK, LockTimeout, withLock, type LockSettings } from './redis/user-lock.ts';
 
@@ -47,7 +48,8 @@ export class RedisStore implements ChatStore {
   private cachedRules: Rule[] = [];
   private rulesVersion = 0;
   private readonly listeners = new Set<(rules: Rule[]) => void>();
-  private readonly valueListeners = new Set<(key: string) => void>();
+  private readonly recordListeners = new Set<(kind: string, key: string) => void>();
+  private readonly shelf: RedisRecords;
   /** Fencing tokens of the user locks this process holds, by user (one turn per user at a time here: ChatService queues them). */
   private readonly tokens = new Map<string, string>();
 
@@ -63,6 +65,7 @@ export class RedisStore implements ChatStore {
     const warn = options.warn ?? (() => {});
     reportOutages(this.redis, warn);
     reportOutages(this.subscriber, () => {}); // the same outage, reported once above
+    this.shelf = new RedisRecords(this.redis, this.prefix, (kind, key) => this.redis.publish(this.recordsChannel, JSON.stringify([kind, key])).then(() => undefined, () => undefined));
   }
 
   private key(name: string, id?: string): string {
@@ -78,8 +81,8 @@ export class RedisStore implements ChatStore {
     return this.key('rules-changed');
   }
 
-  private get valuesChannel(): string {
-    return this.key('values-changed');
+  private get recordsChannel(): string {
+    return this.key('records-changed');
   }
 
   async open(seed: Rule[]): Promise<void> {
@@ -92,9 +95,12 @@ export class RedisStore implements ChatStore {
     }
     this.subscriber.on('message', (channel: string, payload: string) => {
       if (channel === this.channel && Number(payload) > this.rulesVersion) void this.reloadRules().catch(() => undefined);
-      if (channel === this.valuesChannel) for (const listener of this.valueListeners) listener(payload);
+      if (channel === this.recordsChannel) {
+        const [kind, key] = JSON.parse(payload) as [string, string];
+        for (const listener of this.recordListeners) listener(kind, key);
+      }
     });
-    await this.subscriber.subscribe(this.channel, this.valuesChannel);
+    await this.subscriber.subscribe(this.channel, this.recordsChannel);
     const [json, version] = (await seedRules(this.redis, this.rulesKeys, [JSON.stringify(seed)])) as [string, string];
     this.useRules(this.parseRules(json, where), Number(version));
   }
@@ -218,28 +224,13 @@ export class RedisStore implements ChatStore {
     return calls.reverse().map((json) => JSON.parse(json) as ApiCall);
   }
 
-  async getValue<T>(key: string): Promise<T | undefined> {
-    const json = await this.read('The value', () => this.redis.get(this.key('value', key)));
-    return json === null ? undefined : (JSON.parse(json) as T);
+  records<T>(kind: string): Records<T> {
+    return this.shelf.of<T>(kind);
   }
 
-  /** Redis drops the value when its time to live is over. */
-  async setValue(key: string, value: unknown, ttlMs?: number): Promise<void> {
-    const name = this.key('value', key);
-    try {
-      if (value === undefined) await this.redis.del(name);
-      else if (ttlMs === undefined) await this.redis.set(name, JSON.stringify(value));
-      else await this.redis.set(name, JSON.stringify(value), 'PX', Math.max(1, Math.round(ttlMs)));
-    } catch (err) {
-      throw unavailable('The value', err);
-    }
-    // Stored already: a lost notice only leaves other processes with the old value until they read it again.
-    await this.redis.publish(this.valuesChannel, key).catch(() => undefined);
-  }
-
-  /** Calls `listener` with the key of every value set by any process on this Redis. */
-  onValueChanged(listener: (key: string) => void): void {
-    this.valueListeners.add(listener);
+  /** Calls `listener` with the kind and key of every record put or deleted by any process on this Redis. */
+  onRecordChanged(listener: (kind: string, key: string) => void): void {
+    this.recordListeners.add(listener);
   }
 
   /** Why the store cannot serve now (for /healthz), or undefined while Redis answers. */

@@ -1,0 +1,83 @@
+// Acceptance: a lowdb store in front of a target, with 20 000 fresh users each making their first turn,
+// writes no file whose size grows with the number of users: what a new user costs stays the same. The files
+// are the lowdb store's own (db.json, each user's files, one per record) with their contents kept in memory:
+// the same writes, without 60 000 fsyncs that would make it a nine-minute test.
+import { expect } from 'chai';
+import type { Adapter } from 'lowdb';
+import type { Responder } from '../server/core/chat-service.ts';
+import { Followers } from '../server/platform/users.ts';
+import { memoryLocation, type StoreLocation } from '../server/store/low-location.ts';
+import { LowStore } from '../server/store/low-store.ts';
+import { seedContent } from './helpers.ts';
+
+const USERS = 20_000;
+const AT_ONCE = 200; // users whose first turns run together, as many browsers would
+
+/** `location` with every whole-file write recorded: the file's name and the bytes it was written with. */
+function measured(location: StoreLocation, writes: { file: string; bytes: number }[]): StoreLocation {
+  const recorded = <T>(file: string, adapter: Adapter<T>): Adapter<T> => ({
+    read: () => adapter.read(),
+    write: async (data) => {
+      writes.push({ file, bytes: Buffer.byteLength(JSON.stringify(data)) });
+      await adapter.write(data);
+    },
+  });
+  return {
+    ...location,
+    main: () => recorded('db.json', location.main()),
+    apiCalls: () => recorded('db.api-calls.json', location.apiCalls()),
+    user: (key) => {
+      const files = location.user(key);
+      return { ...files, adapter: <T>(name: string) => recorded<T>(`${files.describe}/${name}`, files.adapter<T>(name)) };
+    },
+    records: () => {
+      const files = location.records();
+      return {
+        ...files,
+        write: async (kind, name, text) => {
+          writes.push({ file: files.describe(kind, name), bytes: Buffer.byteLength(text) });
+          await files.write(kind, name, text);
+        },
+      };
+    },
+  };
+}
+
+describe('lowdb: 20 000 fresh users in front of a target', function () {
+  this.timeout(120_000);
+
+  it('writes no file whose size grows with the number of users', async () => {
+    const writes: { file: string; bytes: number }[] = [];
+    const store = new LowStore(measured(memoryLocation(), writes));
+    await store.open(seedContent().seedRules);
+    const followers = new Followers(store, Date.now);
+    const target: Responder = async ({ session }) => ({ replies: [], session });
+    const respond = followers.tracking(target);
+    const firstTurn = async (n: number) => {
+      const userId = `user-${String(n).padStart(6, '0')}`;
+      const inbound = { type: 'text' as const, text: 'hello' };
+      const session = { subscribed: true } as never;
+      const { session: after } = await respond({ userId, session, inbound, env: {} as never });
+      const createdAt = new Date().toISOString();
+      await store.commit(userId, { messages: [{ ...inbound, id: `m-${n}`, userId, from: 'user', createdAt }], session: after });
+    };
+    const largestFor = async (from: number, to: number) => {
+      const start = writes.length;
+      for (let n = from; n < to; n += AT_ONCE) await Promise.all(Array.from({ length: Math.min(AT_ONCE, to - n) }, (_, i) => firstTurn(n + i)));
+      await store.checkpoint(); // the users' own files, written as the checkpoints would
+      const mine = writes.slice(start);
+      return { count: mine.length, largest: mine.reduce((most, w) => (w.bytes > most.bytes ? w : most), { file: '', bytes: 0 }) };
+    };
+    try {
+      const firstHalf = await largestFor(0, USERS / 2);
+      const secondHalf = await largestFor(USERS / 2, USERS);
+      console.log(`      ${USERS} users: ${firstHalf.count + secondHalf.count} whole-file writes; the largest ${firstHalf.largest.bytes} B (${firstHalf.largest.file}) for the first ${USERS / 2}, ${secondHalf.largest.bytes} B (${secondHalf.largest.file}) for the next`);
+      expect(writes.filter((w) => w.file === 'db.json').length, 'db.json written per user').to.be.at.most(1);
+      // Twice the users, and the largest file a new user writes is as large (give or take a digit of a count).
+      expect(secondHalf.largest.bytes).to.be.at.most(firstHalf.largest.bytes + 8);
+      expect(secondHalf.count).to.be.at.most(firstHalf.count);
+    } finally {
+      await store.close();
+    }
+  });
+});
