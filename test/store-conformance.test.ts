@@ -50,6 +50,22 @@ describe('with a redis-server of its own', function () {
     };
   });
 
+  it('moves the values an earlier version kept (the menu, followers) into records at open, with their time to live', async () => {
+    const menu = { button: [{ type: 'click', name: 'Old', key: 'OLD' }] };
+    await redis.admin.set('legacy:value:{menu}', JSON.stringify(menu));
+    await redis.admin.set('legacy:value:{openid:oAbc}', JSON.stringify({ userId: 'abc', subscribed: true, subscribeTime: 1 }), 'PX', 600_000);
+    const store = new RedisStore({ url: redis.server.url, prefix: 'legacy:' });
+    await store.open([]);
+    try {
+      expect(await store.records('menu').get('buttons')).to.deep.equal(menu);
+      expect(await store.records('followers').get('oAbc')).to.deep.include({ userId: 'abc', subscribed: true });
+      expect(await redis.admin.pttl('legacy:record:{followers:oAbc}')).to.be.within(1, 600_000);
+      expect(await redis.admin.keys('legacy:value:*'), 'the old keys are gone once moved').to.deep.equal([]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('refuses the commit of a turn whose lock went to another process (fencing)', async () => {
     const store = new RedisStore({ url: redis.server.url, prefix: 'fence:' });
     await store.open([]);

@@ -19,7 +19,7 @@ import { DEFAULT_MEDIA_QUOTA_BYTES, MEDIA_LIFETIME_MS } from '../media.ts';
 import { RecentApiCalls } from './low-api-calls.ts';
 import { KeptMedia } from './low-media.ts';
 import { RecordShelf } from './low-records.ts';
-import { moveValuesToRecords, type KeptValue } from './low-values.ts';
+import { moveValuesToRecords, type KeptValue } from './legacy-values.ts';
 import { UserLogCache } from './user-log-cache.ts';
 
 /** db.json: the rules, and (written by versions before the records) the platform's values, moved out at open. */

@@ -11,7 +11,8 @@ import { DEFAULT_MEDIA_QUOTA_BYTES, MEDIA_LIFETIME_MS } from '../media.ts';
 import { ruleSchema, type Rule } from '../content/rules.ts';
 import { StoreError, type ChatStore, type Commit, type MediaRecord, type Records, type UserState } from './chat-store.ts';
 import { closeClient, commandClient, connect, describeRedis, messageClient, reportOutages } from './redis/connection.ts';
-import { RedisRecords } from './redis/records.ts';
+import { recordOfValue } from './legacy-values.ts';
+import { literal, RedisRecords } from './redis/records.ts';
 import { commitTurn, defineScripts, historyPage, putMedia, saveRules, seedRules } from './redis/scripts.ts';
 import { DEFAULT_LOCK, LockTimeout, withLock, type LockSettings } from './redis/user-lock.ts';
 
@@ -103,6 +104,26 @@ export class RedisStore implements ChatStore {
     await this.subscriber.subscribe(this.channel, this.recordsChannel);
     const [json, version] = (await seedRules(this.redis, this.rulesKeys, [JSON.stringify(seed)])) as [string, string];
     this.useRules(this.parseRules(json, where), Number(version));
+    await this.moveLegacyValues();
+  }
+
+  /** Moves the `value:{key}` keys an earlier version kept into records, with what is left of their time to live. */
+  private async moveLegacyValues(): Promise<void> {
+    const start = this.key('value', '').slice(0, -1); // `<prefix>value:{`, without the closing brace
+    let cursor = '0';
+    do {
+      const [next, names] = await this.read('The earlier values', () => this.redis.scan(cursor, 'MATCH', `${literal(start)}*}`, 'COUNT', 500));
+      for (const name of names) {
+        const [json, ttlMs] = await this.read('An earlier value', () => Promise.all([this.redis.get(name), this.redis.pttl(name)]));
+        if (json !== null && ttlMs !== -2) {
+          const { kind, key } = recordOfValue(name.slice(start.length, -1));
+          await this.records(kind).put(key, JSON.parse(json), ttlMs > 0 ? { ttlMs } : {});
+        }
+        // Only once its record is written: a crash before this leaves the value to move again at the next open.
+        await this.read('An earlier value', () => this.redis.del(name));
+      }
+      cursor = next;
+    } while (cursor !== '0');
   }
 
   async getUser(userId: string): Promise<UserState | undefined> {

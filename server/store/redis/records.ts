@@ -4,8 +4,8 @@
 import type { Redis } from 'ioredis';
 import { checkKind, StoreError, type Records } from '../chat-store.ts';
 
-/** Escapes what Redis's glob patterns treat specially. */
-const literal = (text: string) => text.replace(/[*?[\]\\]/g, '\\$&');
+/** Escapes what Redis's glob patterns (SCAN MATCH) treat specially. */
+export const literal = (text: string) => text.replace(/[*?[\]\\]/g, '\\$&');
 
 export class RedisRecords {
   constructor(

@@ -1,6 +1,6 @@
-// Internal to the lowdb store: the platform's values as versions before the records kept them, in db.json
-// under `values`, and where each one goes now. Moved at open, so a store written by an earlier version
-// keeps its tokens, menu and followers; a value of a key no version here knows is kept too, as kind `values`.
+// The platform's values as versions before the records kept them (lowdb: db.json's `values`; Redis:
+// `<prefix>value:{<key>}` keys), and where each one goes now. Moved at open, so a store written by an earlier
+// version keeps its menu and followers; a value of a key no version here knows is kept too, as kind `values`.
 import type { Records } from './chat-store.ts';
 
 /** A value as db.json kept it, and when it lapses (epoch ms). */
