@@ -1,5 +1,5 @@
 // Internal to the lowdb store: the users' logs kept in memory, the most recently used last. Past `limit`
-// the least recently used idle ones are forgotten (read from their files again when they return); a log
+// (and a tenth more) the least recently used idle ones are forgotten (read from their files again when they return); a log
 // is pinned while a turn uses it, so it is never forgotten between the turn reading it and writing to it
 // (a log forgotten then would be read again without that turn's message, and two logs would write one user's files).
 import type { UserLog } from './user-log.ts';
@@ -7,11 +7,16 @@ import type { UserLog } from './user-log.ts';
 export class UserLogCache {
   private readonly logs = new Map<string, Promise<UserLog | undefined>>();
   private readonly pins = new Map<string, number>();
+  private evicting = false;
+  /** The size that starts the next eviction: a tenth of the limit past the size the last one left. */
+  private evictAt: number;
 
   constructor(
     private readonly load: (userId: string) => Promise<UserLog | undefined>,
     private readonly limit: number,
-  ) {}
+  ) {
+    this.evictAt = limit;
+  }
 
   get size(): number {
     return this.logs.size;
@@ -27,7 +32,9 @@ export class UserLogCache {
       loading.catch(() => this.logs.get(userId) === loading && this.logs.delete(userId));
     }
     this.logs.set(userId, loading);
-    if (this.logs.size > this.limit) void this.evictIdle();
+    // One eviction at a time, and not again before the cache has grown a tenth of its limit: logs with
+    // unwritten changes cannot go until a checkpoint, and walking past them on every new user is quadratic.
+    if (this.logs.size > this.evictAt && !this.evicting) void this.evictIdle();
     return loading;
   }
 
@@ -56,12 +63,18 @@ export class UserLogCache {
 
   /** Forgets the least recently used users beyond the limit; never a pinned one or one with unwritten changes. */
   private async evictIdle(): Promise<void> {
-    for (const [userId, loading] of this.logs) {
-      if (this.logs.size <= this.limit) break;
-      if (this.pins.has(userId)) continue;
-      const log = await loading.catch(() => undefined);
-      if (this.logs.get(userId) !== loading || this.pins.has(userId)) continue;
-      if (!log || log.idle) this.logs.delete(userId);
+    this.evicting = true;
+    try {
+      for (const [userId, loading] of this.logs) {
+        if (this.logs.size <= this.limit) break;
+        if (this.pins.has(userId)) continue;
+        const log = await loading.catch(() => undefined);
+        if (this.logs.get(userId) !== loading || this.pins.has(userId)) continue;
+        if (!log || log.idle) this.logs.delete(userId);
+      }
+    } finally {
+      this.evicting = false;
+      this.evictAt = Math.max(this.limit, this.logs.size) + Math.ceil(this.limit / 10);
     }
   }
 }
