@@ -25,7 +25,10 @@ function measured(location: StoreLocation, writes: { file: string; bytes: number
   return {
     ...location,
     main: () => recorded('db.json', location.main()),
-    apiCalls: () => recorded('db.api-calls.json', location.apiCalls()),
+    apiCalls: () => {
+      const files = location.apiCalls();
+      return { ...files, adapter: recorded('db.api-calls.json', files.adapter) };
+    },
     user: (key) => {
       const files = location.user(key);
       return { ...files, adapter: <T>(name: string) => recorded<T>(`${files.describe}/${name}`, files.adapter<T>(name)) };

@@ -6,7 +6,7 @@ import { StoreError } from '../server/store/chat-store.ts';
 import { fileStore, LowStore } from '../server/store/low-store.ts';
 import { fileLocation, memoryLocation, type StoreLocation } from '../server/store/low-location.ts';
 import { SEGMENT_SIZE, type UserFiles } from '../server/store/user-log.ts';
-import { eachTestTempDir, failingJournal, seedContent } from './helpers.ts';
+import { eachTestTempDir, failingJournal, rejection, seedContent } from './helpers.ts';
 
 const message = (userId: string, n: number): StoredMessage => ({
   type: 'text',
@@ -68,6 +68,18 @@ describe('store: lowdb on disk', () => {
         expect((err as Error).message).to.include(tmp.dbFile).and.match(reason).and.match(/left as it is/);
       }
       expect(readFileSync(tmp.dbFile, 'utf8')).to.equal(content);
+    });
+  }
+
+  for (const [what, content] of [['not JSON', '[{"id": "c1"'], ['not a list', '{"calls": []}']] as const) {
+    it(`refuses to start on a db.api-calls.json that is ${what}, naming it, and leaves it as it was`, async () => {
+      const file = tmp.dbFile.replace(/\.json$/, '.api-calls.json');
+      writeFileSync(file, content);
+      const err = await rejection(fileStore(tmp.dbFile).open(rules), 'opening on a damaged API-call log');
+      expect(err).to.be.instanceOf(StoreError);
+      expect((err as StoreError).kind).to.equal('damaged');
+      expect((err as Error).message).to.include('db.api-calls.json').and.match(/left as it is/);
+      expect(readFileSync(file, 'utf8')).to.equal(content);
     });
   }
 

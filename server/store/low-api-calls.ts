@@ -4,21 +4,23 @@
 import type { Adapter } from 'lowdb';
 import type { ApiCall } from '../contract.ts';
 import { API_CALLS_KEPT } from '../limits.ts';
+import { StoreError } from './chat-store.ts';
 
 export class RecentApiCalls {
   private calls: ApiCall[] = [];
   private writing?: Promise<void>;
   private again = false;
 
-  constructor(private readonly file: Adapter<unknown>) {}
+  constructor(private readonly file: { describe: string; adapter: Adapter<unknown> }) {}
 
+  /** Reads the kept calls; a file that is not a list of calls is left as it is and refused (`damaged`), never overwritten. */
   async open(): Promise<void> {
-    const data = await this.file.read().catch((err: unknown) => {
-      if (err instanceof SyntaxError) return null;
+    const data = await this.file.adapter.read().catch((err: unknown) => {
+      if (err instanceof SyntaxError) throw StoreError.aboutFile(this.file.describe, 'not JSON');
       throw err;
     });
-    // The file is only a convenience for the panel: anything unexpected in it starts an empty list.
-    this.calls = Array.isArray(data) ? (data as ApiCall[]).slice(-API_CALLS_KEPT) : [];
+    if (data !== null && !Array.isArray(data)) throw StoreError.aboutFile(this.file.describe, 'not a list of API calls');
+    this.calls = ((data ?? []) as ApiCall[]).slice(-API_CALLS_KEPT);
   }
 
   list(): ApiCall[] {
@@ -44,7 +46,7 @@ export class RecentApiCalls {
       // A call added during a write is in the next one, which the same promise waits for.
       while (this.again) {
         this.again = false;
-        await this.file.write(this.calls);
+        await this.file.adapter.write(this.calls);
       }
     } finally {
       this.writing = undefined;

@@ -15,7 +15,7 @@ export type StoreLocation = {
   user: (key: string) => UserFiles;
   journal: () => JournalStorage;
   media: () => MediaFolder;
-  apiCalls: () => Adapter<unknown>;
+  apiCalls: () => { describe: string; adapter: Adapter<unknown> };
   records: () => RecordFiles;
   prepare: () => Promise<void>;
 };
@@ -44,7 +44,7 @@ export function fileLocation(dbFile: string): StoreLocation {
     },
     journal: () => fileJournal(base),
     media: () => mediaFolder(`${base}.media`),
-    apiCalls: () => new DurableJSONFile<unknown>(`${base}.api-calls.json`),
+    apiCalls: () => ({ describe: `${path.basename(base)}.api-calls.json`, adapter: new DurableJSONFile<unknown>(`${base}.api-calls.json`) }),
     records: () => recordFolder(`${base}.records`),
     prepare: async () => {
       await makeFolder(path.dirname(dbFile));
@@ -67,7 +67,7 @@ export function memoryLocation(): StoreLocation {
     user: (key) => ({ describe: `memory:${key}`, adapter: <T>(name: string) => adapter<T>(`${key}/${name}`), prepare: async () => {} }),
     journal: memoryJournal,
     media: memoryMedia,
-    apiCalls: () => adapter('api-calls'),
+    apiCalls: () => ({ describe: 'memory:api-calls', adapter: adapter('api-calls') }),
     records: () => records,
     prepare: async () => {},
   };

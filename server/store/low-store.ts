@@ -146,6 +146,7 @@ export class LowStore implements ChatStore {
       await this.apiCalls.open();
       await this.media.open();
     } catch (err) {
+      if (err instanceof StoreError) throw err;
       throw StoreError.aboutFile(file, `its media or API calls cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, 'unavailable');
     }
     // Lapsed records are never read as live; deleting their files only keeps the folders short.
