@@ -120,6 +120,12 @@ export class StoreError extends Error {
     return new StoreError(kind, `${file}: ${reason}. It was left as it is; see "Recovering the data files" in docs/storage.md.`);
   }
 
+  /** The store's live media would pass their quota with this file: nothing was stored. */
+  static mediaQuota(usedBytes: number, quotaBytes: number, lifetimeMs: number): StoreError {
+    const mb = (n: number) => Math.round(n / 2 ** 20);
+    return new StoreError('quota', `The media storage is full (${mb(usedBytes)} of ${mb(quotaBytes)} MB); media are deleted ${lifetimeMs / 86_400_000} days after upload, or raise MEDIA_QUOTA_MB.`);
+  }
+
   /** A write the storage refused (a full or read-only disk): `what` could not be stored, and nothing changed. */
   static unwritten(what: string, err: unknown, ending = '.'): StoreError {
     const code = (err as NodeJS.ErrnoException).code ?? 'write failed';

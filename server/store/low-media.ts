@@ -42,10 +42,7 @@ export class KeptMedia {
 
   async put(record: MediaRecord, bytes: Buffer): Promise<void> {
     if (this.usedBytes + bytes.length > this.policy.quotaBytes) await this.sweep();
-    if (this.usedBytes + bytes.length > this.policy.quotaBytes) {
-      const mb = (n: number) => Math.round(n / 2 ** 20);
-      throw new StoreError('quota', `The media storage is full (${mb(this.usedBytes)} of ${mb(this.policy.quotaBytes)} MB); media are deleted 3 days after upload, or raise MEDIA_QUOTA_MB.`);
-    }
+    if (this.usedBytes + bytes.length > this.policy.quotaBytes) throw StoreError.mediaQuota(this.usedBytes, this.policy.quotaBytes, this.policy.lifetimeMs);
     // Counted before the write, so uploads side by side cannot pass the quota together.
     this.track(record);
     try {

@@ -212,10 +212,7 @@ export class RedisStore implements ChatStore {
       await putMedia(this.redis, keys, [now, Math.round(left), bytes.length, this.mediaQuotaBytes, JSON.stringify(record), bytes, `${record.mediaId}:${bytes.length}`]);
     } catch (err) {
       const used = /^QUOTA (\d+)/.exec((err as Error).message);
-      if (used) {
-        const mb = (n: number) => Math.round(n / 2 ** 20);
-        throw new StoreError('quota', `The media storage is full (${mb(Number(used[1]))} of ${mb(this.mediaQuotaBytes)} MB); media are deleted 3 days after upload, or raise MEDIA_QUOTA_MB.`);
-      }
+      if (used) throw StoreError.mediaQuota(Number(used[1]), this.mediaQuotaBytes, MEDIA_LIFETIME_MS);
       throw unavailable('The file', err);
     }
   }
