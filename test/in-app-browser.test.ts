@@ -25,6 +25,8 @@ const SECRET = 'pages-secret';
 const JSSDK = readFileSync(new URL('../node_modules/weixin-js-sdk/index.js', import.meta.url), 'utf8');
 
 describe('in-app browser: a node-webot server’s page with weixin-js-sdk', function () {
+  // Two servers, a browser and several page loads a test: room on a loaded machine, not a measure of speed.
+  this.timeout(60_000);
   let browser: Browser | undefined;
   let target: Server;
   let targetPort = 0;
