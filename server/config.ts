@@ -9,6 +9,7 @@ import { DEFAULT_MEDIA_QUOTA_BYTES } from './media.ts';
 import { parseRate } from './core/rate-limits.ts';
 import type { SecurityOptions } from './app/security.ts';
 import { START_OPTIONS } from './start-options.ts';
+import { DEFAULT_PAGES_HOST } from './pages/page-hosts.ts';
 import type { TargetAccountSettings } from './content/account.ts';
 import type { TargetOptions } from './wechat/remote-bot.ts';
 import { parseWebDomain, type WebDomain } from './platform/web-domains.ts';
@@ -63,6 +64,8 @@ export type Config = {
   redisUrl?: string;
   /** MEDIA_QUOTA_MB: the bytes of live media (uploads of the last 3 days) the store keeps at most. */
   mediaQuotaBytes: number;
+  /** PAGES_HOST: the parent domain of the in-app browser's page hosts (pages.localhost). */
+  pagesHost: string;
 };
 
 /** The limits `npm start` applies unless told otherwise: room for people and test scripts, not for floods. */
@@ -193,6 +196,7 @@ const configSchema = z
     ADMIN_TOKEN: text,
     TRUST_PROXY: trustProxy,
     MEDIA_QUOTA_MB: wholeNumber('MEDIA_QUOTA_MB', 1),
+    PAGES_HOST: setting('PAGES_HOST', 'a domain name such as pages.localhost (no scheme, port or path)', (raw) => (/^[a-z0-9-]+(\.[a-z0-9-]+)+$/i.test(raw) ? raw.toLowerCase() : undefined)),
   })
   .superRefine((env, ctx) => {
     const problem = (message: string) => ctx.addIssue({ code: 'custom', message });
@@ -232,6 +236,7 @@ const configSchema = z
       targetAccount: env.TARGET_URL ? { name: env.TARGET_NAME, avatarUrl: env.TARGET_AVATAR, accountFile: env.TARGET_ACCOUNT_FILE } : undefined,
       platform: { appId: env.TARGET_APPID, secret: env.TARGET_SECRET, templatesFile: env.TEMPLATES_FILE, oauthDomains: env.OAUTH_DOMAINS, jsDomains: env.JS_DOMAINS },
       redisUrl: env.REDIS_URL,
+      pagesHost: env.PAGES_HOST ?? DEFAULT_PAGES_HOST,
       mediaQuotaBytes: (env.MEDIA_QUOTA_MB ?? DEFAULT_MEDIA_QUOTA_BYTES / 2 ** 20) * 2 ** 20,
       security: {
         rateLimits: { perUser: env.RATE_LIMIT_USER, perAddress: env.RATE_LIMIT_ADDRESS },

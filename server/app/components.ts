@@ -13,6 +13,7 @@ import type { ChatStore } from '../store/chat-store.ts';
 import type { WechatOptions } from '../transport/wechat.ts';
 import { joinCluster, type Cluster } from './cluster.ts';
 import { UNLIMITED, type SecurityOptions } from './security.ts';
+import { DEFAULT_PAGES_HOST } from '../pages/page-hosts.ts';
 
 export type AppOptions = {
   store: ChatStore;
@@ -33,6 +34,8 @@ export type AppOptions = {
   redisUrl?: string;
   /** Where message ids come from; this process's generator by default. */
   ids?: Ids;
+  /** PAGES_HOST: the parent domain under which the in-app browser's pages are served (pages.localhost). */
+  pagesHost?: string;
 };
 
 /** What the app is wired from: opened, loaded and restored, ready for HTTP and Socket.IO. */
@@ -48,6 +51,9 @@ export type Components = {
   limits: RateLimits;
   service: ChatService;
   platform: Platform;
+  /** The target's settings, for the in-app browser (its origin is always served). */
+  target?: PlatformOptions['target'];
+  pagesHost: string;
   /** Stops taking work and finishes the turns already taken (before the sockets close). */
   stop: () => Promise<void>;
   /** Closes what was opened, in reverse order. */
@@ -55,7 +61,7 @@ export type Components = {
 };
 
 /** Opens the store, joins the cluster, builds the service and restores the menu; on a failure, closes what it opened. */
-export async function openComponents({ store, content, logger, clientDir, environment, wechat = {}, responder, security = UNLIMITED, platform: platformOptions = {}, redisUrl, ids }: AppOptions): Promise<Components> {
+export async function openComponents({ store, content, logger, clientDir, environment, wechat = {}, responder, security = UNLIMITED, platform: platformOptions = {}, redisUrl, ids, pagesHost = DEFAULT_PAGES_HOST }: AppOptions): Promise<Components> {
   const opened: Array<() => Promise<void>> = [];
   const close = async () => {
     for (const closeOne of opened.splice(0).reverse()) await closeOne();
@@ -77,7 +83,7 @@ export async function openComponents({ store, content, logger, clientDir, enviro
       platform.close();
       await service.stop();
     };
-    return { store, logger, clientDir, wechat, responder, security, now: platformOptions.now, cluster, limits, service, platform, stop, close };
+    return { store, logger, clientDir, wechat, responder, security, now: platformOptions.now, cluster, limits, service, platform, target: platformOptions.target, pagesHost, stop, close };
   } catch (err) {
     await close();
     throw err;

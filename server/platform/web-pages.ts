@@ -27,7 +27,7 @@ export class WebPages {
   readonly oauthDomains: readonly WebDomain[];
   readonly jsDomains: readonly WebDomain[];
   private readonly codes: OAuthCodes;
-  private readonly appId: string;
+  readonly appId: string;
 
   constructor({ store, tokens, credentials, profiles, now }: WebPagesParts, options: WebPagesOptions) {
     this.appId = credentials.appId;
