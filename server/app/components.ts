@@ -68,11 +68,11 @@ export async function openComponents({ store, content, logger, clientDir, enviro
     const knowledge = buildKnowledge({ account: content.account, article: content.article, rules: store.rules() });
     const limits = new RateLimits(security.rateLimits, cluster?.limits);
     // Users who reach a server under test are known to its API by OpenID from their first message on.
-    const followers = new Followers(store, platformOptions.now ?? Date.now);
-    const service = new ChatService({ store, knowledge, environment, responder: responder && followers.tracking(responder), limits, ids });
+    const followers = new Followers(store);
+    const service = new ChatService({ store, knowledge, environment, responder, followers: responder && followers, limits, ids });
     const platform = new Platform({ store, service, followers, logger, ids }, platformOptions);
     await platform.restoreMenu();
-    store.onRulesChanged?.((rules) => service.useRules(rules));
+    store.onRulesChanged((rules) => service.useRules(rules));
     const stop = async () => {
       platform.close();
       await service.stop();
