@@ -106,13 +106,74 @@ export function describeChatStore(name: string, makeStore: () => Promise<StoreUn
       expect(store.rules()).to.deep.equal(changed);
     });
 
-    it('changes nothing when a commit fails part-way', async () => {
+    it('opens a turn with the follower state and window committed with it, kept while commits leave them out', async () => {
+      const follower = { subscribed: true, subscribeTime: 1_767_225_600 };
+      const window = { kind: 'message' as const, at: 1_767_225_601_000, sent: 2 };
+      expect(await store.openTurn('alice', 'c-1')).to.deep.equal({});
       await store.commit('alice', { messages: [message('alice', 1)], session: session(1) });
+      expect((await store.openTurn('alice')).user).to.not.have.any.keys('follower', 'window');
+      await store.commit('alice', { messages: [message('alice', 2)], session: session(2), follower, window, clientId: 'c-2' });
+      // Enough messages for a store that keeps them in segments to start new ones: the state goes along.
+      for (let n = 0; n < 3; n++) await store.commit('alice', { messages: Array.from({ length: 60 }, (_, i) => message('alice', 100 * (n + 1) + i)), session: session(3 + n) });
+      const opened = await store.openTurn('alice', 'c-2');
+      expect(opened.user).to.deep.equal({ userId: 'alice', createdAt: at(1), session: session(5), follower, window });
+      expect(opened.earlier!.message.id).to.match(/^m000002x/);
+      const unfollowed = { ...follower, subscribed: false };
+      await store.commit('alice', { messages: [], session: session(6), follower: unfollowed });
+      expect((await store.openTurn('alice')).user).to.deep.include({ follower: unfollowed, window });
+      if (!t.reopen) return;
+      await store.close();
+      store = t.reopen();
+      await store.open(seed);
+      expect((await store.openTurn('alice')).user).to.deep.include({ session: session(6), follower: unfollowed, window });
+    });
+
+    it('stores a revised message in its place, and the exchange of its clientId with it', async () => {
+      const pushed = message('alice', 1);
+      const delivered = message('alice', 2, 'bot', 'customer service');
+      await store.commit('alice', { messages: [pushed, delivered], session: session(1), window: { kind: 'message', at: 1, sent: 1 } });
+      const traced = { ...pushed, trace: { wechat: { outcome: 'replied' } } };
+      const reply = message('alice', 3, 'bot', 'passive');
+      await store.commit('alice', { messages: [reply], session: session(2), clientId: 'c-1', revised: traced });
+      const check = async () => {
+        expect(await store.history('alice', { limit: 10 })).to.deep.equal([traced, delivered, reply]);
+        expect((await store.openTurn('alice', 'c-1')).earlier).to.deep.equal({ message: traced, replies: [reply] });
+        expect((await store.history('alice', { limit: 1, before: delivered.id }))![0]).to.deep.equal(traced);
+      };
+      await check();
+      if (!t.reopen) return;
+      await store.close();
+      store = t.reopen();
+      await store.open(seed);
+      await check();
+    });
+
+    it('runs a turn in withUserLock and passes its answer or error through; says it is available', async () => {
+      expect(await store.withUserLock('alice', async () => 42)).to.equal(42);
+      const refusal = new Error('refused by the turn');
+      expect(await store.withUserLock('alice', () => Promise.reject(refusal)).catch((err: unknown) => err)).to.equal(refusal);
+      expect(await store.unavailable()).to.equal(undefined);
+      // A store's own rule change is not news to it: listeners hear of other processes' changes only.
+      const heard: Rule[][] = [];
+      store.onRulesChanged((rules) => heard.push(rules));
+      await store.saveRules([...seed, rule('mine', 'own')]);
+      await new Promise((r) => setTimeout(r, 50)); // a notice Redis would send back arrives in that time
+      expect(heard).to.deep.equal([]);
+    });
+
+    it('changes nothing when a commit fails part-way', async () => {
+      const follower = { subscribed: true, subscribeTime: 1 };
+      const window = { kind: 'event' as const, at: 1000, sent: 0 };
+      const first = message('alice', 1);
+      await store.commit('alice', { messages: [first], session: session(1), follower, window });
       await t.breakCommits('alice');
       let failed = false;
-      await store.commit('alice', { messages: [message('alice', 2), message('alice', 3, 'bot')], session: session(2), clientId: 'c-x' }).catch(() => (failed = true));
+      const revised = { ...first, trace: { changed: true } };
+      const change = { follower: { subscribed: false, subscribeTime: 2 }, window: { kind: 'message' as const, at: 2000, sent: 1 }, revised };
+      await store.commit('alice', { messages: [message('alice', 2), message('alice', 3, 'bot')], session: session(2), clientId: 'c-x', ...change }).catch(() => (failed = true));
       expect(failed).to.equal(true);
-      expect((await store.openTurn('alice')).user!.session).to.deep.equal(session(1));
+      expect((await store.openTurn('alice')).user).to.deep.include({ session: session(1), follower, window });
+      expect((await store.history('alice', { limit: 10 }))![0]).to.deep.equal(first);
       expect(texts(await store.history('alice', { limit: 10 }))).to.deep.equal(['text 1']);
       await t.repair('alice');
       expect((await store.openTurn('alice', 'c-x')).earlier).to.equal(undefined);
