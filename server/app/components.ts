@@ -1,5 +1,5 @@
-// Start-up, step one: everything that takes I/O (the store, the cluster's Redis, the stored menu), opened once
-// from the options, before any HTTP or Socket.IO wiring (app.ts) sees it.
+// Start-up, step one: everything that takes I/O (the store, the cluster's Redis, the stored menu and templates),
+// opened once from the options, before any HTTP or Socket.IO wiring (app.ts) sees it.
 import type { Environment } from '../bot/engine.ts';
 import { buildKnowledge } from '../bot/knowledge.ts';
 import type { Content } from '../content/load-content.ts';
@@ -54,7 +54,7 @@ export type Components = {
   close: () => Promise<void>;
 };
 
-/** Opens the store, joins the cluster, builds the service and restores the menu; on a failure, closes what it opened. */
+/** Opens the store, joins the cluster, builds the service, stores the templates and restores the menu; on a failure, closes what it opened. */
 export async function openComponents({ store, content, logger, clientDir, environment, wechat = {}, responder, security = UNLIMITED, platform: platformOptions = {}, redisUrl, ids }: AppOptions): Promise<Components> {
   const opened: Array<() => Promise<void>> = [];
   const close = async () => {
@@ -71,7 +71,7 @@ export async function openComponents({ store, content, logger, clientDir, enviro
     const followers = new Followers(store);
     const service = new ChatService({ store, knowledge, environment, responder, followers: responder && followers, limits, ids });
     const platform = new Platform({ store, service, followers, logger, ids }, platformOptions);
-    await platform.restoreMenu();
+    await platform.open();
     store.onRulesChanged((rules) => service.useRules(rules));
     const stop = async () => {
       platform.close();

@@ -10,7 +10,7 @@ import { CustomerService } from './customer-service.ts';
 import { OK, PlatformError } from './errors.ts';
 import { MediaLibrary } from './media.ts';
 import { chatMenu, parseMenu, type PlatformButton } from './menu.ts';
-import { loadTemplates, templateFinishedXml, templateMessage, type Template } from './templates.ts';
+import { AccountTemplates, loadTemplates, templateFinishedXml, templateMessage } from './templates.ts';
 import { Tokens } from './tokens.ts';
 import { followerOf, type Followers } from './users.ts';
 
@@ -43,7 +43,7 @@ export class Platform {
   private readonly tokens?: Tokens;
   private readonly media: MediaLibrary;
   private readonly customerService: CustomerService;
-  private readonly templates?: Map<string, Template>;
+  private readonly templates: AccountTemplates;
   private readonly now: () => number;
   private readonly ids: Ids;
 
@@ -60,15 +60,21 @@ export class Platform {
     this.now = options.now ?? Date.now;
     if (options.appId && options.secret) this.tokens = new Tokens(store, { appId: options.appId, secret: options.secret }, this.now);
     this.media = new MediaLibrary(store, this.now);
-    this.templates = options.templatesFile ? loadTemplates(options.templatesFile) : undefined;
+    this.templates = new AccountTemplates(store, options.templatesFile ? loadTemplates(options.templatesFile) : undefined);
     this.customerService = new CustomerService(service, this.followers, this.media, this.now);
+  }
+
+  /** Start-up: stores the templates TEMPLATES_FILE lists, and shows the stored menu (see restoreMenu). */
+  async open(): Promise<void> {
+    await this.templates.store();
+    await this.restoreMenu();
   }
 
   /**
    * Shows the stored menu; in front of a target, no menu until its server creates one. Processes sharing a
    * store follow each other's menu changes without announcing them again (the one that made it did).
    */
-  async restoreMenu(): Promise<void> {
+  private async restoreMenu(): Promise<void> {
     await this.showStoredMenu(true);
     this.store.onRecordChanged((kind, key) => {
       if (kind === MENU_KIND && key === MENU) this.showStoredMenu(false).catch((err: unknown) => this.logger.warn({ err }, 'could not read the menu another process created'));
@@ -140,7 +146,7 @@ export class Platform {
 
   /** POST message/template/send: the card in the chat, then TEMPLATESENDJOBFINISH to the target after the answer. */
   async templateSend(body: unknown): Promise<object> {
-    const { touser, outbound } = templateMessage(body, this.templates);
+    const { touser, outbound } = await templateMessage(body, this.templates);
     const user = await this.followers.find(touser);
     const check = (state: TurnState) => {
       if (!followerOf(user, state)?.subscribed) throw new PlatformError(43004, 'the user has unfollowed the account');
