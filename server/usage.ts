@@ -19,6 +19,9 @@ Options (each also an environment variable):
   --avatar URL       TARGET_AVATAR   its avatar, an http(s) URL (default: the name's initial)
   --allowed-hosts H  ALLOWED_HOSTS   more names to answer to than localhost, this machine's addresses and
                                      PUBLIC_URL's host, e.g. sim.example,.dev.example (and subdomains); * for any
+  --oauth-domains D  OAUTH_DOMAINS   the web authorization domain: host[:port] entries (subdomains included)
+                                     where redirect_uri may point (default: the target's host and port)
+  --js-domains D     JS_DOMAINS      the JS interface domains wx.config accepts pages from (same form and default)
   --help, -h                         this text
 
 Environment:

@@ -11,6 +11,7 @@ import { ACK_TIMEOUT_MS, MAX_BODY_BYTES } from '../limits.ts';
 import { allowedOrigins, clientAddress, crossSiteRefusal, originAllowed, refuseCrossSiteWrites, requireAdmin, requireJson, requireKnownHost, type TrustProxy } from './security.ts';
 import { AllowedHosts } from './hosts.ts';
 import type { Components } from './components.ts';
+import type { Platform } from '../platform/platform.ts';
 import { attachSocketTransport, type ChatServer } from '../transport/socket.ts';
 import { addressLimit } from '../transport/http-limits.ts';
 import { requestLogging } from '../transport/http-logging.ts';
@@ -22,11 +23,16 @@ import { userMediaRoutes } from '../transport/http-user-media.ts';
 import { errorHandler, notFound } from '../transport/http-errors.ts';
 import { wechatEndpoint } from '../transport/wechat.ts';
 import { platformRoutes } from '../transport/http-platform.ts';
+import { snsRoutes } from '../transport/http-sns.ts';
+import { authorizeRoutes } from '../transport/http-authorize.ts';
+import { profileRoutes } from '../transport/http-profiles.ts';
 
 export type App = {
   httpServer: HttpServer;
   io: ChatServer;
   service: ChatService;
+  /** The platform's half: what the in-app browser's bridge calls (wx.config's check), and tests. */
+  platform: Platform;
   /** Listens and resolves with the base URL, e.g. http://127.0.0.1:54321. */
   listen: (port: number, host?: string) => Promise<string>;
   /** Stops accepting, closes sockets, finishes pending writes. */
@@ -70,6 +76,7 @@ export function createApp(components: Components): App {
   // Its GETs change things too (menu/delete), so pages of other sites may not call it at all.
   const platformRefusal = (req: IncomingMessage) => hosts.refusal(req.headers.host) ?? crossSiteRefusal(req, security.corsOrigins);
   app.use('/cgi-bin', platformRoutes({ platform, service, limits, logger, refusal: platformRefusal }));
+  app.use('/sns', snsRoutes({ platform, service, limits, logger, refusal: platformRefusal }));
   app.use(requireKnownHost(hosts));
   app.use(refuseCrossSiteWrites(security.corsOrigins));
   // Before the address limit: it charges only the requests the platform did not sign.
@@ -87,6 +94,8 @@ export function createApp(components: Components): App {
   app.use(ruleRoutes(service, requireAdmin(security.adminToken)));
   app.use(mediaRoutes(store));
   app.use(userMediaRoutes(store, components.now));
+  app.use(authorizeRoutes(platform, service, logger));
+  app.use(profileRoutes(platform.profiles));
   if (clientDir) {
     // Assets have content hashes in their names, so they never change; the page itself is always revalidated.
     app.use('/assets', express.static(path.join(clientDir, 'assets'), { immutable: true, maxAge: '1y', index: false }));
@@ -118,6 +127,7 @@ export function createApp(components: Components): App {
     httpServer,
     io,
     service,
+    platform,
     listen: (port, host) =>
       new Promise((resolve, reject) => {
         httpServer.once('error', reject);

@@ -13,6 +13,9 @@ import { chatMenu, parseMenu, type PlatformButton } from './menu.ts';
 import { AccountTemplates, loadTemplates, templateFinishedXml, templateMessage } from './templates.ts';
 import { Tokens } from './tokens.ts';
 import { followerOf, type Followers } from './users.ts';
+import { Profiles } from './profiles.ts';
+import type { WebDomain } from './web-domains.ts';
+import { WebPages } from './web-pages.ts';
 
 export type PlatformOptions = {
   /** The account's appid and AppSecret (--appid, --secret); without a secret every call says what to configure. */
@@ -24,6 +27,9 @@ export type PlatformOptions = {
   target?: TargetOptions;
   /** The clock tokens, windows and media lifetimes are measured with; tests pass their own. */
   now?: () => number;
+  /** The web authorization domain and the JS interface domains (OAUTH_DOMAINS, JS_DOMAINS); the target's host and port by default. */
+  oauthDomains?: WebDomain[];
+  jsDomains?: WebDomain[];
 };
 
 // The menu is one record of its kind.
@@ -41,6 +47,9 @@ export class Platform {
   private readonly followers: Followers;
   private readonly logger: Logger;
   private readonly tokens?: Tokens;
+  private readonly webPages?: WebPages;
+  /** Each chat user's nickname and avatar, which sns/userinfo shows. */
+  readonly profiles: Profiles;
   private readonly media: MediaLibrary;
   private readonly customerService: CustomerService;
   private readonly templates: AccountTemplates;
@@ -58,7 +67,15 @@ export class Platform {
     this.logger = logger;
     this.ids = ids;
     this.now = options.now ?? Date.now;
-    if (options.appId && options.secret) this.tokens = new Tokens(store, { appId: options.appId, secret: options.secret }, this.now);
+    this.profiles = new Profiles(store);
+    if (options.appId && options.secret) {
+      const credentials = { appId: options.appId, secret: options.secret };
+      this.tokens = new Tokens(store, credentials, this.now);
+      this.webPages = new WebPages(
+        { store, tokens: this.tokens, credentials, profiles: this.profiles, now: this.now },
+        { oauthDomains: options.oauthDomains, jsDomains: options.jsDomains, targetUrl: options.target?.url },
+      );
+    }
     this.media = new MediaLibrary(store, this.now);
     this.templates = new AccountTemplates(store, options.templatesFile ? loadTemplates(options.templatesFile) : undefined);
     this.customerService = new CustomerService(service, this.followers, this.media, this.now);
@@ -91,6 +108,12 @@ export class Platform {
   requireConfigured(): Tokens {
     if (this.tokens) return this.tokens;
     throw new PlatformError(48001, 'the simulator has no AppSecret: start it with npm start -- --target URL --token T --appid APPID --secret SECRET (or TARGET_APPID and TARGET_SECRET)');
+  }
+
+  /** Web authorization and the JS-SDK; refused like every call while the appid or secret is missing. */
+  web(): WebPages {
+    this.requireConfigured();
+    return this.webPages!;
   }
 
   /** GET token?grant_type=client_credential&appid&secret */
