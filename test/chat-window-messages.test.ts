@@ -157,7 +157,7 @@ describe('chat window: every message type (browser)', function () {
 
   it('shows the trace of a message the platform API delivered in the developer panel', async () => {
     const page = await open('trace-user');
-    await fx.app.service.deliver('trace-user', [{ type: 'text', text: 'Sent by the API' }], { api: { method: 'POST', path: '/cgi-bin/message/custom/send' } });
+    await fx.app.service.deliver('trace-user', [{ type: 'text', text: 'Sent by the API' }], { trace: { api: { method: 'POST', path: '/cgi-bin/message/custom/send' } } });
     await page.getByRole('button', { name: 'Developer panel' }).click();
     await page.getByText('Sent by the API').click();
     expect(await page.locator('#dev-json').textContent()).to.include('── trace ──').and.include('/cgi-bin/message/custom/send');

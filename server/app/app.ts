@@ -101,7 +101,7 @@ export function createApp(components: Components): App {
   app.use(['/api/messages', '/api/rules', '/api/pages', '/api/jsapi'], requireJson);
   app.use(express.json({ limit: MAX_BODY_BYTES }));
   app.get('/healthz', async (_req, res) => {
-    const problem = await store.unavailable?.();
+    const problem = await store.unavailable();
     if (problem) res.status(503).json({ status: 'unavailable', reason: problem });
     else res.json({ status: 'ok' });
   });

@@ -1,5 +1,5 @@
-// Start-up, step one: everything that takes I/O (the store, the cluster's Redis, the stored menu), opened once
-// from the options, before any HTTP or Socket.IO wiring (app.ts) sees it.
+// Start-up, step one: everything that takes I/O (the store, the cluster's Redis, the stored menu and templates),
+// opened once from the options, before any HTTP or Socket.IO wiring (app.ts) sees it.
 import type { Environment } from '../bot/engine.ts';
 import { buildKnowledge } from '../bot/knowledge.ts';
 import type { Content } from '../content/load-content.ts';
@@ -60,7 +60,7 @@ export type Components = {
   close: () => Promise<void>;
 };
 
-/** Opens the store, joins the cluster, builds the service and restores the menu; on a failure, closes what it opened. */
+/** Opens the store, joins the cluster, builds the service, stores the templates and restores the menu; on a failure, closes what it opened. */
 export async function openComponents({ store, content, logger, clientDir, environment, wechat = {}, responder, security = UNLIMITED, platform: platformOptions = {}, redisUrl, ids, pagesHost = DEFAULT_PAGES_HOST }: AppOptions): Promise<Components> {
   const opened: Array<() => Promise<void>> = [];
   const close = async () => {
@@ -74,11 +74,11 @@ export async function openComponents({ store, content, logger, clientDir, enviro
     const knowledge = buildKnowledge({ account: content.account, article: content.article, rules: store.rules() });
     const limits = new RateLimits(security.rateLimits, cluster?.limits);
     // Users who reach a server under test are known to its API by OpenID from their first message on.
-    const followers = new Followers(store, platformOptions.now ?? Date.now);
-    const service = new ChatService({ store, knowledge, environment, responder: responder && followers.tracking(responder), limits, ids });
+    const followers = new Followers(store);
+    const service = new ChatService({ store, knowledge, environment, responder, followers: responder && followers, limits, ids });
     const platform = new Platform({ store, service, followers, logger, ids }, platformOptions);
-    await platform.restoreMenu();
-    store.onRulesChanged?.((rules) => service.useRules(rules));
+    await platform.open();
+    store.onRulesChanged((rules) => service.useRules(rules));
     const stop = async () => {
       platform.close();
       await service.stop();

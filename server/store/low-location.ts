@@ -2,7 +2,8 @@
 // journal, media), on disk or in memory. Only low-store.ts builds on it; tests use it to inject faults.
 import path from 'node:path';
 import { Memory, type Adapter } from 'lowdb';
-import { DurableJSONFile, makeFolder, PRIVATE_FILE } from './durable-file.ts';
+import { rm } from 'node:fs/promises';
+import { DurableJSONFile, makeFolder, PRIVATE_FILE, syncFolder } from './durable-file.ts';
 import { fileJournal, memoryJournal, type JournalStorage } from './journal.ts';
 import { memoryRecords, recordFolder, type RecordFiles } from './low-records.ts';
 import { mediaFolder, memoryMedia, type MediaFolder } from './media-files.ts';
@@ -15,14 +16,15 @@ export type StoreLocation = {
   user: (key: string) => UserFiles;
   journal: () => JournalStorage;
   media: () => MediaFolder;
-  apiCalls: () => { describe: string; adapter: Adapter<unknown> };
+  /** db.api-calls.json of an earlier version, moved into records at open and then removed. */
+  apiCalls: () => { describe: string; adapter: Adapter<unknown>; remove: () => Promise<void> };
   records: () => RecordFiles;
   prepare: () => Promise<void>;
 };
 
 /**
- * Files next to `dbFile`: `db.json`, `db.users/<hash of the user id>/`, `db.journal`, `db.media/`, `db.api-calls.json`
- * and `db.records/<kind>/`.
+ * Files next to `dbFile`: `db.json`, `db.users/<hash of the user id>/`, `db.journal`, `db.media/`, `db.records/<kind>/`
+ * (and `db.api-calls.json` of an earlier version).
  * No path is built from input.
  */
 export function fileLocation(dbFile: string): StoreLocation {
@@ -44,7 +46,14 @@ export function fileLocation(dbFile: string): StoreLocation {
     },
     journal: () => fileJournal(base),
     media: () => mediaFolder(`${base}.media`),
-    apiCalls: () => ({ describe: `${path.basename(base)}.api-calls.json`, adapter: new DurableJSONFile<unknown>(`${base}.api-calls.json`) }),
+    apiCalls: () => ({
+      describe: `${path.basename(base)}.api-calls.json`,
+      adapter: new DurableJSONFile<unknown>(`${base}.api-calls.json`),
+      remove: async () => {
+        await rm(`${base}.api-calls.json`, { force: true });
+        await syncFolder(path.dirname(dbFile));
+      },
+    }),
     records: () => recordFolder(`${base}.records`),
     prepare: async () => {
       await makeFolder(path.dirname(dbFile));
@@ -67,7 +76,7 @@ export function memoryLocation(): StoreLocation {
     user: (key) => ({ describe: `memory:${key}`, adapter: <T>(name: string) => adapter<T>(`${key}/${name}`), prepare: async () => {} }),
     journal: memoryJournal,
     media: memoryMedia,
-    apiCalls: () => ({ describe: 'memory:api-calls', adapter: adapter('api-calls') }),
+    apiCalls: () => ({ describe: 'memory:api-calls', adapter: adapter('api-calls'), remove: () => adapter('api-calls').write(null) }),
     records: () => records,
     prepare: async () => {},
   };

@@ -6,7 +6,7 @@ import { Low, type Adapter } from 'lowdb';
 import { z } from 'zod';
 import type { Exchange, StoredMessage } from '../contract.ts';
 import { NEW_SESSION, type Session } from '../session.ts';
-import { StoreError, type Commit } from './chat-store.ts';
+import { StoreError, type Commit, type Follower, type InteractionWindow, type UserState } from './chat-store.ts';
 
 export const SEGMENT_SIZE = 100;
 // Above any segment's length: one turn never straddles two segments, so a big one may pass SEGMENT_SIZE.
@@ -16,13 +16,16 @@ type UserMeta = { userId: string; createdAt: string; segments: number };
 /**
  * `first`: how many of the user's messages come before this segment.
  * `answers`: the clientIds answered in this segment, each with the ids of its message and replies.
+ * `follower`, `window`: the user's follower state and customer-service window (newest segment), once known.
  */
-type Segment = { first: number; session: Session; messages: StoredMessage[]; answers: Record<string, string[]> };
+type Segment = { first: number; session: Session; follower?: Follower; window?: InteractionWindow; messages: StoredMessage[]; answers: Record<string, string[]> };
 
 const metaSchema = z.object({ userId: z.string(), createdAt: z.string(), segments: z.number().int().min(1) });
 const segmentSchema = z.object({
   first: z.number().int().min(0),
   session: z.object({ subscribed: z.boolean() }).passthrough(),
+  follower: z.object({ subscribed: z.boolean(), subscribeTime: z.number() }).optional(),
+  window: z.object({ kind: z.enum(['message', 'event']), at: z.number(), sent: z.number().int().min(0) }).optional(),
   messages: z.array(z.object({ id: z.string(), from: z.enum(['user', 'bot']) }).passthrough()),
   answers: z.record(z.string(), z.array(z.string())),
 });
@@ -69,6 +72,11 @@ export async function writeHistory(files: UserFiles, userId: string, messages: S
 
 type Loaded = { n: number; db: Low<Segment>; dirty: boolean };
 
+/** The fields that have a value: a segment keeps no `undefined` for a state a user does not have yet. */
+function definedOnly<T extends object>(fields: T): Partial<T> {
+  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
 export class UserLog {
   /** The newest segments (at least two when there are, plus any not yet flushed), oldest first. */
   private loaded: Loaded[];
@@ -114,8 +122,13 @@ export class UserLog {
     return this.meta.createdAt;
   }
 
-  get session(): Session {
-    return this.loaded.at(-1)?.db.data.session ?? NEW_SESSION;
+  /** The user's state after the last turn applied. */
+  get state(): UserState {
+    const last = this.loaded.at(-1)?.db.data;
+    const state: UserState = { userId: this.meta.userId, createdAt: this.meta.createdAt, session: last?.session ?? NEW_SESSION };
+    if (last?.follower) state.follower = last.follower;
+    if (last?.window) state.window = last.window;
+    return state;
   }
 
   /** How many messages the user has. */
@@ -142,21 +155,27 @@ export class UserLog {
   }
 
   /** Appends a turn in memory (the journal already holds it); a turn never straddles two segments. */
-  apply({ messages, session, clientId }: Commit): void {
+  apply({ messages, session, clientId, follower, window, revised }: Commit): void {
+    if (revised) this.revise(revised);
     const active = this.loaded.at(-1);
-    const answers = clientId ? { [clientId]: messages.map((m) => m.id) } : {};
+    const exchange = revised ? [revised, ...messages] : messages;
+    const answers = clientId ? { [clientId]: exchange.map((m) => m.id) } : {};
     if (active && active.db.data.messages.length + messages.length <= SEGMENT_SIZE) {
       const data = active.db.data;
       const offset = data.messages.length;
       data.messages.push(...messages);
       data.session = session;
+      if (follower) data.follower = follower;
+      if (window) data.window = window;
       Object.assign(data.answers, answers);
       active.dirty = true;
       this.index(active.n, { messages, answers }, offset);
       return;
     }
     const n = this.meta.segments;
-    const db = new Low<Segment>(this.files.adapter(segmentName(n)), { first: this.count, session, messages: [...messages], answers });
+    const before = active?.db.data;
+    const state = { follower: follower ?? before?.follower, window: window ?? before?.window };
+    const db = new Low<Segment>(this.files.adapter(segmentName(n)), { first: this.count, session, ...definedOnly(state), messages: [...messages], answers });
     this.loaded.push({ n, db, dirty: true });
     this.meta.segments = n + 1;
     this.metaDirty = true;
@@ -226,6 +245,15 @@ export class UserLog {
       index = messages.length;
     }
     return collected;
+  }
+
+  /** Stores a message again in its place (it is among the loaded segments: the same turn stored it). */
+  private revise(message: StoredMessage): void {
+    const at = this.position(message.id);
+    const segment = at && this.loaded.find((s) => s.n === at.n);
+    if (!at || !segment) throw new Error(`Message ${message.id} is not among ${this.meta.userId}'s newest messages.`);
+    segment.db.data.messages[at.index] = message;
+    segment.dirty = true;
   }
 
   /** Keeps the newest two segments in memory, and any older one until it is written. */
