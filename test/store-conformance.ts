@@ -203,6 +203,20 @@ export function describeChatStore(name: string, makeStore: () => Promise<StoreUn
       expect(() => store.records('Not a kind/..')).to.throw(/must match/);
     });
 
+    it('claims a record only when there is no live one, once among concurrent claims', async () => {
+      const leases = store.records<string>('tokens');
+      const claims = await Promise.all(['a', 'b', 'c', 'd'].map((who) => leases.claim('job', who, { ttlMs: 60_000 })));
+      expect(claims.filter(Boolean)).to.have.length(1);
+      expect(await leases.get('job')).to.equal(['a', 'b', 'c', 'd'][claims.indexOf(true)]);
+      expect(await leases.claim('job', 'late')).to.equal(false);
+      await leases.claim('brief', 'first', { ttlMs: 50 });
+      await new Promise((r) => setTimeout(r, 120));
+      expect(await leases.claim('brief', 'after it lapsed')).to.equal(true);
+      expect(await leases.get('brief')).to.equal('after it lapsed');
+      await leases.delete('job');
+      expect(await leases.claim('job', 'again')).to.equal(true);
+    });
+
     it('keeps records until their time to live is over', async () => {
       const records = store.records<string>('tokens');
       await records.put('short', 'x', { ttlMs: 50 });

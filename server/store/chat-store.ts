@@ -111,6 +111,11 @@ export interface Records<T> {
   get(key: string): Promise<T | undefined>;
   /** Stores the record durably, replacing any before it; with `ttlMs` it lapses that long after now. */
   put(key: string, value: T, options?: { ttlMs?: number }): Promise<void>;
+  /**
+   * Stores the record only when there is no live one under the key, atomically among every process sharing the
+   * store; true when this call stored it. A lease: whoever claims first does the work, the others leave it.
+   */
+  claim(key: string, value: T, options?: { ttlMs?: number }): Promise<boolean>;
   /** Removes the record; removing one that is not there is no error. */
   delete(key: string): Promise<void>;
   /** Every live record whose key starts with `prefix` (all of them without it), in no particular order. */

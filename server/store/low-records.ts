@@ -96,6 +96,24 @@ export class RecordShelf {
         const stored: StoredRecord = options.ttlMs === undefined ? { key, value } : { key, value, expiresAt: this.now() + options.ttlMs };
         return this.change(kind, nameOf(key), 'The record', (files, name) => files.write(kind, name, JSON.stringify(stored)));
       },
+      claim: async (key, value, options = {}) => {
+        const name = nameOf(key);
+        const stored: StoredRecord = options.ttlMs === undefined ? { key, value } : { key, value, expiresAt: this.now() + options.ttlMs };
+        let claimed = false;
+        let damaged: unknown;
+        // Under the file's write lock, so two claims in this process cannot both find it free; one process owns a lowdb store.
+        await this.change(kind, name, 'The record', async (files) => {
+          const current = await this.read(kind, name).catch((err: unknown) => {
+            damaged = err; // a damaged record is left for a person, never claimed over
+            return undefined;
+          });
+          if (damaged || (current && current.key === key)) return;
+          await files.write(kind, name, JSON.stringify(stored));
+          claimed = true;
+        });
+        if (damaged) throw damaged;
+        return claimed;
+      },
       delete: (key) => this.change(kind, nameOf(key), 'The deletion', (files, name) => files.remove(kind, name)),
       list: async (prefix = '') => {
         const found: { key: string; value: T }[] = [];

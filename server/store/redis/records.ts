@@ -33,6 +33,14 @@ export class RedisRecords {
         await this.attempt('The record', 'stored', () => (ttlMs === undefined ? this.redis.set(name, json) : this.redis.set(name, json, 'PX', Math.max(1, Math.round(ttlMs)))));
         await this.announce(kind, key);
       },
+      claim: async (key, value, { ttlMs } = {}) => {
+        const name = this.name(kind, key);
+        const json = JSON.stringify(value);
+        const set = await this.attempt('The record', 'stored', () => (ttlMs === undefined ? this.redis.set(name, json, 'NX') : this.redis.set(name, json, 'PX', Math.max(1, Math.round(ttlMs)), 'NX')));
+        if (set !== 'OK') return false;
+        await this.announce(kind, key);
+        return true;
+      },
       delete: async (key) => {
         await this.attempt('The deletion', 'stored', () => this.redis.del(this.name(kind, key)));
         await this.announce(kind, key);
