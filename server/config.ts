@@ -1,6 +1,7 @@
 // Configuration from the environment and the command line, read by one zod schema, with defaults that make
 // `npm start` work from a fresh clone. The limits that are not settings are in limits.ts.
-import { existsSync } from 'node:fs';
+import { createPublicKey } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -13,6 +14,7 @@ import { DEFAULT_PAGES_HOST } from './pages/page-hosts.ts';
 import type { TargetAccountSettings } from './content/account.ts';
 import type { TargetOptions } from './wechat/remote-bot.ts';
 import { parseWebDomain, type WebDomain } from './platform/web-domains.ts';
+import type { PaySettings } from './pay/pay-settings.ts';
 
 /** The folder with package.json above this file: the same whether it runs from server/ or the built server/dist/. */
 function findProjectRoot(from: string): string {
@@ -66,6 +68,8 @@ export type Config = {
   mediaQuotaBytes: number;
   /** PAGES_HOST: the parent domain of the in-app browser's page hosts (pages.localhost). */
   pagesHost: string;
+  /** WeChat Pay APIv3 under /v3/ (--mchid, --mch-serial, --mch-public-key, --apiv3-key); off without them. */
+  pay?: PaySettings;
 };
 
 /** The limits `npm start` applies unless told otherwise: room for people and test scripts, not for floods. */
@@ -157,6 +161,16 @@ const trustProxy = text.transform((raw): SecurityOptions['trustProxy'] => {
   return /^\d+$/.test(raw) ? Number(raw) : raw;
 });
 
+/** PAY_MCH_PUBLIC_KEY: a PEM file with the merchant's API certificate or public key, read at start-up. */
+const publicKeyFile = setting('--mch-public-key / PAY_MCH_PUBLIC_KEY', "a readable PEM file with the merchant's API certificate or public key", (raw) => {
+  try {
+    const pem = readFileSync(path.resolve(raw), 'utf8');
+    return createPublicKey(pem).asymmetricKeyType === 'rsa' ? pem : undefined;
+  } catch {
+    return undefined;
+  }
+});
+
 const file = (fallback: string) => text.transform((raw) => path.resolve(raw ?? fallback));
 
 /** The whole configuration: environment variables by name (the command-line options already merged in), checked and turned into a Config. */
@@ -196,6 +210,12 @@ const configSchema = z
     ADMIN_TOKEN: text,
     TRUST_PROXY: trustProxy,
     MEDIA_QUOTA_MB: wholeNumber('MEDIA_QUOTA_MB', 1),
+    PAY_MCHID: setting('--mchid / PAY_MCHID', 'a merchant id of 1 to 32 digits', (raw) => (/^\d{1,32}$/.test(raw) ? raw : undefined)),
+    PAY_MCH_SERIAL: setting('--mch-serial / PAY_MCH_SERIAL', "the merchant API certificate's serial number (8 to 40 hex digits)", (raw) => (/^[0-9A-Fa-f]{8,40}$/.test(raw) ? raw.toUpperCase() : undefined)),
+    PAY_MCH_PUBLIC_KEY: publicKeyFile,
+    PAY_APIV3_KEY: setting('--apiv3-key / PAY_APIV3_KEY', 'the 32-character APIv3 key', (raw) => (/^[\x21-\x7e]{32}$/.test(raw) ? raw : undefined)),
+    PAY_NOTIFY_SPEEDUP: wholeNumber('PAY_NOTIFY_SPEEDUP', 1),
+    PAY_SIGN_WITH: setting('PAY_SIGN_WITH', 'public-key or certificate', (raw) => (raw === 'public-key' || raw === 'certificate' ? raw : undefined)),
     PAGES_HOST: setting('PAGES_HOST', 'a domain name such as pages.localhost (no scheme, port or path)', (raw) => (/^[a-z0-9-]+(\.[a-z0-9-]+)+$/i.test(raw) ? raw.toLowerCase() : undefined)),
   })
   .superRefine((env, ctx) => {
@@ -207,6 +227,8 @@ const configSchema = z
       if (given && !env.TARGET_URL) problem(`${name} describes the account of the server under test: it needs --target`);
     }
     if (env.TARGET_SECRET && !env.TARGET_APPID) problem('--secret needs --appid (or TARGET_APPID): the server under test asks for tokens with both');
+    const pay = [env.PAY_MCHID, env.PAY_MCH_SERIAL, env.PAY_MCH_PUBLIC_KEY, env.PAY_APIV3_KEY];
+    if (pay.some(Boolean) && !pay.every(Boolean)) problem('WeChat Pay needs all four of --mchid, --mch-serial, --mch-public-key and --apiv3-key (or PAY_MCHID, PAY_MCH_SERIAL, PAY_MCH_PUBLIC_KEY, PAY_APIV3_KEY)');
     if (env.WECHAT_AES_KEY && !env.WECHAT_APPID) problem('WECHAT_AES_KEY needs WECHAT_APPID: safe mode checks the appid at the end of every encrypted message');
   })
   .transform(
@@ -237,6 +259,9 @@ const configSchema = z
       platform: { appId: env.TARGET_APPID, secret: env.TARGET_SECRET, templatesFile: env.TEMPLATES_FILE, oauthDomains: env.OAUTH_DOMAINS, jsDomains: env.JS_DOMAINS },
       redisUrl: env.REDIS_URL,
       pagesHost: env.PAGES_HOST ?? DEFAULT_PAGES_HOST,
+      pay: env.PAY_MCHID
+        ? { mchId: env.PAY_MCHID, mchSerial: env.PAY_MCH_SERIAL!, mchPublicKeyPem: env.PAY_MCH_PUBLIC_KEY!, apiV3Key: env.PAY_APIV3_KEY!, notifySpeedup: env.PAY_NOTIFY_SPEEDUP ?? 1, signWith: env.PAY_SIGN_WITH ?? 'public-key' }
+        : undefined,
       mediaQuotaBytes: (env.MEDIA_QUOTA_MB ?? DEFAULT_MEDIA_QUOTA_BYTES / 2 ** 20) * 2 ** 20,
       security: {
         rateLimits: { perUser: env.RATE_LIMIT_USER, perAddress: env.RATE_LIMIT_ADDRESS },
@@ -267,6 +292,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     TARGET_AVATAR: args.avatar ?? env.TARGET_AVATAR,
     OAUTH_DOMAINS: args['oauth-domains'] ?? env.OAUTH_DOMAINS,
     JS_DOMAINS: args['js-domains'] ?? env.JS_DOMAINS,
+    PAY_MCHID: args.mchid ?? env.PAY_MCHID,
+    PAY_MCH_SERIAL: args['mch-serial'] ?? env.PAY_MCH_SERIAL,
+    PAY_MCH_PUBLIC_KEY: args['mch-public-key'] ?? env.PAY_MCH_PUBLIC_KEY,
+    PAY_APIV3_KEY: args['apiv3-key'] ?? env.PAY_APIV3_KEY,
   });
   if (!result.success) throw new Error(result.error.issues.map((issue) => issue.message).join('; '));
   return result.data;

@@ -11,4 +11,8 @@ export const START_OPTIONS = {
   avatar: { type: 'string' },
   'oauth-domains': { type: 'string' },
   'js-domains': { type: 'string' },
+  mchid: { type: 'string' },
+  'mch-serial': { type: 'string' },
+  'mch-public-key': { type: 'string' },
+  'apiv3-key': { type: 'string' },
 } as const;

@@ -22,6 +22,10 @@ Options (each also an environment variable):
   --oauth-domains D  OAUTH_DOMAINS   the web authorization domain: host[:port] entries (subdomains included)
                                      where redirect_uri may point (default: the target's host and port)
   --js-domains D     JS_DOMAINS      the JS interface domains wx.config accepts pages from (same form and default)
+  --mchid ID         PAY_MCHID       WeChat Pay under /v3/: the merchant id (all four --mchid, --mch-serial,
+  --mch-serial S     PAY_MCH_SERIAL  --mch-public-key and --apiv3-key turn it on; docs/testing-payments.md)
+  --mch-public-key F PAY_MCH_PUBLIC_KEY  the merchant's API certificate or public key, a PEM file
+  --apiv3-key KEY    PAY_APIV3_KEY   the 32-character APIv3 key notifications are encrypted with
   --help, -h                         this text
 
 Environment:
@@ -45,6 +49,9 @@ Environment:
   REDIS_URL            keep everything in this Redis (redis://host:port), so many processes act as one
   MEDIA_QUOTA_MB       the megabytes of media (kept 3 days each) the store holds at most (default 512)
   PAGES_HOST           the domain the in-app browser serves pages under (default pages.localhost)
+  PAY_NOTIFY_SPEEDUP   divides WeChat Pay's notification retry schedule (15 s, 15 s, 30 s, … 24 h) for tests
+  PAY_SIGN_WITH        public-key (default: Wechatpay-Serial is PUB_KEY_ID_…) or certificate (the serial of
+                       the platform certificate at /v3/certificates, for libraries without public-key mode)
   LOG_LEVEL            fatal, error, warn, info (default), debug, trace or silent
   RATE_LIMIT_USER, RATE_LIMIT_ADDRESS, MAX_SOCKETS_PER_USER   limits (docs/security.md)
   ADMIN_TOKEN, CORS_ORIGINS, TRUST_PROXY                      security (docs/security.md)

@@ -31,6 +31,7 @@ import { readFile } from 'node:fs/promises';
 import { snsRoutes } from '../transport/http-sns.ts';
 import { authorizeRoutes } from '../transport/http-authorize.ts';
 import { profileRoutes } from '../transport/http-profiles.ts';
+import { payRoutes } from '../transport/http-pay.ts';
 
 export type App = {
   httpServer: HttpServer;
@@ -93,6 +94,8 @@ export function createApp(components: Components): App {
   const platformRefusal = (req: IncomingMessage) => hosts.refusal(req.headers.host) ?? crossSiteRefusal(req, security.corsOrigins);
   app.use('/cgi-bin', platformRoutes({ platform, service, limits, logger, refusal: platformRefusal }));
   app.use('/sns', snsRoutes({ platform, service, limits, logger, refusal: platformRefusal }));
+  // WeChat Pay signs and checks every request itself, so it needs no protection from pages of other sites.
+  if (components.pay) app.use('/v3', payRoutes({ pay: components.pay, service, logger, refusal: (req) => hosts.refusal(req.headers.host) }));
   app.use(requireKnownHost(hosts));
   app.use(refuseCrossSiteWrites(security.corsOrigins));
   // Before the address limit: it charges only the requests the platform did not sign.
@@ -113,6 +116,8 @@ export function createApp(components: Components): App {
   app.use(userMediaRoutes(store, components.now));
   app.use(authorizeRoutes(platform, service, logger));
   app.use(profileRoutes(platform.profiles));
+  const { pay } = components;
+  if (pay) app.get('/api/pay/public-key', (_req, res) => res.json(pay.publicKey()));
   if (clientDir) {
     // Assets have content hashes in their names, so they never change; the page itself is always revalidated.
     app.use('/assets', express.static(path.join(clientDir, 'assets'), { immutable: true, maxAge: '1y', index: false }));

@@ -14,6 +14,8 @@ import type { WechatOptions } from '../transport/wechat.ts';
 import { joinCluster, type Cluster } from './cluster.ts';
 import { UNLIMITED, type SecurityOptions } from './security.ts';
 import { DEFAULT_PAGES_HOST } from '../pages/page-hosts.ts';
+import type { PaySettings } from '../pay/pay-settings.ts';
+import { WechatPay } from '../pay/wechat-pay.ts';
 
 export type AppOptions = {
   store: ChatStore;
@@ -36,6 +38,8 @@ export type AppOptions = {
   ids?: Ids;
   /** PAGES_HOST: the parent domain under which the in-app browser's pages are served (pages.localhost). */
   pagesHost?: string;
+  /** WeChat Pay APIv3 under /v3/ (the merchant's settings); off without them. */
+  pay?: PaySettings;
 };
 
 /** What the app is wired from: opened, loaded and restored, ready for HTTP and Socket.IO. */
@@ -54,6 +58,8 @@ export type Components = {
   /** The target's settings, for the in-app browser (its origin is always served). */
   target?: PlatformOptions['target'];
   pagesHost: string;
+  /** WeChat Pay, when its settings were given. */
+  pay?: WechatPay;
   /** Stops taking work and finishes the turns already taken (before the sockets close). */
   stop: () => Promise<void>;
   /** Closes what was opened, in reverse order. */
@@ -61,7 +67,7 @@ export type Components = {
 };
 
 /** Opens the store, joins the cluster, builds the service, stores the templates and restores the menu; on a failure, closes what it opened. */
-export async function openComponents({ store, content, logger, clientDir, environment, wechat = {}, responder, security = UNLIMITED, platform: platformOptions = {}, redisUrl, ids, pagesHost = DEFAULT_PAGES_HOST }: AppOptions): Promise<Components> {
+export async function openComponents({ store, content, logger, clientDir, environment, wechat = {}, responder, security = UNLIMITED, platform: platformOptions = {}, redisUrl, ids, pagesHost = DEFAULT_PAGES_HOST, pay: paySettings }: AppOptions): Promise<Components> {
   const opened: Array<() => Promise<void>> = [];
   const close = async () => {
     for (const closeOne of opened.splice(0).reverse()) await closeOne();
@@ -78,12 +84,13 @@ export async function openComponents({ store, content, logger, clientDir, enviro
     const service = new ChatService({ store, knowledge, environment, responder, followers: responder && followers, limits, ids });
     const platform = new Platform({ store, service, followers, logger, ids }, platformOptions);
     await platform.open();
+    const pay = paySettings && (await WechatPay.open({ store, service, followers, logger, now: platformOptions.now, appId: platformOptions.appId }, paySettings));
     store.onRulesChanged((rules) => service.useRules(rules));
     const stop = async () => {
       platform.close();
       await service.stop();
     };
-    return { store, logger, clientDir, wechat, responder, security, now: platformOptions.now, cluster, limits, service, platform, target: platformOptions.target, pagesHost, stop, close };
+    return { store, logger, clientDir, wechat, responder, security, now: platformOptions.now, cluster, limits, service, platform, target: platformOptions.target, pagesHost, pay, stop, close };
   } catch (err) {
     await close();
     throw err;

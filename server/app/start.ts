@@ -57,6 +57,7 @@ export async function startFromConfig(config: Config, { store, logger, clientDir
       security,
       platform: { ...config.platform, target },
       pagesHost: config.pagesHost,
+      pay: config.pay,
     },
     port,
     host,

@@ -1,0 +1,76 @@
+// Test helpers for WeChat Pay: a merchant (its own RSA key pair, API certificate serial and APIv3 key), the
+// simulator with WeChat Pay on, wechatpay-axios-plugin pointed at it, and requests signed by hand for bad input.
+import { createSign, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { openApp } from '../server/app/start.ts';
+import { silentLogger, type Logger } from '../server/logger.ts';
+import type { PaySettings } from '../server/pay/pay-settings.ts';
+import type { ChatStore } from '../server/store/chat-store.ts';
+import { memoryLocation } from '../server/store/low-location.ts';
+import { LowStore } from '../server/store/low-store.ts';
+import { http, seedContent } from './helpers.ts';
+import { APPID, SECRET } from './platform-helpers.ts';
+
+const require = createRequire(import.meta.url);
+// Code no one here wrote, on the merchant's side of the wire.
+export const { Wechatpay, Rsa, Formatter, Aes } = require('wechatpay-axios-plugin') as any;
+
+export const MCHID = '1900000109';
+export const MCH_SERIAL = '3775B6A45ACD588826D15E583A95F5DD2A1D1E3A';
+export const APIV3_KEY = 'APIv3-key-of-the-merchant-012345';
+const keys = generateKeyPairSync('rsa', { modulusLength: 2048 });
+export const MCH_PRIVATE_PEM = keys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+export const MCH_PUBLIC_PEM = keys.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+
+export const paySettings = (more: Partial<PaySettings> = {}): PaySettings => ({
+  mchId: MCHID,
+  mchSerial: MCH_SERIAL,
+  mchPublicKeyPem: MCH_PUBLIC_PEM,
+  apiV3Key: APIV3_KEY,
+  notifySpeedup: 1000,
+  signWith: 'public-key',
+  ...more,
+});
+
+export type PaySimulator = { url: string; store: ChatStore; close: () => Promise<void> };
+
+/** The simulator with WeChat Pay on (and the account's appid), on `store` (a fresh memory store by default). */
+export async function paySimulator({ store = new LowStore(memoryLocation()), pay = {}, now, logger = silentLogger }: { store?: ChatStore; pay?: Partial<PaySettings>; now?: () => number; logger?: Logger } = {}): Promise<PaySimulator> {
+  const app = await openApp({ store, content: seedContent(), logger, platform: { appId: APPID, secret: SECRET, now }, pay: paySettings(pay) });
+  const url = await app.listen(0, '127.0.0.1');
+  return { url, store, close: () => app.close() };
+}
+
+/**
+ * wechatpay-axios-plugin in public-key mode, its base URL the simulator, trusting the key at /api/pay/public-key.
+ * In an object: the client is a chain in which every property (`then` too) is another call.
+ */
+export async function payClient(url: string): Promise<{ wxpay: any; keyId: string; pem: string }> {
+  const { body } = await http(`${url}/api/pay/public-key`, 'GET');
+  return { wxpay: new Wechatpay({ mchid: MCHID, serial: MCH_SERIAL, privateKey: MCH_PRIVATE_PEM, certs: { [body.keyId]: body.pem }, baseURL: `${url}/` }), keyId: body.keyId, pem: body.pem };
+}
+
+/** The merchant's SHA256-with-RSA signature over lines that each end in "\n". */
+export function merchantSign(...lines: string[]): string {
+  return createSign('RSA-SHA256').update(lines.map((line) => `${line}\n`).join('')).sign(MCH_PRIVATE_PEM, 'base64');
+}
+
+export type Signing = { mchid?: string; serial?: string; timestamp?: number; signature?: string };
+
+/** A request signed by hand, each part of the Authorization replaceable to make it wrong. */
+export async function signedRequest(url: string, method: string, path: string, body?: unknown, signing: Signing = {}) {
+  const text = body === undefined ? '' : JSON.stringify(body);
+  const timestamp = String(signing.timestamp ?? Math.floor(Date.now() / 1000));
+  const nonce = randomBytes(16).toString('hex');
+  const signature = signing.signature ?? merchantSign(method, path, timestamp, nonce, text);
+  const authorization = `WECHATPAY2-SHA256-RSA2048 mchid="${signing.mchid ?? MCHID}",nonce_str="${nonce}",signature="${signature}",timestamp="${timestamp}",serial_no="${signing.serial ?? MCH_SERIAL}"`;
+  const res = await fetch(`${url}${path}`, { method, headers: { authorization, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : text });
+  const raw = await res.text();
+  return { status: res.status, raw, body: raw ? JSON.parse(raw) : undefined, headers: res.headers };
+}
+
+/** Whether an answer's (or a notification's) Wechatpay-* headers sign its body with WeChat Pay's public key. */
+export function platformSigned(headers: Headers | Record<string, string>, raw: string, publicPem: string): boolean {
+  const get = (name: string) => (headers instanceof Headers ? headers.get(name) : headers[name.toLowerCase()]) ?? '';
+  return Rsa.verify(Formatter.response(get('wechatpay-timestamp'), get('wechatpay-nonce'), raw), get('wechatpay-signature'), Rsa.from(publicPem, Rsa.KEY_TYPE_PUBLIC));
+}
