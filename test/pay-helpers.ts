@@ -8,8 +8,10 @@ import type { PaySettings } from '../server/pay/pay-settings.ts';
 import type { ChatStore } from '../server/store/chat-store.ts';
 import { memoryLocation } from '../server/store/low-location.ts';
 import { LowStore } from '../server/store/low-store.ts';
-import { http, seedContent } from './helpers.ts';
-import { APPID, SECRET } from './platform-helpers.ts';
+import { connectUser, http, seedContent, send, type ChatSocket } from './helpers.ts';
+import { APPID, SECRET, TOKEN } from './platform-helpers.ts';
+import { openIdOf, remoteResponder, type TargetOptions } from '../server/wechat/remote-bot.ts';
+import type { StoredMessage } from '../server/contract.ts';
 
 const require = createRequire(import.meta.url);
 // Code no one here wrote, on the merchant's side of the wire.
@@ -34,12 +36,38 @@ export const paySettings = (more: Partial<PaySettings> = {}): PaySettings => ({
 
 export type PaySimulator = { url: string; store: ChatStore; close: () => Promise<void> };
 
-/** The simulator with WeChat Pay on (and the account's appid), on `store` (a fresh memory store by default). */
-export async function paySimulator({ store = new LowStore(memoryLocation()), pay = {}, now, logger = silentLogger }: { store?: ChatStore; pay?: Partial<PaySettings>; now?: () => number; logger?: Logger } = {}): Promise<PaySimulator> {
-  const app = await openApp({ store, content: seedContent(), logger, platform: { appId: APPID, secret: SECRET, now }, pay: paySettings(pay) });
+export type PaySimulatorOptions = { store?: ChatStore; pay?: Partial<PaySettings>; now?: () => number; logger?: Logger; targetUrl?: string };
+
+/**
+ * The simulator with WeChat Pay on (and the account's appid), on `store` (a fresh memory store by default), in
+ * front of the account server at `targetUrl` when given (its users become followers, whom JSAPI orders name).
+ */
+export async function paySimulator({ store = new LowStore(memoryLocation()), pay = {}, now, logger = silentLogger, targetUrl }: PaySimulatorOptions = {}): Promise<PaySimulator> {
+  const target: TargetOptions | undefined = targetUrl ? { url: targetUrl, token: TOKEN, retries: 0 } : undefined;
+  const app = await openApp({ store, content: seedContent(), logger, responder: target && remoteResponder(target), platform: { appId: APPID, secret: SECRET, now, target }, pay: paySettings(pay) });
   const url = await app.listen(0, '127.0.0.1');
   return { url, store, close: () => app.close() };
 }
+
+/** A chat user who wrote to the account once: a follower, whose OpenID a JSAPI order can name. */
+export async function follower(url: string, userId: string): Promise<{ openid: string; socket: ChatSocket; received: StoredMessage[] }> {
+  const { socket, received } = await connectUser(url, userId);
+  const ack = await send(socket, { type: 'text', text: 'hello', clientId: `c-${userId}` });
+  if (!ack.ok) throw new Error(`the message was refused: ${JSON.stringify(ack)}`);
+  return { openid: openIdOf(userId), socket, received };
+}
+
+/** A JSAPI order's body, `more` replacing fields. */
+export const jsapiOrder = (openid: string, more: Record<string, unknown> = {}) => ({
+  appid: APPID,
+  mchid: MCHID,
+  description: 'Image形象店-深圳腾大-QQ公仔',
+  out_trade_no: `T${Date.now()}${Math.floor(Math.random() * 1e6)}`,
+  notify_url: 'https://shop.example/notify',
+  amount: { total: 100, currency: 'CNY' },
+  payer: { openid },
+  ...more,
+});
 
 /**
  * wechatpay-axios-plugin in public-key mode, its base URL the simulator, trusting the key at /api/pay/public-key.

@@ -32,6 +32,7 @@ import { snsRoutes } from '../transport/http-sns.ts';
 import { authorizeRoutes } from '../transport/http-authorize.ts';
 import { profileRoutes } from '../transport/http-profiles.ts';
 import { payRoutes } from '../transport/http-pay.ts';
+import { payApiRoutes } from '../transport/http-pay-api.ts';
 
 export type App = {
   httpServer: HttpServer;
@@ -101,7 +102,7 @@ export function createApp(components: Components): App {
   // Before the address limit: it charges only the requests the platform did not sign.
   app.use(wechatEndpoint(service, wechat, logger, limits));
   app.use(addressLimit(limits));
-  app.use(['/api/messages', '/api/rules', '/api/pages', '/api/jsapi'], requireJson);
+  app.use(['/api/messages', '/api/rules', '/api/pages', '/api/jsapi', '/api/pay'], requireJson);
   app.use(express.json({ limit: MAX_BODY_BYTES }));
   app.get('/healthz', async (_req, res) => {
     const problem = await store.unavailable();
@@ -116,8 +117,7 @@ export function createApp(components: Components): App {
   app.use(userMediaRoutes(store, components.now));
   app.use(authorizeRoutes(platform, service, logger));
   app.use(profileRoutes(platform.profiles));
-  const { pay } = components;
-  if (pay) app.get('/api/pay/public-key', (_req, res) => res.json(pay.publicKey()));
+  if (components.pay) app.use(payApiRoutes(components.pay));
   if (clientDir) {
     // Assets have content hashes in their names, so they never change; the page itself is always revalidated.
     app.use('/assets', express.static(path.join(clientDir, 'assets'), { immutable: true, maxAge: '1y', index: false }));

@@ -8,6 +8,9 @@ import type { ChatStore } from '../store/chat-store.ts';
 import { aesGcmEncrypt } from './pay-crypto.ts';
 import type { PaySettings } from './pay-settings.ts';
 import { platformKeys, type PlatformKeys } from './platform-keys.ts';
+import { Orders, transactionOf, type Order } from './orders.ts';
+import { Payments, type Payer, type PayReference } from './payments.ts';
+import { PayError } from './pay-errors.ts';
 import { signingHeaders, verifyRequest, type MerchantKey, type SignedRequest } from './signatures.ts';
 
 export type PayParts = {
@@ -22,6 +25,8 @@ export type PayParts = {
 
 export class WechatPay {
   readonly merchant: MerchantKey;
+  readonly orders: Orders;
+  readonly payments: Payments;
   private readonly now: () => number;
 
   private constructor(
@@ -31,6 +36,8 @@ export class WechatPay {
   ) {
     this.now = parts.now ?? Date.now;
     this.merchant = { mchId: settings.mchId, serial: settings.mchSerial, publicKey: createPublicKey(settings.mchPublicKeyPem) };
+    this.orders = new Orders(parts.store, { mchId: settings.mchId, appId: parts.appId }, parts.followers, this.now);
+    this.payments = new Payments(this.orders, parts.store.records('pay-switches'), this.now);
   }
 
   /** Start-up: reads (or makes, once) the platform's key pair. */
@@ -59,6 +66,36 @@ export class WechatPay {
     return {
       data: [{ serial_no: certificateSerial, effective_time: effectiveTime, expire_time: expireTime, encrypt_certificate: aesGcmEncrypt(certificatePem, this.settings.apiV3Key, 'certificate') }],
     };
+  }
+
+  /** POST /v3/pay/transactions/jsapi → { prepay_id } */
+  async placeJsapi(body: unknown): Promise<object> {
+    const order = await this.orders.place('JSAPI', body);
+    return { prepay_id: order.prepayId };
+  }
+
+  /** POST /v3/pay/transactions/native → { code_url } */
+  async placeNative(body: unknown): Promise<object> {
+    const order = await this.orders.place('NATIVE', body);
+    return { code_url: order.codeUrl };
+  }
+
+  /** GET /v3/pay/transactions/out-trade-no/{no}?mchid= and …/id/{transaction_id}?mchid= */
+  async query(by: { outTradeNo?: string; transactionId?: string }, mchid: unknown): Promise<object> {
+    const order = by.transactionId !== undefined ? await this.orders.byTransactionId(by.transactionId, mchid) : await this.orders.byOutTradeNo(by.outTradeNo!, mchid);
+    return transactionOf(order);
+  }
+
+  /** POST /v3/pay/transactions/out-trade-no/{no}/close { mchid } → 204 */
+  async close(outTradeNo: string, body: unknown): Promise<void> {
+    await this.orders.close(outTradeNo, body);
+  }
+
+  /** The payer pays (the pay sheet, a scanned code_url, the SDK). */
+  async pay(reference: PayReference, payer: Payer): Promise<Order> {
+    const order = await this.payments.pay(reference, payer);
+    this.parts.logger.info({ outTradeNo: order.request.out_trade_no, transactionId: order.transactionId }, 'WeChat Pay: order paid');
+    return order;
   }
 
   /** GET /api/pay/public-key: WeChat Pay's public key as a merchant downloads it in public-key mode. */

@@ -26,7 +26,22 @@ export type PayRouteOptions = {
 
 /** The calls: method, path under /v3 (express syntax) and what answers it. */
 function payCalls(pay: WechatPay): Array<{ method: 'GET' | 'POST'; path: string; run: Run }> {
-  return [{ method: 'GET', path: '/certificates', run: () => ({ status: 200, body: pay.certificates() }) }];
+  const ok = (body: object): PayAnswer => ({ status: 200, body });
+  return [
+    { method: 'GET', path: '/certificates', run: () => ok(pay.certificates()) },
+    { method: 'POST', path: '/pay/transactions/jsapi', run: async ({ body }) => ok(await pay.placeJsapi(body)) },
+    { method: 'POST', path: '/pay/transactions/native', run: async ({ body }) => ok(await pay.placeNative(body)) },
+    { method: 'GET', path: '/pay/transactions/out-trade-no/:no', run: async ({ params, query }) => ok(await pay.query({ outTradeNo: params.no }, query.mchid)) },
+    { method: 'GET', path: '/pay/transactions/id/:id', run: async ({ params, query }) => ok(await pay.query({ transactionId: params.id }, query.mchid)) },
+    {
+      method: 'POST',
+      path: '/pay/transactions/out-trade-no/:no/close',
+      run: async ({ params, body }) => {
+        await pay.close(params.no!, body);
+        return { status: 204 };
+      },
+    },
+  ];
 }
 
 /** The /v3 router, to be mounted before the server's own body parser. */

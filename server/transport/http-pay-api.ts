@@ -1,0 +1,58 @@
+// The simulator's own side of WeChat Pay, for the chat window, the developer panel and the SDK: paying an order
+// as a chat user (the pay sheet's Pay, a scanned code_url, a test script without a browser) and the switch that
+// makes the next payment fail. A payment that fails is an answer (`ok: false` and the reason), not an HTTP error.
+import { Router } from 'express';
+import { AppError } from '../core/errors.ts';
+import { parseId } from '../core/validation.ts';
+import { PayError } from '../pay/pay-errors.ts';
+import type { WechatPay } from '../pay/wechat-pay.ts';
+import type { PayReference } from '../pay/payments.ts';
+import { openIdOf } from '../wechat/remote-bot.ts';
+import { transactionOf } from '../pay/orders.ts';
+
+/** The prepay_id or code_url a request names. */
+export function payReference(body: Record<string, unknown>): PayReference {
+  if (typeof body.prepay_id === 'string' && body.prepay_id) return { prepayId: body.prepay_id };
+  if (typeof body.code_url === 'string' && body.code_url) return { codeUrl: body.code_url };
+  throw new AppError('bad_request', 'Name the order to pay with prepay_id (JSAPI) or code_url (Native).');
+}
+
+/** A PayError as the chat window shows it. */
+export const payFailure = (err: unknown) => {
+  if (err instanceof PayError) return { ok: false as const, error: { code: err.code, message: err.message } };
+  throw err;
+};
+
+export function payApiRoutes(pay: WechatPay): Router {
+  const router = Router();
+
+  /** POST /api/pay/payments { userId, prepay_id | code_url }: the user pays, as if they tapped Pay. */
+  router.post('/api/pay/payments', async (req, res) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const userId = parseId(body.userId, 'userId');
+    const reference = payReference(body);
+    try {
+      const order = await pay.pay(reference, { openid: openIdOf(userId) });
+      res.json({ ok: true, transaction: transactionOf(order) });
+    } catch (err) {
+      res.json(payFailure(err));
+    }
+  });
+
+  /** GET and PUT /api/pay/fail-next { on }: whether the next payment fails as an empty balance does. */
+  router.get('/api/pay/fail-next', async (_req, res) => {
+    res.json({ on: await pay.payments.failsNext() });
+  });
+  router.put('/api/pay/fail-next', async (req, res) => {
+    const on = (req.body as { on?: unknown } | undefined)?.on;
+    if (typeof on !== 'boolean') throw new AppError('bad_request', 'Send { "on": true } or { "on": false }.');
+    await pay.payments.failNext(on);
+    res.json({ on });
+  });
+
+  router.get('/api/pay/public-key', (_req, res) => {
+    res.json(pay.publicKey());
+  });
+
+  return router;
+}
