@@ -2,6 +2,8 @@
 // simulator with WeChat Pay on, wechatpay-axios-plugin pointed at it, and requests signed by hand for bad input.
 import { createSign, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { openApp } from '../server/app/start.ts';
 import { silentLogger, type Logger } from '../server/logger.ts';
 import type { PaySettings } from '../server/pay/pay-settings.ts';
@@ -101,4 +103,55 @@ export async function signedRequest(url: string, method: string, path: string, b
 export function platformSigned(headers: Headers | Record<string, string>, raw: string, publicPem: string): boolean {
   const get = (name: string) => (headers instanceof Headers ? headers.get(name) : headers[name.toLowerCase()]) ?? '';
   return Rsa.verify(Formatter.response(get('wechatpay-timestamp'), get('wechatpay-nonce'), raw), get('wechatpay-signature'), Rsa.from(publicPem, Rsa.KEY_TYPE_PUBLIC));
+}
+
+/** One notification as the merchant's handler got it: headers, raw body. */
+export type Delivery = { headers: Record<string, string>; raw: string; at: number };
+
+/**
+ * A merchant's notify_url handler: answers each delivery with `answer(n)` (n counts from 1: a status, or 'hang'
+ * to never answer), and keeps what came.
+ */
+export async function notifyHandler(answer: (n: number) => number | 'hang' = () => 204) {
+  const deliveries: Delivery[] = [];
+  const server = createServer((req, res) => {
+    let raw = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk) => (raw += chunk));
+    req.on('end', () => {
+      deliveries.push({ headers: req.headers as Record<string, string>, raw, at: Date.now() });
+      const status = answer(deliveries.length);
+      if (status === 'hang') return;
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(status < 300 ? '' : JSON.stringify({ code: 'FAIL', message: 'not now' }));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/pay/notify`,
+    deliveries,
+    close: () => new Promise<void>((r) => {
+      server.closeAllConnections();
+      server.close(() => r());
+    }),
+  };
+}
+
+/** A notification opened as a merchant's server opens it with wechatpay-axios-plugin: verified, then decrypted. */
+export function openNotification(delivery: Delivery, publicPem: string): { envelope: any; resource: any } {
+  const { headers, raw } = delivery;
+  const verified = Rsa.verify(Formatter.response(headers['wechatpay-timestamp'], headers['wechatpay-nonce'], raw), headers['wechatpay-signature'], Rsa.from(publicPem, Rsa.KEY_TYPE_PUBLIC));
+  if (!verified) throw new Error('the notification is not signed with WeChat Pay\'s key');
+  const envelope = JSON.parse(raw);
+  const { ciphertext, nonce, associated_data } = envelope.resource;
+  return { envelope, resource: JSON.parse(Aes.AesGcm.decrypt(ciphertext, APIV3_KEY, nonce, associated_data)) };
+}
+
+/** A Native order placed with the plugin and paid by `userId` through the simulator's API. */
+export async function paidNativeOrder(url: string, wxpay: any, notifyUrl: string, userId = 'payer') {
+  const order = { ...jsapiOrder('unused', { notify_url: notifyUrl }), payer: undefined };
+  const { data } = await wxpay.v3.pay.transactions.native.post(JSON.parse(JSON.stringify(order)));
+  const paid = await http(`${url}/api/pay/payments`, 'POST', { userId, code_url: data.code_url });
+  if (!paid.body.ok) throw new Error(`not paid: ${JSON.stringify(paid.body)}`);
+  return { outTradeNo: order.out_trade_no as string, transaction: paid.body.transaction };
 }

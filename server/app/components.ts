@@ -86,8 +86,10 @@ export async function openComponents({ store, content, logger, clientDir, enviro
     await platform.open();
     const pay = paySettings && (await WechatPay.open({ store, service, followers, logger, now: platformOptions.now, appId: platformOptions.appId }, paySettings));
     store.onRulesChanged((rules) => service.useRules(rules));
+    if (pay) opened.push(() => pay.stop());
     const stop = async () => {
       platform.close();
+      await pay?.stop();
       await service.stop();
     };
     return { store, logger, clientDir, wechat, responder, security, now: platformOptions.now, cluster, limits, service, platform, target: platformOptions.target, pagesHost, pay, stop, close };

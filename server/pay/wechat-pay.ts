@@ -10,7 +10,7 @@ import type { PaySettings } from './pay-settings.ts';
 import { platformKeys, type PlatformKeys } from './platform-keys.ts';
 import { Orders, transactionOf, type Order } from './orders.ts';
 import { Payments, type Payer, type PayReference } from './payments.ts';
-import { PayError } from './pay-errors.ts';
+import { Notifications } from './notifications.ts';
 import { signingHeaders, verifyRequest, type MerchantKey, type SignedRequest } from './signatures.ts';
 
 export type PayParts = {
@@ -27,6 +27,7 @@ export class WechatPay {
   readonly merchant: MerchantKey;
   readonly orders: Orders;
   readonly payments: Payments;
+  readonly notifications: Notifications;
   private readonly now: () => number;
 
   private constructor(
@@ -38,11 +39,28 @@ export class WechatPay {
     this.merchant = { mchId: settings.mchId, serial: settings.mchSerial, publicKey: createPublicKey(settings.mchPublicKeyPem) };
     this.orders = new Orders(parts.store, { mchId: settings.mchId, appId: parts.appId }, parts.followers, this.now);
     this.payments = new Payments(this.orders, parts.store.records('pay-switches'), this.now);
+    this.notifications = new Notifications({
+      store: parts.store,
+      service: parts.service,
+      logger: parts.logger,
+      apiV3Key: settings.apiV3Key,
+      sign: (body) => this.sign(body),
+      catchUp: (order) => this.orders.catchUp(order),
+      now: this.now,
+      speedup: settings.notifySpeedup,
+    });
   }
 
-  /** Start-up: reads (or makes, once) the platform's key pair. */
+  /** Start-up: reads (or makes, once) the platform's key pair, and starts sending pending notifications. */
   static async open(parts: PayParts, settings: PaySettings): Promise<WechatPay> {
-    return new WechatPay(parts, settings, await platformKeys(parts.store, parts.now));
+    const pay = new WechatPay(parts, settings, await platformKeys(parts.store, parts.now));
+    pay.notifications.start();
+    return pay;
+  }
+
+  /** Stops sending notifications (those pending stay in the store for the next start). */
+  async stop(): Promise<void> {
+    await this.notifications.stop();
   }
 
   /** What Wechatpay-Serial says: the public key's id, or the certificate's serial (PAY_SIGN_WITH). */
@@ -87,13 +105,15 @@ export class WechatPay {
   }
 
   /** POST /v3/pay/transactions/out-trade-no/{no}/close { mchid } → 204 */
-  async close(outTradeNo: string, body: unknown): Promise<void> {
+  async closeOrder(outTradeNo: string, body: unknown): Promise<void> {
     await this.orders.close(outTradeNo, body);
   }
 
   /** The payer pays (the pay sheet, a scanned code_url, the SDK). */
   async pay(reference: PayReference, payer: Payer): Promise<Order> {
-    const order = await this.payments.pay(reference, payer);
+    const order = await this.payments.pay(reference, payer, (paid) =>
+      this.notifications.add(this.notifications.prepare(paid.request.notify_url, { eventType: 'TRANSACTION.SUCCESS', summary: '支付成功', originalType: 'transaction', resource: transactionOf(paid) }, paid)),
+    );
     this.parts.logger.info({ outTradeNo: order.request.out_trade_no, transactionId: order.transactionId }, 'WeChat Pay: order paid');
     return order;
   }

@@ -37,7 +37,7 @@ function payCalls(pay: WechatPay): Array<{ method: 'GET' | 'POST'; path: string;
       method: 'POST',
       path: '/pay/transactions/out-trade-no/:no/close',
       run: async ({ params, body }) => {
-        await pay.close(params.no!, body);
+        await pay.closeOrder(params.no!, body);
         return { status: 204 };
       },
     },

@@ -27,15 +27,15 @@ function causeOf(err: unknown): string {
 /** The start of an error body, on one line: usually the reason (the `wechat` middleware says "Invalid signature"). */
 const gist = (body: string) => body.replace(/\s+/g, ' ').trim().slice(0, 120);
 
-/** POSTs `body` and reads the answer within `timeoutMs`, refusing redirects and bodies over MAX_BODY_BYTES. */
-export async function postWithin(url: URL, body: string, timeoutMs: number): Promise<RawAnswer> {
+/** POSTs `body` (XML unless `headers` say otherwise) and reads the answer within `timeoutMs`, refusing redirects and bodies over MAX_BODY_BYTES. */
+export async function postWithin(url: URL, body: string, timeoutMs: number, headers: Record<string, string> = { 'content-type': 'text/xml' }): Promise<RawAnswer> {
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(), timeoutMs);
   const timedOut = `timed out after ${seconds(timeoutMs)}`;
   try {
     let res: Response;
     try {
-      res = await fetch(url, { method: 'POST', headers: { 'content-type': 'text/xml' }, body, redirect: 'manual', signal: deadline.signal });
+      res = await fetch(url, { method: 'POST', headers, body, redirect: 'manual', signal: deadline.signal });
     } catch (err) {
       return { error: deadline.signal.aborted ? timedOut : `request failed: ${causeOf(err)}` };
     }
