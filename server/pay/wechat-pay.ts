@@ -11,6 +11,7 @@ import { platformKeys, type PlatformKeys } from './platform-keys.ts';
 import { Orders, transactionOf, type Order } from './orders.ts';
 import { Payments, type Payer, type PayReference } from './payments.ts';
 import { Notifications } from './notifications.ts';
+import { refundNotice, refundOf, Refunds } from './refunds.ts';
 import { signingHeaders, verifyRequest, type MerchantKey, type SignedRequest } from './signatures.ts';
 
 export type PayParts = {
@@ -28,6 +29,7 @@ export class WechatPay {
   readonly orders: Orders;
   readonly payments: Payments;
   readonly notifications: Notifications;
+  readonly refunds: Refunds;
   private readonly now: () => number;
 
   private constructor(
@@ -39,6 +41,7 @@ export class WechatPay {
     this.merchant = { mchId: settings.mchId, serial: settings.mchSerial, publicKey: createPublicKey(settings.mchPublicKeyPem) };
     this.orders = new Orders(parts.store, { mchId: settings.mchId, appId: parts.appId }, parts.followers, this.now);
     this.payments = new Payments(this.orders, parts.store.records('pay-switches'), this.now);
+    this.refunds = new Refunds(parts.store, this.orders, settings.mchId, this.now);
     this.notifications = new Notifications({
       store: parts.store,
       service: parts.service,
@@ -116,6 +119,22 @@ export class WechatPay {
     );
     this.parts.logger.info({ outTradeNo: order.request.out_trade_no, transactionId: order.transactionId }, 'WeChat Pay: order paid');
     return order;
+  }
+
+  /** POST /v3/refund/domestic/refunds: refunded at once, REFUND.SUCCESS to the refund's notify_url (else the order's). */
+  async refund(body: unknown): Promise<object> {
+    const { order, refund, created } = await this.refunds.create(body, (changed, made) =>
+      this.notifications.add(
+        this.notifications.prepare(made.notify_url ?? changed.request.notify_url, { eventType: 'REFUND.SUCCESS', summary: '退款成功', originalType: 'refund', resource: refundNotice(changed, made) }, changed),
+      ),
+    );
+    return refundOf(order, refund, created);
+  }
+
+  /** GET /v3/refund/domestic/refunds/{out_refund_no} */
+  async queryRefund(outRefundNo: string): Promise<object> {
+    const { order, refund } = await this.refunds.byOutRefundNo(outRefundNo);
+    return refundOf(order, refund);
   }
 
   /** GET /api/pay/public-key: WeChat Pay's public key as a merchant downloads it in public-key mode. */

@@ -41,6 +41,8 @@ function payCalls(pay: WechatPay): Array<{ method: 'GET' | 'POST'; path: string;
         return { status: 204 };
       },
     },
+    { method: 'POST', path: '/refund/domestic/refunds', run: async ({ body }) => ok(await pay.refund(body)) },
+    { method: 'GET', path: '/refund/domestic/refunds/:no', run: async ({ params }) => ok(await pay.queryRefund(params.no!)) },
   ];
 }
 
