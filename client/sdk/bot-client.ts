@@ -226,3 +226,61 @@ export async function authorize({ url, userId, appid, redirectUri, scope = 'snsa
   const reason = escaped?.replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code))) ?? `HTTP ${response.status}`;
   throw new AuthorizeRefused(errcode, `The authorize page refused (${errcode}): ${reason}`);
 }
+
+/** A pay sheet as the simulator keeps it: what it shows, and how it ended once it did. */
+export type PaySheet = {
+  merchant: string;
+  description: string;
+  /** In fen. */
+  total: number;
+  outTradeNo: string;
+  outcome?: { result: 'ok' | 'cancel' | 'fail'; code?: string; message?: string; transactionId?: string };
+};
+
+/** A payment the simulator refused (NOTENOUGH, ORDER_CLOSED, ORDER_EXPIRED, NO_PAY_SHEET, …). */
+export class PaymentRefused extends BotClientError {
+  constructor(code: string, message: string) {
+    super(code, message);
+    this.name = 'PaymentRefused';
+  }
+}
+
+type PayTarget = { url: string; userId: string };
+
+async function payCall(url: string, path: string, method: 'GET' | 'POST', body?: object): Promise<any> {
+  let response: Response;
+  try {
+    response = await fetch(new URL(path, url), { method, headers: body ? { 'Content-Type': 'application/json' } : {}, body: body && JSON.stringify(body) });
+  } catch (err) {
+    throw new BotClientError('connect_failed', `Cannot reach ${url}: ${(err as Error).message}`);
+  }
+  const answer = (await response.json().catch(() => ({}))) as { ok?: boolean; error?: { code: string; message: string } };
+  if (answer.ok === false || !response.ok) throw new PaymentRefused(answer.error?.code ?? `http_${response.status}`, answer.error?.message ?? `HTTP ${response.status}`);
+  return answer;
+}
+
+/** WeChat Pay without a browser: the pay sheet open for the user (a page's chooseWXPay, a scan), or undefined. */
+export async function paySheet({ url, userId }: PayTarget): Promise<PaySheet | undefined> {
+  try {
+    return (await payCall(url, `/api/pay/sheets/${encodeURIComponent(userId)}`, 'GET')).sheet as PaySheet;
+  } catch (err) {
+    if (err instanceof PaymentRefused && err.code === 'not_found') return undefined;
+    throw err;
+  }
+}
+
+/** Taps Pay on the user's open pay sheet; the page hears chooseWXPay:ok (or :fail, and the sheet's outcome says why). */
+export async function confirmPayment({ url, userId }: PayTarget): Promise<PaySheet> {
+  return (await payCall(url, `/api/pay/sheets/${encodeURIComponent(userId)}/pay`, 'POST')).sheet as PaySheet;
+}
+
+/** Taps Cancel on the user's open pay sheet; the page hears chooseWXPay:cancel and the order stays NOTPAY. */
+export async function cancelPayment({ url, userId }: PayTarget): Promise<PaySheet> {
+  return (await payCall(url, `/api/pay/sheets/${encodeURIComponent(userId)}/cancel`, 'POST')).sheet as PaySheet;
+}
+
+/** Pays an order as the user, with no sheet at all (a bot's CI): by its prepay_id (JSAPI) or code_url (Native). */
+export async function payOrder({ url, userId, prepayId, codeUrl }: PayTarget & { prepayId?: string; codeUrl?: string }): Promise<{ transaction: Record<string, unknown> }> {
+  const answer = await payCall(url, '/api/pay/payments', 'POST', { userId, ...(prepayId ? { prepay_id: prepayId } : {}), ...(codeUrl ? { code_url: codeUrl } : {}) });
+  return { transaction: answer.transaction };
+}

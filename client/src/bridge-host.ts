@@ -20,6 +20,9 @@ export type FrameEvents = {
 // The share calls jweixin makes after a menu:share:* event are granted by that event's permission.
 const PERMISSION_OF: Record<string, string> = { sendAppMessage: 'menu:share:appmessage', shareTimeline: 'menu:share:timeline' };
 
+// WeChat Pay's JSAPI predates wx.config: a page may call it through WeixinJSBridge without one.
+const NEEDS_NO_CONFIG = new Set(['getBrandWCPayRequest']);
+
 type ConfigState = { state: 'none' | 'verifying' | 'failed' } | { state: 'ok'; jsApiList: string[] };
 
 export class BridgeHost {
@@ -105,6 +108,7 @@ export class BridgeHost {
 
   private async run(name: string, args: Record<string, unknown>): Promise<Record<string, unknown>> {
     const jsName = jsNameOf(name);
+    if (NEEDS_NO_CONFIG.has(name)) return JS_APIS[name]!(args, this.context, this.localIds);
     if (this.config.state === 'verifying') return { errMsg: `${jsName}:the permission value is offline verifying` };
     if (this.config.state !== 'ok' || !this.config.jsApiList.includes(PERMISSION_OF[name] ?? name)) return { errMsg: `${jsName}:permission denied` };
     const api = JS_APIS[name];

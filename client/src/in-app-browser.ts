@@ -4,7 +4,7 @@ import type { ErrorBody } from '../../server/contract.ts';
 import { originOfLabel } from '../../server/pages/page-hosts.ts';
 import { BridgeHost, type BridgeCall } from './bridge-host.ts';
 import { el } from './dom.ts';
-import type { ShareData } from './jsapi.ts';
+import type { JsApiContext, ShareData } from './jsapi.ts';
 
 export type InAppBrowserActions = {
   userId: () => string;
@@ -14,6 +14,8 @@ export type InAppBrowserActions = {
   chooseImage: () => Promise<{ url: string; mediaId: string } | undefined>;
   location: () => { latitude: number; longitude: number };
   logCall: (call: BridgeCall) => void;
+  /** WeChat Pay's sheet for a page's getBrandWCPayRequest. */
+  pay: JsApiContext['pay'];
 };
 
 // The More sheet's items and the menuItem names pages hide and show them by.
@@ -60,6 +62,7 @@ export class InAppBrowser {
       close: () => this.close(),
       hideMenuItems: (items, hidden) => items.forEach((item) => (hidden ? this.hiddenItems.add(item) : this.hiddenItems.delete(item))),
       setOptionMenu: (shown) => (this.more.hidden = !shown),
+      pay: actions.pay,
     }, actions.logCall);
     this.frame.addEventListener('load', () => this.setLoading(false));
     document.getElementById('browser-close')!.addEventListener('click', () => this.close());

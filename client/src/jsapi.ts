@@ -28,6 +28,8 @@ export type JsApiContext = {
   close: () => void;
   hideMenuItems: (items: string[], hidden: boolean) => void;
   setOptionMenu: (shown: boolean) => void;
+  /** The pay sheet for getBrandWCPayRequest's fields: how the person (or a test script) answered it. */
+  pay: (request: Record<string, unknown>) => Promise<{ result: 'ok' | 'cancel' | 'fail'; message?: string }>;
 };
 
 type Args = Record<string, unknown>;
@@ -86,5 +88,9 @@ export const JS_APIS: Record<string, Api> = {
   showMenuItems: (args, context) => (context.hideMenuItems(list(args.menuList), false), ok('showMenuItems')),
   hideOptionMenu: (_args, context) => (context.setOptionMenu(false), ok('hideOptionMenu')),
   showOptionMenu: (_args, context) => (context.setOptionMenu(true), ok('showOptionMenu')),
-  getBrandWCPayRequest: () => ({ errMsg: 'chooseWXPay:fail, not yet: the simulator does not play WeChat Pay yet' }),
+  // Answered as WeChat answers it, in err_msg (jweixin turns get_brand_wcpay_request:ok into chooseWXPay:ok).
+  getBrandWCPayRequest: async (args, context) => {
+    const outcome = await context.pay(args);
+    return outcome.result === 'fail' ? { err_msg: 'get_brand_wcpay_request:fail', err_desc: outcome.message ?? '' } : { err_msg: `get_brand_wcpay_request:${outcome.result}` };
+  },
 };

@@ -11,6 +11,7 @@ import { MessageView } from './message-view.ts';
 import { Outbox, type InboundBody, type Pending, type SendResult } from './outbox.ts';
 import { SectionPage } from './section-page.ts';
 import { InAppBrowser } from './in-app-browser.ts';
+import { WechatPayView } from './pay-sheet.ts';
 import { uploadPicture } from './upload.ts';
 
 type ChatSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -52,6 +53,7 @@ class ChatWindow {
   });
   private userId = '';
   private readonly sectionPage = new SectionPage(() => this.account.name);
+  private readonly wechatPay = new WechatPayView(document.getElementById('phone')!, () => this.userId);
   private readonly browser = new InAppBrowser({
     userId: () => this.userId,
     // The contract has no link message yet: the shared page goes as a text of its title and address.
@@ -60,9 +62,11 @@ class ChatWindow {
     chooseImage: () => this.choosePicture(),
     location: () => this.devPanel.location(),
     logCall: (call) => this.devPanel.addBridgeCall(call),
+    pay: (request) => this.wechatPay.pay(request),
   });
 
   start(): void {
+    void this.wechatPay.addPanelRow(document.getElementById('dev-panel')!);
     // Every web link of the chat (cards, template cards, links in texts) opens in the in-app browser, never a tab.
     document.getElementById('log')!.addEventListener('click', (event) => {
       const link = (event.target as HTMLElement).closest('a');

@@ -9,9 +9,13 @@ import { aesGcmEncrypt } from './pay-crypto.ts';
 import type { PaySettings } from './pay-settings.ts';
 import { platformKeys, type PlatformKeys } from './platform-keys.ts';
 import { Orders, transactionOf, type Order } from './orders.ts';
-import { Payments, type Payer, type PayReference } from './payments.ts';
+import { Payments, type PayReference } from './payments.ts';
 import { Notifications } from './notifications.ts';
 import { refundNotice, refundOf, Refunds } from './refunds.ts';
+import { checkPayRequest, PaySheets, type PaySheet, type PayRequest } from './pay-sheets.ts';
+import { PayError } from './pay-errors.ts';
+import { receiptMessage } from './receipt.ts';
+import { openIdOf } from '../wechat/remote-bot.ts';
 import { signingHeaders, verifyRequest, type MerchantKey, type SignedRequest } from './signatures.ts';
 
 export type PayParts = {
@@ -30,6 +34,7 @@ export class WechatPay {
   readonly payments: Payments;
   readonly notifications: Notifications;
   readonly refunds: Refunds;
+  readonly sheets: PaySheets;
   private readonly now: () => number;
 
   private constructor(
@@ -41,6 +46,7 @@ export class WechatPay {
     this.merchant = { mchId: settings.mchId, serial: settings.mchSerial, publicKey: createPublicKey(settings.mchPublicKeyPem) };
     this.orders = new Orders(parts.store, { mchId: settings.mchId, appId: parts.appId }, parts.followers, this.now);
     this.payments = new Payments(this.orders, parts.store.records('pay-switches'), this.now);
+    this.sheets = new PaySheets(parts.store.records('pay-sheets'));
     this.refunds = new Refunds(parts.store, this.orders, settings.mchId, this.now);
     this.notifications = new Notifications({
       store: parts.store,
@@ -112,13 +118,41 @@ export class WechatPay {
     await this.orders.close(outTradeNo, body);
   }
 
-  /** The payer pays (the pay sheet, a scanned code_url, the SDK). */
-  async pay(reference: PayReference, payer: Payer): Promise<Order> {
-    const order = await this.payments.pay(reference, payer, (paid) =>
+  /** A chat user pays (the pay sheet, a scanned code_url, the SDK): TRANSACTION.SUCCESS, and WeChat Pay's receipt in their chat. */
+  async pay(reference: PayReference, userId: string): Promise<Order> {
+    const order = await this.payments.pay(reference, { openid: openIdOf(userId) }, (paid) =>
       this.notifications.add(this.notifications.prepare(paid.request.notify_url, { eventType: 'TRANSACTION.SUCCESS', summary: '支付成功', originalType: 'transaction', resource: transactionOf(paid) }, paid)),
     );
     this.parts.logger.info({ outTradeNo: order.request.out_trade_no, transactionId: order.transactionId }, 'WeChat Pay: order paid');
+    // The payment stands whether or not the receipt can be shown.
+    await this.parts.service.deliver(userId, [receiptMessage(order, this.merchantName)]).catch((err: unknown) => this.parts.logger.warn({ err }, 'WeChat Pay: the receipt could not be shown in the chat'));
     return order;
+  }
+
+  /** The merchant's name on the sheet and the receipt: the account's. */
+  private get merchantName(): string {
+    return this.parts.service.account.name;
+  }
+
+  /** Opens the pay sheet for a page's getBrandWCPayRequest (paySign checked) or a scanned code_url; PayError: the page's `fail`. */
+  async openSheet(userId: string, request: PayRequest | { code_url: string }): Promise<PaySheet> {
+    const reference = 'code_url' in request ? { codeUrl: request.code_url } : checkPayRequest(request, this.merchant, this.parts.appId);
+    const order = await this.payments.payable(reference);
+    if (order.request.payer && order.request.payer.openid !== openIdOf(userId)) throw new PayError(403, 'NO_AUTH', '该订单属于另一位用户 (the order names another payer)');
+    return this.sheets.open(userId, reference, order, this.merchantName);
+  }
+
+  /** Pay or Cancel on the user's open sheet: the outcome the page gets (ok, cancel, or fail and why). */
+  async answerSheet(userId: string, answer: 'pay' | 'cancel'): Promise<PaySheet> {
+    const sheet = await this.sheets.pending(userId);
+    if (answer === 'cancel') return this.sheets.end(userId, sheet, { result: 'cancel' });
+    try {
+      const order = await this.pay(sheet.reference, userId);
+      return await this.sheets.end(userId, sheet, { result: 'ok', transactionId: order.transactionId });
+    } catch (err) {
+      if (!(err instanceof PayError)) throw err;
+      return this.sheets.end(userId, sheet, { result: 'fail', code: err.code, message: err.message });
+    }
   }
 
   /** POST /v3/refund/domestic/refunds: refunded at once, REFUND.SUCCESS to the refund's notify_url (else the order's). */

@@ -7,7 +7,6 @@ import { parseId } from '../core/validation.ts';
 import { PayError } from '../pay/pay-errors.ts';
 import type { WechatPay } from '../pay/wechat-pay.ts';
 import type { PayReference } from '../pay/payments.ts';
-import { openIdOf } from '../wechat/remote-bot.ts';
 import { transactionOf } from '../pay/orders.ts';
 
 /** The prepay_id or code_url a request names. */
@@ -32,12 +31,46 @@ export function payApiRoutes(pay: WechatPay): Router {
     const userId = parseId(body.userId, 'userId');
     const reference = payReference(body);
     try {
-      const order = await pay.pay(reference, { openid: openIdOf(userId) });
+      const order = await pay.pay(reference, userId);
       res.json({ ok: true, transaction: transactionOf(order) });
     } catch (err) {
       res.json(payFailure(err));
     }
   });
+
+  /**
+   * POST /api/pay/sheets { userId, appId, timeStamp, nonceStr, package, signType, paySign } (what a page's
+   * getBrandWCPayRequest carries) or { userId, code_url } (a scan): opens the user's pay sheet → { ok, sheet }.
+   */
+  router.post('/api/pay/sheets', async (req, res) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const userId = parseId(body.userId, 'userId');
+    const request = typeof body.code_url === 'string' ? { code_url: body.code_url } : body;
+    try {
+      res.json({ ok: true, sheet: await pay.openSheet(userId, request) });
+    } catch (err) {
+      res.json(payFailure(err));
+    }
+  });
+
+  /** GET /api/pay/sheets/:userId: the user's sheet, open or answered (404 when there is none). */
+  router.get('/api/pay/sheets/:userId', async (req, res) => {
+    const sheet = await pay.sheets.get(parseId(req.params.userId, 'userId'));
+    if (!sheet) throw new AppError('not_found', 'No pay sheet is open for this user.');
+    res.json({ sheet });
+  });
+
+  /** POST /api/pay/sheets/:userId/pay and …/cancel: Pay or Cancel on the open sheet → { ok, sheet } with its outcome. */
+  for (const answer of ['pay', 'cancel'] as const) {
+    router.post(`/api/pay/sheets/:userId/${answer}`, async (req, res) => {
+      const userId = parseId(req.params.userId, 'userId');
+      try {
+        res.json({ ok: true, sheet: await pay.answerSheet(userId, answer) });
+      } catch (err) {
+        res.json(payFailure(err));
+      }
+    });
+  }
 
   /** GET and PUT /api/pay/fail-next { on }: whether the next payment fails as an empty balance does. */
   router.get('/api/pay/fail-next', async (_req, res) => {
