@@ -15,10 +15,11 @@ import { measureFlows } from './flows.ts';
 import { hasRedisServer, REDIS_ARGS, root, runLoad, startRedis, startServer, type Measured } from './processes.ts';
 import { measureRules } from './rules.ts';
 import { measureScaleOut } from './scale-out.ts';
+import { measurePayments } from './payments.ts';
 import { SEED_USERS, seedStore } from './seed.ts';
 
 const { values } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, out: { type: 'string' }, redis: { type: 'boolean' }, 'no-redis': { type: 'boolean', default: false }, flows: { type: 'boolean', default: false } },
+  options: { quick: { type: 'boolean', default: false }, payments: { type: 'boolean', default: false }, out: { type: 'string' }, redis: { type: 'boolean' }, 'no-redis': { type: 'boolean', default: false }, flows: { type: 'boolean', default: false } },
 });
 const quick = values.quick;
 const plan = quick
@@ -191,7 +192,25 @@ async function scaleOut() {
   return measureScaleOut({ quick, log });
 }
 
+/** WeChat Pay: orders placed and paid per second, and a notification's latency (bench/payments.ts). */
+async function payments() {
+  log(`\nWeChat Pay: Native orders placed (wechatpay-axios-plugin) and paid by 20 buyers at once; notification latency from the payment's request (Pay tapped)`);
+  log(`${'store'.padEnd(8)} ${'payments/s'.padStart(10)} ${'notify p50 ms'.padStart(14)} ${'notify p99 ms'.padStart(14)} ${'errors'.padStart(7)}`);
+  return measurePayments({ quick, withRedis, env: BOT_ENV, log });
+}
+
 const started = performance.now();
+if (values.payments) {
+  // `npm run bench -- --payments [--quick]`: this scenario alone, into bench/results/payments.json.
+  await buildServer();
+  const paymentsOut = values.out ?? path.join(resultsDir, 'payments.json');
+  const measured = await payments();
+  const machine = { cpus: cpus().length, model: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
+  await mkdir(path.dirname(paymentsOut), { recursive: true });
+  await writeFile(paymentsOut, `${JSON.stringify({ mode: quick ? 'quick' : 'full', machine, date: new Date().toISOString(), payments: measured }, null, 2)}\n`);
+  log(`\nWrote ${path.relative(process.cwd(), paymentsOut)}`);
+  process.exit(0);
+}
 if (values.flows) {
   await Promise.all([buildServer(), buildFlows()]);
   log(`Flows benchmark (${quick ? 'quick' : 'full'}) on ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`);
@@ -215,6 +234,7 @@ const results = {
   history: await history(),
   rules: rules(),
   scaleOut: withRedis ? await scaleOut() : null,
+  payments: await payments(),
 };
 await mkdir(path.dirname(out), { recursive: true });
 const chart = out.replace(/\.json$/, '-history.svg');

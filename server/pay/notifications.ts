@@ -50,6 +50,8 @@ export class Notifications {
   private timer?: NodeJS.Timeout;
   private checking?: Promise<void>;
   private again = false;
+  /** First attempts under way, started by add. */
+  private readonly sending = new Set<Promise<void>>();
   private stopped = false;
 
   constructor(private readonly parts: NoticeParts) {
@@ -71,10 +73,16 @@ export class Notifications {
     return { id, url, eventType: event.eventType, body: JSON.stringify(envelope), attempts: 0, dueAt: this.parts.now(), ...(order ? { order } : {}) };
   }
 
-  /** Stores a notice (before the change it announces is stored), and sends it soon. */
+  /** Stores a notice (before the change it announces is stored), and sends it right after (the lease decides who). */
   async add(notice: Notice): Promise<void> {
     await this.notices.put(notice.id, notice);
-    setImmediate(() => this.check());
+    setImmediate(() => {
+      if (this.stopped) return;
+      const sending = this.attempt(notice.id)
+        .catch((err: unknown) => this.parts.logger.warn({ err, id: notice.id }, 'WeChat Pay: a notification could not be sent now; it stays pending'))
+        .finally(() => this.sending.delete(sending));
+      this.sending.add(sending);
+    });
   }
 
   /** Starts looking for due notices: now, and every so often (sooner with the schedule compressed). */
@@ -89,7 +97,7 @@ export class Notifications {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
-    await this.checking;
+    await Promise.all([this.checking, ...this.sending]);
   }
 
   /** Every due notice sent once, one check at a time (a check asked for meanwhile runs right after). */
