@@ -5,7 +5,8 @@ import { fileLocation, memoryLocation, type StoreLocation } from '../server/stor
 import { LowStore } from '../server/store/low-store.ts';
 import { RedisStore } from '../server/store/redis-store.ts';
 import { failingJournal, tempDir } from './helpers.ts';
-import { suiteRedis } from './redis-helpers.ts';
+import type { RedisClient } from '../server/store/redis/connection.ts';
+import { deleteMatching, suiteRedis, suiteRedisCluster } from './redis-helpers.ts';
 import { describeChatStore } from './store-conformance.ts';
 
 /** A lowdb store whose journal refuses appends while broken, as a full disk would. */
@@ -28,27 +29,33 @@ describeChatStore('lowdb files', async () => {
   return lowStore(fileLocation(path.join(tmp.dir, 'db.json')), true, tmp.remove);
 });
 
-describe('with a redis-server of its own', function () {
-  const redis = suiteRedis();
+/** The conformance suite on a Redis (or a cluster) the enclosing suite started; a prefix per test, so each sees an empty store. */
+function describeRedisStore(name: string, redis: () => { url: string; cluster: boolean; admin: RedisClient }): void {
   let stores = 0;
-
-  describeChatStore('Redis', async () => {
-    // A prefix per test: each test sees an empty store on the same Redis.
+  describeChatStore(name, async () => {
     const prefix = `t${++stores}:`;
-    const make = () => new RedisStore({ url: redis.server.url, prefix });
+    const { url, cluster, admin } = redis();
+    const make = () => new RedisStore({ url, cluster, prefix });
     return {
       store: make(),
       // The answers hash is written last by the commit script; a string there makes the script fail.
-      breakCommits: async (userId) => void (await redis.admin.set(`${prefix}answers:{${userId}}`, 'not a hash')),
-      repair: async (userId) => void (await redis.admin.del(`${prefix}answers:{${userId}}`)),
+      breakCommits: async (userId) => void (await admin.set(`${prefix}answers:{${userId}}`, 'not a hash')),
+      repair: async (userId) => void (await admin.del(`${prefix}answers:{${userId}}`)),
       reopen: make,
       shared: make,
-      cleanup: async () => {
-        const keys = await redis.admin.keys(`${prefix}*`);
-        if (keys.length) await redis.admin.del(...keys);
-      },
+      cleanup: () => deleteMatching(admin, `${prefix}*`),
     };
   });
+}
+
+describe('on a Redis Cluster of its own (three masters)', function () {
+  const redis = suiteRedisCluster();
+  describeRedisStore('Redis Cluster', () => ({ url: redis.cluster.url, cluster: true, admin: redis.admin }));
+});
+
+describe('with a redis-server of its own', function () {
+  const redis = suiteRedis();
+  describeRedisStore('Redis', () => ({ url: redis.server.url, cluster: false, admin: redis.admin }));
 
   it('moves the values an earlier version kept (the menu, followers) into records at open, with their time to live', async () => {
     const menu = { button: [{ type: 'click', name: 'Old', key: 'OLD' }] };

@@ -43,12 +43,12 @@ function nodeOptions(url: string): { nodes: Array<{ host: string; port: number }
 function client({ url, cluster }: RedisAddress, options: RedisOptions, { enableOfflineQueue, shardedSubscribers = false }: { enableOfflineQueue: boolean; shardedSubscribers?: boolean }): RedisClient {
   if (!cluster) return new Redis(url, { ...options, enableOfflineQueue });
   const seeds = nodeOptions(url);
-  // The cluster connects lazily and pipelines as a whole; each node's connection gets the rest.
-  const { lazyConnect: _lazy, enableAutoPipelining = false, ...perNode } = options;
+  // The cluster connects lazily; each node's connection gets the rest. No auto-pipelining on a cluster: ioredis
+  // (6.0) groups a script call by its first argument, the number of keys, not by its first key's slot.
+  const { lazyConnect: _lazy, enableAutoPipelining: _pipelining, ...perNode } = options;
   return new Cluster(seeds.nodes, {
     lazyConnect: true,
     enableOfflineQueue,
-    enableAutoPipelining,
     clusterRetryStrategy: reconnectDelay,
     shardedSubscribers,
     redisOptions: { ...seeds.options, ...perNode },
