@@ -1,6 +1,7 @@
 // Several processes of the real server on one redis-server of the test's own, and on a Redis Cluster of three
 // masters of the test's own, over real sockets and HTTP.
 import { expect } from 'chai';
+import { Redis } from 'ioredis';
 import type { Account, MessageAck, StoredMessage } from '../server/contract.ts';
 import { buildServer } from '../server/build.ts';
 import { connectUser, http, tempDir, until, type ChatSocket } from './helpers.ts';
@@ -175,6 +176,31 @@ function describeManyProcesses(title: string, startBackend: () => Promise<Backen
       expect(count).to.be.greaterThan(0);
       const resend = await post(b, userId, 'again', `burst-${u}-0`);
       expect(resend.body.message.id).to.equal(ids[0]);
+    });
+
+    it('publishes a turn’s pushes once, however many messages it stored, and charges its address and user limits in one script', async function () {
+      if (!backend.single) return this.skip(); // on a cluster each counter is a script of its own, in its own slot
+      const monitor = await new Redis(backend.single.url).monitor();
+      const commands: string[][] = [];
+      monitor.on('monitor', (_time: string, args: string[]) => commands.push(args));
+      const { socket } = await connectUser(a.url, 'counted-1');
+      try {
+        const first = (await sendSlow(socket, { type: 'text', text: 'games' })) as Ok;
+        expect(first.replies.length, 'a turn with a reply: two messages to push').to.be.at.least(1);
+        // The next turn's publish is the barrier: one connection publishes them in order.
+        const second = (await sendSlow(socket, { type: 'text', text: 'help' })) as Ok;
+        await until(() => commands.some((c) => /PUBLISH/i.test(c[0]!) && c.join(' ').includes(second.message.id)), 5000);
+        const publishes = commands.filter((c) => /PUBLISH/i.test(c[0]!) && c.join(' ').includes(first.message.id));
+        expect(publishes, 'one publish carries the message and its replies').to.have.length(1);
+        for (const reply of first.replies) expect(publishes[0]!.join(' ')).to.include(reply.id);
+        // MONITOR shows a script's own commands too (INCR, PTTL): only the calls from the process count.
+        const userCharges = commands.filter((c) => /^EVAL/i.test(c[0]!) && c.includes('oa:rate:user:{counted-1}'));
+        expect(userCharges).to.have.length(2);
+        for (const charge of userCharges) expect(charge.some((arg) => arg.startsWith('oa:rate:address:')), charge.join(' ')).to.equal(true);
+      } finally {
+        socket.close();
+        monitor.disconnect();
+      }
     });
 
     // Outages of a single Redis; a cluster's failover is not tested here (docs/scale-out.md).

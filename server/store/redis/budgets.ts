@@ -1,6 +1,7 @@
 // The rate limits' counters in Redis (core/rate-limits.ts, SharedBudgets): `oa:rate:<scope>:{<key>}`, a fixed
-// window each. Charges made in the same tick go to Redis as one script: the address and user limits that a
-// socket message charges together cost one round trip, and a burst of messages one script for all of them.
+// window each. Charges made in one turn of the event loop go to Redis as one script: the address and user
+// limits that a socket message charges together cost one round trip, and the messages that arrived together
+// (many sockets' data read in one poll) one script for all of them.
 import { Cluster } from 'ioredis';
 import type { SharedBudgets } from '../../core/rate-limits.ts';
 import type { RedisClient } from './connection.ts';
@@ -20,7 +21,8 @@ export class RedisBudgets implements SharedBudgets {
 
   charge(scope: string, key: string, windowMs: number): Promise<{ count: number; msLeft: number }> {
     return new Promise((resolve, reject) => {
-      if (this.waiting.length === 0) queueMicrotask(() => this.send());
+      // setImmediate, not a microtask: it runs once the poll phase has read every socket that had data.
+      if (this.waiting.length === 0) setImmediate(() => this.send());
       // The key in braces: on a cluster a user's counter shares the slot of the user's other keys.
       this.waiting.push({ name: `${this.prefix}${scope}:{${key}}`, windowMs, resolve, reject });
     });
