@@ -73,6 +73,30 @@ describe('with a redis-server of its own', function () {
     }
   });
 
+  it('renames the rules and media an earlier version kept without a hash tag at open, and leaves a key already moved as it is', async () => {
+    const rules = [{ id: 'old', name: 'old', keywords: [{ text: 'old', match: 'equal' }], replies: [{ type: 'text', text: 'from before' }] }];
+    const createdAt = new Date().toISOString();
+    await redis.admin.set('untagged:rules', JSON.stringify(rules));
+    await redis.admin.set('untagged:rules-version', '3');
+    await redis.admin.hset('untagged:media:{m1}', 'record', JSON.stringify({ mediaId: 'm1', type: 'image', contentType: 'image/png', size: 5, createdAt }), 'bytes', 'hello');
+    await redis.admin.pexpire('untagged:media:{m1}', 600_000);
+    await redis.admin.zadd('untagged:media-live', Date.now() + 600_000, 'm1:5');
+    await redis.admin.set('untagged:media-bytes', '5');
+    await redis.admin.set('untagged:media-bytes:{media}', '7'); // as if moved already, and changed since
+    const store = new RedisStore({ url: redis.server.url, prefix: 'untagged:', mediaQuotaBytes: 12 });
+    await store.open([]);
+    try {
+      expect(store.rules().map((r) => r.id)).to.deep.equal(['old']);
+      expect((await store.getMedia('m1'))?.bytes.toString()).to.equal('hello');
+      expect(await redis.admin.pttl('untagged:media:{media}:m1')).to.be.within(1, 600_000);
+      expect(await redis.admin.get('untagged:media-bytes:{media}'), 'the key already moved').to.equal('7');
+      const left = (await redis.admin.keys('untagged:*')).sort();
+      expect(left).to.deep.equal(['untagged:media-bytes', 'untagged:media-bytes:{media}', 'untagged:media-live:{media}', 'untagged:media:{media}:m1', 'untagged:rules-version:{rules}', 'untagged:rules:{rules}']);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('refuses the commit of a turn whose lock went to another process (fencing)', async () => {
     const store = new RedisStore({ url: redis.server.url, prefix: 'fence:' });
     await store.open([]);

@@ -134,8 +134,8 @@ export class RedisStore implements ChatStore {
   /**
    * Renames the keys an earlier version kept without a hash tag (the rules, the media and their quota) to
    * their tagged names. Only a single Redis can hold them (their scripts never ran on a cluster), where RENAME
-   * is atomic; a key already under its new name is left alone. The list of live media goes last, so a crash
-   * half-way is finished at the next open.
+   * is atomic; a key already under its new name is left alone, and one that another process starting at the
+   * same time moved first is skipped. The list of live media goes last, so a crash half-way is finished at the next open.
    */
   private async moveUntaggedKeys(): Promise<void> {
     const live = await this.read('The earlier media', () => this.redis.zrange(this.key('media-live'), '0', '-1'));
@@ -150,7 +150,7 @@ export class RedisStore implements ChatStore {
       [this.key('media-live'), this.key('media-live', 'media')],
     ];
     for (const [from, to] of moves) {
-      if (await this.read('An earlier key', () => this.redis.exists(from))) await this.read('An earlier key', () => this.redis.renamenx(from, to));
+      await this.read('An earlier key', () => this.redis.renamenx(from, to).catch((err: Error) => (/no such key/i.test(err.message) ? 0 : Promise.reject(err))));
     }
   }
 
