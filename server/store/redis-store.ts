@@ -150,6 +150,7 @@ export class RedisStore implements ChatStore {
       [this.key('media-live'), this.key('media-live', 'media')],
     ];
     for (const [from, to] of moves) {
+      if (!(await this.read('An earlier key', () => this.redis.exists(from)))) continue; // the usual case, and always on a cluster
       await this.read('An earlier key', () => this.redis.renamenx(from, to).catch((err: Error) => (/no such key/i.test(err.message) ? 0 : Promise.reject(err))));
     }
   }

@@ -40,15 +40,13 @@ export async function withLock<T>(
   const deadline = Date.now() + settings.waitMs;
   let rulesVersion: number;
   for (let attempt = 0; ; attempt++) {
-    const [taken, version] = await Promise.all([
-      takeLock(client, [keys.lock], [token, settings.ttlMs]).catch((err: unknown) => {
-        // A take that timed out may still run once Redis answers again; the release, sent after it on the same
-        // connection, runs after it, so the user is not locked out until the expiry.
-        void releaseLock(client, [keys.lock], [token]).catch(() => undefined);
-        throw err;
-      }),
-      client.get(keys.rulesVersion),
-    ]);
+    const [taken, version] = await Promise.all([takeLock(client, [keys.lock], [token, settings.ttlMs]), client.get(keys.rulesVersion)]).catch((err: unknown) => {
+      // A take that timed out may still run once Redis answers again, and one that ran is no use when the
+      // version read failed; the release, sent after it on the same connection, runs after it, so the user
+      // is not locked out until the expiry.
+      void releaseLock(client, [keys.lock], [token]).catch(() => undefined);
+      throw err;
+    });
     if (taken === 1) {
       rulesVersion = Number(version ?? 0);
       break;
