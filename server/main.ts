@@ -20,10 +20,10 @@ async function main(): Promise<void> {
   try {
     config = readConfig(process.env, process.argv.slice(2));
     logger = createLogger(config.logLevel);
-    const { redisUrl, mediaQuotaBytes } = config;
+    const { redisUrl, redisCluster, mediaQuotaBytes } = config;
     const warn = (message: string, err?: unknown) => logger!.warn({ err }, message);
-    // REDIS_URL: every process shares that Redis; otherwise this one process keeps lowdb files.
-    const store = redisUrl ? new RedisStore({ url: redisUrl, warn, mediaQuotaBytes }) : fileStore(config.dbFile, { warn, mediaQuotaBytes });
+    // REDIS_URL: every process shares that Redis (or Redis Cluster); otherwise this one process keeps lowdb files.
+    const store = redisUrl ? new RedisStore({ url: redisUrl, cluster: redisCluster, warn, mediaQuotaBytes }) : fileStore(config.dbFile, { warn, mediaQuotaBytes });
     started = await startFromConfig(config, { store, logger, clientDir, port: config.port, host: config.host });
   } catch (err) {
     // Content and data problems are the user's to fix: say what and where, plainly, without a stack trace.

@@ -7,7 +7,7 @@
 // fencing check makes sure a process that lost its lock (a long pause, a partition) cannot commit over the
 // turn of the process that took over: its turn fails with storage_unavailable instead.
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.ts';
 import { extendLock, releaseLock, takeLock } from './scripts.ts';
 
 export type LockSettings = {
@@ -26,10 +26,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Runs `turn` holding `lockKey`, passing it the fencing token. `onTaken` gets the rules version read with
- * the lock, so the turn can first catch up with rules another process changed.
+ * the lock (sent with it, not inside its script: on a cluster the version lives in another slot), so the
+ * turn can first catch up with rules another process changed.
  */
 export async function withLock<T>(
-  client: Redis,
+  client: RedisClient,
   keys: { lock: string; rulesVersion: string },
   settings: LockSettings,
   onTaken: (rulesVersion: number) => Promise<void>,
@@ -39,14 +40,15 @@ export async function withLock<T>(
   const deadline = Date.now() + settings.waitMs;
   let rulesVersion: number;
   for (let attempt = 0; ; attempt++) {
-    const [taken, version] = (await takeLock(client, [keys.lock, keys.rulesVersion], [token, settings.ttlMs]).catch((err: unknown) => {
-      // A take that timed out may still run once Redis answers again; the release, sent after it on the same
-      // connection, runs after it, so the user is not locked out until the expiry.
+    const [taken, version] = await Promise.all([takeLock(client, [keys.lock], [token, settings.ttlMs]), client.get(keys.rulesVersion)]).catch((err: unknown) => {
+      // A take that timed out may still run once Redis answers again, and one that ran is no use when the
+      // version read failed; the release, sent after it on the same connection, runs after it, so the user
+      // is not locked out until the expiry.
       void releaseLock(client, [keys.lock], [token]).catch(() => undefined);
       throw err;
-    })) as [number, string];
+    });
     if (taken === 1) {
-      rulesVersion = Number(version);
+      rulesVersion = Number(version ?? 0);
       break;
     }
     if (Date.now() > deadline) throw new LockTimeout(`another process has held this user's turn for over ${settings.waitMs} ms`);
