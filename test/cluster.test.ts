@@ -203,6 +203,26 @@ function describeManyProcesses(title: string, startBackend: () => Promise<Backen
       }
     });
 
+    it('opens a turn in the round trip that takes its lock: four commands name the user, and the rules version is read inside the lock script', async function () {
+      if (!backend.single) return this.skip(); // on a cluster the version lives in another slot and is read beside the lock
+      const { socket } = await connectUser(a.url, 'counted-2');
+      const monitor = await new Redis(backend.single.url).monitor();
+      const commands: { args: string[]; source: string }[] = [];
+      monitor.on('monitor', (_time: string, args: string[], source: string) => commands.push({ args, source }));
+      try {
+        const ack = (await sendSlow(socket, { type: 'text', text: 'games' })) as Ok;
+        await until(() => commands.some((c) => /PUBLISH/i.test(c.args[0]!) && c.args.join(' ').includes(ack.message.id)), 5000);
+        // MONITOR shows what scripts run inside (source "lua"); only the calls the process sent count.
+        const sent = commands.filter((c) => c.source !== 'lua');
+        const naming = sent.filter((c) => c.args.some((arg) => arg.includes('{counted-2}')));
+        expect(naming.map((c) => c.args[0]), 'rate limits, lock and open, commit, release').to.have.length(4);
+        expect(sent.filter((c) => /^GET$/i.test(c.args[0]!) && c.args[1]!.startsWith('oa:rules-version')), 'no rules-version read beside the lock').to.deep.equal([]);
+      } finally {
+        socket.close();
+        monitor.disconnect();
+      }
+    });
+
     // Outages of a single Redis; a cluster's failover is not tested here (docs/scale-out.md).
     it('refuses with storage_unavailable while Redis does not answer, says so on /healthz, and recovers by itself', async function () {
       if (!backend.single) return this.skip();

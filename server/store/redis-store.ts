@@ -14,7 +14,7 @@ import { closeClient, commandClient, connect, describeRedis, messageClient, repo
 import { recordOfValue } from './legacy-values.ts';
 import { literal, RedisRecords } from './redis/records.ts';
 import { commitTurn, defineScripts, historyPage, openTurn, putMedia, saveRules, seedRules } from './redis/scripts.ts';
-import { DEFAULT_LOCK, LockTimeout, withLock, type LockSettings } from './redis/user-lock.ts';
+import { DEFAULT_LOCK, LockTimeout, withLock, type LockSettings, type UserFields } from './redis/user-lock.ts';
 
 export type RedisStoreOptions = {
   /** One Redis, or (with `cluster`) one or more nodes of a Redis Cluster, comma-separated. */
@@ -56,6 +56,12 @@ export class RedisStore implements ChatStore {
   private readonly shelf: RedisRecords;
   /** Fencing tokens of the user locks this process holds, by user (one turn per user at a time here: ChatService queues them). */
   private readonly tokens = new Map<string, string>();
+  /**
+   * The user's fields the lock script read as it took the lock, kept until the turn's first openTurn (or its
+   * first commit, or its end): a turn's opening read rides on the lock's round trip.
+   */
+  private readonly readWithLock = new Map<string, UserFields>();
+  private readonly clustered: boolean;
 
   constructor(options: RedisStoreOptions) {
     this.url = options.url;
@@ -64,6 +70,7 @@ export class RedisStore implements ChatStore {
     this.mediaQuotaBytes = options.mediaQuotaBytes ?? DEFAULT_MEDIA_QUOTA_BYTES;
     this.now = options.now ?? Date.now;
     const address = { url: options.url, cluster: options.cluster };
+    this.clustered = options.cluster ?? false;
     this.redis = commandClient(address, 'store');
     defineScripts(this.redis);
     this.subscriber = messageClient(address, 'rule-notices');
@@ -170,7 +177,12 @@ export class RedisStore implements ChatStore {
   }
 
   async openTurn(userId: string, clientId?: string): Promise<OpenedTurn> {
-    const [createdAt, session, follower, window, exchange] = (await this.read('The user', () => openTurn(this.redis, [this.key('user', userId), this.key('answers', userId)], [clientId ?? '']))) as Array<string | null>;
+    const withLock = this.readWithLock.get(userId);
+    this.readWithLock.delete(userId);
+    let fields: Array<string | null>;
+    if (!withLock) fields = (await this.read('The user', () => openTurn(this.redis, [this.key('user', userId), this.key('answers', userId)], [clientId ?? '']))) as Array<string | null>;
+    else fields = [...withLock, clientId ? await this.read('The user', () => this.redis.hget(this.key('answers', userId), clientId)) : null];
+    const [createdAt, session, follower, window, exchange] = fields;
     const opened: OpenedTurn = {};
     if (createdAt && session) {
       const user: UserState = { userId, createdAt, session: JSON.parse(session) };
@@ -183,6 +195,7 @@ export class RedisStore implements ChatStore {
   }
 
   async commit(userId: string, { messages, session, clientId, follower, window, revised }: Commit): Promise<void> {
+    this.readWithLock.delete(userId); // what the lock read is stale from here on
     const [message, ...replies] = revised ? [revised, ...messages] : messages;
     const exchange = clientId ? JSON.stringify({ message, replies }) : '';
     const keys = [this.key('user', userId), this.key('messages', userId), this.key('positions', userId), this.key('answers', userId), this.key('lock', userId)];
@@ -230,9 +243,12 @@ export class RedisStore implements ChatStore {
     try {
       return await withLock(
         this.redis,
-        { lock: this.key('lock', userId), rulesVersion: this.rulesKeys[1]! },
-        this.lock,
-        (version) => (version > this.rulesVersion ? this.reloadRules() : Promise.resolve()),
+        { lock: this.key('lock', userId), user: this.key('user', userId), rulesVersion: this.rulesKeys[1]! },
+        { ...this.lock, clustered: this.clustered },
+        async (version, user) => {
+          if (version > this.rulesVersion) await this.reloadRules();
+          this.readWithLock.set(userId, user);
+        },
         async (token) => {
           this.tokens.set(userId, token);
           try {
@@ -242,6 +258,7 @@ export class RedisStore implements ChatStore {
             throw err;
           } finally {
             this.tokens.delete(userId);
+            this.readWithLock.delete(userId);
           }
         },
       );

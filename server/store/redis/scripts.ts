@@ -81,12 +81,19 @@ return redis.call('LRANGE', KEYS[1], math.max(0, at - limit), at - 1)
 `,
 );
 
-/** KEYS: lock. ARGV: token, ttl ms. 1 when taken, 0 when someone holds it. */
+/**
+ * Takes a user's lock and reads what the turn starts from, in one round trip. KEYS: lock, user hash, and on
+ * one Redis the rules version (on a cluster it lives in another slot and is read beside). ARGV: token, ttl ms.
+ * Returns {0} while someone holds the lock, else {1, rules version, createdAt, session, follower, window}.
+ */
 export const takeLock = script(
   'oaTakeLock',
   `
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
-return 0
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return { 0 } end
+local version = false
+if KEYS[3] then version = redis.call('GET', KEYS[3]) end
+local user = redis.call('HMGET', KEYS[2], 'createdAt', 'session', 'follower', 'window')
+return { 1, version, user[1], user[2], user[3], user[4] }
 `,
 );
 
