@@ -19,3 +19,11 @@ export async function launchBrowser(context: Mocha.Context): Promise<Browser | u
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
 }
+
+/**
+ * Saves a screenshot for the guides under docs/ when SCREENSHOTS=1 (`SCREENSHOTS=1 npx mocha test/<file>`), so
+ * that a test run leaves the checkout as it found it.
+ */
+export async function guideScreenshot(page: { screenshot(options: { path: string }): Promise<unknown> }, name: string): Promise<void> {
+  if (process.env.SCREENSHOTS === '1') await page.screenshot({ path: `docs/${name}` });
+}
