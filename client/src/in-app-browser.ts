@@ -1,8 +1,10 @@
 // WeChat's in-app browser inside the phone: the page in a frame of its own (served by the simulator under
 // PAGES_HOST), a title bar with the page's title, Back, Close and More (the share sheet), a progress bar.
-import type { ErrorBody } from '../../server/contract.ts';
+import type { ErrorBody, PageAuthorizeAnswer } from '../../server/contract.ts';
+import { AUTHORIZE_PAGE_PATH } from '../../server/pages/authorize-address.ts';
 import { originOfLabel } from '../../server/pages/page-hosts.ts';
 import { BridgeHost, type BridgeCall } from './bridge-host.ts';
+import { ConsentSheet, type Consent } from './consent-sheet.ts';
 import { el } from './dom.ts';
 import type { ShareData } from './jsapi.ts';
 
@@ -36,6 +38,7 @@ export class InAppBrowser {
   private readonly sheet = document.getElementById('browser-sheet')!;
   private readonly sharePreview = document.getElementById('share-preview')!;
   private readonly bridge: BridgeHost;
+  private readonly consent = new ConsentSheet();
   private pagesSuffix: string | undefined;
   /** The page's URLs as it went (its original address for Copy link / Open in browser), for Back. */
   private visited: string[] = [];
@@ -47,10 +50,11 @@ export class InAppBrowser {
 
   constructor(private readonly actions: InAppBrowserActions) {
     this.bridge = new BridgeHost(this.frame, () => this.pagesSuffix, {
-      loaded: (href) => this.loaded(href),
+      loaded: (href, title) => this.loaded(href, title),
       title: (title) => (this.title.textContent = title || this.currentUrl()),
       leaving: () => this.setLoading(true),
       listens: (name) => this.listened.add(name),
+      authorize: (query) => void this.authorize(query),
       share: (kind, data) => (this.share[kind] = data),
       chooseImage: actions.chooseImage,
       previewImage: actions.previewImage,
@@ -71,7 +75,7 @@ export class InAppBrowser {
     document.getElementById('sheet-cancel')!.addEventListener('click', () => this.closeSheet());
     for (const item of SHEET_ITEMS) document.querySelector(`#browser-sheet [data-action="${item.action}"]`)!.addEventListener('click', () => this.act(item.action));
     this.root.addEventListener('keydown', (event) => {
-      if (event.key === 'Escape') this.sheet.hidden ? this.close() : this.closeSheet();
+      if (event.key === 'Escape' && !this.consent.isOpen) this.sheet.hidden ? this.close() : this.closeSheet();
     });
   }
 
@@ -110,6 +114,7 @@ export class InAppBrowser {
   private reset(): void {
     this.bridge.reset();
     this.closeSheet();
+    this.consent.settle(undefined);
     this.frame.src = 'about:blank';
     this.frame.hidden = true;
     this.notice.hidden = true;
@@ -121,8 +126,32 @@ export class InAppBrowser {
     this.back.hidden = true;
   }
 
+  /**
+   * The frame reached the authorize page: the chat's own user signs in (snsapi_base at once, snsapi_userinfo
+   * after the consent sheet), and the page goes on to its redirect_uri, or shows WeChat's error page.
+   */
+  private async authorize(query: string, consent?: Consent): Promise<void> {
+    this.setLoading(true);
+    const res = await fetch('/api/pages/authorize', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ userId: this.actions.userId(), query, consent }) }).catch(() => undefined);
+    const answer = (await res?.json().catch(() => undefined)) as (PageAuthorizeAnswer & { error?: ErrorBody }) | undefined;
+    if (!res?.ok || !answer?.next) {
+      this.setLoading(false);
+      this.showNotice(answer?.error?.message ?? 'The simulator cannot be reached.');
+      return;
+    }
+    if (answer.next === 'load') return this.bridge.post({ type: 'replace', url: answer.url });
+    this.setLoading(false);
+    if (answer.next === 'refused') return this.bridge.post({ type: 'refused', errcode: answer.errcode, message: answer.message });
+    // No answer: the browser was closed or went elsewhere meanwhile.
+    const given = await this.consent.ask(answer);
+    if (given) await this.authorize(query, given);
+  }
+
   /** A page came into the frame: a new one, or the one before after Back. */
-  private loaded(href: string): void {
+  private loaded(href: string, title: string): void {
+    this.title.textContent = title || originalOf(href);
+    // The authorize page leaves no trace in the page's history: it goes on with location.replace.
+    if (new URL(href).pathname === AUTHORIZE_PAGE_PATH) return;
     const original = originalOf(href);
     if (this.goingBack) this.visited.pop();
     else if (this.visited.at(-1) !== original) this.visited.push(original);
