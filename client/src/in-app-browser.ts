@@ -1,5 +1,6 @@
 // WeChat's in-app browser inside the phone: the page in a frame of its own (served by the simulator under
-// PAGES_HOST), a title bar with the page's title, Back, Close and More (the share sheet), a progress bar.
+// PAGES_HOST), a title bar with the page's title, Back, Close and More (the share sheet), a progress bar. The
+// simulator's own pages (the article bot's sections) show in the same chrome, without a frame.
 import type { ErrorBody, PageAuthorizeAnswer } from '../../server/contract.ts';
 import { AUTHORIZE_PAGE_PATH } from '../../server/pages/authorize-address.ts';
 import { originOfLabel } from '../../server/pages/page-hosts.ts';
@@ -7,6 +8,9 @@ import { BridgeHost, type BridgeCall } from './bridge-host.ts';
 import { ConsentSheet, type Consent } from './consent-sheet.ts';
 import { el } from './dom.ts';
 import type { ShareData } from './jsapi.ts';
+
+/** One of the simulator's own pages: its content is in the chat window's DOM; Back and Close leave it through `back`. */
+export type OwnPage = { barTitle: string; title: () => string; url: string; content: HTMLElement; back: () => void; refresh: () => void };
 
 export type InAppBrowserActions = {
   userId: () => string;
@@ -47,6 +51,7 @@ export class InAppBrowser {
   private readonly listened = new Set<string>();
   private readonly hiddenItems = new Set<string>();
   private returnFocus: HTMLElement | null = null;
+  private ownPage: OwnPage | undefined;
 
   constructor(private readonly actions: InAppBrowserActions) {
     this.bridge = new BridgeHost(this.frame, () => this.pagesSuffix, {
@@ -68,6 +73,7 @@ export class InAppBrowser {
     this.frame.addEventListener('load', () => this.setLoading(false));
     document.getElementById('browser-close')!.addEventListener('click', () => this.close());
     this.back.addEventListener('click', () => {
+      if (this.ownPage) return this.ownPage.back();
       this.goingBack = true;
       this.bridge.post({ type: 'back' });
     });
@@ -104,14 +110,43 @@ export class InAppBrowser {
     this.frame.src = answer.url;
   }
 
+  /** Shows one of the simulator's own pages in the browser's chrome: Back is always there, and leaves it. */
+  showOwnPage(page: OwnPage, from?: HTMLElement | null): void {
+    if (!this.ownPage) this.returnFocus = from ?? (document.activeElement as HTMLElement | null);
+    this.reset();
+    this.ownPage = page;
+    this.root.hidden = false;
+    this.title.textContent = page.barTitle;
+    page.content.hidden = false;
+    this.back.hidden = false;
+    this.back.focus();
+  }
+
+  /** A new title bar for the own page shown (the account's name, once known). */
+  retitleOwnPage(barTitle: string): void {
+    if (this.ownPage) this.title.textContent = this.ownPage.barTitle = barTitle;
+  }
+
+  /** Takes the own page away (its route is left) and closes the browser. */
+  closeOwnPage(): void {
+    if (!this.ownPage) return;
+    this.ownPage.content.hidden = true;
+    this.ownPage = undefined;
+    this.close();
+  }
+
   close(): void {
     if (!this.isOpen) return;
+    // An own page closes through its route, so the address and history stay as the page left them.
+    if (this.ownPage) return this.ownPage.back();
     this.reset();
     this.root.hidden = true;
     this.returnFocus?.focus({ preventScroll: true });
   }
 
   private reset(): void {
+    if (this.ownPage) this.ownPage.content.hidden = true;
+    this.ownPage = undefined;
     this.bridge.reset();
     this.closeSheet();
     this.consent.settle(undefined);
@@ -162,8 +197,13 @@ export class InAppBrowser {
     this.setLoading(false);
   }
 
+  /** What the page is called when it is shared: an own page's title, or what the title bar shows. */
+  private pageTitle(): string {
+    return this.ownPage?.title() ?? this.title.textContent ?? '';
+  }
+
   private currentUrl(): string {
-    return this.visited.at(-1) ?? '';
+    return this.ownPage?.url ?? this.visited.at(-1) ?? '';
   }
 
   private setLoading(on: boolean): void {
@@ -189,7 +229,7 @@ export class InAppBrowser {
       const text = el('div', 'share-text');
       text.append(el('div', 'share-title', data.title ?? ''), el('div', 'share-desc', data.desc ?? ''));
       this.sharePreview.append(text);
-    } else this.sharePreview.append(el('div', 'share-desc', this.title.textContent ?? ''));
+    } else this.sharePreview.append(el('div', 'share-desc', this.pageTitle()));
     for (const item of SHEET_ITEMS) (document.querySelector(`#browser-sheet [data-action="${item.action}"]`) as HTMLElement).hidden = this.hiddenItems.has(item.menuItem);
     this.sheet.hidden = false;
     (this.sheet.querySelector('button:not([hidden])') as HTMLElement | null)?.focus();
@@ -208,12 +248,13 @@ export class InAppBrowser {
       // Pages of jweixin's older API set their data when WeChat asks (menu:share:appmessage).
       if (this.listened.has('menu:share:appmessage')) this.bridge.post({ type: 'event', name: 'menu:share:appmessage', data: {} });
       const data = this.share.appMessage ?? {};
-      this.actions.sendLink({ title: data.title || this.title.textContent || url, description: data.desc, url: data.link || url });
+      this.actions.sendLink({ title: data.title || this.pageTitle() || url, description: data.desc, url: data.link || url });
     } else if (action === 'moments') {
       if (this.listened.has('menu:share:timeline')) this.bridge.post({ type: 'event', name: 'menu:share:timeline', data: {} });
       const data = this.share.timeline ?? this.share.appMessage ?? {};
-      this.showNotice(`Shared to Moments: ${data.title || this.title.textContent}`);
+      this.showNotice(`Shared to Moments: ${data.title || this.pageTitle()}`);
     } else if (action === 'copy') void navigator.clipboard?.writeText(url).then(() => this.showNotice('Link copied.'), () => this.showNotice(url));
+    else if (action === 'refresh' && this.ownPage) this.ownPage.refresh();
     else if (action === 'refresh') {
       this.setLoading(true);
       this.bridge.post({ type: 'reload' });
