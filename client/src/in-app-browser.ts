@@ -70,7 +70,11 @@ export class InAppBrowser {
       hideMenuItems: (items, hidden) => items.forEach((item) => (hidden ? this.hiddenItems.add(item) : this.hiddenItems.delete(item))),
       setOptionMenu: (shown) => (this.more.hidden = !shown),
     }, actions.logCall);
-    this.frame.addEventListener('load', () => this.setLoading(false));
+    this.frame.addEventListener('load', () => {
+      // The blank page that closing or reopening leaves may finish after the next page began: not the end of that one.
+      if (this.frame.contentDocument?.URL === 'about:blank') return;
+      this.setLoading(false);
+    });
     document.getElementById('browser-close')!.addEventListener('click', () => this.close());
     this.back.addEventListener('click', () => {
       if (this.ownPage) return this.ownPage.back();
