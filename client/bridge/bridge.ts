@@ -116,6 +116,20 @@ window.open = (url?: string | URL) => {
   return null;
 };
 
+// A script that sets location to an authorize address: the Navigation API (Chromium) lets the bridge send it to
+// the authorize page too, as WeChat's browser catches every navigation.
+type NavigateEvent = Event & { destination: { url: string }; navigationType: string; hashChange: boolean };
+(window as unknown as { navigation?: EventTarget }).navigation?.addEventListener('navigate', (event) => {
+  const navigate = event as NavigateEvent;
+  if (!navigate.cancelable || navigate.hashChange || !URL.canParse(navigate.destination.url)) return;
+  const url = new URL(navigate.destination.url);
+  if (!isAuthorizeAddress(url, chatOrigin ? [chatOrigin] : [])) return;
+  navigate.preventDefault();
+  const page = authorizePageUrl(url, location.origin);
+  if (navigate.navigationType === 'replace') location.replace(page);
+  else location.assign(page);
+});
+
 window.addEventListener('pagehide', () => send({ type: 'leaving' }));
 document.addEventListener('DOMContentLoaded', () => {
   const title = document.querySelector('title');
