@@ -16,13 +16,13 @@ import { clientDir } from '../server/config.ts';
 import { silentLogger } from '../server/logger.ts';
 import { memoryStore } from '../server/store/low-store.ts';
 import { remoteResponder } from '../server/wechat/remote-bot.ts';
-import { chromiumPath, SharedBrowser } from '../client/flows/chromium.ts';
+import { chromiumPath, launchChromium, SharedBrowser } from '../client/flows/chromium.ts';
 import { FlowError } from '../client/flows/flow.ts';
 import { loadFlows } from '../client/flows/load.ts';
 import { parseConvo } from '../client/flows/parse.ts';
 import { describeFailure } from '../client/flows/reporters.ts';
 import { runFlows, type FlowResult } from '../client/flows/runner.ts';
-import { seedContent, tempDir } from './helpers.ts';
+import { seedContent, startServer, tempDir, type Running } from './helpers.ts';
 
 const APPID = 'wx_flow_pages';
 const SECRET = 'flow-pages-secret';
@@ -130,6 +130,30 @@ describe('flows that open pages', function () {
       expect(loadError('F\n#me\nCLICK Order\n').message).to.match(/:3: CLICK needs an open page: OPEN one first/);
       expect(loadError('F\n#me\nOPEN https://shop.example/\n#me\nhello\n').message).to.match(/:5: a page is open \(OPEN at .*pages\.convo\.txt:3\) and covers the chat: CLOSE it/);
       expect(loadError('F\n#me\nOPEN https://shop.example/\n#bot\nCARDS Sale\n').message).to.match(/:5: CARDS checks a bot message, but a page is open/);
+    });
+  });
+
+  describe('launching Chromium', () => {
+    let server: Running;
+    before(async () => {
+      server = await startServer();
+    });
+    after(() => server.close());
+
+    it('only for a flow that opens a page, and says what to install when Chromium is missing', async () => {
+      let launches = 0;
+      const browser = new SharedBrowser(() => {
+        launches++;
+        return launchChromium(path.join(tmp, 'no-chromium-here'));
+      });
+      const [chat] = await runFlows([parseConvo('Chat\n#me\nhelp\n#bot\n*\n', 'chat.convo.txt')], { url: server.url, browser });
+      if (!chat!.passed) expect.fail(describeFailure(chat!));
+      expect(launches).to.equal(0);
+      const [page] = await runFlows([parseConvo('Page\n#me\nOPEN https://shop.example/\n', 'page.convo.txt')], { url: server.url, browser });
+      expect(launches).to.equal(1);
+      expect(page!.failure).to.deep.include({ what: 'open', step: 1 });
+      expect(page!.failure!.actual).to.equal(`flows that OPEN pages need Chromium at ${path.join(tmp, 'no-chromium-here')}: apt-get install chromium, or set CHROMIUM_PATH to a Chromium or Chrome`);
+      await browser.close();
     });
   });
 
