@@ -48,6 +48,8 @@ describe('page proxy', () => {
     });
     site.get('/go', (_req, res) => res.redirect(`http://localhost:${port}/page`));
     site.get('/login', (_req, res) => res.redirect('https://open.weixin.qq.com/connect/oauth2/authorize?appid=wx1&redirect_uri=x&response_type=code&scope=snsapi_base&state=s#wechat_redirect'));
+    // The simulator's own authorize address, as a server written against the docs may send it.
+    site.get('/login-here', (_req, res) => res.redirect(`http://localhost:${new URL(sim).port}/connect/oauth2/authorize?appid=wx1&scope=snsapi_base`));
     target = createServer(site);
     await new Promise<void>((resolve) => target.listen(0, resolve));
     port = (target.address() as AddressInfo).port;
@@ -88,7 +90,14 @@ describe('page proxy', () => {
   it('keeps redirects inside: to the pages host for a served origin, WeChat’s authorize page to the simulator', async () => {
     const simPort = new URL(sim).port;
     expect((await get(`localhost-${port}`, '/go')).headers.location).to.equal(`http://localhost-${port}.pages.localhost:${simPort}/page`);
-    expect((await get(`localhost-${port}`, '/login')).headers.location).to.equal(`http://localhost:${simPort}/connect/oauth2/authorize?appid=wx1&redirect_uri=x&response_type=code&scope=snsapi_base&state=s`);
+    // The authorize page of the in-app browser, on the page's own pages host: the chat window signs its user in there.
+    const pagesHost = `localhost-${port}.pages.localhost:${simPort}`;
+    expect((await get(`localhost-${port}`, '/login')).headers.location).to.equal(`http://${pagesHost}/.wechat-oa-simulator/authorize?appid=wx1&redirect_uri=x&response_type=code&scope=snsapi_base&state=s`);
+    expect((await get(`localhost-${port}`, '/login-here')).headers.location).to.equal(`http://${pagesHost}/.wechat-oa-simulator/authorize?appid=wx1&scope=snsapi_base`);
+    const authorizePage = await get(`localhost-${port}`, '/.wechat-oa-simulator/authorize?appid=wx1');
+    expect(authorizePage.status).to.equal(200);
+    expect(authorizePage.body).to.include('<script src="/.wechat-oa-simulator/bridge.js"></script>').and.include('<title>微信授权</title>');
+    expect(authorizePage.headers['cache-control']).to.equal('no-store');
   });
 
   it('serves no origin the server did not name, and none of the simulator’s own routes on a pages host', async () => {

@@ -51,7 +51,6 @@ class ChatWindow {
     watchApiCalls: (on) => this.watchApiCalls(on),
   });
   private userId = '';
-  private readonly sectionPage = new SectionPage(() => this.account.name);
   private readonly browser = new InAppBrowser({
     userId: () => this.userId,
     // The contract has no link message yet: the shared page goes as a text of its title and address.
@@ -61,6 +60,7 @@ class ChatWindow {
     location: () => this.devPanel.location(),
     logCall: (call) => this.devPanel.addBridgeCall(call),
   });
+  private readonly sectionPage = new SectionPage(() => this.account.name, this.browser);
 
   start(): void {
     // Every web link of the chat (cards, template cards, links in texts) opens in the in-app browser, never a tab.
