@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { expect } from 'chai';
 import express from 'express';
 import wechat from 'wechat';
@@ -15,24 +16,49 @@ import { openApp } from '../server/app/start.ts';
 import { clientDir } from '../server/config.ts';
 import { silentLogger } from '../server/logger.ts';
 import { memoryStore } from '../server/store/low-store.ts';
-import { remoteResponder } from '../server/wechat/remote-bot.ts';
 import { chromiumPath, launchChromium, SharedBrowser } from '../client/flows/chromium.ts';
 import { FlowError } from '../client/flows/flow.ts';
 import { loadFlows } from '../client/flows/load.ts';
 import { parseConvo } from '../client/flows/parse.ts';
 import { describeFailure } from '../client/flows/reporters.ts';
 import { runFlows, type FlowResult } from '../client/flows/runner.ts';
+import { openIdOf, remoteResponder } from '../server/wechat/remote-bot.ts';
 import { seedContent, startServer, tempDir, type Running } from './helpers.ts';
+import { oauthClient } from './pages-helpers.ts';
 
 const APPID = 'wx_flow_pages';
 const SECRET = 'flow-pages-secret';
 const TOKEN = 'tok';
 const root = path.resolve(import.meta.dirname, '..');
 
-/** The account's server: /wechat answers as node-webot's middleware, /shop is its page with a form, /order its answer. */
-async function shopServer(): Promise<{ origin: string; close: () => Promise<void> }> {
+type SignedIn = { openid: string; nickname?: string; scope: string };
+
+/**
+ * The account's server: /wechat answers as node-webot's middleware, /shop is its page with a form, /order its answer;
+ * /login sends the browser to the authorize URL wechat-oauth builds (pointed at `simulator`), whose /callback shows
+ * who signed in and keeps it in `signedIn`.
+ */
+async function shopServer(simulator: () => string = () => ''): Promise<{ origin: string; signedIn: SignedIn[]; close: () => Promise<void> }> {
   const site = express();
   let origin = '';
+  const signedIn: SignedIn[] = [];
+  const oauth = oauthClient(simulator, SECRET, APPID);
+  const getAccessToken = promisify(oauth.getAccessToken.bind(oauth));
+  const getUser = promisify(oauth.getUser.bind(oauth));
+  site.get('/login', (req, res) => res.redirect(oauth.getAuthorizeURL(`${origin}/callback`, 'shop', String(req.query.scope ?? 'snsapi_userinfo'))));
+  site.get('/callback', async (req, res) => {
+    res.set('Cache-Control', 'no-store');
+    if (!req.query.code) return res.type('html').send('<!doctype html><title>Shop</title><p>You said no: browsing as a guest.</p>');
+    try {
+      const token = await getAccessToken(String(req.query.code));
+      const { openid, scope } = token.data;
+      const user = scope === 'snsapi_userinfo' ? await getUser(openid) : { openid };
+      signedIn.push({ openid, scope, ...(user.nickname ? { nickname: user.nickname } : {}) });
+      res.type('html').send(`<!doctype html><title>Shop</title><p>Signed in (${scope}) as ${String(user.nickname ?? 'a guest').replace(/[<&]/g, '')}.</p>`);
+    } catch (err) {
+      res.type('html').send(`<!doctype html><title>Shop</title><p>Login failed: errcode ${(err as { code?: number }).code}</p>`);
+    }
+  });
   site.use(
     '/wechat',
     wechat(TOKEN, (req: { weixin: Record<string, string> }, res: { reply: (content: unknown) => void }) => {
@@ -59,6 +85,7 @@ setTimeout(function () { document.getElementById('where').textContent = /MicroMe
   origin = `http://localhost:${(server.address() as AddressInfo).port}`;
   return {
     origin,
+    signedIn,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -168,7 +195,7 @@ describe('flows that open pages', function () {
         if (process.env.CI) throw new Error(`Chromium not found at ${chromiumPath()}`);
         this.skip();
       }
-      shop = await shopServer();
+      shop = await shopServer(() => simUrl);
       const target = { url: `${shop.origin}/wechat`, token: TOKEN };
       app = await openApp({ store: memoryStore(), content: seedContent(), logger: silentLogger, clientDir, responder: remoteResponder(target), platform: { appId: APPID, secret: SECRET, target } });
       simUrl = await app.listen(0, '127.0.0.1');
@@ -231,6 +258,36 @@ OPEN
 Spring sale
 `);
       if (!result.passed) expect.fail(describeFailure(result));
+    });
+
+    it('signs in as the flow\'s user: snsapi_base at once, snsapi_userinfo through the consent sheet (Allow, or Deny when the flow says so)', async () => {
+      shop.signedIn.length = 0;
+      const result = await play(`Sign in
+#me
+hi
+#bot
+you said hi
+#me
+OPEN ${shop.origin}/login?scope=snsapi_base
+#bot
+Signed in (snsapi_base) as a guest
+#me
+OPEN ${shop.origin}/login
+#bot
+Signed in (snsapi_userinfo) as *
+#me
+OPEN ${shop.origin}/login
+DENY
+#bot
+You said no
+`);
+      if (!result.passed) expect.fail(describeFailure(result));
+      // The openid the page's server got is the one the flow's user has in pushes; the nickname is that user's.
+      const openid = openIdOf(result.transcript[0]!.userId);
+      expect(shop.signedIn.map((s) => s.scope)).to.deep.equal(['snsapi_base', 'snsapi_userinfo']);
+      expect(shop.signedIn.map((s) => s.openid)).to.deep.equal([openid, openid]);
+      const { nickname } = await app.platform.profiles.get(result.transcript[0]!.userId, simUrl);
+      expect(shop.signedIn[1]!.nickname).to.equal(nickname);
     });
 
     it('fails with the page text when the page does not say it, and names what it could not click or open', async () => {
