@@ -18,7 +18,7 @@ import { clientDir } from '../server/config.ts';
 import { silentLogger } from '../server/logger.ts';
 import { memoryStore } from '../server/store/low-store.ts';
 import { openIdOf, remoteResponder } from '../server/wechat/remote-bot.ts';
-import { launchBrowser } from './browser.ts';
+import { guideScreenshot, launchBrowser } from './browser.ts';
 import { seedContent } from './helpers.ts';
 import { oauthClient } from './pages-helpers.ts';
 
@@ -130,7 +130,7 @@ wx.error(function (res) { document.getElementById('out').textContent = res.errMs
     const sheet = page.getByRole('dialog', { name: '获取你的昵称、头像' });
     await sheet.waitFor();
     expect(await sheet.textContent()).to.include('购物者').and.include(`localhost:${targetPort}`);
-    await page.screenshot({ path: 'docs/consent-sheet.png' });
+    await guideScreenshot(page, 'consent-sheet.png');
     await sheet.getByRole('button', { name: 'Allow' }).click();
 
     const frame = page.frameLocator('#browser-frame');
