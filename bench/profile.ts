@@ -1,4 +1,5 @@
-// `npx tsx bench/profile.ts [--users 100] [--seconds 8] [--runs 3]`: where the bot's CPU goes, per message.
+// `npx tsx bench/profile.ts [--users 100] [--seconds 8] [--runs 3] [--redis]`: where the bot's CPU goes, per message;
+// with --redis, the bot on the Redis store (a redis-server of its own per run, its CPU a row of the table).
 // Runs the built bot (`npm run build` first) under `node --cpu-prof` with the benchmark's load, reads the
 // CPU the whole process and its main thread used over the measured window (/proc), and splits the main
 // thread's share by category from the profile (source-mapped to our files); the rest is other threads
@@ -9,12 +10,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { serverEntry } from '../server/build.ts';
-import { cpuSecondsOf, runLoad, startServer } from './processes.ts';
+import { cpuSecondsOf, runLoad, startRedis, startServer } from './processes.ts';
 
 type Node = { id: number; callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number }; children?: number[] };
 type Profile = { nodes: Node[]; samples: number[]; timeDeltas: number[] };
 
-const { values } = parseArgs({ options: { users: { type: 'string', default: '100' }, seconds: { type: 'string', default: '8' }, runs: { type: 'string', default: '3' } } });
+const { values } = parseArgs({
+  options: { users: { type: 'string', default: '100' }, seconds: { type: 'string', default: '8' }, runs: { type: 'string', default: '3' }, redis: { type: 'boolean', default: false } },
+});
 const sourceMap = new SourceMap(JSON.parse(await readFile(`${serverEntry}.map`, 'utf8')));
 
 /** Where a frame's code lives: our source file (through the bundle's source map), a package, or Node itself. */
@@ -31,6 +34,8 @@ const CATEGORIES: Array<[string, (files: string[], names: string[]) => boolean]>
   ['checkpoint (file calls, JSON)', (f, n) => f.some((x, i) => x === 'store/durable-file.ts' || (x === 'store/user-log.ts' && /^(flush|write)$/.test(n[i]!)) || n[i] === 'runCheckpoint')],
   ['journal', (f) => f.some((x) => x.includes('store/journal'))],
   ['engine', (f) => f.some((x) => x.startsWith('bot/'))],
+  ['Redis client (ioredis)', (f) => f.some((x) => /^(ioredis|redis-parser|@ioredis)\//.test(x))],
+  ['Socket.IO Redis adapter', (f) => f.some((x) => /^(@socket\.io\/redis-adapter|notepack\.io)\//.test(x))],
   ['in-memory store', (f) => f.some((x) => x.startsWith('store/'))],
   ['socket writes', (_f, n) => n.slice(0, 6).some((x) => /^(writev|writeGeneric|writevGeneric|writeBuffer|writeUtf8String|handleWriteReq)$/.test(x))],
   ['packet encoding', (f) => f.some((x) => x.startsWith('socket.io-parser/'))],
@@ -65,24 +70,28 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?
 const rows: Array<Map<string, number>> = [];
 for (let run = 0; run < Number(values.runs); run++) {
   const dir = await mkdtemp(path.join(tmpdir(), 'oa-profile-'));
+  const redis = values.redis ? await startRedis(dir) : undefined;
   const server = await startServer(['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=200', serverEntry], {
     DB_FILE: path.join(dir, 'db.json'),
+    ...(redis ? { REDIS_URL: redis.url } : {}),
     RATE_LIMIT_USER: '1000000000/1s',
     RATE_LIMIT_ADDRESS: '1000000000/1s',
   });
   const pid = server.child.pid!;
   const mainThread = { cpuSeconds: () => cpuSecondsOf(pid, pid) };
   const load = { url: server.url, users: Number(values.users), warmupMs: 1000, durationMs: Number(values.seconds) * 1000, userPrefix: 'p', waitForReady: true };
-  const r = await runLoad(load, server, mainThread);
+  const r = await (redis ? runLoad(load, server, mainThread, redis) : runLoad(load, server, mainThread));
   await server.stop(); // writes the profile
+  await redis?.stop();
   const perMessage = (percent: number) => ((percent / 100) * 1e6) / r.msgsPerSec;
-  const [whole, main] = r.cpuPercentEach.map(perMessage) as [number, number];
+  const [whole, main, redisServer = 0] = r.cpuPercentEach.map(perMessage) as [number, number, number?];
   const file = (await readdir(dir)).find((f) => f.endsWith('.cpuprofile'))!;
   const row = new Map([...shares(JSON.parse(await readFile(path.join(dir, file), 'utf8')) as Profile)].map(([c, s]) => [c, s * main]));
   row.set('other threads (fs pool, GC, compiler)', whole - main);
-  row.set('total', whole);
+  if (redis) row.set('redis-server', redisServer);
+  row.set('total', whole + redisServer);
   rows.push(row);
-  process.stdout.write(`run ${run + 1}: ${r.msgsPerSec} msg/s, ${Math.round(whole)} µs of CPU per message (main thread ${Math.round(main)})\n`);
+  process.stdout.write(`run ${run + 1}: ${r.msgsPerSec} msg/s, ${Math.round(whole + redisServer)} µs of CPU per message (main thread ${Math.round(main)}${redis ? `, redis-server ${Math.round(redisServer)}` : ''})\n`);
   await rm(dir, { recursive: true, force: true });
 }
 const categories = [...new Set(rows.flatMap((r) => [...r.keys()]))].filter((c) => c !== 'total');

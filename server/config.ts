@@ -62,8 +62,10 @@ export type Config = {
   platform: PlatformSettings;
   /** Rate and size limits, CORS, the admin token, proxies. */
   security: SecurityOptions;
-  /** REDIS_URL (redis:// or rediss://): where many processes keep their shared state. */
+  /** REDIS_URL (redis:// or rediss://): where many processes keep their shared state; with REDIS_CLUSTER, nodes of a Redis Cluster, comma-separated. */
   redisUrl?: string;
+  /** REDIS_CLUSTER=1: REDIS_URL names nodes of a Redis Cluster. */
+  redisCluster: boolean;
   /** MEDIA_QUOTA_MB: the bytes of live media (uploads of the last 3 days) the store keeps at most. */
   mediaQuotaBytes: number;
   /** PAGES_HOST: the parent domain of the in-app browser's page hosts (pages.localhost). */
@@ -201,7 +203,10 @@ const configSchema = z
     TEMPLATES_FILE: text.transform((raw) => raw && path.resolve(raw)),
     OAUTH_DOMAINS: webDomains('--oauth-domains / OAUTH_DOMAINS'),
     JS_DOMAINS: webDomains('--js-domains / JS_DOMAINS'),
-    REDIS_URL: setting('REDIS_URL', 'a redis:// or rediss:// URL', (raw) => (/^rediss?:\/\/./.test(raw) && URL.canParse(raw) ? raw : undefined)),
+    REDIS_URL: setting('REDIS_URL', 'a redis:// or rediss:// URL (with REDIS_CLUSTER, one or more, comma-separated)', (raw) =>
+      raw.split(',').every((one) => /^rediss?:\/\/./.test(one.trim()) && URL.canParse(one.trim())) ? raw : undefined,
+    ),
+    REDIS_CLUSTER: setting('REDIS_CLUSTER', '1 or 0', (raw) => (raw === '1' ? true : raw === '0' ? false : undefined)),
     RATE_LIMIT_USER: rate('RATE_LIMIT_USER', DEFAULT_LIMITS.user),
     RATE_LIMIT_ADDRESS: rate('RATE_LIMIT_ADDRESS', DEFAULT_LIMITS.address),
     MAX_SOCKETS_PER_USER: wholeNumber('MAX_SOCKETS_PER_USER', 1),
@@ -229,6 +234,8 @@ const configSchema = z
     if (env.TARGET_SECRET && !env.TARGET_APPID) problem('--secret needs --appid (or TARGET_APPID): the server under test asks for tokens with both');
     const pay = [env.PAY_MCHID, env.PAY_MCH_SERIAL, env.PAY_MCH_PUBLIC_KEY, env.PAY_APIV3_KEY];
     if (pay.some(Boolean) && !pay.every(Boolean)) problem('WeChat Pay needs all four of --mchid, --mch-serial, --mch-public-key and --apiv3-key (or PAY_MCHID, PAY_MCH_SERIAL, PAY_MCH_PUBLIC_KEY, PAY_APIV3_KEY)');
+    if (env.REDIS_CLUSTER && !env.REDIS_URL) problem('REDIS_CLUSTER=1 needs REDIS_URL: one or more nodes of the cluster');
+    if (!env.REDIS_CLUSTER && env.REDIS_URL?.includes(',')) problem('REDIS_URL names one Redis; several nodes, comma-separated, are for a Redis Cluster (REDIS_CLUSTER=1)');
     if (env.WECHAT_AES_KEY && !env.WECHAT_APPID) problem('WECHAT_AES_KEY needs WECHAT_APPID: safe mode checks the appid at the end of every encrypted message');
   })
   .transform(
@@ -262,6 +269,7 @@ const configSchema = z
       pay: env.PAY_MCHID
         ? { mchId: env.PAY_MCHID, mchSerial: env.PAY_MCH_SERIAL!, mchPublicKeyPem: env.PAY_MCH_PUBLIC_KEY!, apiV3Key: env.PAY_APIV3_KEY!, notifySpeedup: env.PAY_NOTIFY_SPEEDUP ?? 1, signWith: env.PAY_SIGN_WITH ?? 'public-key' }
         : undefined,
+      redisCluster: env.REDIS_CLUSTER ?? false,
       mediaQuotaBytes: (env.MEDIA_QUOTA_MB ?? DEFAULT_MEDIA_QUOTA_BYTES / 2 ** 20) * 2 ** 20,
       security: {
         rateLimits: { perUser: env.RATE_LIMIT_USER, perAddress: env.RATE_LIMIT_ADDRESS },

@@ -86,6 +86,17 @@ export type ErrorCode =
   | 'shutting_down'
   | 'internal';
 
+/**
+ * POST /api/pages/authorize `{ userId, query, consent? }` (an addition to DESIGN.md): web authorization in the
+ * in-app browser, for the chat's own user. `load`: the redirect_uri (with code and state) on its pages host;
+ * `consent`: show WeChat's consent sheet, then ask again with `consent: 'allow' | 'deny'`; `refused`: WeChat's
+ * error page.
+ */
+export type PageAuthorizeAnswer =
+  | { next: 'load'; url: string }
+  | { next: 'consent'; account: string; host: string; nickname: string; avatarUrl: string }
+  | { next: 'refused'; errcode: number; message: string };
+
 /** `retryAfterMs` comes with `rate_limited`: when the same request would be accepted again. */
 export type ErrorBody = { code: ErrorCode; message: string; retryAfterMs?: number };
 

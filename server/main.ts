@@ -20,10 +20,10 @@ async function main(): Promise<void> {
   try {
     config = readConfig(process.env, process.argv.slice(2));
     logger = createLogger(config.logLevel);
-    const { redisUrl, mediaQuotaBytes } = config;
+    const { redisUrl, redisCluster, mediaQuotaBytes } = config;
     const warn = (message: string, err?: unknown) => logger!.warn({ err }, message);
-    // REDIS_URL: every process shares that Redis; otherwise this one process keeps lowdb files.
-    const store = redisUrl ? new RedisStore({ url: redisUrl, warn, mediaQuotaBytes }) : fileStore(config.dbFile, { warn, mediaQuotaBytes });
+    // REDIS_URL: every process shares that Redis (or Redis Cluster); otherwise this one process keeps lowdb files.
+    const store = redisUrl ? new RedisStore({ url: redisUrl, cluster: redisCluster, warn, mediaQuotaBytes }) : fileStore(config.dbFile, { warn, mediaQuotaBytes });
     started = await startFromConfig(config, { store, logger, clientDir, port: config.port, host: config.host });
   } catch (err) {
     // Content and data problems are the user's to fix: say what and where, plainly, without a stack trace.
@@ -32,17 +32,7 @@ async function main(): Promise<void> {
     return;
   }
   const { app, url } = started;
-  const storage = config.redisUrl ? { redis: describeRedis(config.redisUrl) } : { dbFile: config.dbFile };
-  logger.info({ url, ...storage, contentFile: config.contentFile }, `listening on ${url}`);
-  if (!isLoopback(config.host)) {
-    const rules = config.security.adminToken ? '' : ', and without ADMIN_TOKEN anyone can change the keyword rules (set ADMIN_TOKEN)';
-    logger.warn(
-      { host: config.host },
-      `HOST=${config.host}: other machines can reach this server, and nothing here asks who they are: every user's chat history, the platform API-call stream (with the bodies the server under test sent) and the platform API under /cgi-bin/ are open to the network${rules}. Keep the port behind a firewall, or listen on 127.0.0.1.`,
-    );
-  }
-  if (config.target) logger.info({ target: config.target.url }, `playing WeChat in front of ${config.target.url}`);
-
+  // Before the first line that says it listens: whoever waits for that line may signal at once.
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -58,6 +48,17 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  const storage = config.redisUrl ? { redis: describeRedis(config.redisUrl) } : { dbFile: config.dbFile };
+  logger.info({ url, ...storage, contentFile: config.contentFile }, `listening on ${url}`);
+  if (!isLoopback(config.host)) {
+    const rules = config.security.adminToken ? '' : ', and without ADMIN_TOKEN anyone can change the keyword rules (set ADMIN_TOKEN)';
+    logger.warn(
+      { host: config.host },
+      `HOST=${config.host}: other machines can reach this server, and nothing here asks who they are: every user's chat history, the platform API-call stream (with the bodies the server under test sent) and the platform API under /cgi-bin/ are open to the network${rules}. Keep the port behind a firewall, or listen on 127.0.0.1.`,
+    );
+  }
+  if (config.target) logger.info({ target: config.target.url }, `playing WeChat in front of ${config.target.url}`);
+
 }
 
 void main();

@@ -47,6 +47,7 @@ Environment:
   PUBLIC_URL           this server's public address, for absolute links in WeChat replies (its host is
                        one this server answers to)
   REDIS_URL            keep everything in this Redis (redis://host:port), so many processes act as one
+  REDIS_CLUSTER=1      REDIS_URL names nodes of a Redis Cluster (redis://a:7000,redis://b:7001)
   MEDIA_QUOTA_MB       the megabytes of media (kept 3 days each) the store holds at most (default 512)
   PAGES_HOST           the domain the in-app browser serves pages under (default pages.localhost)
   PAY_NOTIFY_SPEEDUP   divides WeChat Pay's notification retry schedule (15 s, 15 s, 30 s, … 24 h) for tests

@@ -1,8 +1,10 @@
-// Headless Debian Chromium driven by playwright-core, for the end-to-end tests. Never downloads a browser.
+// Headless Debian Chromium driven by playwright-core, for the end-to-end tests: launched as flows that open pages
+// launch it (client/flows/chromium.ts). Never downloads a browser.
 import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { chromiumPath, launchChromium } from '../client/flows/chromium.ts';
 
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+export const CHROMIUM_PATH = chromiumPath();
 
 /** Launches Chromium, or skips the suite (failing in CI, where .ci/run installs it) when it is missing. */
 export async function launchBrowser(context: Mocha.Context): Promise<Browser | undefined> {
@@ -13,9 +15,13 @@ export async function launchBrowser(context: Mocha.Context): Promise<Browser | u
     context.skip();
     return undefined;
   }
-  return chromium.launch({
-    executablePath: CHROMIUM_PATH,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  return launchChromium(CHROMIUM_PATH);
+}
+
+/**
+ * Saves a screenshot for the guides under docs/ when SCREENSHOTS=1 (`SCREENSHOTS=1 npx mocha test/<file>`), so
+ * that a test run leaves the checkout as it found it.
+ */
+export async function guideScreenshot(page: { screenshot(options: { path: string }): Promise<unknown> }, name: string): Promise<void> {
+  if (process.env.SCREENSHOTS === '1') await page.screenshot({ path: `docs/${name}` });
 }

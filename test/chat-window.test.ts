@@ -107,6 +107,30 @@ describe('chat window (browser)', function () {
     await page.locator('#section-page').waitFor({ state: 'hidden' });
   });
 
+  it('shows a section in the in-app browser’s chrome: Close, and More with Copy link, Send to chat and Refresh', async () => {
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
+    const page = await open();
+    await type(page, '支付');
+    await page.getByRole('link', { name: /Activate Mobile Payment/ }).click();
+    const chrome = page.getByRole('region', { name: 'WeChat Business Watch' });
+    await chrome.getByRole('heading', { name: 'Activate Mobile Payment' }).waitFor();
+    await chrome.getByRole('button', { name: 'More' }).click();
+    const sheet = page.getByRole('dialog', { name: 'Share and more' });
+    await sheet.getByText('Activate Mobile Payment').waitFor();
+    await sheet.getByRole('button', { name: 'Copy link' }).click();
+    await chrome.getByText('Link copied.').waitFor();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).to.equal(`${server.url}/#/sections/payment`);
+    await chrome.getByRole('button', { name: 'More' }).click();
+    await sheet.getByRole('button', { name: 'Refresh' }).click();
+    await chrome.getByRole('heading', { name: 'Activate Mobile Payment' }).waitFor();
+    await chrome.getByRole('button', { name: 'More' }).click();
+    await sheet.getByRole('button', { name: 'Send to chat' }).click();
+    await chrome.getByRole('button', { name: 'Close' }).click();
+    await page.locator('#section-page').waitFor({ state: 'hidden' });
+    expect(new URL(page.url()).hash).to.equal('');
+    await page.locator('.message.user .bubble', { hasText: `Activate Mobile Payment\n${server.url}/#/sections/payment` }).waitFor();
+  });
+
   it('sends a menu click from a pop-up item and shows the reply', async () => {
     const page = await open();
     await page.getByRole('navigation', { name: 'Menu' }).getByRole('button', { name: 'Topics' }).click();

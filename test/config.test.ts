@@ -70,7 +70,11 @@ describe('configuration', () => {
     [{}, ['--js-domains', 'shop.example/pay'], '--js-domains / JS_DOMAINS takes host names with an optional port, such as localhost:8080 or app.example (no scheme or path), not "shop.example/pay"'],
     [{ PORT: '70000' }, [], 'PORT must be a port number from 0 to 65535, not "70000"'],
     [{ PORT: 'http' }, [], 'PORT must be a port number from 0 to 65535, not "http"'],
-    [{ REDIS_URL: 'http://127.0.0.1:6379' }, [], 'REDIS_URL must be a redis:// or rediss:// URL, not "http://127.0.0.1:6379"'],
+    [{ REDIS_CLUSTER: '1' }, [], 'REDIS_CLUSTER=1 needs REDIS_URL: one or more nodes of the cluster'],
+    [{ REDIS_URL: 'redis://a:7000,redis://b:7001' }, [], 'REDIS_URL names one Redis; several nodes, comma-separated, are for a Redis Cluster (REDIS_CLUSTER=1)'],
+    [{ REDIS_CLUSTER: 'yes', REDIS_URL: 'redis://a:7000' }, [], 'REDIS_CLUSTER must be 1 or 0, not "yes"'],
+    [{ REDIS_CLUSTER: '1', REDIS_URL: 'redis://a:7000,http://b:7001' }, [], 'REDIS_URL must be a redis:// or rediss:// URL (with REDIS_CLUSTER, one or more, comma-separated), not "redis://a:7000,http://b:7001"'],
+    [{ REDIS_URL: 'http://127.0.0.1:6379' }, [], 'REDIS_URL must be a redis:// or rediss:// URL (with REDIS_CLUSTER, one or more, comma-separated), not "http://127.0.0.1:6379"'],
     [{ LOG_LEVEL: 'loud' }, [], 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, not "loud"'],
     [{ MAX_SOCKETS_PER_USER: '0' }, [], 'MAX_SOCKETS_PER_USER must be a whole number of at least 1, not "0"'],
     [{ TARGET_URL: 'http://t', TARGET_TOKEN: 't', TARGET_TIMEOUT_MS: '1.5' }, [], 'TARGET_TIMEOUT_MS must be a whole number of at least 1, not "1.5"'],
@@ -92,8 +96,13 @@ describe('configuration', () => {
     });
   }
 
+  it('reads the nodes of a Redis Cluster from REDIS_URL with REDIS_CLUSTER=1, and one Redis without', () => {
+    expect(readConfig({ REDIS_CLUSTER: '1', REDIS_URL: 'redis://10.0.0.1:7000, redis://10.0.0.2:7000' })).to.deep.include({ redisUrl: 'redis://10.0.0.1:7000, redis://10.0.0.2:7000', redisCluster: true });
+    expect(readConfig({ REDIS_URL: 'redis://127.0.0.1:6379' })).to.deep.include({ redisCluster: false });
+  });
+
   it('names every setting that makes no sense at once', () => {
-    expect(() => readConfig({ PORT: '-1', REDIS_URL: 'redis:' })).to.throw('PORT must be a port number from 0 to 65535, not "-1"; REDIS_URL must be a redis:// or rediss:// URL, not "redis:"');
+    expect(() => readConfig({ PORT: '-1', REDIS_URL: 'redis:' })).to.throw('PORT must be a port number from 0 to 65535, not "-1"; REDIS_URL must be a redis:// or rediss:// URL (with REDIS_CLUSTER, one or more, comma-separated), not "redis:"');
   });
 
   describe('the account in front of a target', () => {

@@ -17,7 +17,7 @@ import { clientDir } from '../server/config.ts';
 import { silentLogger } from '../server/logger.ts';
 import { memoryStore } from '../server/store/low-store.ts';
 import { remoteResponder } from '../server/wechat/remote-bot.ts';
-import { launchBrowser } from './browser.ts';
+import { guideScreenshot, launchBrowser } from './browser.ts';
 import { seedContent } from './helpers.ts';
 
 const APPID = 'wx_pages_test';
@@ -115,13 +115,13 @@ top.postMessage({ 'wechat-oa-simulator': { type: 'invoke', id: 99, name: 'scanQR
     await page.locator('#browser-title', { hasText: 'Shop — ready' }).waitFor();
     const pageUrl = (await page.locator('#browser-frame').getAttribute('src'))!;
     expect(new URL(pageUrl).hostname).to.equal('localhost-' + targetPort + '.pages.localhost');
-    await page.screenshot({ path: 'docs/in-app-browser.png' });
+    await guideScreenshot(page, 'in-app-browser.png');
 
     await page.getByRole('button', { name: 'More' }).click();
     const sheet = page.getByRole('dialog', { name: 'Share and more' });
     await sheet.getByText('Spring sale').waitFor();
     await sheet.getByText('Everything half price').waitFor();
-    await page.screenshot({ path: 'docs/share-sheet.png' });
+    await guideScreenshot(page, 'share-sheet.png');
     await sheet.getByRole('button', { name: 'Send to chat' }).click();
     await page.locator('.message.user .bubble', { hasText: 'Spring sale' }).waitFor();
 

@@ -8,6 +8,8 @@ import type { App } from '../server/app/app.ts';
 import { openApp } from '../server/app/start.ts';
 import { silentLogger } from '../server/logger.ts';
 import { insertFirstInHead } from '../server/pages/insert-bridge.ts';
+import { PageOrigins } from '../server/pages/page-origins.ts';
+import { PageProxy } from '../server/pages/page-proxy.ts';
 import { labelOf, originOfLabel } from '../server/pages/page-hosts.ts';
 import { memoryStore } from '../server/store/low-store.ts';
 import { seedContent } from './helpers.ts';
@@ -48,6 +50,8 @@ describe('page proxy', () => {
     });
     site.get('/go', (_req, res) => res.redirect(`http://localhost:${port}/page`));
     site.get('/login', (_req, res) => res.redirect('https://open.weixin.qq.com/connect/oauth2/authorize?appid=wx1&redirect_uri=x&response_type=code&scope=snsapi_base&state=s#wechat_redirect'));
+    // The simulator's own authorize address, as a server written against the docs may send it.
+    site.get('/login-here', (_req, res) => res.redirect(`http://localhost:${new URL(sim).port}/connect/oauth2/authorize?appid=wx1&scope=snsapi_base`));
     target = createServer(site);
     await new Promise<void>((resolve) => target.listen(0, resolve));
     port = (target.address() as AddressInfo).port;
@@ -88,7 +92,14 @@ describe('page proxy', () => {
   it('keeps redirects inside: to the pages host for a served origin, WeChat’s authorize page to the simulator', async () => {
     const simPort = new URL(sim).port;
     expect((await get(`localhost-${port}`, '/go')).headers.location).to.equal(`http://localhost-${port}.pages.localhost:${simPort}/page`);
-    expect((await get(`localhost-${port}`, '/login')).headers.location).to.equal(`http://localhost:${simPort}/connect/oauth2/authorize?appid=wx1&redirect_uri=x&response_type=code&scope=snsapi_base&state=s`);
+    // The authorize page of the in-app browser, on the page's own pages host: the chat window signs its user in there.
+    const pagesHost = `localhost-${port}.pages.localhost:${simPort}`;
+    expect((await get(`localhost-${port}`, '/login')).headers.location).to.equal(`http://${pagesHost}/.wechat-oa-simulator/authorize?appid=wx1&redirect_uri=x&response_type=code&scope=snsapi_base&state=s`);
+    expect((await get(`localhost-${port}`, '/login-here')).headers.location).to.equal(`http://${pagesHost}/.wechat-oa-simulator/authorize?appid=wx1&scope=snsapi_base`);
+    const authorizePage = await get(`localhost-${port}`, '/.wechat-oa-simulator/authorize?appid=wx1');
+    expect(authorizePage.status).to.equal(200);
+    expect(authorizePage.body).to.include('<script src="/.wechat-oa-simulator/bridge.js"></script>').and.include('<title>微信授权</title>');
+    expect(authorizePage.headers['cache-control']).to.equal('no-store');
   });
 
   it('serves no origin the server did not name, and none of the simulator’s own routes on a pages host', async () => {
@@ -99,5 +110,63 @@ describe('page proxy', () => {
     const opened = await fetch(`${sim}/api/pages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: 'u1', url: 'http://example.com/' }) });
     expect(opened.status).to.equal(403);
     expect(((await opened.json()) as { error: { code: string } }).error.code).to.equal('page_not_allowed');
+  });
+});
+
+describe('page proxy limits', () => {
+  // Small limits, so a "huge" page and a "never" are quick to meet; the proxy is the one the simulator runs.
+  const limits = { maxBytes: 4096, deadlineMs: 300 };
+  let target: Server;
+  let proxy: Server;
+  let port = 0;
+  let proxyPort = 0;
+  before(async () => {
+    const site = express();
+    site.get('/huge.html', (_req, res) => res.type('html').send(`<html><head></head><body>${'x'.repeat(limits.maxBytes)}</body></html>`));
+    site.get('/huge.bin', (_req, res) => res.type('application/octet-stream').send(Buffer.alloc(limits.maxBytes * 4)));
+    site.get('/small.html', (_req, res) => res.type('html').send('<html><head></head><body>small</body></html>'));
+    site.get('/never', () => undefined);
+    target = createServer(site);
+    await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
+    port = (target.address() as AddressInfo).port;
+    const origins = new PageOrigins(memoryStore().records('page-origins'), [`http://localhost:${port}`]);
+    const pages = new PageProxy({ domain: 'pages.localhost', origins, simulatorOrigin: () => 'http://localhost:1', bridgeScript: async () => undefined, logger: silentLogger, limits });
+    proxy = createServer((req, res) => pages.handle(req, res));
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    proxyPort = (proxy.address() as AddressInfo).port;
+  });
+  after(async () => {
+    for (const server of [proxy, target]) {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  const get = (path: string) =>
+    new Promise<{ status: number; body: string; complete: boolean }>((resolve) => {
+      const req = request(`http://127.0.0.1:${proxyPort}${path}`, { headers: { host: `localhost-${port}.pages.localhost:${proxyPort}` } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        const done = (complete: boolean) => resolve({ status: res.statusCode!, body: Buffer.concat(chunks).toString('utf8'), complete });
+        res.on('end', () => done(true));
+        res.on('aborted', () => done(false));
+        res.on('error', () => done(false));
+      });
+      // Cut off before the headers left: the connection closes with nothing.
+      req.on('error', () => resolve({ status: 0, body: '', complete: false }));
+      req.end();
+    });
+
+  it('refuses a page over the size limit, cuts off a file over it, and gives up on a server that never answers', async () => {
+    expect((await get('/small.html')).body).to.include('small');
+    const huge = await get('/huge.html');
+    expect(huge.status).to.equal(502);
+    expect(huge.body).to.include('more than');
+    const file = await get('/huge.bin');
+    expect(file.complete).to.equal(false);
+    expect(file.body.length).to.be.at.most(limits.maxBytes * 2);
+    const never = await get('/never');
+    expect(never.status).to.equal(504);
+    expect(never.body).to.include('did not answer within');
   });
 });

@@ -136,7 +136,7 @@ describe('media on Redis: key expiry and a quota shared by every process', funct
   it('gives each file a time to live of 3 days, and answers 40007 and 404 once the clock passes it', async () => {
     sim = await startWith(new RedisStore({ url: redis.server.url, now: () => now }), () => now);
     const { media_id } = await platformUpload(sim.url, sim.token, PNG);
-    const ttl = await redis.admin.pttl(`oa:media:{${media_id}}`);
+    const ttl = await redis.admin.pttl(`oa:media:{media}:${media_id}`);
     expect(ttl).to.be.above(DAYS_3 - 60_000).and.at.most(DAYS_3);
     expect((await fetch(`${sim.url}/api/media/${media_id}`)).status).to.equal(200);
     now += DAYS_3;
@@ -152,9 +152,9 @@ describe('media on Redis: key expiry and a quota shared by every process', funct
     const full = await userUpload(sim.url, PNG);
     expect([full.status, full.body.error!.code]).to.deep.equal([507, 'media_quota']);
     expect((await platformUpload(sim.url, sim.token, PNG)).errcode).to.equal(45009);
-    expect(await redis.admin.keys('oa:media:*')).to.have.length(2);
+    expect(await redis.admin.keys('oa:media:{media}:*')).to.have.length(2);
     now += DAYS_3;
     expect((await userUpload(sim.url, PNG)).status).to.equal(200);
-    expect(Number(await redis.admin.get('oa:media-bytes'))).to.equal(PNG.length);
+    expect(Number(await redis.admin.get('oa:media-bytes:{media}'))).to.equal(PNG.length);
   });
 });

@@ -79,8 +79,8 @@ describe('pushes', () => {
     // A flow that waits for a message no ack carries: the customer-service message arrives as a push.
     const waiting = parseConvo(['Pushed', '', '#me', 'help', '', '#bot', 'How to use', '', '#bot', 'Your order'].join('\n'), 'pushed.convo.txt');
     let flowUser: string | undefined;
-    const stop = server.app.service.on('stored', (m) => {
-      if (m.from === 'user' && m.userId.startsWith('flow_')) flowUser = m.userId;
+    const stop = server.app.service.on('stored', (messages) => {
+      for (const m of messages) if (m.from === 'user' && m.userId.startsWith('flow_')) flowUser = m.userId;
     });
     const played = runFlow(waiting, { url: server.url, timeoutMs: 3000 });
     await until(() => flowUser !== undefined && server.app.service.busyUsers === 0); // its exchange is answered

@@ -5,7 +5,8 @@ import { fileLocation, memoryLocation, type StoreLocation } from '../server/stor
 import { LowStore } from '../server/store/low-store.ts';
 import { RedisStore } from '../server/store/redis-store.ts';
 import { failingJournal, tempDir } from './helpers.ts';
-import { suiteRedis } from './redis-helpers.ts';
+import type { RedisClient } from '../server/store/redis/connection.ts';
+import { deleteMatching, suiteRedis, suiteRedisCluster } from './redis-helpers.ts';
 import { describeChatStore } from './store-conformance.ts';
 
 /** A lowdb store whose journal refuses appends while broken, as a full disk would. */
@@ -28,27 +29,33 @@ describeChatStore('lowdb files', async () => {
   return lowStore(fileLocation(path.join(tmp.dir, 'db.json')), true, tmp.remove);
 });
 
-describe('with a redis-server of its own', function () {
-  const redis = suiteRedis();
+/** The conformance suite on a Redis (or a cluster) the enclosing suite started; a prefix per test, so each sees an empty store. */
+function describeRedisStore(name: string, redis: () => { url: string; cluster: boolean; admin: RedisClient }): void {
   let stores = 0;
-
-  describeChatStore('Redis', async () => {
-    // A prefix per test: each test sees an empty store on the same Redis.
+  describeChatStore(name, async () => {
     const prefix = `t${++stores}:`;
-    const make = () => new RedisStore({ url: redis.server.url, prefix });
+    const { url, cluster, admin } = redis();
+    const make = () => new RedisStore({ url, cluster, prefix });
     return {
       store: make(),
       // The answers hash is written last by the commit script; a string there makes the script fail.
-      breakCommits: async (userId) => void (await redis.admin.set(`${prefix}answers:{${userId}}`, 'not a hash')),
-      repair: async (userId) => void (await redis.admin.del(`${prefix}answers:{${userId}}`)),
+      breakCommits: async (userId) => void (await admin.set(`${prefix}answers:{${userId}}`, 'not a hash')),
+      repair: async (userId) => void (await admin.del(`${prefix}answers:{${userId}}`)),
       reopen: make,
       shared: make,
-      cleanup: async () => {
-        const keys = await redis.admin.keys(`${prefix}*`);
-        if (keys.length) await redis.admin.del(...keys);
-      },
+      cleanup: () => deleteMatching(admin, `${prefix}*`),
     };
   });
+}
+
+describe('on a Redis Cluster of its own (three masters)', function () {
+  const redis = suiteRedisCluster();
+  describeRedisStore('Redis Cluster', () => ({ url: redis.cluster.url, cluster: true, admin: redis.admin }));
+});
+
+describe('with a redis-server of its own', function () {
+  const redis = suiteRedis();
+  describeRedisStore('Redis', () => ({ url: redis.server.url, cluster: false, admin: redis.admin }));
 
   it('moves the values an earlier version kept (the menu, followers) into records at open, with their time to live', async () => {
     const menu = { button: [{ type: 'click', name: 'Old', key: 'OLD' }] };
@@ -61,6 +68,30 @@ describe('with a redis-server of its own', function () {
       expect(await store.records('followers').get('oAbc')).to.deep.include({ userId: 'abc', subscribed: true });
       expect(await redis.admin.pttl('legacy:record:{followers:oAbc}')).to.be.within(1, 600_000);
       expect(await redis.admin.keys('legacy:value:*'), 'the old keys are gone once moved').to.deep.equal([]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('renames the rules and media an earlier version kept without a hash tag at open, and leaves a key already moved as it is', async () => {
+    const rules = [{ id: 'old', name: 'old', keywords: [{ text: 'old', match: 'equal' }], replies: [{ type: 'text', text: 'from before' }] }];
+    const createdAt = new Date().toISOString();
+    await redis.admin.set('untagged:rules', JSON.stringify(rules));
+    await redis.admin.set('untagged:rules-version', '3');
+    await redis.admin.hset('untagged:media:{m1}', 'record', JSON.stringify({ mediaId: 'm1', type: 'image', contentType: 'image/png', size: 5, createdAt }), 'bytes', 'hello');
+    await redis.admin.pexpire('untagged:media:{m1}', 600_000);
+    await redis.admin.zadd('untagged:media-live', Date.now() + 600_000, 'm1:5');
+    await redis.admin.set('untagged:media-bytes', '5');
+    await redis.admin.set('untagged:media-bytes:{media}', '7'); // as if moved already, and changed since
+    const store = new RedisStore({ url: redis.server.url, prefix: 'untagged:', mediaQuotaBytes: 12 });
+    await store.open([]);
+    try {
+      expect(store.rules().map((r) => r.id)).to.deep.equal(['old']);
+      expect((await store.getMedia('m1'))?.bytes.toString()).to.equal('hello');
+      expect(await redis.admin.pttl('untagged:media:{media}:m1')).to.be.within(1, 600_000);
+      expect(await redis.admin.get('untagged:media-bytes:{media}'), 'the key already moved').to.equal('7');
+      const left = (await redis.admin.keys('untagged:*')).sort();
+      expect(left).to.deep.equal(['untagged:media-bytes', 'untagged:media-bytes:{media}', 'untagged:media-live:{media}', 'untagged:media:{media}:m1', 'untagged:rules-version:{rules}', 'untagged:rules:{rules}']);
     } finally {
       await store.close();
     }

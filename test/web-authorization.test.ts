@@ -152,11 +152,51 @@ describe('web authorization: an account server with wechat-oauth', () => {
     expect(allowed.status).to.equal(302);
     expect((await http(allowed.location!, 'GET')).body).to.include({ openid: openIdOf('frank'), nickname: 'Frank' });
 
+    // A page of another site naming the user (or the sheet's answer) would sign in as anyone: refused, nothing issued.
+    for (const named of ['user=frank', 'user=frank&consent=allow', 'consent=allow']) {
+      for (const site of ['cross-site', 'same-site']) {
+        const fromPage = await hop(`${simulatorAuthorizeUrl(login, sim.url)}&${named}`, { headers: { 'sec-fetch-site': site } });
+        expect(fromPage.status, `${named} ${site}`).to.equal(400);
+        expect(fromPage.body).to.include('<span id="errcode">10008</span>').and.include('another site');
+      }
+    }
+    expect((await hop(`${simulatorAuthorizeUrl(login, sim.url, 'frank')}&consent=allow`, { headers: { 'sec-fetch-site': 'same-origin' } })).status).to.equal(302);
+    expect((await hop(`${simulatorAuthorizeUrl(login, sim.url, 'frank')}&consent=allow`, { headers: { 'sec-fetch-site': 'none' } })).status).to.equal(302);
+
     const refused = await hop(`${sim.url}/connect/oauth2/authorize?appid=${APPID}&redirect_uri=${encodeURIComponent('http://evil.example/cb')}&response_type=code&scope=snsapi_base&state=x&user=frank`);
     expect(refused.status).to.equal(400);
     expect(refused.body).to.include('<span id="errcode">10003</span>').and.not.include('<script');
     const badState = await hop(`${sim.url}/connect/oauth2/authorize?appid=${APPID}&redirect_uri=${encodeURIComponent(`${pages.origin}/cb`)}&response_type=code&scope=snsapi_base&state=${'x'.repeat(129)}&user=frank`);
     expect(badState.body).to.include('<span id="errcode">10008</span>');
+  });
+
+  it('authorizes the in-app browser’s own user (POST /api/pages/authorize): the page’s user= and consent= count for nothing', async () => {
+    const login = new URL((await hop(`${pages.origin}/login`)).location!);
+    const ask = (body: Record<string, unknown>, headers: Record<string, string> = {}) => http(`${sim.url}/api/pages/authorize`, 'POST', body, headers);
+    // The page named another user and answered the sheet itself: the chat's user is asked, on the sheet.
+    const query = `${login.search}&user=mallory&consent=allow`;
+    const sheet = await ask({ userId: 'ivy', query });
+    expect(sheet.body).to.deep.equal({ next: 'consent', account: sim.app.service.account.name, host: new URL(pages.origin).host, nickname: 'Ivy', avatarUrl: `${sim.url}/avatars/ivy/132` });
+    const allowed = await ask({ userId: 'ivy', query, consent: 'allow' });
+    expect(allowed.body.next).to.equal('load');
+    const pageUrl = new URL(allowed.body.url);
+    expect(pageUrl.host).to.equal(`127-0-0-1-${new URL(pages.origin).port}.pages.localhost:${new URL(sim.url).port}`);
+    expect(pageUrl.searchParams.get('state')).to.equal('xyz');
+    expect((await http(`${pages.origin}${pageUrl.pathname}${pageUrl.search}`, 'GET')).body).to.include({ openid: openIdOf('ivy'), nickname: 'Ivy' });
+    const denied = await ask({ userId: 'ivy', query, consent: 'deny' });
+    expect(new URL(denied.body.url).search).to.equal('?state=xyz');
+    const elsewhere = await ask({ userId: 'ivy', query: `?appid=${APPID}&redirect_uri=${encodeURIComponent('http://evil.example/cb')}&response_type=code&scope=snsapi_base` });
+    expect(elsewhere.body).to.include({ next: 'refused', errcode: 10003 });
+
+    // Bad input: a clear error, and no code issued; a page of another site may not ask at all.
+    for (const [body, field] of [[{ userId: 'bad id', query }, 'userId'], [{ userId: 'ivy' }, 'query'], [{ userId: 'ivy', query, consent: 'yes' }, 'consent']] as const) {
+      const refused = await ask(body);
+      expect(refused.status, JSON.stringify(body)).to.equal(400);
+      expect(refused.body.error.message).to.include(field);
+    }
+    expect((await ask({ userId: 'ivy', query, consent: 'allow' }, { 'sec-fetch-site': 'cross-site', origin: pages.origin })).status).to.equal(403);
+    const asked = (await sim.app.service.recentApiCalls()).filter((call) => call.path.startsWith('/connect/oauth2/authorize'));
+    expect(asked.map((call) => call.path).filter((path) => path.includes('mallory'))).to.deep.equal([]);
   });
 
   it('returns the nickname and avatar set with PUT /api/users/:userId/profile, and refuses bad ones naming the field', async () => {

@@ -1,6 +1,7 @@
 // The bridge in every page of the in-app browser, before the page's own scripts: WeChat's user agent,
 // window.WeixinJSBridge (jweixin's only way to WeChat), and links kept inside the in-app browser. It talks to
 // the chat window by postMessage, to the origin that answered its hello and to no other.
+import { AUTHORIZE_PAGE_PATH, authorizePageUrl, isAuthorizeAddress } from '../../server/pages/authorize-address.ts';
 import { labelOf } from '../../server/pages/page-hosts.ts';
 import { WECHAT_USER_AGENT } from '../../server/pages/wechat-user-agent.ts';
 import { BRIDGE_KEY, bridgeMessage, type HostMessage, type PageMessage } from './protocol.ts';
@@ -12,6 +13,7 @@ Object.defineProperty(Navigator.prototype, 'userAgent', { get: () => WECHAT_USER
 Object.defineProperty(Navigator.prototype, 'appVersion', { get: () => WECHAT_USER_AGENT.replace(/^Mozilla\//, ''), configurable: true });
 
 let chatOrigin: string | undefined;
+const onAuthorizePage = location.pathname === AUTHORIZE_PAGE_PATH;
 const waiting: PageMessage[] = [];
 const callbacks = new Map<number, Callback>();
 const listeners = new Map<string, Callback[]>();
@@ -30,6 +32,7 @@ window.addEventListener('message', (event) => {
     if (chatOrigin) return;
     chatOrigin = event.origin;
     send({ type: 'loaded', href: location.href, title: document.title });
+    if (onAuthorizePage) send({ type: 'authorize', query: location.search });
     for (const queued of waiting.splice(0)) send(queued);
     return;
   }
@@ -41,7 +44,19 @@ window.addEventListener('message', (event) => {
   } else if (message.type === 'event') for (const listener of listeners.get(message.name) ?? []) listener(message.data);
   else if (message.type === 'back') history.back();
   else if (message.type === 'reload') location.reload();
+  // Only the authorize page goes where the chat window says: the redirect_uri, as WeChat's 302 would, out of history.
+  else if (message.type === 'replace' && onAuthorizePage) location.replace(message.url);
+  else if (message.type === 'refused' && onAuthorizePage) showRefusal(message.errcode, message.message);
 });
+
+/** WeChat's error page, on the authorize page: "Oops! Something went wrong:(" with the code. */
+function showRefusal(errcode: number, reason: string): void {
+  const line = (tag: string, text: string) => Object.assign(document.createElement(tag), { textContent: text });
+  const code = Object.assign(document.createElement('span'), { id: 'errcode', textContent: String(errcode) });
+  const codeLine = line('p', '错误码: ');
+  codeLine.append(code);
+  document.body.replaceChildren(line('h1', 'Oops! Something went wrong:('), codeLine, line('p', reason));
+}
 
 const bridge = {
   /** jweixin's call into WeChat: `name` is the native API name, `callback` gets `{ errMsg, … }`. */
@@ -62,14 +77,13 @@ const bridge = {
 Object.defineProperty(window, 'WeixinJSBridge', { value: Object.freeze(bridge), configurable: false, writable: false });
 
 const pagesDomain = location.hostname.slice(location.hostname.indexOf('.') + 1);
-const AUTHORIZE = /^https:\/\/open\.weixin\.qq\.com\/connect\/oauth2\/authorize(\?|$)/;
 
-/** An absolute link of the page as the in-app browser follows it: its origin's pages host, WeChat's authorize page at the simulator. */
+/** An absolute link of the page as the in-app browser follows it: its origin's pages host, an authorize address to the in-app browser's authorize page. */
 function insideBrowser(href: string): string | undefined {
   if (!URL.canParse(href)) return undefined;
   const url = new URL(href);
   if (url.origin === location.origin || (url.protocol !== 'http:' && url.protocol !== 'https:')) return undefined;
-  if (AUTHORIZE.test(url.href) && chatOrigin) return `${chatOrigin}${url.pathname}${url.search}`;
+  if (isAuthorizeAddress(url, chatOrigin ? [chatOrigin] : [])) return authorizePageUrl(url, location.origin);
   // A page's link to its own original origin, or another: the proxy serves it or says why not.
   if (url.hostname.endsWith(`.${pagesDomain}`) || url.origin === chatOrigin) return undefined;
   const labelled = labelOf(url.origin);
@@ -101,6 +115,20 @@ window.open = (url?: string | URL) => {
   if (url !== undefined) location.assign(insideBrowser(new URL(String(url), location.href).href) ?? String(url));
   return null;
 };
+
+// A script that sets location to an authorize address: the Navigation API (Chromium) lets the bridge send it to
+// the authorize page too, as WeChat's browser catches every navigation.
+type NavigateEvent = Event & { destination: { url: string }; navigationType: string; hashChange: boolean };
+(window as unknown as { navigation?: EventTarget }).navigation?.addEventListener('navigate', (event) => {
+  const navigate = event as NavigateEvent;
+  if (!navigate.cancelable || navigate.hashChange || !URL.canParse(navigate.destination.url)) return;
+  const url = new URL(navigate.destination.url);
+  if (!isAuthorizeAddress(url, chatOrigin ? [chatOrigin] : [])) return;
+  navigate.preventDefault();
+  const page = authorizePageUrl(url, location.origin);
+  if (navigate.navigationType === 'replace') location.replace(page);
+  else location.assign(page);
+});
 
 window.addEventListener('pagehide', () => send({ type: 'leaving' }));
 document.addEventListener('DOMContentLoaded', () => {

@@ -10,7 +10,9 @@ export type PageMessage =
   | { type: 'title'; title: string }
   | { type: 'leaving' }
   | { type: 'invoke'; id: number; name: string; args: Record<string, unknown>; href: string }
-  | { type: 'on'; name: string };
+  | { type: 'on'; name: string }
+  /** From the in-app browser's authorize page only: the authorize request (its location.search). */
+  | { type: 'authorize'; query: string };
 
 /** From the chat window, to the frame it opened only. */
 export type HostMessage =
@@ -18,7 +20,10 @@ export type HostMessage =
   | { type: 'result'; id: number; result: Record<string, unknown> }
   | { type: 'event'; name: string; data: Record<string, unknown> }
   | { type: 'back' }
-  | { type: 'reload' };
+  | { type: 'reload' }
+  /** To the authorize page: where authorization goes on (the redirect_uri), or WeChat's error page. */
+  | { type: 'replace'; url: string }
+  | { type: 'refused'; errcode: number; message: string };
 
 /** The message inside `data` when it is one of the bridge's. */
 export function bridgeMessage<T>(data: unknown): T | undefined {

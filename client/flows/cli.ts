@@ -11,7 +11,8 @@ const USAGE = `Usage: wechat-oa-simulator flows [options] PATH...
 (in this repository: npm run flows -- [options] PATH...)
 
 Plays Botium convo files (*.convo.txt, with *.pconvo.txt and *.utterances.txt) against the bot.
-PATH is a flow file or a folder of them.
+PATH is a flow file or a folder of them. Flows that OPEN pages play them in the in-app browser of the
+flow's chat window, in headless Chromium (CHROMIUM_PATH, default /usr/bin/chromium; never downloaded).
 
 Options:
   --url URL          the server to test (default: start one in-process with a temporary store)
@@ -26,7 +27,8 @@ Options:
                      the server under test can be pointed at its platform API
                      (http://127.0.0.1:PORT/cgi-bin/).
   --concurrency N    flows played at once (default ${DEFAULT_CONCURRENCY})
-  --timeout MS       how long to wait for each bot message (default 10000; 20000 with --target)
+  --timeout MS       how long to wait for each bot message, or for a page to say, show or load
+                     what a page step needs (default 10000; 20000 with --target)
   --no-retry         fail a flow the server refuses with rate_limited, instead of waiting as long
                      as it says and sending again (the report says how long the run waited)
   --reporter NAME    spec (default), json or junit

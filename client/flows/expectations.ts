@@ -40,6 +40,16 @@ export function describeMessage(message: StoredMessage): Described {
   }
 }
 
+// A bare http(s) URL in a text is a link, as the chat window finds it (client/src/message-view.ts).
+const BARE_URL = /https?:\/\/[^\s<>"'\u3000-\u303f\uff00-\uffef]+/;
+
+/** The web page a tap on the message opens: a news message's first card, a template card's link, a text's first URL. */
+export function linkOf(message: StoredMessage | undefined): string | undefined {
+  if (!message) return undefined;
+  const link = message.type === 'news' ? message.articles[0]?.url : message.type === 'template' ? message.url : BARE_URL.exec(describeMessage(message).text)?.[0].replace(/[.,;:!?)\]]+$/, '');
+  return link && /^https?:\/\//i.test(link) ? link : undefined;
+}
+
 /** How a message reads in a failure report. */
 export function showMessage(message: StoredMessage | undefined): string {
   if (!message) return '(no message)';
@@ -95,8 +105,11 @@ function matchesAll(args: string[], found: string[], not: boolean): boolean {
   return not ? !matched.some(Boolean) : matched.every(Boolean);
 }
 
-function assertOne(asserter: Asserter, message: StoredMessage): Mismatch | undefined {
-  const { text, cards, buttons, media } = describeMessage(message);
+/** What an expectation is checked against: a message's or a page's parts, how it reads in a report, and its media count. */
+type Subject = { parts: Described; shown: string; mediaCount: number };
+
+function assertOne(asserter: Asserter, { parts, shown, mediaCount }: Subject): Mismatch | undefined {
+  const { text, cards, buttons } = parts;
   const ic = asserter.name.endsWith('_IC');
   const fold = (s: string) => (ic ? s.toLowerCase() : s);
   const args = asserter.args;
@@ -126,13 +139,13 @@ function assertOne(asserter: Asserter, message: StoredMessage): Mismatch | undef
       break;
     case 'MEDIA':
       // A media file counts once, whether the flow names it by url or by id.
-      ok = matchesAll(args, media, asserter.not);
+      ok = matchesAll(args, parts.media, asserter.not);
       break;
     case 'CARDS_COUNT':
     case 'BUTTONS_COUNT':
     case 'MEDIA_COUNT': {
       const kind = asserter.name.replace(/_COUNT$/, '');
-      const count = kind === 'CARDS' ? cards.length : kind === 'BUTTONS' ? buttons.length : message.type === 'news' ? media.length : Math.min(media.length, 1);
+      const count = kind === 'CARDS' ? cards.length : kind === 'BUTTONS' ? buttons.length : mediaCount;
       const found = countMatches(args[0], count);
       ok = asserter.not ? !found : found;
       break;
@@ -143,24 +156,49 @@ function assertOne(asserter: Asserter, message: StoredMessage): Mismatch | undef
   if (ok) return undefined;
   const what = `${asserter.not ? '!' : ''}${asserter.name}`;
   const expected = `${what} ${args.join('|')}`.trim();
-  return { what, expected, actual: showMessage(message), at: asserter.at };
+  return { what, expected, actual: shown, at: asserter.at };
+}
+
+function checkSubject(step: Extract<Step, { kind: 'expect' }>, subject: Subject, utterances: Map<string, Utterances>, what: string): Mismatch | undefined {
+  if (step.text) {
+    const { pattern, not } = step.text;
+    // A #bot line that names an utterance list accepts any of its phrasings, as in Botium.
+    const candidates = utterances.get(pattern)?.phrasings ?? [pattern];
+    const found = candidates.some((c) => wildcardMatch(c, subject.parts.text));
+    if (found === not) {
+      return { what: not ? `${what} (must not match)` : what, expected: `${not ? '!' : ''}${pattern}`, actual: subject.shown, at: step.text.at };
+    }
+  }
+  for (const asserter of step.asserters) {
+    const mismatch = assertOne(asserter, subject);
+    if (mismatch) return mismatch;
+  }
+  return undefined;
 }
 
 /** Why `message` does not satisfy the expectation, or undefined when it does. */
 export function check(step: Extract<Step, { kind: 'expect' }>, message: StoredMessage, utterances: Map<string, Utterances>): Mismatch | undefined {
-  if (step.text) {
-    const { pattern, not } = step.text;
-    const { text } = describeMessage(message);
-    // A #bot line that names an utterance list accepts any of its phrasings, as in Botium.
-    const candidates = utterances.get(pattern)?.phrasings ?? [pattern];
-    const found = candidates.some((c) => wildcardMatch(c, text));
-    if (found === not) {
-      return { what: not ? 'text (must not match)' : 'text', expected: `${not ? '!' : ''}${pattern}`, actual: showMessage(message), at: step.text.at };
-    }
-  }
-  for (const asserter of step.asserters) {
-    const mismatch = assertOne(asserter, message);
-    if (mismatch) return mismatch;
-  }
-  return undefined;
+  const parts = describeMessage(message);
+  // A news message counts each cover; any other a media file once, whether it is named by url or by id.
+  const mediaCount = message.type === 'news' ? parts.media.length : Math.min(parts.media.length, 1);
+  return checkSubject(step, { parts, shown: showMessage(message), mediaCount }, utterances, 'text');
+}
+
+/** A page as the in-app browser shows it: its original address and its visible text. */
+export type PageText = { url: string; text: string };
+
+/** Past this length a page's text in a report is cut: enough to see which page it is and where it went wrong. */
+export const PAGE_TEXT_SHOWN = 500;
+
+/** How a page reads in a failure report: its address, then its text on one line, cut to PAGE_TEXT_SHOWN characters. */
+export function showPage({ url, text }: PageText): string {
+  const flat = text.split('\n').map((line) => line.trim()).filter(Boolean).join(' / ');
+  const cut = flat.length > PAGE_TEXT_SHOWN ? `${flat.slice(0, PAGE_TEXT_SHOWN)}… (${flat.length - PAGE_TEXT_SHOWN} more characters)` : flat;
+  return `page ${url}: ${cut || '(no text)'}`;
+}
+
+/** Why a page's visible text does not satisfy a #bot step (its text lines and TEXT_* asserters), or undefined when it does. */
+export function checkPage(step: Extract<Step, { kind: 'expect' }>, page: PageText, utterances: Map<string, Utterances>): Mismatch | undefined {
+  const parts = { text: page.text, cards: [], buttons: [], media: [] };
+  return checkSubject(step, { parts, shown: showPage(page), mediaCount: 0 }, utterances, 'page text');
 }

@@ -25,7 +25,19 @@ export type Step =
   /** `#bot`: the next bot message must match the text (wildcards) and every asserter. */
   | { kind: 'expect'; text?: { pattern: string; not: boolean; at: Source }; asserters: Asserter[]; at: Source }
   | { kind: 'pause'; ms: number; at: Source }
-  | { kind: 'include'; name: string; at: Source };
+  | { kind: 'include'; name: string; at: Source }
+  | PageStep;
+
+/**
+ * `#me` on a page (this project's extension): `OPEN [URL]` opens a page in the in-app browser of the flow's chat window
+ * (without a URL, the link of the bot message the last `#bot` took), answering WeChat's consent sheet with Allow, or with
+ * Deny when the section says `DENY`; then `CLICK`, `FILL` and `CLOSE`. While a page is open, `#bot` checks its text.
+ */
+export type PageStep =
+  | { kind: 'open'; url?: string; consent: 'allow' | 'deny'; at: Source }
+  | { kind: 'click'; name: string; at: Source }
+  | { kind: 'fill'; label: string; value: string; at: Source }
+  | { kind: 'close'; at: Source };
 
 export type Flow = {
   name: string;

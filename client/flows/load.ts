@@ -2,6 +2,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { FlowError, type Flow, type Step, type Utterances } from './flow.ts';
+import { checkPageSteps } from './page-steps.ts';
 import { KEYWORD_SHAPE, parseConvo, parseUtterances } from './parse.ts';
 
 export type FlowSuite = { flows: Flow[]; utterances: Map<string, Utterances> };
@@ -48,6 +49,7 @@ export function loadFlows(paths: string[]): FlowSuite {
   const flows = convos.flatMap((flow) => {
     const steps = resolveIncludes(flow.steps, partials, []);
     steps.forEach((step) => checkNames(step, utterances));
+    checkPageSteps(steps);
     return expandUtterances({ ...flow, steps }, utterances);
   });
   return { flows, utterances };

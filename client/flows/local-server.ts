@@ -2,7 +2,7 @@
 // --target, with a store that is thrown away afterwards. Loaded only then: with --url the runner needs none of it.
 import { UNLIMITED } from '../../server/app/security.ts';
 import { startFromConfig } from '../../server/app/start.ts';
-import { readConfig } from '../../server/config.ts';
+import { clientDir, readConfig } from '../../server/config.ts';
 import { silentLogger } from '../../server/logger.ts';
 import { memoryStore } from '../../server/store/low-store.ts';
 
@@ -20,6 +20,8 @@ export async function startLocalServer(targetArgs: string[]): Promise<LocalServe
     port: process.env.PORT ? config.port : 0,
     host: '127.0.0.1',
     security: UNLIMITED,
+    // The chat window, whose in-app browser flows that OPEN pages drive.
+    clientDir,
   });
   return { url, close };
 }

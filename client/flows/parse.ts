@@ -1,6 +1,7 @@
 // Parses Botium's text formats: *.convo.txt (flows), *.pconvo.txt (partial flows), *.utterances.txt.
 import type { Inbound } from '../../server/contract.ts';
-import { FlowError, type Asserter, type Flow, type Source, type Step, type Utterances } from './flow.ts';
+import { FlowError, type Asserter, type Flow, type PageStep, type Source, type Step, type Utterances } from './flow.ts';
+import { applyDeny, PAGE_KEYWORDS, pageLine } from './page-steps.ts';
 
 /** The asserters this runner implements under `#bot` (Botium's names). */
 export const ASSERTERS = new Set([
@@ -85,16 +86,24 @@ function joinText(lines: Array<{ text: string; at: Source }>): { text: string; a
 function meSteps(section: Section): Step[] {
   const steps: Step[] = [];
   const text: Array<{ text: string; at: Source }> = [];
+  const page: Array<{ step: PageStep | 'deny'; at: Source }> = [];
   let action: Step | undefined;
+  const neither = (at: Source) => new FlowError(at, 'a #me section either sends the chat a message or acts on a page (OPEN, CLICK, FILL, CLOSE), not both');
   for (const line of section.lines) {
     const { name, args, not } = keywordLine(line.text);
     const setAction = (step: Step) => {
+      if (page.length) throw neither(line.at);
       if (action || text.some((t) => t.text.trim())) throw new FlowError(line.at, 'a #me section sends one thing: a text, a BUTTON, a MEDIA or an EVENT');
       action = step;
       steps.push(step);
     };
     if (not && name) throw new FlowError(line.at, '"!" (negation) only makes sense under #bot');
-    if (name === 'BUTTON') {
+    if (PAGE_KEYWORDS.has(name)) {
+      if (action || text.some((t) => t.text.trim())) throw neither(line.at);
+      const step = pageLine(name, args, line.at);
+      page.push({ step, at: line.at });
+      if (step !== 'deny') steps.push(step);
+    } else if (name === 'BUTTON') {
       if (!args[0]) throw new FlowError(line.at, 'BUTTON needs the menu key to click or the option to tap, e.g. "BUTTON section:games"');
       // A menu click, unless the bot's last message offered an option with this text (the runner decides).
       setAction({ kind: 'send', inbound: { type: 'event', event: 'click', key: args[0] }, button: args[0], at: line.at });
@@ -112,14 +121,16 @@ function meSteps(section: Section): Step[] {
     } else if (name === 'PAUSE') steps.push(parsePause(args, line.at));
     else if (name === 'INCLUDE') steps.push(includeStep(args, line.at));
     else if (UNSUPPORTED.has(name) || (KEYWORD_SHAPE.test(name) && line.text.trim() !== name)) {
-      throw new FlowError(line.at, `unknown or unsupported keyword "${name}" under #me; supported: BUTTON, MEDIA, EVENT, PAUSE, INCLUDE`);
+      throw new FlowError(line.at, `unknown or unsupported keyword "${name}" under #me; supported: BUTTON, MEDIA, EVENT, PAUSE, INCLUDE, and on pages OPEN, DENY, CLICK, FILL, CLOSE`);
     } else if (ASSERTERS.has(name)) {
       throw new FlowError(line.at, `${name} checks what the bot says; put it under #bot`);
     } else {
+      if (page.length && line.text.trim()) throw neither(line.at);
       if (action && line.text.trim()) throw new FlowError(line.at, 'a #me section sends one thing: a text, a BUTTON, a MEDIA or an EVENT');
       text.push(line);
     }
   }
+  applyDeny(page);
   const joined = joinText(text);
   if (joined) {
     const body = joined.text.startsWith('!!') ? joined.text.slice(1) : joined.text;
@@ -128,7 +139,7 @@ function meSteps(section: Section): Step[] {
     const index = steps.findIndex((s) => s.at.line > joined.at.line);
     steps.splice(index < 0 ? steps.length : index, 0, { kind: 'send', inbound, at: joined.at });
   }
-  if (!steps.some((s) => s.kind === 'send' || s.kind === 'include')) {
+  if (!steps.some((s) => s.kind !== 'pause')) {
     throw new FlowError(section.at, '#me has nothing to send');
   }
   return steps;
@@ -144,6 +155,7 @@ function botSteps(section: Section): Step[] {
     if (ASSERTERS.has(name)) asserters.push({ name, args, not, at: line.at });
     else if (name === 'PAUSE') extra.push(parsePause(args, line.at));
     else if (name === 'INCLUDE') extra.push(includeStep(args, line.at));
+    else if (PAGE_KEYWORDS.has(name)) throw new FlowError(line.at, `${name} acts on a page; put it under #me`);
     else if (UNSUPPORTED.has(name) || name === 'BUTTON' || name === 'EVENT' || (KEYWORD_SHAPE.test(name) && line.text.trim() !== name)) {
       throw new FlowError(line.at, `unknown or unsupported keyword "${name}" under #bot; supported: ${[...ASSERTERS].join(', ')}, PAUSE, INCLUDE`);
     } else text.push(line);

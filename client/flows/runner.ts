@@ -2,8 +2,11 @@
 import { randomBytes } from 'node:crypto';
 import type { Inbound, StoredMessage } from '../../server/contract.ts';
 import { BotClient, BotClientError } from '../sdk/bot-client.ts';
-import { check, showMessage } from './expectations.ts';
-import type { Flow, Source, Utterances } from './flow.ts';
+import { SharedBrowser } from './chromium.ts';
+import { check, linkOf, showMessage } from './expectations.ts';
+import { FlowError, type Flow, type PageStep, type Source, type Utterances } from './flow.ts';
+import { PageSession, type PageProblem } from './page-session.ts';
+import { checkPageSteps, opensPages } from './page-steps.ts';
 
 export type FlowFailure = { step: number; at: Source; what: string; expected: string; actual: string };
 export type FlowResult = { flow: Flow; passed: boolean; durationMs: number; failure?: FlowFailure; transcript: StoredMessage[] };
@@ -24,6 +27,8 @@ export type RunOptions = {
   retryRateLimited?: boolean;
   /** Called each time a flow waits for the server's rate limit, with how long. */
   onRateLimited?: (waitMs: number) => void;
+  /** Where flows that OPEN pages open them; without it runFlows launches Chromium once for the run (runFlow, for the flow). */
+  browser?: SharedBrowser;
 };
 
 /** Bot messages in the order they arrive, from acks and pushes alike, each once. */
@@ -69,16 +74,30 @@ export async function runFlow(flow: Flow, options: RunOptions): Promise<FlowResu
     failure,
     transcript,
   });
-  let client: BotClient | undefined;
   try {
+    checkPageSteps(flow.steps);
+  } catch (err) {
+    if (!(err instanceof FlowError)) throw err;
+    return result({ step: 0, at: err.at, what: 'flow', expected: 'page steps in their place', actual: err.reason });
+  }
+  let client: BotClient | undefined;
+  // A flow that opens pages and was given no browser launches one of its own.
+  const ownBrowser = !options.browser && opensPages(flow.steps) ? new SharedBrowser() : undefined;
+  const browser = options.browser ?? ownBrowser;
+  let pages: PageSession | undefined;
+  let pageOpen = false;
+  try {
+    const userId = `flow_${randomBytes(9).toString('base64url')}`;
     client = await BotClient.connect({
       url: options.url,
-      userId: `flow_${randomBytes(9).toString('base64url')}`,
+      userId,
       timeoutMs,
       retryRateLimited: options.retryRateLimited ?? true,
       onRateLimited: options.onRateLimited,
     });
     const inbox = new Inbox();
+    /** The bot message the last #bot took: what OPEN alone taps. */
+    let taken: StoredMessage | undefined;
     // The welcome a new user gets on connecting is the first bot message only for flows that begin by expecting one.
     const first = flow.steps.find((s) => s.kind !== 'pause');
     if (first?.kind === 'expect') client.history.forEach((m) => inbox.add(m));
@@ -95,12 +114,30 @@ export async function runFlow(flow: Flow, options: RunOptions): Promise<FlowResu
           const code = err instanceof BotClientError ? err.code : 'error';
           return fail('send', 'the server to accept the message', `${code}: ${(err as Error).message}`);
         }
+      } else if (step.kind === 'expect' && pageOpen) {
+        const mismatch = await pages!.expect(step, options.utterances ?? new Map());
+        if (mismatch) return fail(mismatch.what, mismatch.expected, mismatch.actual, mismatch.at);
       } else if (step.kind === 'expect') {
         const message = await inbox.next(timeoutMs);
         if (message) transcript.push(message);
         if (!message) return fail('a bot message', showExpectation(step), `(nothing within ${timeoutMs} ms)`);
+        taken = message;
         const mismatch = check(step, message, options.utterances ?? new Map());
         if (mismatch) return fail(mismatch.what, mismatch.expected, mismatch.actual, mismatch.at);
+      } else if (step.kind !== 'include') {
+        // A page step: the first OPEN brings up the flow's chat window in Chromium.
+        const tapped = taken ?? inbox.latest;
+        const url = step.kind === 'open' ? (step.url ?? linkOf(tapped)) : undefined;
+        if (step.kind === 'open' && !url) return fail('open', 'a bot message with a web link (a news card, a template card or a URL in a text)', showMessage(tapped));
+        let problem: PageProblem | undefined;
+        try {
+          pages ??= await PageSession.start(browser!, options.url, userId, timeoutMs);
+          problem = await pageStep(pages, step, url);
+        } catch (err) {
+          problem = { expected: step.kind === 'open' ? `the page ${url} in the chat window of ${userId}` : `to ${step.kind} on the page`, actual: firstLine(err) };
+        }
+        if (problem) return fail(step.kind, problem.expected, problem.actual);
+        pageOpen = step.kind !== 'close';
       }
     }
     return result();
@@ -108,6 +145,25 @@ export async function runFlow(flow: Flow, options: RunOptions): Promise<FlowResu
     return result({ step: 0, at: { file: flow.file, line: 1 }, what: 'connect', expected: `a connection to ${options.url}`, actual: (err as Error).message });
   } finally {
     client?.close();
+    await pages?.dispose();
+    await ownBrowser?.close();
+  }
+}
+
+/** An error's first line: Playwright's messages go on with a call log that says nothing to a flow's author. */
+const firstLine = (err: unknown) => String((err as Error).message ?? err).split('\n')[0]!;
+
+/** Plays a page step in the flow's chat window; `url` is what an OPEN opens. */
+function pageStep(pages: PageSession, step: PageStep, url: string | undefined): Promise<PageProblem | undefined> {
+  switch (step.kind) {
+    case 'open':
+      return pages.open(url!, step.consent);
+    case 'click':
+      return pages.click(step.name);
+    case 'fill':
+      return pages.fill(step.label, step.value);
+    case 'close':
+      return pages.close().then(() => undefined);
   }
 }
 
@@ -144,14 +200,20 @@ export function throttleClock(): { onRateLimited: (waitMs: number) => void; thro
 export async function runFlows(flows: Flow[], options: RunOptions): Promise<FlowResult[]> {
   const results: FlowResult[] = new Array(flows.length);
   let next = 0;
-  const worker = async () => {
+  const worker = async (browser: SharedBrowser | undefined) => {
     while (next < flows.length) {
       const index = next++;
-      results[index] = await runFlow(flows[index]!, options);
+      results[index] = await runFlow(flows[index]!, { ...options, browser });
       options.onResult?.(results[index]!);
     }
   };
   const concurrency = Math.max(1, Math.min(options.concurrency ?? DEFAULT_CONCURRENCY, flows.length));
-  await Promise.all(Array.from({ length: concurrency }, worker));
+  // One browser for the run, launched when the first flow opens a page (flows without pages never load it).
+  const browser = options.browser ?? (flows.some((f) => opensPages(f.steps)) ? new SharedBrowser() : undefined);
+  try {
+    await Promise.all(Array.from({ length: concurrency }, () => worker(browser)));
+  } finally {
+    if (browser !== options.browser) await browser?.close();
+  }
   return results;
 }

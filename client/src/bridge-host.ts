@@ -15,6 +15,8 @@ export type FrameEvents = {
   leaving: () => void;
   /** The page listens for `name` (jweixin's older share APIs listen for menu:share:*). */
   listens: (name: string) => void;
+  /** The frame reached the in-app browser's authorize page with this request (its location.search). */
+  authorize: (query: string) => void;
 };
 
 // The share calls jweixin makes after a menu:share:* event are granted by that event's permission.
@@ -77,6 +79,7 @@ export class BridgeHost {
     else if (message.type === 'title') this.context.title(String(message.title));
     else if (message.type === 'leaving') this.context.leaving();
     else if (message.type === 'on') this.context.listens(String(message.name));
+    else if (message.type === 'authorize') this.context.authorize(String(message.query));
     else if (message.type === 'invoke') void this.invoke(message.id, String(message.name), message.args ?? {}, String(message.href));
   }
 

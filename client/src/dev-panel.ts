@@ -1,9 +1,11 @@
-// The developer panel: who this window is, "New user", "Restart", "Export as flow", a message's raw JSON
-// (with the XML exchanged with a target server), and the platform API calls the server under test made.
+// The developer panel: who this window is (and the user's nickname and avatar), "New user", "Restart", "Export
+// as flow", a message's raw JSON (with the XML exchanged with a target server), the location pages get, and the
+// bridge and platform API calls.
 import type { ApiCall } from '../../server/contract.ts';
 import type { BridgeCall } from './bridge-host.ts';
 import { API_CALLS_KEPT } from '../../server/limits.ts';
 import { el } from './dom.ts';
+import { ProfileEditor } from './profile-editor.ts';
 
 /** `watchApiCalls`: the panel opened (true) or closed (false); the window subscribes to the API-call stream while it is open. */
 export type DevPanelActions = { newUser: () => void; restart: () => void; exportFlow: () => void; watchApiCalls: (on: boolean) => void };
@@ -20,6 +22,7 @@ export class DevPanel {
   private readonly bridgeList = document.getElementById('dev-bridge-list')!;
   private readonly latitude = document.getElementById('dev-latitude') as HTMLInputElement;
   private readonly longitude = document.getElementById('dev-longitude') as HTMLInputElement;
+  private readonly profile = new ProfileEditor();
   private selected: HTMLElement | undefined;
   /** The calls listed, by id: the same call may come both in the subscription's answer and as an event. */
   private readonly calls = new Map<string, ApiCall>();
@@ -75,6 +78,7 @@ export class DevPanel {
 
   setUser(userId: string): void {
     this.user.textContent = userId;
+    void this.profile.show(userId);
   }
 
   /** Shows a message's JSON; only while the panel is open, so readers can click bubbles freely. */

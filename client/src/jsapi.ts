@@ -80,7 +80,9 @@ export const JS_APIS: Record<string, Api> = {
   scanQRCode: (args, context) => {
     const text = context.scan();
     if (text === null) return { errMsg: 'scanQRCode:cancel' };
-    return ok('scanQRCode', Number(args.needResult) === 1 ? { resultStr: text } : {});
+    // WeChat on an iPhone (the simulator's user agent) answers the text wrapped in JSON, which jweixin unwraps.
+    const resultStr = JSON.stringify({ scan_code: { scan_type: 'qrcode', scan_result: text } });
+    return ok('scanQRCode', Number(args.needResult) === 1 ? { resultStr } : {});
   },
   getNetworkType: () => ok('getNetworkType', { networkType: 'wifi' }),
   closeWindow: (_args, context) => (context.close(), ok('closeWindow')),

@@ -52,7 +52,6 @@ class ChatWindow {
     watchApiCalls: (on) => this.watchApiCalls(on),
   });
   private userId = '';
-  private readonly sectionPage = new SectionPage(() => this.account.name);
   private readonly wechatPay = new WechatPayView(document.getElementById('phone')!, () => this.userId);
   private readonly browser = new InAppBrowser({
     userId: () => this.userId,
@@ -64,6 +63,7 @@ class ChatWindow {
     logCall: (call) => this.devPanel.addBridgeCall(call),
     pay: (request) => this.wechatPay.pay(request),
   });
+  private readonly sectionPage = new SectionPage(() => this.account.name, this.browser);
 
   start(): void {
     void this.wechatPay.addPanelRow(document.getElementById('dev-panel')!);

@@ -30,6 +30,7 @@ import { checkPageJsConfig } from '../pages/page-js-config.ts';
 import { readFile } from 'node:fs/promises';
 import { snsRoutes } from '../transport/http-sns.ts';
 import { authorizeRoutes } from '../transport/http-authorize.ts';
+import { pageAuthorizeRoutes } from '../transport/http-page-authorize.ts';
 import { profileRoutes } from '../transport/http-profiles.ts';
 import { payRoutes } from '../transport/http-pay.ts';
 import { payApiRoutes } from '../transport/http-pay-api.ts';
@@ -114,6 +115,7 @@ export function createApp(components: Components): App {
   app.use(ruleRoutes(service, requireAdmin(security.adminToken)));
   app.use(mediaRoutes(store));
   app.use(pagesRoutes({ service, origins: pageOrigins, domain: components.pagesHost, checkJsConfig: checkPageJsConfig(platform) }));
+  app.use(pageAuthorizeRoutes({ platform, service, origins: pageOrigins, domain: components.pagesHost, logger }));
   app.use(userMediaRoutes(store, components.now));
   app.use(authorizeRoutes(platform, service, logger));
   app.use(profileRoutes(platform.profiles));

@@ -1,36 +1,39 @@
-// Many processes on one Redis: Socket.IO pushes cross processes through Socket.IO's Redis adapter (a push to a
-// user's room reaches their sockets on every process, `.except(socketId)` included), and rate limits are
-// counted in the same Redis. Sockets per user are still counted per process.
-import { createAdapter } from '@socket.io/redis-adapter';
-import type { Redis } from 'ioredis';
+// Many processes on one Redis or one Redis Cluster: Socket.IO pushes cross processes through Socket.IO's Redis
+// adapter (sharded pub/sub, SPUBLISH, on a cluster), and rate limits are counted in the same Redis. Sockets per
+// user are still counted per process.
+import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
 import type { Server } from 'socket.io';
-import { closeClient, commandClient, connect, messageClient, reportOutages } from '../store/redis/connection.ts';
+import type { SharedBudgets } from '../core/rate-limits.ts';
+import { RedisBudgets } from '../store/redis/budgets.ts';
+import { closeClient, commandClient, connect, messageClient, reportOutages, type RedisAddress } from '../store/redis/connection.ts';
 
 export type Cluster = {
   /** For the rate limits: counted in Redis, shared by every process. */
-  limits: Redis;
+  budgets: SharedBudgets;
   /** Sends this server's pushes through Redis to every process. */
   attach: (io: Server) => void;
   close: () => Promise<void>;
 };
 
-/** Connects to the Redis every process shares (REDIS_URL). */
-export async function joinCluster(url: string, warn: (message: string, err?: unknown) => void): Promise<Cluster> {
+/** Connects to the Redis every process shares (REDIS_URL, and REDIS_CLUSTER for a Redis Cluster). */
+export async function joinCluster(address: RedisAddress, warn: (message: string, err?: unknown) => void): Promise<Cluster> {
   // Short: while Redis does not answer, the limits fall back to each process's own memory rather than wait.
-  const limits = commandClient(url, 'rate-limits', 500);
-  const pub = messageClient(url, 'push-out');
-  const sub = messageClient(url, 'push-in');
+  const limits = commandClient(address, 'rate-limits', 500);
+  const pub = messageClient(address, 'push-out');
+  const sub = messageClient(address, 'push-in');
   reportOutages(limits, warn);
   for (const client of [pub, sub]) reportOutages(client, () => {}); // the same outage, reported once above
   try {
-    await Promise.all([limits, pub, sub].map((client) => connect(client, url)));
+    await Promise.all([limits, pub, sub].map((client) => connect(client, address.url)));
   } catch (err) {
     for (const client of [limits, pub, sub]) client.disconnect();
     throw err;
   }
   return {
-    limits,
-    attach: (io) => io.adapter(createAdapter(pub, sub)),
+    budgets: new RedisBudgets(limits),
+    // On a cluster, a room's pushes go on a channel of their own (`socket.io#/#<room>#`), in that channel's slot,
+    // to the processes with a socket in the room: the shards share the pub/sub.
+    attach: (io) => io.adapter(address.cluster ? createShardedAdapter(pub, sub) : createAdapter(pub, sub)),
     close: async () => {
       await Promise.all([limits, pub, sub].map(closeClient));
     },

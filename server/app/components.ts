@@ -34,6 +34,8 @@ export type AppOptions = {
   platform?: PlatformOptions;
   /** The Redis every process shares (REDIS_URL): pushes and rate limits cross processes through it. */
   redisUrl?: string;
+  /** Whether redisUrl names nodes of a Redis Cluster (REDIS_CLUSTER=1). */
+  redisCluster?: boolean;
   /** Where message ids come from; this process's generator by default. */
   ids?: Ids;
   /** PAGES_HOST: the parent domain under which the in-app browser's pages are served (pages.localhost). */
@@ -67,7 +69,7 @@ export type Components = {
 };
 
 /** Opens the store, joins the cluster, builds the service, stores the templates and restores the menu; on a failure, closes what it opened. */
-export async function openComponents({ store, content, logger, clientDir, environment, wechat = {}, responder, security = UNLIMITED, platform: platformOptions = {}, redisUrl, ids, pagesHost = DEFAULT_PAGES_HOST, pay: paySettings }: AppOptions): Promise<Components> {
+export async function openComponents({ store, content, logger, clientDir, environment, wechat = {}, responder, security = UNLIMITED, platform: platformOptions = {}, redisUrl, redisCluster = false, ids, pagesHost = DEFAULT_PAGES_HOST, pay: paySettings }: AppOptions): Promise<Components> {
   const opened: Array<() => Promise<void>> = [];
   const close = async () => {
     for (const closeOne of opened.splice(0).reverse()) await closeOne();
@@ -75,10 +77,10 @@ export async function openComponents({ store, content, logger, clientDir, enviro
   try {
     await store.open(content.seedRules);
     opened.push(() => store.close());
-    const cluster = redisUrl ? await joinCluster(redisUrl, (message, err) => logger.warn({ err }, message)) : undefined;
+    const cluster = redisUrl ? await joinCluster({ url: redisUrl, cluster: redisCluster }, (message, err) => logger.warn({ err }, message)) : undefined;
     if (cluster) opened.push(() => cluster.close());
     const knowledge = buildKnowledge({ account: content.account, article: content.article, rules: store.rules() });
-    const limits = new RateLimits(security.rateLimits, cluster?.limits);
+    const limits = new RateLimits(security.rateLimits, cluster?.budgets);
     // Users who reach a server under test are known to its API by OpenID from their first message on.
     const followers = new Followers(store);
     const service = new ChatService({ store, knowledge, environment, responder, followers: responder && followers, limits, ids });

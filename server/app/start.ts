@@ -49,6 +49,7 @@ export async function startFromConfig(config: Config, { store, logger, clientDir
     {
       store,
       redisUrl: config.redisUrl,
+      redisCluster: config.redisCluster,
       content: loadContent(config),
       logger,
       clientDir,

@@ -68,9 +68,12 @@ export type DeliveryCheck = (state: TurnState) => InteractionWindow | undefined;
 /** Where a message came from: the socket whose ack carries the exchange gets no push of it. */
 export type Origin = { socketId?: string };
 
-/** What the service tells the transports. `origin` is the socket whose ack already carries the message. */
+/**
+ * What the service tells the transports. `stored`: the messages one turn stored, of one user, in order (one
+ * event a turn, so a transport can push them with one publish); `origin` is the socket whose ack already carries them.
+ */
 export type ServiceEvents = {
-  stored: [message: StoredMessage, origin: string | undefined];
+  stored: [messages: StoredMessage[], origin: string | undefined];
   account: [account: Account];
   typing: [userId: string, on: boolean];
   apiCall: [call: ApiCall];
@@ -334,7 +337,7 @@ export class ChatService {
   }
 
   private publish(messages: StoredMessage[], origin: string | undefined): void {
-    for (const message of messages) this.events.emit('stored', message, origin);
+    if (messages.length > 0) this.events.emit('stored', messages, origin);
   }
 
   private serialized<T>(userId: string, task: () => Promise<T>): Promise<T> {

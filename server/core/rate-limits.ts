@@ -1,8 +1,8 @@
-// Rate limits per user and per address (rate-limiter-flexible, in memory, or in Redis when many processes share
-// one): over a limit is `rate_limited` with the time until the next request would be accepted; each user and
-// each address has a budget of its own.
-import type { Redis } from 'ioredis';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+// Rate limits per user and per address: over a limit is `rate_limited` with the time until the next request would
+// be accepted; each user and each address has a budget of its own. Counted in this process's memory
+// (rate-limiter-flexible), or in shared counters (Redis, when many processes share one) with this process's
+// memory standing in while those cannot be reached.
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { AppError } from './errors.ts';
 
 /** `points` requests per `seconds`-long window. */
@@ -13,6 +13,12 @@ export type RateLimitSettings = {
   perUser?: Rate;
   /** Requests one address may make: HTTP requests, socket connections and socket messages; undefined: no limit. */
   perAddress?: Rate;
+};
+
+/** Counters every process charges alike: a fixed window per counter, started by its first charge. */
+export type SharedBudgets = {
+  /** Adds one to `scope`'s counter for `key`; resolves with the count in the current window and the ms left of it. */
+  charge: (scope: string, key: string, windowMs: number) => Promise<{ count: number; msLeft: number }>;
 };
 
 /** Parses `30/10s` (30 per 10 seconds), `600/1m` or `off`; throws naming the setting otherwise. */
@@ -29,21 +35,32 @@ export function parseRate(text: string, name: string): Rate | undefined {
 
 type Limiter = (key: string) => Promise<void>;
 
-function limiter(rate: Rate | undefined, what: string, redis: Redis | undefined, name: string): Limiter {
+function limiter(rate: Rate | undefined, what: string, shared: SharedBudgets | undefined, scope: string): Limiter {
   if (!rate) return async () => {};
   const memory = new RateLimiterMemory({ points: rate.points, duration: rate.seconds });
-  // In Redis every process charges the same budget; while Redis is away each process falls back to its own.
-  const budget: RateLimiterAbstract = redis
-    ? new RateLimiterRedis({ storeClient: redis, keyPrefix: `oa:rate:${name}`, points: rate.points, duration: rate.seconds, rejectIfRedisNotReady: true, insuranceLimiter: memory })
-    : memory;
-  return async (key) => {
+  const refuse = (msBeforeNext: number) => {
+    const retryAfterMs = Math.max(1, Math.ceil(msBeforeNext));
+    return new AppError('rate_limited', `Too many ${what} (at most ${rate.points} per ${rate.seconds} s); try again in ${Math.ceil(retryAfterMs / 1000)} s.`, { retryAfterMs });
+  };
+  const inMemory = async (key: string) => {
     try {
-      await budget.consume(key);
+      await memory.consume(key);
     } catch (res) {
       if (!(res instanceof RateLimiterRes)) throw res;
-      const retryAfterMs = Math.max(1, Math.ceil(res.msBeforeNext));
-      throw new AppError('rate_limited', `Too many ${what} (at most ${rate.points} per ${rate.seconds} s); try again in ${Math.ceil(retryAfterMs / 1000)} s.`, { retryAfterMs });
+      throw refuse(res.msBeforeNext);
     }
+  };
+  if (!shared) return inMemory;
+  const windowMs = Math.round(rate.seconds * 1000);
+  return (key) => {
+    // Charged at once (not after an await): charges made in one go travel to Redis together (redis/budgets.ts).
+    const charged = shared.charge(scope, key, windowMs);
+    return charged.then(
+      ({ count, msLeft }) => {
+        if (count > rate.points) throw refuse(msLeft);
+      },
+      () => inMemory(key), // the shared counters are out of reach: this process's own budget meanwhile
+    );
   };
 }
 
@@ -53,9 +70,9 @@ export class RateLimits {
   /** Charges one request to an address; rejects with `rate_limited` over the limit. */
   readonly address: Limiter;
 
-  /** `redis`: count in that Redis, shared by every process using it. */
-  constructor(settings: RateLimitSettings, redis?: Redis) {
-    this.user = limiter(settings.perUser, 'messages from this user', redis, 'user');
-    this.address = limiter(settings.perAddress, 'requests from this address', redis, 'address');
+  /** `shared`: count in those counters, shared by every process using them. */
+  constructor(settings: RateLimitSettings, shared?: SharedBudgets) {
+    this.user = limiter(settings.perUser, 'messages from this user', shared, 'user');
+    this.address = limiter(settings.perAddress, 'requests from this address', shared, 'address');
   }
 }

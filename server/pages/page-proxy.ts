@@ -4,6 +4,7 @@
 import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { Logger } from '../logger.ts';
+import { AUTHORIZE_PAGE_PATH, authorizePageUrl, isAuthorizeAddress } from './authorize-address.ts';
 import { insertFirstInHead } from './insert-bridge.ts';
 import { labelOf, labelOfHost, originOfLabel, pagesUrlOf } from './page-hosts.ts';
 import type { PageOrigins } from './page-origins.ts';
@@ -20,13 +21,12 @@ export const PAGE_LIMITS = { maxBytes: 10 * 2 ** 20, deadlineMs: 15_000 } as con
 
 // Headers about one connection, not the request (RFC 9110 §7.6.1), and those the proxy sets itself.
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'accept-encoding', 'user-agent']);
-const AUTHORIZE = /^https:\/\/open\.weixin\.qq\.com\/connect\/oauth2\/authorize(\?|$)/;
 
 export type PageProxyOptions = {
   /** PAGES_HOST: the parent domain of the pages hosts. */
   domain: string;
   origins: PageOrigins;
-  /** The simulator's own origin for a request that came in on `port` (WeChat's authorize page is there). */
+  /** The simulator's own origin for a request that came in on `port` (its authorize address is sent to the in-app browser's too). */
   simulatorOrigin: (port: number) => string;
   /** The bridge script's bytes; undefined when the chat window was not built. */
   bridgeScript: () => Promise<Buffer | undefined>;
@@ -57,6 +57,21 @@ const withoutFrameAncestors = (csp: string) =>
     .filter((directive) => !/^\s*frame-ancestors\b/i.test(directive))
     .join(';');
 
+/**
+ * The in-app browser's authorize page: nothing but the bridge, which hands the request to the chat window
+ * (see authorize-address.ts). Never kept: the next address it goes to carries a code.
+ */
+function authorizePage(res: ServerResponse): void {
+  res.writeHead(200, {
+    'Content-Type': 'text/html; charset=utf-8',
+    'Cache-Control': 'no-store',
+    'Content-Security-Policy': "default-src 'none'; script-src 'self'; base-uri 'none'",
+    'Referrer-Policy': 'no-referrer',
+    'X-Content-Type-Options': 'nosniff',
+  });
+  res.end(`<!doctype html>\n<html lang="zh-CN"><head>${BRIDGE_TAG}<meta charset="utf-8"><title>微信授权</title></head><body></body></html>\n`);
+}
+
 export class PageProxy {
   private readonly limits: { maxBytes: number; deadlineMs: number };
 
@@ -81,7 +96,7 @@ export class PageProxy {
     const host = req.headers.host!;
     const label = labelOfHost(host, this.options.domain)!;
     const path = req.url ?? '/';
-    if (path.startsWith(RESERVED_PREFIX)) return this.serveReserved(path, res);
+    if (path.startsWith(RESERVED_PREFIX)) return this.serveReserved(path, req.method ?? 'GET', res);
     const origin = originOfLabel(label);
     if (!origin) return problem(res, 400, `"${host}" does not name a web origin (see "How pages are served" in docs/testing-your-pages.md).`);
     if (!(await this.options.origins.allows(origin))) {
@@ -106,7 +121,7 @@ export class PageProxy {
       problem(res, late ? 504 : 502, late ? `${origin} did not answer within ${this.limits.deadlineMs / 1000} s.` : `${origin} cannot be reached (${(err as NodeJS.ErrnoException).code ?? err.message}).`);
     });
     upstream.on('response', (answer) => {
-      this.answer(answer, res, target, port)
+      this.answer(answer, res, target, host)
         .catch((err: unknown) => upstream.destroy(err as Error))
         .finally(() => clearTimeout(deadline));
     });
@@ -122,8 +137,10 @@ export class PageProxy {
     req.pipe(upstream);
   }
 
-  private async serveReserved(path: string, res: ServerResponse): Promise<void> {
-    const script = new URL(path, 'http://x').pathname === BRIDGE_PATH ? await this.options.bridgeScript() : undefined;
+  private async serveReserved(path: string, method: string, res: ServerResponse): Promise<void> {
+    const pathname = new URL(path, 'http://x').pathname;
+    if (pathname === AUTHORIZE_PAGE_PATH && (method === 'GET' || method === 'HEAD')) return authorizePage(res);
+    const script = pathname === BRIDGE_PATH ? await this.options.bridgeScript() : undefined;
     if (!script) return problem(res, 404, `Nothing at ${path}.`);
     res.writeHead(200, { 'Content-Type': 'text/javascript; charset=utf-8', 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff' });
     res.end(script);
@@ -157,23 +174,24 @@ export class PageProxy {
     return origin ? new URL(`${parsed.pathname}${parsed.search}`, origin).href : undefined;
   }
 
-  /** `url` (from a page of `base`) as the in-app browser should follow it: on its pages host when proxied, WeChat's authorize page at the simulator. */
-  private async rewriteLocation(location: string, base: URL, port: number): Promise<string> {
+  /** `url` (from a page of `base`, served on `host`) as the in-app browser should follow it: on its pages host when proxied, an authorize address to the in-app browser's authorize page. */
+  private async rewriteLocation(location: string, base: URL, host: string): Promise<string> {
     if (!URL.canParse(location, base)) return location;
     const url = new URL(location, base);
-    if (AUTHORIZE.test(url.href)) return `${this.options.simulatorOrigin(port)}${url.pathname}${url.search}`;
+    const port = portOf(host);
+    if (isAuthorizeAddress(url, [this.options.simulatorOrigin(port)])) return authorizePageUrl(url, `http://${host}`);
     const labelled = labelOf(url.origin);
     if (!('label' in labelled) || !(await this.options.origins.allows(url.origin))) return location;
     return pagesUrlOf(url, labelled.label, { domain: this.options.domain, port });
   }
 
-  private async answer(answer: IncomingMessage, res: ServerResponse, target: URL, port: number): Promise<void> {
+  private async answer(answer: IncomingMessage, res: ServerResponse, target: URL, host: string): Promise<void> {
     const headers: Record<string, string | string[]> = {};
     for (const [name, value] of Object.entries(answer.headers)) {
       if (value === undefined || HOP_BY_HOP.has(name) || name === 'x-frame-options') continue;
       if (name === 'set-cookie') headers[name] = (value as string[]).map(withoutDomain);
       else if (name === 'content-security-policy') headers[name] = withoutFrameAncestors(String(value));
-      else if (name === 'location') headers[name] = await this.rewriteLocation(String(value), target, port);
+      else if (name === 'location') headers[name] = await this.rewriteLocation(String(value), target, host);
       else headers[name] = value;
     }
     const status = answer.statusCode ?? 502;

@@ -44,6 +44,21 @@ export function redirectTo({ redirectUri, state }: AuthorizeRequest, code?: stri
   return `${base}${base.includes('?') ? '&' : '?'}${added}${fragment}`;
 }
 
+/** What the authorize page does for a request: redirect, ask the user (the consent sheet), or refuse. */
+export type AuthorizeDecision = { redirect: string } | { ask: true } | { refusal: AuthorizeRefusal };
+
+/**
+ * The authorize page's answer once it knows who signs in: `snsapi_base` goes straight back with a code,
+ * `snsapi_userinfo` asks first (`consent` undefined or "") and then goes back with a code (allow) or without (deny).
+ * `issue` makes the code, for the user already known.
+ */
+export function decideAuthorize(request: AuthorizeRequest, consent: unknown, issue: (scope: Scope) => string): AuthorizeDecision {
+  if (request.scope === 'snsapi_base' || consent === 'allow') return { redirect: redirectTo(request, issue(request.scope)) };
+  if (consent === 'deny') return { redirect: redirectTo(request) };
+  if (consent === undefined || consent === '') return { ask: true };
+  return { refusal: { errcode: 10008, message: 'consent must be allow or deny' } };
+}
+
 /** The simulator's address for an authorize URL a library built for WeChat (https://open.weixin.qq.com/connect/oauth2/authorize?…), for a user when given. */
 export function simulatorAuthorizeUrl(wechatUrl: string, simulatorOrigin: string, userId?: string): string {
   const parsed = new URL(wechatUrl);

@@ -2,22 +2,25 @@
 // rules, media and platform records are the same whichever process answers. Each user has a hash (createdAt,
 // session, follower, window), a list of messages in order, a hash of message id → position (paging by id) and a hash of
 // clientId → exchange; a turn is committed by one script (redis/scripts.ts), so it is stored whole or not at all.
+// Keys that a script touches together share a hash tag (`{id}`, `{rules}`, `{media}`): one slot on a Redis Cluster.
 // A commit resolves once Redis has applied it; how durable that is depends on Redis's persistence (docs/scale-out.md).
-import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { ApiCall, Exchange, StoredMessage } from '../contract.ts';
 import { DEFAULT_MEDIA_QUOTA_BYTES, MEDIA_LIFETIME_MS } from '../media.ts';
 import { ruleSchema, type Rule } from '../content/rules.ts';
 import { API_CALLS_KIND } from './api-call-log.ts';
 import { StoreError, type ChatStore, type Commit, type MediaRecord, type OpenedTurn, type Records, type UserState } from './chat-store.ts';
-import { closeClient, commandClient, connect, describeRedis, messageClient, reportOutages } from './redis/connection.ts';
+import { closeClient, commandClient, connect, describeRedis, messageClient, reportOutages, scanAll, type RedisClient } from './redis/connection.ts';
 import { recordOfValue } from './legacy-values.ts';
 import { literal, RedisRecords } from './redis/records.ts';
 import { commitTurn, defineScripts, historyPage, openTurn, putMedia, saveRules, seedRules } from './redis/scripts.ts';
-import { DEFAULT_LOCK, LockTimeout, withLock, type LockSettings } from './redis/user-lock.ts';
+import { DEFAULT_LOCK, LockTimeout, withLock, type LockSettings, type UserFields } from './redis/user-lock.ts';
 
 export type RedisStoreOptions = {
+  /** One Redis, or (with `cluster`) one or more nodes of a Redis Cluster, comma-separated. */
   url: string;
+  /** Whether `url` names nodes of a Redis Cluster (REDIS_CLUSTER=1). */
+  cluster?: boolean;
   /** Put in front of every key, so several simulators (or tests) can share one Redis. */
   prefix?: string;
   lock?: Partial<LockSettings>;
@@ -39,8 +42,8 @@ function unavailable(what: string, err: unknown): StoreError {
 }
 
 export class RedisStore implements ChatStore {
-  private readonly redis: Redis;
-  private readonly subscriber: Redis;
+  private readonly redis: RedisClient;
+  private readonly subscriber: RedisClient;
   private readonly prefix: string;
   private readonly lock: LockSettings;
   private readonly url: string;
@@ -53,6 +56,12 @@ export class RedisStore implements ChatStore {
   private readonly shelf: RedisRecords;
   /** Fencing tokens of the user locks this process holds, by user (one turn per user at a time here: ChatService queues them). */
   private readonly tokens = new Map<string, string>();
+  /**
+   * The user's fields the lock script read as it took the lock, kept until the turn's first openTurn (or its
+   * first commit, or its end): a turn's opening read rides on the lock's round trip.
+   */
+  private readonly readWithLock = new Map<string, UserFields>();
+  private readonly clustered: boolean;
 
   constructor(options: RedisStoreOptions) {
     this.url = options.url;
@@ -60,9 +69,11 @@ export class RedisStore implements ChatStore {
     this.lock = { ...DEFAULT_LOCK, ...options.lock };
     this.mediaQuotaBytes = options.mediaQuotaBytes ?? DEFAULT_MEDIA_QUOTA_BYTES;
     this.now = options.now ?? Date.now;
-    this.redis = commandClient(options.url, 'store');
+    const address = { url: options.url, cluster: options.cluster };
+    this.clustered = options.cluster ?? false;
+    this.redis = commandClient(address, 'store');
     defineScripts(this.redis);
-    this.subscriber = messageClient(options.url, 'rule-notices');
+    this.subscriber = messageClient(address, 'rule-notices');
     const warn = options.warn ?? (() => {});
     reportOutages(this.redis, warn);
     reportOutages(this.subscriber, () => {}); // the same outage, reported once above
@@ -75,7 +86,12 @@ export class RedisStore implements ChatStore {
   }
 
   private get rulesKeys(): string[] {
-    return [this.key('rules'), this.key('rules-version')];
+    return [this.key('rules', 'rules'), this.key('rules-version', 'rules')];
+  }
+
+  /** A media file's hash, in the slot of the quota's counters, which the same script changes. */
+  private mediaKey(mediaId: string): string {
+    return `${this.key('media', 'media')}:${mediaId}`;
   }
 
   private get channel(): string {
@@ -102,6 +118,7 @@ export class RedisStore implements ChatStore {
       }
     });
     await this.subscriber.subscribe(this.channel, this.recordsChannel);
+    await this.moveUntaggedKeys();
     const [json, version] = (await seedRules(this.redis, this.rulesKeys, [JSON.stringify(seed)])) as [string, string];
     this.useRules(this.parseRules(json, where), Number(version));
     await this.moveLegacyValues();
@@ -124,24 +141,48 @@ export class RedisStore implements ChatStore {
   /** Moves the `value:{key}` keys an earlier version kept into records, with what is left of their time to live. */
   private async moveLegacyValues(): Promise<void> {
     const start = this.key('value', '').slice(0, -1); // `<prefix>value:{`, without the closing brace
-    let cursor = '0';
-    do {
-      const [next, names] = await this.read('The earlier values', () => this.redis.scan(cursor, 'MATCH', `${literal(start)}*}`, 'COUNT', 500));
-      for (const name of names) {
-        const [json, ttlMs] = await this.read('An earlier value', () => Promise.all([this.redis.get(name), this.redis.pttl(name)]));
-        if (json !== null && ttlMs !== -2) {
-          const { kind, key } = recordOfValue(name.slice(start.length, -1));
-          await this.records(kind).put(key, JSON.parse(json), ttlMs > 0 ? { ttlMs } : {});
-        }
-        // Only once its record is written: a crash before this leaves the value to move again at the next open.
-        await this.read('An earlier value', () => this.redis.del(name));
+    for (const name of await this.read('The earlier values', () => scanAll(this.redis, `${literal(start)}*}`))) {
+      const [json, ttlMs] = await this.read('An earlier value', () => Promise.all([this.redis.get(name), this.redis.pttl(name)]));
+      if (json !== null && ttlMs !== -2) {
+        const { kind, key } = recordOfValue(name.slice(start.length, -1));
+        await this.records(kind).put(key, JSON.parse(json), ttlMs > 0 ? { ttlMs } : {});
       }
-      cursor = next;
-    } while (cursor !== '0');
+      // Only once its record is written: a crash before this leaves the value to move again at the next open.
+      await this.read('An earlier value', () => this.redis.del(name));
+    }
+  }
+
+  /**
+   * Renames the keys an earlier version kept without a hash tag (the rules, the media and their quota) to
+   * their tagged names. Only a single Redis can hold them (their scripts never ran on a cluster), where RENAME
+   * is atomic; a key already under its new name is left alone, and one that another process starting at the
+   * same time moved first is skipped. The list of live media goes last, so a crash half-way is finished at the next open.
+   */
+  private async moveUntaggedKeys(): Promise<void> {
+    const live = await this.read('The earlier media', () => this.redis.zrange(this.key('media-live'), '0', '-1'));
+    const moves: Array<[string, string]> = [
+      [this.key('rules'), this.rulesKeys[0]!],
+      [this.key('rules-version'), this.rulesKeys[1]!],
+      ...live.map((member): [string, string] => {
+        const mediaId = member.slice(0, member.lastIndexOf(':')); // "id:size"
+        return [this.key('media', mediaId), this.mediaKey(mediaId)];
+      }),
+      [this.key('media-bytes'), this.key('media-bytes', 'media')],
+      [this.key('media-live'), this.key('media-live', 'media')],
+    ];
+    for (const [from, to] of moves) {
+      if (!(await this.read('An earlier key', () => this.redis.exists(from)))) continue; // the usual case, and always on a cluster
+      await this.read('An earlier key', () => this.redis.renamenx(from, to).catch((err: Error) => (/no such key/i.test(err.message) ? 0 : Promise.reject(err))));
+    }
   }
 
   async openTurn(userId: string, clientId?: string): Promise<OpenedTurn> {
-    const [createdAt, session, follower, window, exchange] = (await this.read('The user', () => openTurn(this.redis, [this.key('user', userId), this.key('answers', userId)], [clientId ?? '']))) as Array<string | null>;
+    const withLock = this.readWithLock.get(userId);
+    this.readWithLock.delete(userId);
+    let fields: Array<string | null>;
+    if (!withLock) fields = (await this.read('The user', () => openTurn(this.redis, [this.key('user', userId), this.key('answers', userId)], [clientId ?? '']))) as Array<string | null>;
+    else fields = [...withLock, clientId ? await this.read('The user', () => this.redis.hget(this.key('answers', userId), clientId)) : null];
+    const [createdAt, session, follower, window, exchange] = fields;
     const opened: OpenedTurn = {};
     if (createdAt && session) {
       const user: UserState = { userId, createdAt, session: JSON.parse(session) };
@@ -154,6 +195,7 @@ export class RedisStore implements ChatStore {
   }
 
   async commit(userId: string, { messages, session, clientId, follower, window, revised }: Commit): Promise<void> {
+    this.readWithLock.delete(userId); // what the lock read is stale from here on
     const [message, ...replies] = revised ? [revised, ...messages] : messages;
     const exchange = clientId ? JSON.stringify({ message, replies }) : '';
     const keys = [this.key('user', userId), this.key('messages', userId), this.key('positions', userId), this.key('answers', userId), this.key('lock', userId)];
@@ -201,9 +243,12 @@ export class RedisStore implements ChatStore {
     try {
       return await withLock(
         this.redis,
-        { lock: this.key('lock', userId), rulesVersion: this.rulesKeys[1]! },
-        this.lock,
-        (version) => (version > this.rulesVersion ? this.reloadRules() : Promise.resolve()),
+        { lock: this.key('lock', userId), user: this.key('user', userId), rulesVersion: this.rulesKeys[1]! },
+        { ...this.lock, clustered: this.clustered },
+        async (version, user) => {
+          if (version > this.rulesVersion) await this.reloadRules();
+          this.readWithLock.set(userId, user);
+        },
         async (token) => {
           this.tokens.set(userId, token);
           try {
@@ -213,6 +258,7 @@ export class RedisStore implements ChatStore {
             throw err;
           } finally {
             this.tokens.delete(userId);
+            this.readWithLock.delete(userId);
           }
         },
       );
@@ -226,7 +272,7 @@ export class RedisStore implements ChatStore {
     const now = this.now();
     const left = Date.parse(record.createdAt) + MEDIA_LIFETIME_MS - now;
     if (left <= 0) return; // lapsed already: nothing to keep
-    const keys = [this.key('media', record.mediaId), this.key('media-live'), this.key('media-bytes')];
+    const keys = [this.mediaKey(record.mediaId), this.key('media-live', 'media'), this.key('media-bytes', 'media')];
     try {
       await putMedia(this.redis, keys, [now, Math.round(left), bytes.length, this.mediaQuotaBytes, JSON.stringify(record), bytes, `${record.mediaId}:${bytes.length}`]);
     } catch (err) {
@@ -237,7 +283,7 @@ export class RedisStore implements ChatStore {
   }
 
   async getMedia(mediaId: string): Promise<{ record: MediaRecord; bytes: Buffer } | undefined> {
-    const [record, bytes] = await this.read('The file', () => this.redis.hmgetBuffer(this.key('media', mediaId), 'record', 'bytes'));
+    const [record, bytes] = await this.read('The file', () => this.redis.hmgetBuffer(this.mediaKey(mediaId), 'record', 'bytes'));
     if (!record || !bytes) return undefined;
     const parsed = JSON.parse(record.toString('utf8')) as MediaRecord;
     // Redis expires the key on its own clock; the store's clock has the last word.

@@ -1,11 +1,14 @@
-// GET /connect/oauth2/authorize: WeChat's authorize page on the simulator's origin, where the address client
-// libraries build (https://open.weixin.qq.com/connect/oauth2/authorize?…) is sent too. For scripts,
-// &user=<userId> answers the redirect at once for snsapi_base, and with &consent=allow|deny for
-// snsapi_userinfo; otherwise the simulator's page asks who is signing in, or shows the consent sheet.
+// GET /connect/oauth2/authorize: WeChat's authorize page on the simulator's origin. For scripts, &user=<userId>
+// answers the redirect at once for snsapi_base, and with &consent=allow|deny for snsapi_userinfo; otherwise the
+// simulator's page asks who is signing in, or shows the consent sheet. A page of another site cannot name the
+// user (it could sign in as anyone): inside the in-app browser the chat window authorizes its own user instead
+// (POST /api/pages/authorize, see pages/authorize-address.ts).
 import express, { Router, type Request, type Response } from 'express';
+import { crossSiteRefusal } from '../app/security.ts';
 import type { ChatService } from '../core/chat-service.ts';
 import type { Logger } from '../logger.ts';
-import { redirectTo, type AuthorizeRefusal } from '../platform/authorize-request.ts';
+import { AUTHORIZE_PATH } from '../pages/authorize-address.ts';
+import { decideAuthorize, type AuthorizeRefusal } from '../platform/authorize-request.ts';
 import { PlatformError } from '../platform/errors.ts';
 import type { Platform } from '../platform/platform.ts';
 import { redactUrl } from '../platform/redact.ts';
@@ -13,7 +16,16 @@ import { isValidId } from '../schemas.ts';
 import { chooseUserPage, consentPage, errorPage } from './authorize-page.ts';
 import { originOf } from './http-sns.ts';
 
-export const AUTHORIZE_PATH = '/connect/oauth2/authorize';
+/** Lists an authorize request in the developer panel's API calls, as the platform's calls are. */
+export function reportAuthorize(service: ChatService, logger: Logger, method: string, path: string, refusal?: AuthorizeRefusal): void {
+  const call = { at: new Date().toISOString(), method, path: redactUrl(path), errcode: refusal?.errcode ?? 0, errmsg: refusal?.message ?? 'ok' };
+  service.reportApiCall(call).catch((err: unknown) => logger.warn({ err }, 'an authorize request could not be kept for the developer panel'));
+}
+
+const NAMED_BY_ANOTHER_SITE: AuthorizeRefusal = {
+  errcode: 10008,
+  message: 'user= and consent= are taken from scripts and from the simulator’s own pages only, not from a page of another site, which could otherwise sign in as anyone; in the in-app browser the chat’s own user signs in',
+};
 
 type Answer = { redirect: string } | { page: string } | { refusal: AuthorizeRefusal };
 
@@ -30,20 +42,18 @@ export function authorizeRoutes(platform: Platform, service: ChatService, logger
     if (!parsed.ok) return { refusal: parsed.refusal };
     const { request } = parsed;
     const user = query.user;
+    const named = (user !== undefined && user !== '') || (query.consent !== undefined && query.consent !== '');
+    if (named && crossSiteRefusal(req, [])) return { refusal: NAMED_BY_ANOTHER_SITE };
     if (user === undefined || user === '') return { page: chooseUserPage(request) };
     if (!isValidId(user)) return { refusal: { errcode: 10008, message: 'user must be a chat user id: 1 to 64 characters of A-Z, a-z, 0-9, "_" or "-"' } };
-    if (request.scope === 'snsapi_base') return { redirect: redirectTo(request, web.issueCode(user, request.scope)) };
-    if (consent === 'allow') return { redirect: redirectTo(request, web.issueCode(user, request.scope)) };
-    if (consent === 'deny') return { redirect: redirectTo(request) };
-    if (consent !== undefined && consent !== '') return { refusal: { errcode: 10008, message: 'consent must be allow or deny' } };
+    const decision = decideAuthorize(request, consent, (scope) => web.issueCode(user, scope));
+    if (!('ask' in decision)) return decision;
     const { nickname } = await platform.profiles.get(user, originOf(req));
     return { page: consentPage(request, user, nickname) };
   };
 
   const respond = (req: Request, res: Response, query: Record<string, unknown>, answer: Answer) => {
-    const refusal = 'refusal' in answer ? answer.refusal : undefined;
-    const call = { at: new Date().toISOString(), method: req.method, path: redactUrl(req.originalUrl), errcode: refusal?.errcode ?? 0, errmsg: refusal?.message ?? 'ok' };
-    service.reportApiCall(call).catch((err: unknown) => logger.warn({ err }, 'an authorize request could not be kept for the developer panel'));
+    reportAuthorize(service, logger, req.method, req.originalUrl, 'refusal' in answer ? answer.refusal : undefined);
     // A code is for one use: nothing on the way may keep a copy.
     res.set('Cache-Control', 'no-store');
     if ('redirect' in answer) return res.redirect(302, answer.redirect);

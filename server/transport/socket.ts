@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Server, Socket } from 'socket.io';
-import type { ClientToServerEvents, ErrorBody, MessageAck, ServerToClientEvents } from '../contract.ts';
+import type { ClientToServerEvents, ErrorBody, MessageAck, ServerToClientEvents, StoredMessage } from '../contract.ts';
 import type { ChatService } from '../core/chat-service.ts';
 import { AppError, toAppError } from '../core/errors.ts';
 import { HISTORY_ON_CONNECT } from '../limits.ts';
@@ -13,8 +13,10 @@ import type { RateLimits } from '../core/rate-limits.ts';
 import { isValidId } from '../core/validation.ts';
 
 type SocketData = { userId: string; address: string };
-export type ChatServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
-type ChatSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+/** Between processes (Socket.IO's serverSideEmit, through the Redis adapter): the messages a turn stored, for the user's sockets there. */
+type InterServerEvents = { pushes: (userId: string, origin: string | undefined, messages: StoredMessage[]) => void };
+export type ChatServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+type ChatSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
 export type SocketTransportOptions = {
   limits: RateLimits;
@@ -91,16 +93,23 @@ export function attachSocketTransport(io: ChatServer, service: ChatService, logg
     );
   });
 
-  // In one process this one knows every socket; in a cluster, other processes may hold some of the user's.
-  const localRooms = options.clustered ? undefined : io.of('/').adapter.rooms;
-  // The socket whose ack carries a message gets no push of it; the user's other tabs do.
-  service.on('stored', (message, origin) => {
-    const sockets = localRooms?.get(roomOf(message.userId));
-    // Mostly there is no other tab: Socket.IO would still encode the packet for nobody.
-    if (localRooms && (!sockets || sockets.size === (origin !== undefined && sockets.has(origin) ? 1 : 0))) return;
-    const room = io.to(roomOf(message.userId));
-    (origin ? room.except(origin) : room).emit('message', message);
+  // The socket whose ack carries a message gets no push of it; the user's other tabs do, on this process and others.
+  const localRooms = io.of('/').adapter.rooms;
+  const pushHere = (userId: string, origin: string | undefined, messages: StoredMessage[]) => {
+    const sockets = localRooms.get(roomOf(userId));
+    // Mostly there is no other tab: Socket.IO would still encode the packets for nobody.
+    if (!sockets || sockets.size === (origin !== undefined && sockets.has(origin) ? 1 : 0)) return;
+    const room = io.local.to(roomOf(userId));
+    const others = origin ? room.except(origin) : room;
+    for (const message of messages) others.emit('message', message);
+  };
+  service.on('stored', (messages, origin) => {
+    const userId = messages[0]!.userId;
+    pushHere(userId, origin, messages);
+    // One publish a turn, however many messages it stored: each other process pushes them to its own sockets.
+    if (options.clustered) io.serverSideEmit('pushes', userId, origin, messages);
   });
+  if (options.clustered) io.on('pushes', pushHere);
   service.on('account', (account) => io.emit('account', account));
   service.on('typing', (userId, on) => io.to(roomOf(userId)).emit('typing', { on }));
   service.on('apiCall', (call) => io.to(API_CALLS_ROOM).emit('apiCall', call));

@@ -1,15 +1,15 @@
 // The Redis store's records (ChatStore.records): one string key per record, `<prefix>record:{<kind>:<key>}`,
 // with Redis's own expiry (PX) for a time to live; Redis 7.0 has no expiry per hash field, so one hash per
-// kind could not let each record lapse on its own. `list` walks the kind's keys with SCAN, never KEYS.
-import type { Redis } from 'ioredis';
+// kind could not let each record lapse on its own. `list` walks the kind's keys with SCAN (on every master of a cluster), never KEYS.
 import { checkKind, StoreError, type Records } from '../chat-store.ts';
+import { getAll, scanAll, type RedisClient } from './connection.ts';
 
 /** Escapes what Redis's glob patterns (SCAN MATCH) treat specially. */
 export const literal = (text: string) => text.replace(/[*?[\]\\]/g, '\\$&');
 
 export class RedisRecords {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     /** Tells every process sharing the store (this one too) that a record changed; a lost notice only delays them. */
     private readonly announce: (kind: string, key: string) => Promise<void>,
@@ -47,15 +47,8 @@ export class RedisRecords {
       },
       list: async (prefix = '') => {
         const start = this.name(kind, '').slice(0, -1); // without the closing brace
-        const names = new Set<string>();
-        let cursor = '0';
-        do {
-          const [next, found] = await this.attempt('The records', 'read', () => this.redis.scan(cursor, 'MATCH', `${literal(start + prefix)}*}`, 'COUNT', 500));
-          for (const name of found) names.add(name);
-          cursor = next;
-        } while (cursor !== '0');
-        const ordered = [...names];
-        const values = ordered.length ? await this.attempt('The records', 'read', () => this.redis.mget(...ordered)) : [];
+        const ordered = await this.attempt('The records', 'read', () => scanAll(this.redis, `${literal(start + prefix)}*}`));
+        const values = await this.attempt('The records', 'read', () => getAll(this.redis, ordered));
         // A record that lapsed between SCAN and MGET reads as null: it is not listed.
         return ordered.flatMap((name, i) => (values[i] === null ? [] : [{ key: name.slice(start.length, -1), value: JSON.parse(values[i]!) as T }]));
       },

@@ -1,12 +1,13 @@
 // The Lua scripts that make each store operation atomic in Redis: a script runs whole, with no other command in between.
-import type { Redis } from 'ioredis';
+// Every script's keys share one hash slot (a user's `{id}`, `{rules}`, `{media}`), so each runs on a Redis Cluster too.
+import type { RedisClient } from './connection.ts';
 
-export type ScriptCall = (client: Redis, keys: string[], args: Array<string | number | Buffer>) => Promise<unknown>;
+export type ScriptCall = (client: RedisClient, keys: string[], args: Array<string | number | Buffer>) => Promise<unknown>;
 
 const all = new Map<string, string>();
 
 /** Defines every script on a client; before its first command, since auto-pipelined batches only know the commands defined when they began. */
-export function defineScripts(client: Redis): void {
+export function defineScripts(client: RedisClient): void {
   for (const [name, lua] of all) client.defineCommand(name, { lua });
 }
 
@@ -80,14 +81,19 @@ return redis.call('LRANGE', KEYS[1], math.max(0, at - limit), at - 1)
 `,
 );
 
-/** KEYS: lock, rules version. ARGV: token, ttl ms. {1, rules version} when taken, {0, ''} when someone holds it. */
+/**
+ * Takes a user's lock and reads what the turn starts from, in one round trip. KEYS: lock, user hash, and on
+ * one Redis the rules version (on a cluster it lives in another slot and is read beside). ARGV: token, ttl ms.
+ * Returns {0} while someone holds the lock, else {1, rules version, createdAt, session, follower, window}.
+ */
 export const takeLock = script(
   'oaTakeLock',
   `
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-  return { 1, redis.call('GET', KEYS[2]) or '0' }
-end
-return { 0, '' }
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return { 0 } end
+local version = false
+if KEYS[3] then version = redis.call('GET', KEYS[3]) end
+local user = redis.call('HMGET', KEYS[2], 'createdAt', 'session', 'follower', 'window')
+return { 1, version, user[1], user[2], user[3], user[4] }
 `,
 );
 
@@ -150,5 +156,28 @@ redis.call('PEXPIRE', KEYS[1], ARGV[2])
 redis.call('ZADD', KEYS[2], tonumber(ARGV[1]) + tonumber(ARGV[2]), ARGV[7])
 redis.call('INCRBY', KEYS[3], ARGV[3])
 return used + tonumber(ARGV[3])
+`,
+);
+
+/**
+ * Charges one request to each counter, in order (a counter may come twice). KEYS: the counters. ARGV: each
+ * counter's window in ms. Returns, per counter, the count in its window and the ms left of it. A fixed window
+ * per counter: the first charge starts it (PEXPIRE); a counter found without an expiry gets one.
+ */
+export const chargeBudgets = script(
+  'oaChargeBudgets',
+  `
+local out = {}
+for i, key in ipairs(KEYS) do
+  local count = redis.call('INCR', key)
+  local left = redis.call('PTTL', key)
+  if left < 0 then
+    redis.call('PEXPIRE', key, ARGV[i])
+    left = tonumber(ARGV[i])
+  end
+  out[2 * i - 1] = count
+  out[2 * i] = left
+end
+return out
 `,
 );

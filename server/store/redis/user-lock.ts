@@ -7,7 +7,7 @@
 // fencing check makes sure a process that lost its lock (a long pause, a partition) cannot commit over the
 // turn of the process that took over: its turn fails with storage_unavailable instead.
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.ts';
 import { extendLock, releaseLock, takeLock } from './scripts.ts';
 
 export type LockSettings = {
@@ -24,39 +24,49 @@ export class LockTimeout extends Error {}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** The user's fields as the lock script read them, when it took the lock: createdAt, session, follower, window. */
+export type UserFields = Array<string | null>;
+
 /**
- * Runs `turn` holding `lockKey`, passing it the fencing token. `onTaken` gets the rules version read with
- * the lock, so the turn can first catch up with rules another process changed.
+ * Runs `turn` holding `keys.lock`, passing it the fencing token. `onTaken` gets the rules version and the
+ * user's fields read with the lock: inside its script on one Redis, the version beside it on a cluster
+ * (another slot), so the turn can first catch up with rules another process changed.
  */
 export async function withLock<T>(
-  client: Redis,
-  keys: { lock: string; rulesVersion: string },
-  settings: LockSettings,
-  onTaken: (rulesVersion: number) => Promise<void>,
+  client: RedisClient,
+  keys: { lock: string; user: string; rulesVersion: string },
+  settings: LockSettings & { clustered: boolean },
+  onTaken: (rulesVersion: number, user: UserFields) => Promise<void>,
   turn: (token: string) => Promise<T>,
 ): Promise<T> {
   const token = randomBytes(12).toString('base64url');
   const deadline = Date.now() + settings.waitMs;
-  let rulesVersion: number;
+  const lockKeys = settings.clustered ? [keys.lock, keys.user] : [keys.lock, keys.user, keys.rulesVersion];
+  let taken: [number, string | null, ...UserFields];
   for (let attempt = 0; ; attempt++) {
-    const [taken, version] = (await takeLock(client, [keys.lock, keys.rulesVersion], [token, settings.ttlMs]).catch((err: unknown) => {
-      // A take that timed out may still run once Redis answers again; the release, sent after it on the same
-      // connection, runs after it, so the user is not locked out until the expiry.
+    const [result, version] = await Promise.all([
+      takeLock(client, lockKeys, [token, settings.ttlMs]) as Promise<[number, string | null, ...UserFields]>,
+      settings.clustered ? client.get(keys.rulesVersion) : undefined,
+    ]).catch((err: unknown) => {
+      // A take that timed out may still run once Redis answers again, and one that ran is no use when the
+      // version read failed; the release, sent after it on the same connection, runs after it, so the user
+      // is not locked out until the expiry.
       void releaseLock(client, [keys.lock], [token]).catch(() => undefined);
       throw err;
-    })) as [number, string];
-    if (taken === 1) {
-      rulesVersion = Number(version);
+    });
+    if (result[0] === 1) {
+      taken = settings.clustered ? [1, version ?? null, ...(result.slice(2) as UserFields)] : result;
       break;
     }
     if (Date.now() > deadline) throw new LockTimeout(`another process has held this user's turn for over ${settings.waitMs} ms`);
     // Short, jittered waits: turns take milliseconds, and two waiters should not retry in step.
     await sleep(Math.min(50, 2 + 2 ** attempt) * (0.5 + Math.random() / 2));
   }
+  const [, version, ...user] = taken;
   const renewal = setInterval(() => void extendLock(client, [keys.lock], [token, settings.ttlMs]).catch(() => undefined), settings.ttlMs / 3);
   renewal.unref();
   try {
-    await onTaken(rulesVersion);
+    await onTaken(Number(version ?? 0), user);
     return await turn(token);
   } finally {
     clearInterval(renewal);
