@@ -18,6 +18,10 @@ import { APPID, SECRET } from './platform-helpers.ts';
 import { APIV3_KEY, MCH_PRIVATE_PEM, MCH_SERIAL, MCHID, paySettings } from './pay-helpers.ts';
 // @ts-expect-error: the example is plain JavaScript
 import { createShop } from '../examples/pay-shop.mjs';
+import { SharedBrowser } from '../client/flows/chromium.ts';
+import { parseConvo } from '../client/flows/parse.ts';
+import { describeFailure } from '../client/flows/reporters.ts';
+import { runFlows } from '../client/flows/runner.ts';
 
 describe('WeChat Pay in Chromium: the example shop’s page with weixin-js-sdk', function () {
   this.timeout(90_000);
@@ -110,5 +114,34 @@ describe('WeChat Pay in Chromium: the example shop’s page with weixin-js-sdk',
     await page.frameLocator('#browser-frame').locator('#result', { hasText: 'chooseWXPay:fail' }).waitFor();
     expect(shop.events).to.have.length(0);
     await page.context().close();
+  });
+
+  it('plays a flow that pays (PAY) and one that cancels (CANCEL) at the sheet its page opened', async () => {
+    const flows = new SharedBrowser();
+    try {
+      const convo = (name: string, answer: string, heard: string) => parseConvo(`${name}
+#me
+buy
+#bot
+*/buy?openid=*
+#me
+OPEN
+#bot
+*waiting for WeChat*
+#me
+${answer}
+#bot
+*${heard}*
+#me
+CLOSE
+`, `${name}.convo.txt`);
+      const results = await runFlows([convo('Pays', 'PAY', 'chooseWXPay:ok'), convo('Cancels', 'CANCEL', 'chooseWXPay:cancel')], { url: simUrl, timeoutMs: 20_000, browser: flows });
+      for (const result of results) if (!result.passed) expect.fail(describeFailure(result));
+      await until(() => shop.events.length === 1, 10_000);
+      expect(shop.events[0]!.eventType).to.equal('TRANSACTION.SUCCESS');
+      expect(parseConvo('No page\n#me\nPAY\n', 'x.convo.txt').steps[0]).to.deep.include({ kind: 'pay-sheet', answer: 'pay' });
+    } finally {
+      await flows.close();
+    }
   });
 });

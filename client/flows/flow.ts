@@ -31,13 +31,15 @@ export type Step =
 /**
  * `#me` on a page (this project's extension): `OPEN [URL]` opens a page in the in-app browser of the flow's chat window
  * (without a URL, the link of the bot message the last `#bot` took), answering WeChat's consent sheet with Allow, or with
- * Deny when the section says `DENY`; then `CLICK`, `FILL` and `CLOSE`. While a page is open, `#bot` checks its text.
+ * Deny when the section says `DENY`; then `CLICK`, `FILL` and `CLOSE`, and `PAY` or `CANCEL` on the WeChat Pay sheet the
+ * page opened. While a page is open, `#bot` checks its text.
  */
 export type PageStep =
   | { kind: 'open'; url?: string; consent: 'allow' | 'deny'; at: Source }
   | { kind: 'click'; name: string; at: Source }
   | { kind: 'fill'; label: string; value: string; at: Source }
-  | { kind: 'close'; at: Source };
+  | { kind: 'close'; at: Source }
+  | { kind: 'pay-sheet'; answer: 'pay' | 'cancel'; at: Source };
 
 export type Flow = {
   name: string;

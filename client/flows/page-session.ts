@@ -100,6 +100,28 @@ export class PageSession {
     return filled ? undefined : { expected: `a field labelled "${label}"`, actual: await this.shown() };
   }
 
+  /**
+   * Pay or Cancel on the WeChat Pay sheet the page's chooseWXPay opened (the chat window's, over the page). A payment
+   * that fails (余额不足) is acknowledged with OK, so the page hears its fail as it would.
+   */
+  async answerPaySheet(answer: 'pay' | 'cancel'): Promise<PageProblem | undefined> {
+    const sheet = this.page.getByRole('dialog', { name: 'WeChat Pay' });
+    const pressed = await this.poll(async () => {
+      const button = sheet.getByRole('button', { name: answer === 'pay' ? 'Pay' : 'Cancel', exact: true });
+      if (!(await button.isVisible())) return undefined;
+      await button.click({ timeout: this.timeoutMs });
+      return true;
+    });
+    if (!pressed) return { expected: 'the WeChat Pay sheet (the page asks to pay with chooseWXPay or getBrandWCPayRequest)', actual: await this.shown() };
+    const ended = await this.poll(async () => {
+      if (!(await sheet.isVisible())) return true;
+      const ok = sheet.getByRole('button', { name: 'OK', exact: true });
+      if (await ok.isVisible()) await ok.click({ timeout: this.timeoutMs });
+      return undefined;
+    });
+    return ended ? undefined : { expected: 'the WeChat Pay sheet to close', actual: 'it stayed open' };
+  }
+
   /** Closes the in-app browser with its Close button, back to the chat. */
   async close(): Promise<void> {
     const browser = this.page.locator('#browser');

@@ -3,7 +3,7 @@
 import { FlowError, type PageStep, type Source, type Step } from './flow.ts';
 
 /** The `#me` keywords of page steps. */
-export const PAGE_KEYWORDS = new Set(['OPEN', 'DENY', 'CLICK', 'FILL', 'CLOSE']);
+export const PAGE_KEYWORDS = new Set(['OPEN', 'DENY', 'CLICK', 'FILL', 'CLOSE', 'PAY', 'CANCEL']);
 
 /** The asserters a page's text can be checked with: the text ones (cards, buttons and media are a message's). */
 const TEXT_ASSERTER = /^TEXT_/;
@@ -30,6 +30,10 @@ export function pageLine(name: string, args: string[], at: Source): PageStep | '
     case 'FILL':
       if (args.length !== 2 || !args[0]) throw new FlowError(at, 'FILL needs a field\'s label and the value, e.g. "FILL Name|Alice"');
       return { kind: 'fill', label: args[0], value: args[1]!, at };
+    case 'PAY':
+    case 'CANCEL':
+      none(name);
+      return { kind: 'pay-sheet', answer: name === 'PAY' ? 'pay' : 'cancel', at };
     default: // CLOSE
       none('CLOSE');
       return { kind: 'close', at };
@@ -54,8 +58,9 @@ export function checkPageSteps(steps: readonly Step[]): void {
   const where = (at: Source) => `${at.file}:${at.line}`;
   for (const step of steps) {
     if (step.kind === 'open') openedAt = step.at;
-    else if (step.kind === 'close' || step.kind === 'click' || step.kind === 'fill') {
-      if (!openedAt) throw new FlowError(step.at, `${step.kind.toUpperCase()} needs an open page: OPEN one first`);
+    else if (step.kind === 'close' || step.kind === 'click' || step.kind === 'fill' || step.kind === 'pay-sheet') {
+      const keyword = step.kind === 'pay-sheet' ? step.answer.toUpperCase() : step.kind.toUpperCase();
+      if (!openedAt) throw new FlowError(step.at, `${keyword} needs an open page${step.kind === 'pay-sheet' ? ' whose script asks to pay' : ''}: OPEN one first`);
       if (step.kind === 'close') openedAt = undefined;
     } else if (step.kind === 'send' && openedAt) {
       throw new FlowError(step.at, `a page is open (OPEN at ${where(openedAt)}) and covers the chat: CLOSE it before sending a message`);

@@ -121,7 +121,7 @@ function meSteps(section: Section): Step[] {
     } else if (name === 'PAUSE') steps.push(parsePause(args, line.at));
     else if (name === 'INCLUDE') steps.push(includeStep(args, line.at));
     else if (UNSUPPORTED.has(name) || (KEYWORD_SHAPE.test(name) && line.text.trim() !== name)) {
-      throw new FlowError(line.at, `unknown or unsupported keyword "${name}" under #me; supported: BUTTON, MEDIA, EVENT, PAUSE, INCLUDE, and on pages OPEN, DENY, CLICK, FILL, CLOSE`);
+      throw new FlowError(line.at, `unknown or unsupported keyword "${name}" under #me; supported: BUTTON, MEDIA, EVENT, PAUSE, INCLUDE, and on pages OPEN, DENY, CLICK, FILL, CLOSE, PAY, CANCEL`);
     } else if (ASSERTERS.has(name)) {
       throw new FlowError(line.at, `${name} checks what the bot says; put it under #bot`);
     } else {

@@ -164,6 +164,8 @@ function pageStep(pages: PageSession, step: PageStep, url: string | undefined): 
       return pages.fill(step.label, step.value);
     case 'close':
       return pages.close().then(() => undefined);
+    case 'pay-sheet':
+      return pages.answerPaySheet(step.answer);
   }
 }
 
