@@ -135,7 +135,7 @@ describe('WeChat Pay: orders', function () {
     expect((await http(`${sim.url}/api/pay/fail-next`, 'PUT', { on: true })).body).to.deep.equal({ on: true });
     expect((await http(`${sim.url}/api/pay/fail-next`, 'PUT', { on: 'yes' })).status).to.equal(400);
     expect((await http(`${sim.url}/api/pay/payments`, 'POST', { userId: 'erin', prepay_id: data.prepay_id })).body.error.code).to.equal('NOTENOUGH');
-    expect((await http(`${sim.url}/api/pay/fail-next`, 'GET')).body).to.deep.equal({ on: false });
+    expect((await http(`${sim.url}/api/pay/status`, 'GET')).body).to.deep.equal({ enabled: true, failNext: false });
     expect((await http(`${sim.url}/api/pay/payments`, 'POST', { userId: 'erin', prepay_id: data.prepay_id })).body.ok).to.equal(true);
   });
 });

@@ -99,9 +99,10 @@ export class WechatPayView {
 
   /** The developer panel's WeChat Pay row, when the simulator plays WeChat Pay: the NOTENOUGH switch and a scan box. */
   async addPanelRow(panel: HTMLElement): Promise<void> {
-    const res = await fetch('/api/pay/fail-next').catch(() => undefined);
-    if (!res?.ok) return;
-    const { on } = (await res.json()) as { on: boolean };
+    const res = await fetch('/api/pay/status').catch(() => undefined);
+    const status = (await res?.json().catch(() => undefined)) as { enabled?: boolean; failNext?: boolean } | undefined;
+    if (!status?.enabled) return;
+    const on = status.failNext === true;
     const row = el('div', 'dev-row dev-pay');
     const label = el('label', undefined, ' Next payment fails (余额不足)');
     const failNext = el('input');

@@ -33,7 +33,7 @@ import { authorizeRoutes } from '../transport/http-authorize.ts';
 import { pageAuthorizeRoutes } from '../transport/http-page-authorize.ts';
 import { profileRoutes } from '../transport/http-profiles.ts';
 import { payRoutes } from '../transport/http-pay.ts';
-import { payApiRoutes } from '../transport/http-pay-api.ts';
+import { payApiRoutes, payStatusRoute } from '../transport/http-pay-api.ts';
 
 export type App = {
   httpServer: HttpServer;
@@ -119,6 +119,7 @@ export function createApp(components: Components): App {
   app.use(userMediaRoutes(store, components.now));
   app.use(authorizeRoutes(platform, service, logger));
   app.use(profileRoutes(platform.profiles));
+  app.use(payStatusRoute(components.pay));
   if (components.pay) app.use(payApiRoutes(components.pay));
   if (clientDir) {
     // Assets have content hashes in their names, so they never change; the page itself is always revalidated.

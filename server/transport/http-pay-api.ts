@@ -22,6 +22,18 @@ export const payFailure = (err: unknown) => {
   throw err;
 };
 
+/**
+ * GET /api/pay/status → { enabled, failNext }: whether the simulator plays WeChat Pay, and the developer panel's
+ * switch. Served with WeChat Pay off too, so the chat window asks without a 404.
+ */
+export function payStatusRoute(pay: WechatPay | undefined): Router {
+  const router = Router();
+  router.get('/api/pay/status', async (_req, res) => {
+    res.json({ enabled: pay !== undefined, failNext: pay ? await pay.payments.failsNext() : false });
+  });
+  return router;
+}
+
 export function payApiRoutes(pay: WechatPay): Router {
   const router = Router();
 
@@ -72,10 +84,7 @@ export function payApiRoutes(pay: WechatPay): Router {
     });
   }
 
-  /** GET and PUT /api/pay/fail-next { on }: whether the next payment fails as an empty balance does. */
-  router.get('/api/pay/fail-next', async (_req, res) => {
-    res.json({ on: await pay.payments.failsNext() });
-  });
+  /** PUT /api/pay/fail-next { on }: whether the next payment fails as an empty balance does. */
   router.put('/api/pay/fail-next', async (req, res) => {
     const on = (req.body as { on?: unknown } | undefined)?.on;
     if (typeof on !== 'boolean') throw new AppError('bad_request', 'Send { "on": true } or { "on": false }.');
