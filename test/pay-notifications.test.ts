@@ -5,7 +5,9 @@ import { expect } from 'chai';
 import { RedisStore } from '../server/store/redis-store.ts';
 import { LowStore } from '../server/store/low-store.ts';
 import { fileLocation } from '../server/store/low-location.ts';
-import { RETRY_SCHEDULE_MS } from '../server/pay/notifications.ts';
+import { NOTIFY_TIMEOUT_MS, RETRY_SCHEDULE_MS } from '../server/pay/notifications.ts';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { connectUser, eachTestTempDir, until, type ChatSocket } from './helpers.ts';
 import { suiteRedis } from './redis-helpers.ts';
 import { notifyHandler, openNotification, paidNativeOrder, payClient, paySimulator, MCHID } from './pay-helpers.ts';
@@ -158,4 +160,36 @@ describe('WeChat Pay: a notification pending when the process is killed (SIGKILL
       }
     });
   }
+});
+
+describe('WeChat Pay: a handler that does not answer, or redirects', function () {
+  this.timeout(30_000);
+
+  it('gives up on an attempt after 5 s and retries it; a redirect is a failure, never followed', async () => {
+    const handler = await notifyHandler((n) => (n === 1 ? 'hang' : 204));
+    const redirected = await notifyHandler(() => 204);
+    let redirects = 0;
+    const redirecting = await new Promise<{ url: string; close: () => Promise<void> }>((resolve) => {
+      const server = createServer((_req, res) => {
+        redirects += 1;
+        res.writeHead(302, { location: redirected.url }).end();
+      });
+      server.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/notify`, close: () => new Promise((r) => server.close(() => r())) }));
+    });
+    const sim = await paySimulator({ pay: { notifySpeedup: 100 } });
+    try {
+      const { wxpay } = await payClient(sim.url);
+      await paidNativeOrder(sim.url, wxpay, handler.url);
+      await paidNativeOrder(sim.url, wxpay, redirecting.url, 'other');
+      await until(() => handler.deliveries.length === 2, 15_000);
+      expect(handler.deliveries[1]!.at - handler.deliveries[0]!.at).to.be.at.least(NOTIFY_TIMEOUT_MS);
+      await until(() => redirects >= 2); // tried, and tried again: a redirect is not an acknowledgement
+      expect(redirected.deliveries).to.have.length(0);
+    } finally {
+      await sim.close();
+      await handler.close();
+      await redirected.close();
+      await redirecting.close();
+    }
+  });
 });
