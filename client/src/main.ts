@@ -78,7 +78,14 @@ class ChatWindow {
     // What was typed before, for this user, shows at once and goes out when the server is ready.
     this.outbox = new Outbox(outboxKey(userId));
     this.outbox.pending.forEach((item) => this.view.addPending(item));
-    const socket: ChatSocket = io({ auth: userId ? { userId } : {}, transports: ['websocket', 'polling'] });
+    // Opened from a QR code's URL (/q/<ticket> redirects to /?scan=<ticket>): this connection arrives by that scan, once.
+    const url = new URL(location.href);
+    const scan = url.searchParams.get('scan') ?? undefined;
+    if (scan !== undefined) {
+      url.searchParams.delete('scan');
+      history.replaceState(history.state, '', url);
+    }
+    const socket: ChatSocket = io({ auth: { ...(userId ? { userId } : {}), ...(scan ? { scan } : {}) }, transports: ['websocket', 'polling'] });
     this.socket = socket;
     socket.on('ready', (ready) => this.onReady(ready));
     socket.on('message', (message) => this.view.addStored(message));

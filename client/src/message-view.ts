@@ -24,6 +24,7 @@ function describeEvent(inbound: Extract<Inbound, { type: 'event' }>, account: Ac
   const items = account.menu.flatMap((b) => [b, ...(b.sub ?? [])]);
   if (inbound.event === 'view') return `You opened “${items.find((i) => i.url === inbound.url)?.name ?? inbound.url}”`;
   if (inbound.event === 'click') return `You tapped “${items.find((i) => i.key === inbound.key)?.name ?? inbound.key}”`;
+  if (inbound.event === 'scan') return 'You scanned a QR code of the account';
   return inbound.event === 'subscribe' ? 'You followed the account' : 'You unfollowed the account';
 }
 

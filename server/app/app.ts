@@ -31,6 +31,7 @@ import { readFile } from 'node:fs/promises';
 import { snsRoutes } from '../transport/http-sns.ts';
 import { authorizeRoutes } from '../transport/http-authorize.ts';
 import { profileRoutes } from '../transport/http-profiles.ts';
+import { qrCodeRoutes, showQrCode } from '../transport/http-qrcodes.ts';
 
 export type App = {
   httpServer: HttpServer;
@@ -91,6 +92,7 @@ export function createApp(components: Components): App {
   // The platform API answers its callers itself, HTTP 200 and JSON, with its own limits (see http-platform.ts).
   // Its GETs change things too (menu/delete), so pages of other sites may not call it at all.
   const platformRefusal = (req: IncomingMessage) => hosts.refusal(req.headers.host) ?? crossSiteRefusal(req, security.corsOrigins);
+  app.get('/cgi-bin/showqrcode', showQrCode(platform.qrCodes, (host) => hosts.refusal(host)));
   app.use('/cgi-bin', platformRoutes({ platform, service, limits, logger, refusal: platformRefusal }));
   app.use('/sns', snsRoutes({ platform, service, limits, logger, refusal: platformRefusal }));
   app.use(requireKnownHost(hosts));
@@ -113,6 +115,7 @@ export function createApp(components: Components): App {
   app.use(userMediaRoutes(store, components.now));
   app.use(authorizeRoutes(platform, service, logger));
   app.use(profileRoutes(platform.profiles));
+  app.use(qrCodeRoutes(platform.qrCodes));
   if (clientDir) {
     // Assets have content hashes in their names, so they never change; the page itself is always revalidated.
     app.use('/assets', express.static(path.join(clientDir, 'assets'), { immutable: true, maxAge: '1y', index: false }));

@@ -45,6 +45,9 @@ export function respond(kb: Knowledge, session: Session, inbound: Inbound, env: 
       case 'view':
         // The user opened a menu link: WeChat shows the page; the account says nothing.
         return keep(session);
+      case 'scan':
+        // A follower scanned one of the account's codes: nothing to say unless a server under test says it.
+        return keep(session);
     }
   }
   if (inbound.type === 'image') return keep(session, reply.pictureReceived());

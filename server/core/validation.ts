@@ -55,11 +55,19 @@ const viewEvent = z.object({
   clientId,
 });
 
-const inboundSchema = z.union([textInbound, imageInbound, plainEvent, clickEvent, viewEvent]);
+const scanEvent = z.object({
+  type: z.literal('event'),
+  event: z.literal('scan'),
+  ticket: z.string({ error: 'must be a string' }).regex(/^[A-Za-z0-9_=+\/-]{1,128}$/, { error: 'must be a ticket from qrcode/create' }),
+  clientId,
+});
+
+const inboundSchema = z.union([textInbound, imageInbound, plainEvent, clickEvent, viewEvent, scanEvent]);
 // A Map, not an object: an event named "toString" must not find Object.prototype's.
 const eventSchemas = new Map<unknown, z.ZodType>([
   ['click', clickEvent],
   ['view', viewEvent],
+  ['scan', scanEvent],
 ]);
 
 /** Parses an untrusted inbound message, or throws an AppError saying what is wrong with it. */

@@ -31,6 +31,7 @@ export const ERRMSG: Record<number, string> = {
   40029: 'invalid code',
   40030: 'invalid refresh_token',
   40037: 'invalid template_id',
+  40053: 'invalid action info, please check document',
   40097: 'invalid args',
   40125: 'invalid appsecret',
   40163: 'code been used',

@@ -14,6 +14,7 @@ import { AccountTemplates, loadTemplates, templateFinishedXml, templateMessage }
 import { Tokens } from './tokens.ts';
 import { followerOf, type Followers } from './users.ts';
 import { Profiles } from './profiles.ts';
+import type { QrCodes } from './qr-codes.ts';
 import type { WebDomain } from './web-domains.ts';
 import { WebPages } from './web-pages.ts';
 
@@ -38,13 +39,15 @@ const MENU = 'buttons';
 // The account id the remote responder sends as ToUserName when none is configured.
 const DEFAULT_ACCOUNT_ID = 'gh_simulator';
 
-export type PlatformParts = { store: ChatStore; service: ChatService; followers: Followers; logger: Logger; ids?: Ids };
+export type PlatformParts = { store: ChatStore; service: ChatService; followers: Followers; qrCodes: QrCodes; logger: Logger; ids?: Ids };
 
 export class Platform {
   private readonly store: ChatStore;
   private readonly menu: Records<PlatformButton[]>;
   private readonly service: ChatService;
   private readonly followers: Followers;
+  /** The account's parametric QR codes (qrcode/create, showqrcode, and what *Scan* lists). */
+  readonly qrCodes: QrCodes;
   private readonly logger: Logger;
   private readonly tokens?: Tokens;
   private readonly webPages?: WebPages;
@@ -57,13 +60,14 @@ export class Platform {
   private readonly ids: Ids;
 
   constructor(
-    { store, service, followers, logger, ids = processIds }: PlatformParts,
+    { store, service, followers, qrCodes, logger, ids = processIds }: PlatformParts,
     private readonly options: PlatformOptions,
   ) {
     this.store = store;
     this.menu = store.records<PlatformButton[]>(MENU_KIND);
     this.service = service;
     this.followers = followers;
+    this.qrCodes = qrCodes;
     this.logger = logger;
     this.ids = ids;
     this.now = options.now ?? Date.now;
@@ -195,6 +199,7 @@ export class Platform {
     const user = await this.followers.find(query.openid);
     const follower = followerOf(user, await this.service.deliveryState(user.userId));
     if (!follower?.subscribed) return { subscribe: 0, openid: user.openId };
+    const scene = follower.scene;
     return {
       subscribe: 1,
       openid: user.openId,
@@ -203,10 +208,16 @@ export class Platform {
       remark: '',
       groupid: 0,
       tagid_list: [],
-      subscribe_scene: 'ADD_SCENE_SEARCH',
-      qr_scene: 0,
-      qr_scene_str: '',
+      // The simulator's users find the account by its name unless they follow by a code.
+      subscribe_scene: scene ? 'ADD_SCENE_QR_CODE' : 'ADD_SCENE_SEARCH',
+      qr_scene: scene?.qrScene ?? 0,
+      qr_scene_str: scene?.qrSceneStr ?? '',
     };
+  }
+
+  /** POST qrcode/create; `origin` is the simulator's, where the code's URL opens a chat. */
+  async qrcodeCreate(body: Record<string, unknown>, origin: string): Promise<object> {
+    return this.qrCodes.create(body, this.options.target?.publicUrl ?? origin);
   }
 
   async mediaUpload(type: MediaType, file: { buffer: Buffer; originalname?: string } | undefined): Promise<object> {

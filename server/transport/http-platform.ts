@@ -43,6 +43,7 @@ export function platformRoutes(options: PlatformRouteOptions): Router {
     'menu/delete': { method: 'GET', token: true, run: () => platform.menuDelete() },
     'message/template/send': { method: 'POST', token: true, run: ({ body }) => platform.templateSend(objectBody(body)) },
     'user/info': { method: 'GET', token: true, run: ({ query }) => platform.userInfo(query) },
+    'qrcode/create': { method: 'POST', token: true, run: ({ body, req }) => platform.qrcodeCreate(objectBody(body), `${req.protocol}://${req.get('host') ?? 'localhost'}`) },
     'media/upload': { method: 'POST', token: true, run: (call) => upload(call, platform) },
     'media/get': { method: 'GET', token: true, run: ({ query }) => platform.mediaGet(query) },
     'ticket/getticket': { method: 'GET', token: true, run: ({ query }) => platform.web().tickets.get(query.type) },

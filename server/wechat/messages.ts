@@ -5,6 +5,8 @@ import { AppError } from '../core/errors.ts';
 import { mediaUrl } from '../media.ts';
 import { byteLength, MAX_TEXT_BYTES, splitIntoPages } from '../bot/paging.ts';
 import { isValidId } from '../core/validation.ts';
+import type { ScanTurn } from '../core/chat-service.ts';
+import { eventKeyOf } from '../platform/qr-codes.ts';
 import { buildWechatXml, cdata, field, parseWechatXml, xmlText, type WechatFields } from './xml.ts';
 
 /** What a message from the platform asks of the bot. */
@@ -129,8 +131,14 @@ export function passiveReplyXml(
 }
 
 /** A message as the platform would post it to an official-account server; `baseUrl` makes picture links absolute. */
-export function platformRequestXml(inbound: Inbound, ids: { openId: string; accountId: string; createTime: number; msgId: string; baseUrl?: string }): string {
+export function platformRequestXml(inbound: Inbound, ids: { openId: string; accountId: string; createTime: number; msgId: string; baseUrl?: string }, scan?: ScanTurn): string {
   const head = { ToUserName: cdata(ids.accountId), FromUserName: cdata(ids.openId), CreateTime: ids.createTime };
+  if (inbound.type === 'event' && inbound.event === 'scan') {
+    if (!scan) throw new Error('A scan is pushed with its scene.');
+    // Not following: the scan is the follow, its scene prefixed qrscene_; following: SCAN with the bare scene.
+    const [event, key] = scan.subscribes ? ['subscribe', `qrscene_${eventKeyOf(scan.scene)}`] : ['SCAN', eventKeyOf(scan.scene)];
+    return buildWechatXml({ ...head, MsgType: cdata('event'), Event: cdata(event), EventKey: cdata(key), Ticket: cdata(scan.ticket) });
+  }
   if (inbound.type === 'text') {
     const option: Record<string, ReturnType<typeof cdata>> = inbound.optionId ? { bizmsgmenuid: cdata(inbound.optionId) } : {};
     return buildWechatXml({ ...head, MsgType: cdata('text'), Content: cdata(inbound.text), MsgId: ids.msgId, ...option });
