@@ -13,7 +13,11 @@ export type Inbound =
   /** A menu link the user opened. */
   | { type: 'event'; event: 'view'; url: string; clientId?: string }
   /** The user scanned a parametric QR code of the account (qrcode/create): SCAN, or a follow by it. */
-  | { type: 'event'; event: 'scan'; ticket: string; clientId?: string };
+  | { type: 'event'; event: 'scan'; ticket: string; clientId?: string }
+  /** A location the user sent: degrees, the map's zoom (`scale`) and the place's name, as WeChat's location message. */
+  | { type: 'location'; latitude: number; longitude: number; scale?: number; label?: string; clientId?: string }
+  /** A link the user shared (an article, a page), as WeChat's link message. */
+  | { type: 'link'; title: string; description?: string; url: string; clientId?: string };
 
 /** One card of a news message; WeChat calls it an article, so the contract does too. */
 export type Article = {

@@ -169,6 +169,9 @@ export const connect = (options: ConnectOptions): Promise<BotClient> => BotClien
 function describe(inbound: Inbound): string {
   if (inbound.type === 'text') return JSON.stringify(inbound.text.length > 40 ? `${inbound.text.slice(0, 40)}…` : inbound.text);
   if (inbound.type === 'image') return `the picture ${inbound.url}`;
+  if (inbound.type === 'location') return `the location ${inbound.latitude},${inbound.longitude}`;
+  if (inbound.type === 'link') return `the link ${inbound.url}`;
+  if (inbound.event === 'scan') return `the scan of ${inbound.ticket}`;
   if (inbound.event === 'click') return `the click on "${inbound.key}"`;
   return inbound.event === 'view' ? `the link ${inbound.url}` : `the ${inbound.event} event`;
 }

@@ -6,7 +6,8 @@ import { API_CALLS_KEPT } from '../../server/limits.ts';
 import { el } from './dom.ts';
 
 /** `watchApiCalls`: the panel opened (true) or closed (false); the window subscribes to the API-call stream while it is open. */
-export type DevPanelActions = { newUser: () => void; restart: () => void; exportFlow: () => void; watchApiCalls: (on: boolean) => void };
+/** `locationChanged`: the user's location was set here (the server's report-location setting pushes it as LOCATION). */
+export type DevPanelActions = { newUser: () => void; restart: () => void; exportFlow: () => void; watchApiCalls: (on: boolean) => void; locationChanged: (place: { latitude: number; longitude: number }) => void };
 
 export class DevPanel {
   private readonly panel = document.getElementById('dev-panel')!;
@@ -35,7 +36,10 @@ export class DevPanel {
     const save = () => {
       const latitude = Number(this.latitude.value);
       const longitude = Number(this.longitude.value);
-      if (this.latitude.value && this.longitude.value && Math.abs(latitude) <= 90 && Math.abs(longitude) <= 180) localStorage.setItem(LOCATION_KEY, JSON.stringify({ latitude, longitude }));
+      if (this.latitude.value && this.longitude.value && Math.abs(latitude) <= 90 && Math.abs(longitude) <= 180) {
+        localStorage.setItem(LOCATION_KEY, JSON.stringify({ latitude, longitude }));
+        actions.locationChanged({ latitude, longitude });
+      }
     };
     this.latitude.addEventListener('change', save);
     this.longitude.addEventListener('change', save);

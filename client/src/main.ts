@@ -43,19 +43,23 @@ class ChatWindow {
       void this.browser.open(url);
     },
     attach: (file) => void this.sendPicture(file),
+    scan: (ticket) => this.send({ type: 'event', event: 'scan', ticket }),
+    sendLocation: (place) => this.send({ type: 'location', ...place }),
+    sendLink: (link) => this.send({ type: 'link', ...link }),
   });
   private readonly devPanel = new DevPanel({
     newUser: () => this.newUser(),
     restart: () => this.restart(),
     exportFlow: () => this.exportFlow(),
     watchApiCalls: (on) => this.watchApiCalls(on),
+    locationChanged: (place) => void this.reportLocation(place),
   });
   private userId = '';
   private readonly sectionPage = new SectionPage(() => this.account.name);
   private readonly browser = new InAppBrowser({
     userId: () => this.userId,
-    // The contract has no link message yet: the shared page goes as a text of its title and address.
-    sendLink: (link) => this.send({ type: 'text', text: `${link.title}\n${link.url}` }),
+    // A page shared to the chat is a link message, as in WeChat.
+    sendLink: (link) => this.send({ type: 'link', title: link.title, url: link.url, ...(link.description ? { description: link.description } : {}) }),
     previewImage: (src) => this.lightbox.open(src, document.getElementById('browser-frame')!),
     chooseImage: () => this.choosePicture(),
     location: () => this.devPanel.location(),
@@ -124,6 +128,13 @@ class ChatWindow {
     if (reconnected) this.showBanner('Connected again.', 'online', 2500);
     else this.hideBanner();
     this.flush();
+  }
+
+  /** Tells the server where this user is, for the LOCATION event that entering the chat pushes with report location on. */
+  private async reportLocation(place: { latitude: number; longitude: number }): Promise<void> {
+    if (!this.userId) return;
+    const res = await fetch(`/api/users/${encodeURIComponent(this.userId)}/location`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(place) }).catch(() => undefined);
+    if (!res?.ok) this.showBanner('The location could not be saved on the server.', 'offline', 3000);
   }
 
   /** Subscribes to the platform API calls (the panel lists the ones kept, then each new one) or unsubscribes. */

@@ -9,6 +9,7 @@ import { renderImage, renderPlayable } from './render-media.ts';
 import { renderNews } from './render-news.ts';
 import { renderOptions } from './render-options.ts';
 import { renderTemplate } from './render-template.ts';
+import { renderLink, renderLocation } from './render-shared.ts';
 
 type Shown = StoredMessage | (Inbound & { from: 'user'; pending: true });
 
@@ -226,6 +227,10 @@ export class MessageView {
         return renderTemplate(message, 'createdAt' in message ? message.createdAt : new Date().toISOString());
       case 'options':
         return renderOptions(message, this.actions.tapOption);
+      case 'location':
+        return renderLocation(message);
+      case 'link':
+        return renderLink(message);
     }
   }
 

@@ -32,6 +32,7 @@ import { snsRoutes } from '../transport/http-sns.ts';
 import { authorizeRoutes } from '../transport/http-authorize.ts';
 import { profileRoutes } from '../transport/http-profiles.ts';
 import { qrCodeRoutes, showQrCode } from '../transport/http-qrcodes.ts';
+import { locationRoutes } from '../transport/http-locations.ts';
 
 export type App = {
   httpServer: HttpServer;
@@ -116,6 +117,7 @@ export function createApp(components: Components): App {
   app.use(authorizeRoutes(platform, service, logger));
   app.use(profileRoutes(platform.profiles));
   app.use(qrCodeRoutes(platform.qrCodes));
+  app.use(locationRoutes(platform.locations));
   if (clientDir) {
     // Assets have content hashes in their names, so they never change; the page itself is always revalidated.
     app.use('/assets', express.static(path.join(clientDir, 'assets'), { immutable: true, maxAge: '1y', index: false }));
@@ -146,6 +148,7 @@ export function createApp(components: Components): App {
     clustered: cluster !== undefined,
     replyDeadlineMs: responder?.replyDeadlineMs ?? ACK_TIMEOUT_MS,
     addressOf: (req) => clientAddress(req, trust),
+    entered: (userId) => platform.locations.entered(userId),
   });
 
   return {

@@ -51,6 +51,7 @@ export function respond(kb: Knowledge, session: Session, inbound: Inbound, env: 
     }
   }
   if (inbound.type === 'image') return keep(session, reply.pictureReceived());
+  if (inbound.type === 'location' || inbound.type === 'link') return keep(session, reply.onlyText(inbound.type));
   return answerText(kb, session, inbound.text, env);
 }
 

@@ -8,7 +8,7 @@ import type { Follower, FollowScene, InteractionWindow } from '../store/chat-sto
  * platform counts (follow, menu click). Opening a link (VIEW) and unfollowing do not.
  */
 export function interactionKind(inbound: Inbound): InteractionWindow['kind'] | undefined {
-  if (inbound.type === 'text' || inbound.type === 'image') return 'message';
+  if (inbound.type !== 'event') return 'message';
   if (inbound.type === 'event' && (inbound.event === 'subscribe' || inbound.event === 'click' || inbound.event === 'scan')) return 'event';
   return undefined;
 }

@@ -15,6 +15,7 @@ import { Tokens } from './tokens.ts';
 import { followerOf, type Followers } from './users.ts';
 import { Profiles } from './profiles.ts';
 import type { QrCodes } from './qr-codes.ts';
+import { LocationReports } from './location-reports.ts';
 import type { WebDomain } from './web-domains.ts';
 import { WebPages } from './web-pages.ts';
 
@@ -31,6 +32,8 @@ export type PlatformOptions = {
   /** The web authorization domain and the JS interface domains (OAUTH_DOMAINS, JS_DOMAINS); the target's host and port by default. */
   oauthDomains?: WebDomain[];
   jsDomains?: WebDomain[];
+  /** The account's *report location* setting (REPORT_LOCATION): entering the chat pushes LOCATION to the target. */
+  reportLocation?: boolean;
 };
 
 // The menu is one record of its kind.
@@ -54,6 +57,8 @@ export class Platform {
   /** Each chat user's nickname and avatar, which sns/userinfo shows. */
   readonly profiles: Profiles;
   private readonly media: MediaLibrary;
+  /** Where each user is, and the LOCATION event entering the chat pushes with the setting on. */
+  readonly locations: LocationReports;
   private readonly customerService: CustomerService;
   private readonly templates: AccountTemplates;
   private readonly now: () => number;
@@ -81,6 +86,7 @@ export class Platform {
       );
     }
     this.media = new MediaLibrary(store, this.now);
+    this.locations = new LocationReports(store, { target: options.target, enabled: options.reportLocation ?? false, accountId: options.target?.accountId ?? DEFAULT_ACCOUNT_ID, now: this.now, logger });
     this.templates = new AccountTemplates(store, options.templatesFile ? loadTemplates(options.templatesFile) : undefined);
     this.customerService = new CustomerService(service, this.followers, this.media, this.now);
   }

@@ -26,6 +26,8 @@ export type SocketTransportOptions = {
   replyDeadlineMs: number;
   /** The client's address, as the HTTP side sees it (proxies included). */
   addressOf: (req: IncomingMessage) => string;
+  /** A user entered the chat (their window got `ready`): the account's report-location setting acts on it. */
+  entered?: (userId: string) => void;
 };
 
 const roomOf = (userId: string) => `user:${userId}`;
@@ -160,6 +162,7 @@ export function attachSocketTransport(io: ChatServer, service: ChatService, logg
         if (!socket.connected) return;
         void socket.join(roomOf(userId));
         socket.emit('ready', { userId, account: service.account, history, replyDeadlineMs: options.replyDeadlineMs });
+        options.entered?.(userId);
       }, scan === undefined ? {} : { scan })
       .catch((err: unknown) => {
         log.error({ err }, 'could not open the conversation');

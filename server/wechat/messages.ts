@@ -66,6 +66,19 @@ export function readPlatformMessage(xml: string): PlatformMessage {
     const mediaId = field(fields, 'MediaId')?.trim();
     return { ...sent, kind: 'inbound', inbound: { type: 'image', url: required(fields, 'PicUrl'), ...(mediaId ? { mediaId } : {}) } };
   }
+  if (msgType === 'location') {
+    const latitude = Number(field(fields, 'Location_X'));
+    const longitude = Number(field(fields, 'Location_Y'));
+    const scale = Number(field(fields, 'Scale'));
+    const label = field(fields, 'Label')?.trim();
+    if (Number.isFinite(latitude) && Number.isFinite(longitude)) {
+      return { ...sent, kind: 'inbound', inbound: { type: 'location', latitude, longitude, ...(Number.isInteger(scale) && scale > 0 ? { scale } : {}), ...(label ? { label } : {}) } };
+    }
+  }
+  if (msgType === 'link') {
+    const description = field(fields, 'Description')?.trim();
+    return { ...sent, kind: 'inbound', inbound: { type: 'link', title: required(fields, 'Title'), url: required(fields, 'Url'), ...(description ? { description } : {}) } };
+  }
   return { ...sent, kind: 'unsupported', msgType };
 }
 
@@ -146,6 +159,14 @@ export function platformRequestXml(inbound: Inbound, ids: { openId: string; acco
   if (inbound.type === 'image') {
     const picUrl = ids.baseUrl ? absolute(inbound.url, ids.baseUrl) : inbound.url;
     return buildWechatXml({ ...head, MsgType: cdata('image'), PicUrl: cdata(picUrl), MediaId: cdata(inbound.mediaId ?? ''), MsgId: ids.msgId });
+  }
+  if (inbound.type === 'location') {
+    // Location_X is the latitude, Location_Y the longitude, as the platform names them.
+    const fields = { Location_X: inbound.latitude, Location_Y: inbound.longitude, Scale: inbound.scale ?? 15, Label: cdata(inbound.label ?? '') };
+    return buildWechatXml({ ...head, MsgType: cdata('location'), ...fields, MsgId: ids.msgId });
+  }
+  if (inbound.type === 'link') {
+    return buildWechatXml({ ...head, MsgType: cdata('link'), Title: cdata(inbound.title), Description: cdata(inbound.description ?? ''), Url: cdata(inbound.url), MsgId: ids.msgId });
   }
   if (inbound.event === 'view') {
     return buildWechatXml({ ...head, MsgType: cdata('event'), Event: cdata('VIEW'), EventKey: cdata(inbound.url) });
