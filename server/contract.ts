@@ -149,6 +149,9 @@ export type MediaPayload = { mediaId: string; url: string };
  */
 export type QrCodeInfo = { ticket: string; action: 'QR_SCENE' | 'QR_STR_SCENE' | 'QR_LIMIT_SCENE' | 'QR_LIMIT_STR_SCENE'; scene: string; url: string; createdAt: string; expiresAt?: string };
 
+/** A follower as `GET /api/followers` lists them for the developer panel (an addition to DESIGN.md). */
+export type FollowerInfo = { openId: string; userId: string; subscribeTime: number; remark: string; tags: Array<{ id: number; name: string }> };
+
 /** A section as `GET /api/article/sections/:id` returns it. */
 export type SectionPayload = { id: string; number: number; title: string; keywords: string[]; text: string };
 

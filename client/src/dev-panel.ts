@@ -4,10 +4,11 @@ import type { ApiCall } from '../../server/contract.ts';
 import type { BridgeCall } from './bridge-host.ts';
 import { API_CALLS_KEPT } from '../../server/limits.ts';
 import { el } from './dom.ts';
+import { DevFollowers, type DevFollowersActions } from './dev-followers.ts';
 
 /** `watchApiCalls`: the panel opened (true) or closed (false); the window subscribes to the API-call stream while it is open. */
 /** `locationChanged`: the user's location was set here (the server's report-location setting pushes it as LOCATION). */
-export type DevPanelActions = { newUser: () => void; restart: () => void; exportFlow: () => void; watchApiCalls: (on: boolean) => void; locationChanged: (place: { latitude: number; longitude: number }) => void };
+export type DevPanelActions = { newUser: () => void; restart: () => void; exportFlow: () => void; watchApiCalls: (on: boolean) => void; locationChanged: (place: { latitude: number; longitude: number }) => void } & DevFollowersActions;
 
 export class DevPanel {
   private readonly panel = document.getElementById('dev-panel')!;
@@ -22,11 +23,15 @@ export class DevPanel {
   private readonly latitude = document.getElementById('dev-latitude') as HTMLInputElement;
   private readonly longitude = document.getElementById('dev-longitude') as HTMLInputElement;
   private selected: HTMLElement | undefined;
+  private readonly followers: DevFollowers;
+  private userId = '';
   /** The calls listed, by id: the same call may come both in the subscription's answer and as an event. */
   private readonly calls = new Map<string, ApiCall>();
 
   constructor(private readonly actions: DevPanelActions) {
     this.toggle.addEventListener('click', () => this.setOpen(this.panel.hasAttribute('hidden')));
+    this.followers = new DevFollowers(actions);
+    this.apiSection.before(this.followers.root);
     document.getElementById('dev-new-user')!.addEventListener('click', actions.newUser);
     document.getElementById('dev-restart')!.addEventListener('click', actions.restart);
     document.getElementById('dev-export')!.addEventListener('click', actions.exportFlow);
@@ -67,6 +72,7 @@ export class DevPanel {
 
   setOpen(open: boolean): void {
     if (open !== this.isOpen) this.actions.watchApiCalls(open);
+    if (open) void this.followers.refresh(this.userId);
     this.panel.hidden = !open;
     this.toggle.setAttribute('aria-expanded', String(open));
     // Messages become keyboard-selectable only while there is somewhere to show them.
@@ -79,6 +85,8 @@ export class DevPanel {
 
   setUser(userId: string): void {
     this.user.textContent = userId;
+    this.userId = userId;
+    if (this.isOpen) void this.followers.refresh(userId);
   }
 
   /** Shows a message's JSON; only while the panel is open, so readers can click bubbles freely. */

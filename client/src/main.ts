@@ -53,6 +53,8 @@ class ChatWindow {
     exportFlow: () => this.exportFlow(),
     watchApiCalls: (on) => this.watchApiCalls(on),
     locationChanged: (place) => void this.reportLocation(place),
+    switchTo: (userId) => this.switchTo(userId),
+    newUserByScan: (ticket) => this.newUser(ticket),
   });
   private userId = '';
   private readonly sectionPage = new SectionPage(() => this.account.name);
@@ -78,13 +80,13 @@ class ChatWindow {
     this.connect(chosenUserId());
   }
 
-  private connect(userId: string | undefined): void {
+  private connect(userId: string | undefined, scanTicket?: string): void {
     // What was typed before, for this user, shows at once and goes out when the server is ready.
     this.outbox = new Outbox(outboxKey(userId));
     this.outbox.pending.forEach((item) => this.view.addPending(item));
     // Opened from a QR code's URL (/q/<ticket> redirects to /?scan=<ticket>): this connection arrives by that scan, once.
     const url = new URL(location.href);
-    const scan = url.searchParams.get('scan') ?? undefined;
+    const scan = scanTicket ?? url.searchParams.get('scan') ?? undefined;
     if (scan !== undefined) {
       url.searchParams.delete('scan');
       history.replaceState(history.state, '', url);
@@ -241,10 +243,19 @@ class ChatWindow {
     this.flush();
   }
 
-  private newUser(): void {
+  /** A fresh user; with `scan`, one who arrives by that QR code (auth.scan). */
+  private newUser(scan?: string): void {
     forgetUserId();
     this.reset();
-    this.connect(undefined);
+    this.connect(undefined, scan);
+  }
+
+  /** The window becomes another follower's chat (the developer panel's followers list). */
+  private switchTo(userId: string): void {
+    if (userId === this.userId) return;
+    this.reset();
+    rememberUserId(userId);
+    this.connect(userId);
   }
 
   /**

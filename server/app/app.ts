@@ -33,6 +33,7 @@ import { authorizeRoutes } from '../transport/http-authorize.ts';
 import { profileRoutes } from '../transport/http-profiles.ts';
 import { qrCodeRoutes, showQrCode } from '../transport/http-qrcodes.ts';
 import { locationRoutes } from '../transport/http-locations.ts';
+import { followerRoutes } from '../transport/http-followers.ts';
 
 export type App = {
   httpServer: HttpServer;
@@ -118,6 +119,7 @@ export function createApp(components: Components): App {
   app.use(profileRoutes(platform.profiles));
   app.use(qrCodeRoutes(platform.qrCodes));
   app.use(locationRoutes(platform.locations));
+  app.use(followerRoutes(platform));
   if (clientDir) {
     // Assets have content hashes in their names, so they never change; the page itself is always revalidated.
     app.use('/assets', express.static(path.join(clientDir, 'assets'), { immutable: true, maxAge: '1y', index: false }));

@@ -70,6 +70,8 @@ export type FollowerIndex = {
    * answers the follower state an earlier version recorded for them, if any.
    */
   reached(userId: string, options: { isNew: boolean }): Promise<Follower | undefined>;
+  /** Notes that a user's unfollow was committed: what the account kept about them as a follower goes. */
+  left(userId: string): Promise<void>;
 };
 
 /** Sees the user's follower state and window before a delivery; returns the window counting it, or throws to refuse it. */
@@ -303,6 +305,8 @@ export class ChatService {
         const messages = turn.pendingMessage ? [final, ...replies] : replies;
         const state: TurnState = { ...turn.state, session: answer.session };
         await this.store.commit(userId, { messages, ...state, clientId: inbound.clientId, revised: turn.storedEarly ? final : undefined });
+        // After the commit: a turn that failed leaves the follower as they were, remark and tags included.
+        if (this.followers && inbound.type === 'event' && inbound.event === 'unsubscribe') await this.followers.left(userId);
         turn.state = state;
         turn.pendingMessage = undefined;
         this.publish(messages, origin);

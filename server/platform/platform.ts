@@ -16,6 +16,8 @@ import { followerOf, type Followers } from './users.ts';
 import { Profiles } from './profiles.ts';
 import type { QrCodes } from './qr-codes.ts';
 import { LocationReports } from './location-reports.ts';
+import { FOLLOWER_LIMITS, FollowerList } from './follower-list.ts';
+import { Tags } from './tags.ts';
 import type { WebDomain } from './web-domains.ts';
 import { WebPages } from './web-pages.ts';
 
@@ -34,6 +36,8 @@ export type PlatformOptions = {
   jsDomains?: WebDomain[];
   /** The account's *report location* setting (REPORT_LOCATION): entering the chat pushes LOCATION to the target. */
   reportLocation?: boolean;
+  /** OpenIDs a user/get or user/tag/get page holds: the platform's 10 000 unless a test pages with fewer. */
+  followersPageSize?: number;
 };
 
 // The menu is one record of its kind.
@@ -48,7 +52,7 @@ export class Platform {
   private readonly store: ChatStore;
   private readonly menu: Records<PlatformButton[]>;
   private readonly service: ChatService;
-  private readonly followers: Followers;
+  readonly followers: Followers;
   /** The account's parametric QR codes (qrcode/create, showqrcode, and what *Scan* lists). */
   readonly qrCodes: QrCodes;
   private readonly logger: Logger;
@@ -57,6 +61,9 @@ export class Platform {
   /** Each chat user's nickname and avatar, which sns/userinfo shows. */
   readonly profiles: Profiles;
   private readonly media: MediaLibrary;
+  /** The followers (user/get, user/info, batchget, remarks) and their tags. */
+  readonly followerList: FollowerList;
+  readonly tags: Tags;
   /** Where each user is, and the LOCATION event entering the chat pushes with the setting on. */
   readonly locations: LocationReports;
   private readonly customerService: CustomerService;
@@ -86,6 +93,9 @@ export class Platform {
       );
     }
     this.media = new MediaLibrary(store, this.now);
+    const pageSize = options.followersPageSize ?? FOLLOWER_LIMITS.pageSize;
+    this.followerList = new FollowerList(service, followers, pageSize);
+    this.tags = new Tags(store, followers, this.followerList, pageSize);
     this.locations = new LocationReports(store, { target: options.target, enabled: options.reportLocation ?? false, accountId: options.target?.accountId ?? DEFAULT_ACCOUNT_ID, now: this.now, logger });
     this.templates = new AccountTemplates(store, options.templatesFile ? loadTemplates(options.templatesFile) : undefined);
     this.customerService = new CustomerService(service, this.followers, this.media, this.now);
@@ -200,25 +210,9 @@ export class Platform {
     return { ...OK, msgid: msgId };
   }
 
-  /** GET user/info?openid: what the platform still tells about a user (no nickname or avatar since 2021). */
+  /** GET user/info?openid&lang */
   async userInfo(query: Record<string, unknown>): Promise<object> {
-    const user = await this.followers.find(query.openid);
-    const follower = followerOf(user, await this.service.deliveryState(user.userId));
-    if (!follower?.subscribed) return { subscribe: 0, openid: user.openId };
-    const scene = follower.scene;
-    return {
-      subscribe: 1,
-      openid: user.openId,
-      language: typeof query.lang === 'string' && query.lang ? query.lang : 'zh_CN',
-      subscribe_time: follower.subscribeTime,
-      remark: '',
-      groupid: 0,
-      tagid_list: [],
-      // The simulator's users find the account by its name unless they follow by a code.
-      subscribe_scene: scene ? 'ADD_SCENE_QR_CODE' : 'ADD_SCENE_SEARCH',
-      qr_scene: scene?.qrScene ?? 0,
-      qr_scene_str: scene?.qrSceneStr ?? '',
-    };
+    return this.followerList.info(query.openid, query.lang);
   }
 
   /** POST qrcode/create; `origin` is the simulator's, where the code's URL opens a chat. */

@@ -7,7 +7,7 @@ import { toAppError } from '../core/errors.ts';
 import type { Logger } from '../logger.ts';
 import { MEDIA_LIMITS } from '../media.ts';
 import type { RateLimits } from '../core/rate-limits.ts';
-import { errorAnswer, PlatformError, type ErrorAnswer } from '../platform/errors.ts';
+import { errorAnswer, OK, PlatformError, type ErrorAnswer } from '../platform/errors.ts';
 import { uploadType } from '../platform/media.ts';
 import type { Platform } from '../platform/platform.ts';
 import { redactBody, redactUrl } from '../platform/redact.ts';
@@ -43,6 +43,17 @@ export function platformRoutes(options: PlatformRouteOptions): Router {
     'menu/delete': { method: 'GET', token: true, run: () => platform.menuDelete() },
     'message/template/send': { method: 'POST', token: true, run: ({ body }) => platform.templateSend(objectBody(body)) },
     'user/info': { method: 'GET', token: true, run: ({ query }) => platform.userInfo(query) },
+    'user/get': { method: 'GET', token: true, run: ({ query }) => platform.followerList.get(query) },
+    'user/info/batchget': { method: 'POST', token: true, run: ({ body }) => platform.followerList.batchget(objectBody(body)) },
+    'user/info/updateremark': { method: 'POST', token: true, run: ({ body }) => done(platform.followerList.updateRemark(objectBody(body))) },
+    'tags/create': { method: 'POST', token: true, run: ({ body }) => platform.tags.create(objectBody(body)) },
+    'tags/get': { method: 'GET', token: true, run: () => platform.tags.get() },
+    'tags/update': { method: 'POST', token: true, run: ({ body }) => done(platform.tags.update(objectBody(body))) },
+    'tags/delete': { method: 'POST', token: true, run: ({ body }) => done(platform.tags.delete(objectBody(body))) },
+    'tags/members/batchtagging': { method: 'POST', token: true, run: ({ body }) => done(platform.tags.tag(objectBody(body))) },
+    'tags/members/batchuntagging': { method: 'POST', token: true, run: ({ body }) => done(platform.tags.untag(objectBody(body))) },
+    'tags/getidlist': { method: 'POST', token: true, run: ({ body }) => platform.tags.idList(objectBody(body)) },
+    'user/tag/get': { method: 'POST', token: true, run: ({ body }) => platform.tags.members(objectBody(body)) },
     'qrcode/create': { method: 'POST', token: true, run: ({ body, req }) => platform.qrcodeCreate(objectBody(body), `${req.protocol}://${req.get('host') ?? 'localhost'}`) },
     'media/upload': { method: 'POST', token: true, run: (call) => upload(call, platform) },
     'media/get': { method: 'GET', token: true, run: ({ query }) => platform.mediaGet(query) },
@@ -138,6 +149,12 @@ export function platformApi(mount: string, { platform, service, limits, logger, 
 function reported(req: Request): unknown {
   if (req.file) return { media: { filename: req.file.originalname, size: req.file.size, contentType: req.file.mimetype } };
   return req.body;
+}
+
+/** A call that answers nothing but success. */
+async function done(work: Promise<void>): Promise<object> {
+  await work;
+  return OK;
 }
 
 function objectBody(body: unknown): Record<string, unknown> {
