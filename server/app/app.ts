@@ -34,6 +34,7 @@ import { profileRoutes } from '../transport/http-profiles.ts';
 import { qrCodeRoutes, showQrCode } from '../transport/http-qrcodes.ts';
 import { locationRoutes } from '../transport/http-locations.ts';
 import { followerRoutes } from '../transport/http-followers.ts';
+import { massNewsRoutes } from '../transport/http-mass-news.ts';
 
 export type App = {
   httpServer: HttpServer;
@@ -120,6 +121,7 @@ export function createApp(components: Components): App {
   app.use(qrCodeRoutes(platform.qrCodes));
   app.use(locationRoutes(platform.locations));
   app.use(followerRoutes(platform));
+  app.use(massNewsRoutes(platform.news));
   if (clientDir) {
     // Assets have content hashes in their names, so they never change; the page itself is always revalidated.
     app.use('/assets', express.static(path.join(clientDir, 'assets'), { immutable: true, maxAge: '1y', index: false }));

@@ -82,6 +82,8 @@ export async function openComponents({ store, content, logger, clientDir, enviro
     await platform.open();
     store.onRulesChanged((rules) => service.useRules(rules));
     const stop = async () => {
+      // Mass messages already accepted are delivered before the service stops taking deliveries.
+      await platform.settled();
       platform.close();
       await service.stop();
     };

@@ -34,6 +34,7 @@ export const ERRMSG: Record<number, string> = {
   40037: 'invalid template_id',
   40053: 'invalid action info, please check document',
   40097: 'invalid args',
+  40130: 'invalid openid list size, at least two openid',
   40125: 'invalid appsecret',
   40163: 'code been used',
   41001: 'access_token missing',

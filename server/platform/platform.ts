@@ -18,6 +18,8 @@ import type { QrCodes } from './qr-codes.ts';
 import { LocationReports } from './location-reports.ts';
 import { FOLLOWER_LIMITS, FollowerList } from './follower-list.ts';
 import { Tags } from './tags.ts';
+import { MassMessages } from './mass-messages.ts';
+import { MassNews } from './mass-news.ts';
 import type { WebDomain } from './web-domains.ts';
 import { WebPages } from './web-pages.ts';
 
@@ -64,6 +66,9 @@ export class Platform {
   /** The followers (user/get, user/info, batchget, remarks) and their tags. */
   readonly followerList: FollowerList;
   readonly tags: Tags;
+  /** Mass messages, and the mpnews articles they carry. */
+  readonly mass: MassMessages;
+  readonly news: MassNews;
   /** Where each user is, and the LOCATION event entering the chat pushes with the setting on. */
   readonly locations: LocationReports;
   private readonly customerService: CustomerService;
@@ -96,6 +101,12 @@ export class Platform {
     const pageSize = options.followersPageSize ?? FOLLOWER_LIMITS.pageSize;
     this.followerList = new FollowerList(service, followers, pageSize);
     this.tags = new Tags(store, followers, this.followerList, pageSize);
+    this.news = new MassNews(store, this.media, this.now);
+    this.mass = new MassMessages(
+      { store, service, followerList: this.followerList, tags: this.tags, media: this.media, news: this.news, logger, now: this.now, ids },
+      options.target,
+      options.target?.accountId ?? DEFAULT_ACCOUNT_ID,
+    );
     this.locations = new LocationReports(store, { target: options.target, enabled: options.reportLocation ?? false, accountId: options.target?.accountId ?? DEFAULT_ACCOUNT_ID, now: this.now, logger });
     this.templates = new AccountTemplates(store, options.templatesFile ? loadTemplates(options.templatesFile) : undefined);
     this.customerService = new CustomerService(service, this.followers, this.media, this.now);
@@ -228,6 +239,11 @@ export class Platform {
   async mediaGet(query: Record<string, unknown>): Promise<{ bytes: Buffer; contentType: string; filename: string }> {
     const { record, bytes } = await this.media.get(query.media_id);
     return { bytes, contentType: record.contentType, filename: downloadName(record.filename ?? record.mediaId, record.contentType) };
+  }
+
+  /** Resolves once the mass messages this process is delivering are delivered (before the service stops). */
+  settled(): Promise<void> {
+    return this.mass.settled();
   }
 
   /** Stops the typing timers. */
