@@ -72,7 +72,7 @@ export class Platform {
   /** Where each user is, and the LOCATION event entering the chat pushes with the setting on. */
   readonly locations: LocationReports;
   private readonly customerService: CustomerService;
-  private readonly templates: AccountTemplates;
+  readonly templates: AccountTemplates;
   private readonly now: () => number;
   private readonly ids: Ids;
 

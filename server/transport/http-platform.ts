@@ -9,6 +9,7 @@ import { MEDIA_LIMITS } from '../media.ts';
 import type { RateLimits } from '../core/rate-limits.ts';
 import { errorAnswer, OK, PlatformError, type ErrorAnswer } from '../platform/errors.ts';
 import { uploadType } from '../platform/media.ts';
+import { machineIps } from '../platform/ip-lists.ts';
 import type { Platform } from '../platform/platform.ts';
 import { redactBody, redactUrl } from '../platform/redact.ts';
 import { bodyRefusal } from './http-errors.ts';
@@ -61,6 +62,10 @@ export function platformRoutes(options: PlatformRouteOptions): Router {
     'message/mass/preview': { method: 'POST', token: true, run: ({ body }) => platform.mass.preview(objectBody(body)) },
     'message/mass/get': { method: 'POST', token: true, run: ({ body }) => platform.mass.get(objectBody(body)) },
     'message/mass/delete': { method: 'POST', token: true, run: ({ body }) => done(platform.mass.delete(objectBody(body))) },
+    getcallbackip: { method: 'GET', token: true, run: async () => machineIps() },
+    get_api_domain_ip: { method: 'GET', token: true, run: async () => machineIps() },
+    'template/get_all_private_template': { method: 'GET', token: true, run: () => platform.templates.all() },
+    'template/del_private_template': { method: 'POST', token: true, run: ({ body }) => done(platform.templates.delete(objectBody(body))) },
     'media/upload': { method: 'POST', token: true, run: (call) => upload(call, platform) },
     'media/get': { method: 'GET', token: true, run: ({ query }) => platform.mediaGet(query) },
     'ticket/getticket': { method: 'GET', token: true, run: ({ query }) => platform.web().tickets.get(query.type) },
