@@ -20,7 +20,7 @@ describe('followers and tags', () => {
     const call = <T>(method: string, ...args: unknown[]) => promisify<T>((legacy as any)[method].bind(legacy, ...args))();
     try {
       const names = ['ann', 'ben', 'cat', 'dan', 'eve'];
-      const users = [];
+      const users: Array<Awaited<ReturnType<typeof connectUser>>> = [];
       for (const name of names) users.push(await connectUser(sim.url, name));
       const ids = names.map(openIdOf);
       const sorted = [...ids].sort();

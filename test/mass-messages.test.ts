@@ -34,7 +34,7 @@ describe('mass messages', () => {
     };
     try {
       const names = ['ann', 'ben', 'cat', 'dan'];
-      const users = [];
+      const users: Array<Awaited<ReturnType<typeof connectUser>>> = [];
       for (const name of names) users.push(await connectUser(sim.url, name));
       const [ann, ben, cat, dan] = names.map(openIdOf) as [string, string, string, string];
       await send(users[3]!.socket, { type: 'event', event: 'unsubscribe' });
