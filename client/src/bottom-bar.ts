@@ -38,7 +38,7 @@ export class BottomBar {
     this.input.addEventListener('input', () => this.fitInput());
     // `+` opens the panel of Album, Scan, Location and Link, under the composer as in WeChat.
     const plus = new PlusPanel({ ...this.actions, choosePicture: () => this.picker.click() });
-    this.composer.after(plus.root);
+    this.composer.closest('footer')!.after(plus.root);
     document.getElementById('attach')!.addEventListener('click', () => plus.toggle());
     this.picker.addEventListener('change', () => {
       const file = this.picker.files?.[0];

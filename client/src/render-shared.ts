@@ -24,9 +24,11 @@ export function renderLink(message: Link): HTMLElement {
   const href = safeHref(message.url);
   const card = href ? Object.assign(el('a', 'shared-card link-card'), { href }) : el('div', 'shared-card link-card');
   card.append(el('div', 'shared-title', message.title));
+  const site = href ? new URL(href, location.href).host : '';
   const row = el('div', 'link-row');
-  row.append(el('div', 'shared-detail', message.description || message.url), el('div', 'link-thumb', '🔗'));
+  // The page's picture would need fetching it; the site's initial stands in, as WeChat's placeholder does.
+  row.append(el('div', 'shared-detail', message.description || message.url), el('div', 'link-thumb', (site.replace(/^www\./, '')[0] ?? '?').toUpperCase()));
   card.append(row);
-  card.append(el('div', 'link-site', href ? new URL(href, location.href).host : ''));
+  card.append(el('div', 'link-site', site));
   return card;
 }
