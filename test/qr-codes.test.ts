@@ -173,3 +173,33 @@ describe('parametric QR codes and scans', () => {
     }
   });
 });
+
+describe('parametric QR codes on a store that outlives the process', () => {
+  it('keeps the code and the follower’s scene in lowdb files across a restart', async () => {
+    const { fileLocation } = await import('../server/store/low-location.ts');
+    const { tempDir } = await import('./helpers.ts');
+    const tmp = await tempDir();
+    const account = await accountServer((_message, res) => res.reply(''));
+    const dbFile = `${tmp.dir}/db.json`;
+    try {
+      let sim = await platformSimulator(account.url, {}, fileLocation(dbFile));
+      let token = await accessToken(sim.url);
+      const { body: code } = await cgi(sim.url, 'qrcode/create', token, { action_name: 'QR_LIMIT_STR_SCENE', action_info: { scene: { scene_str: 'kept' } } });
+      const ack = await http(`${sim.url}/api/messages`, 'POST', { userId: 'fay', type: 'event', event: 'scan', ticket: code.ticket });
+      expect(ack.status).to.equal(200);
+      await sim.close();
+      sim = await platformSimulator(account.url, {}, fileLocation(dbFile));
+      try {
+        token = await accessToken(sim.url);
+        const { body: info } = await cgi(sim.url, `user/info?openid=${openIdOf('fay')}`, token);
+        expect(info).to.include({ subscribe_scene: 'ADD_SCENE_QR_CODE', qr_scene_str: 'kept' });
+        expect((await http(`${sim.url}/api/qrcodes`, 'GET')).body.codes.map((c: { scene: string }) => c.scene)).to.deep.equal(['kept']);
+      } finally {
+        await sim.close();
+      }
+    } finally {
+      await account.close();
+      await tmp.remove();
+    }
+  });
+});
