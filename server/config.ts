@@ -237,7 +237,7 @@ const configSchema = z
           }
         : undefined,
       targetAccount: env.TARGET_URL ? { name: env.TARGET_NAME, avatarUrl: env.TARGET_AVATAR, accountFile: env.TARGET_ACCOUNT_FILE } : undefined,
-      platform: { appId: env.TARGET_APPID, secret: env.TARGET_SECRET, templatesFile: env.TEMPLATES_FILE, oauthDomains: env.OAUTH_DOMAINS, jsDomains: env.JS_DOMAINS, reportLocation: env.REPORT_LOCATION },
+      platform: { appId: env.TARGET_APPID, secret: env.TARGET_SECRET, templatesFile: env.TEMPLATES_FILE, oauthDomains: env.OAUTH_DOMAINS, jsDomains: env.JS_DOMAINS, ...(env.REPORT_LOCATION === undefined ? {} : { reportLocation: env.REPORT_LOCATION }) },
       redisUrl: env.REDIS_URL,
       pagesHost: env.PAGES_HOST ?? DEFAULT_PAGES_HOST,
       mediaQuotaBytes: (env.MEDIA_QUOTA_MB ?? DEFAULT_MEDIA_QUOTA_BYTES / 2 ** 20) * 2 ** 20,

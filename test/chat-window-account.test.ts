@@ -106,6 +106,7 @@ describe('chat window: the test account (browser)', function () {
     await followers.getByText('Bob from sales (bob)').waitFor();
     expect(await followers.locator('.follower-tags').allTextContents()).to.deep.equal(['VIP, 广州', 'VIP']);
     await wide.screenshot({ path: 'docs/followers-panel.png' });
+    expect(await wide.getByRole('button', { name: 'Arrive by QR code' }).isVisible()).to.equal(true);
     await followers.locator('li', { hasText: 'Bob from sales' }).getByRole('button', { name: 'Switch' }).click();
     await wide.locator('#dev-user', { hasText: 'bob' }).waitFor();
     await wide.getByRole('log').getByText('Welcome to the test account.').waitFor();

@@ -1,5 +1,5 @@
 // The developer panel's followers: who follows the account now, with the remark and tags its server gave them
-// (GET /api/followers); a tap switches the window to that follower. And *New user by QR code*: a fresh user who
+// (GET /api/followers); a tap switches the window to that follower. And *Arrive by QR code*: a fresh user who
 // arrives by one of the account's codes (auth.scan), so user/info shows the scene.
 import type { FollowerInfo, QrCodeInfo } from '../../server/contract.ts';
 import { button, el } from './dom.ts';
@@ -15,7 +15,7 @@ export class DevFollowers {
     this.root.id = 'dev-followers';
     const title = el('h2', undefined, 'Followers');
     const row = el('div', 'dev-row');
-    row.append(button('', 'Refresh', () => void this.refresh()), button('', 'New user by QR code', () => void this.showCodes()));
+    row.append(button('', 'Refresh', () => void this.refresh()), button('', 'Arrive by QR code', () => void this.showCodes()));
     this.list.setAttribute('aria-label', 'Followers');
     this.root.append(title, row, this.codes, this.list);
   }

@@ -114,6 +114,8 @@ class ChatWindow {
     this.ready = this.everReady = true;
     rememberUserId(userId);
     this.userId = userId;
+    // Reconnections come back as this user, and not by the QR code again: a scan happens once.
+    if (this.socket) this.socket.auth = { userId };
     this.showAccount(account);
     this.devPanel.setUser(userId);
     this.outbox.moveTo(outboxKey(userId));

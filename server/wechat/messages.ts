@@ -75,7 +75,8 @@ export function readPlatformMessage(xml: string): PlatformMessage {
       return { ...sent, kind: 'inbound', inbound: { type: 'location', latitude, longitude, ...(Number.isInteger(scale) && scale > 0 ? { scale } : {}), ...(label ? { label } : {}) } };
     }
   }
-  if (msgType === 'link') {
+  // A link the chat could not show (the platform's own examples have Url "url") is answered as unsupported.
+  if (msgType === 'link' && /^https?:\/\//i.test(field(fields, 'Url')?.trim() ?? '')) {
     const description = field(fields, 'Description')?.trim();
     return { ...sent, kind: 'inbound', inbound: { type: 'link', title: required(fields, 'Title'), url: required(fields, 'Url'), ...(description ? { description } : {}) } };
   }
