@@ -106,7 +106,19 @@ describe('chat window: the test account (browser)', function () {
     await followers.getByText('Bob from sales (bob)').waitFor();
     expect(await followers.locator('.follower-tags').allTextContents()).to.deep.equal(['VIP, 广州', 'VIP']);
     await wide.screenshot({ path: 'docs/followers-panel.png' });
-    expect(await wide.getByRole('button', { name: 'Arrive by QR code' }).isVisible()).to.equal(true);
+    // The panel's QR codes: a scan as this user, and a fresh user arriving by one.
+    await wide.getByRole('button', { name: 'QR codes' }).click();
+    const spring = wide.locator('.dev-code', { hasText: 'Scene spring-poster' });
+    await spring.getByRole('button', { name: 'Scan', exact: true }).click();
+    // alice's second scan of that poster (the first was from the + panel).
+    await wide.getByRole('log').getByText('Thanks for scanning the spring-poster poster.').nth(1).waitFor();
+    await wide.locator('.dev-code', { hasText: 'Scene 2025' }).getByRole('button', { name: 'Arrive by it' }).click();
+    await wide.getByRole('log').getByText('Welcome! You came by scene 2025.').waitFor();
+    const arrived = await wide.locator('#dev-user').textContent();
+    expect(arrived).to.match(/^u_/);
+    expect(await api.getUser(openIdOf(arrived!))).to.include({ subscribe_scene: 'ADD_SCENE_QR_CODE', qr_scene: 2025 });
+    await wide.getByRole('button', { name: 'Refresh' }).click();
+    await followers.locator('li', { hasText: 'Bob from sales' }).getByRole('button', { name: 'Switch' }).waitFor();
     await followers.locator('li', { hasText: 'Bob from sales' }).getByRole('button', { name: 'Switch' }).click();
     await wide.locator('#dev-user', { hasText: 'bob' }).waitFor();
     await wide.getByRole('log').getByText('Welcome to the test account.').waitFor();

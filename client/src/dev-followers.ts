@@ -1,10 +1,10 @@
 // The developer panel's followers: who follows the account now, with the remark and tags its server gave them
-// (GET /api/followers); a tap switches the window to that follower. And *Arrive by QR code*: a fresh user who
-// arrives by one of the account's codes (auth.scan), so user/info shows the scene.
+// (GET /api/followers); a tap switches the window to that follower. And the account's *QR codes*: scanned by this
+// window's user, or the way a fresh user arrives (auth.scan), so user/info shows the scene.
 import type { FollowerInfo, QrCodeInfo } from '../../server/contract.ts';
 import { button, el } from './dom.ts';
 
-export type DevFollowersActions = { switchTo: (userId: string) => void; newUserByScan: (ticket: string) => void };
+export type DevFollowersActions = { switchTo: (userId: string) => void; newUserByScan: (ticket: string) => void; scanAsThisUser: (ticket: string) => void };
 
 export class DevFollowers {
   readonly root = el('section', 'dev-api dev-followers');
@@ -15,7 +15,7 @@ export class DevFollowers {
     this.root.id = 'dev-followers';
     const title = el('h2', undefined, 'Followers');
     const row = el('div', 'dev-row');
-    row.append(button('', 'Refresh', () => void this.refresh()), button('', 'Arrive by QR code', () => void this.showCodes()));
+    row.append(button('', 'Refresh', () => void this.refresh()), button('', 'QR codes', () => void this.showCodes()));
     this.list.setAttribute('aria-label', 'Followers');
     this.root.append(title, row, this.codes, this.list);
   }
@@ -40,8 +40,12 @@ export class DevFollowers {
   private async showCodes(): Promise<void> {
     const answer = await fetch('/api/qrcodes').then((r) => (r.ok ? (r.json() as Promise<{ codes: QrCodeInfo[] }>) : undefined)).catch(() => undefined);
     const codes = answer?.codes ?? [];
-    this.codes.replaceChildren(
-      ...(codes.length ? codes.map((code) => button('scan-code', `Arrive by scene ${code.scene}`, () => this.actions.newUserByScan(code.ticket))) : [el('p', 'plus-note', 'The account has no QR codes yet.')]),
-    );
+    // Each code: scanned by this window's user, or the way a fresh user arrives.
+    const rows = codes.map((code) => {
+      const item = el('div', 'dev-code');
+      item.append(el('span', undefined, `Scene ${code.scene}`), button('', 'Scan', () => this.actions.scanAsThisUser(code.ticket)), button('', 'Arrive by it', () => this.actions.newUserByScan(code.ticket)));
+      return item;
+    });
+    this.codes.replaceChildren(...(rows.length ? rows : [el('p', 'plus-note', 'The account has no QR codes yet.')]));
   }
 }

@@ -55,6 +55,7 @@ class ChatWindow {
     locationChanged: (place) => void this.reportLocation(place),
     switchTo: (userId) => this.switchTo(userId),
     newUserByScan: (ticket) => this.newUser(ticket),
+    scanAsThisUser: (ticket) => this.send({ type: 'event', event: 'scan', ticket }),
   });
   private userId = '';
   private readonly sectionPage = new SectionPage(() => this.account.name);
