@@ -46,6 +46,7 @@ Environment:
   REDIS_CLUSTER=1      REDIS_URL names nodes of a Redis Cluster (redis://a:7000,redis://b:7001)
   MEDIA_QUOTA_MB       the megabytes of media (kept 3 days each) the store holds at most (default 512)
   PAGES_HOST           the domain the in-app browser serves pages under (default pages.localhost)
+  REPORT_LOCATION      true: the account's report-location setting (LOCATION pushed on entering the chat)
   LOG_LEVEL            fatal, error, warn, info (default), debug, trace or silent
   RATE_LIMIT_USER, RATE_LIMIT_ADDRESS, MAX_SOCKETS_PER_USER   limits (docs/security.md)
   ADMIN_TOKEN, CORS_ORIGINS, TRUST_PROXY                      security (docs/security.md)

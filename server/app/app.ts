@@ -32,6 +32,10 @@ import { snsRoutes } from '../transport/http-sns.ts';
 import { authorizeRoutes } from '../transport/http-authorize.ts';
 import { pageAuthorizeRoutes } from '../transport/http-page-authorize.ts';
 import { profileRoutes } from '../transport/http-profiles.ts';
+import { qrCodeRoutes, showQrCode } from '../transport/http-qrcodes.ts';
+import { locationRoutes } from '../transport/http-locations.ts';
+import { followerRoutes } from '../transport/http-followers.ts';
+import { massNewsRoutes } from '../transport/http-mass-news.ts';
 
 export type App = {
   httpServer: HttpServer;
@@ -92,6 +96,7 @@ export function createApp(components: Components): App {
   // The platform API answers its callers itself, HTTP 200 and JSON, with its own limits (see http-platform.ts).
   // Its GETs change things too (menu/delete), so pages of other sites may not call it at all.
   const platformRefusal = (req: IncomingMessage) => hosts.refusal(req.headers.host) ?? crossSiteRefusal(req, security.corsOrigins);
+  app.get('/cgi-bin/showqrcode', showQrCode(platform.qrCodes, (host) => hosts.refusal(host)));
   app.use('/cgi-bin', platformRoutes({ platform, service, limits, logger, refusal: platformRefusal }));
   app.use('/sns', snsRoutes({ platform, service, limits, logger, refusal: platformRefusal }));
   app.use(requireKnownHost(hosts));
@@ -115,6 +120,10 @@ export function createApp(components: Components): App {
   app.use(userMediaRoutes(store, components.now));
   app.use(authorizeRoutes(platform, service, logger));
   app.use(profileRoutes(platform.profiles));
+  app.use(qrCodeRoutes(platform.qrCodes));
+  app.use(locationRoutes(platform.locations));
+  app.use(followerRoutes(platform));
+  app.use(massNewsRoutes(platform.news));
   if (clientDir) {
     // Assets have content hashes in their names, so they never change; the page itself is always revalidated.
     app.use('/assets', express.static(path.join(clientDir, 'assets'), { immutable: true, maxAge: '1y', index: false }));
@@ -145,6 +154,7 @@ export function createApp(components: Components): App {
     clustered: cluster !== undefined,
     replyDeadlineMs: responder?.replyDeadlineMs ?? ACK_TIMEOUT_MS,
     addressOf: (req) => clientAddress(req, trust),
+    entered: (userId) => platform.locations.entered(userId),
   });
 
   return {

@@ -24,7 +24,7 @@ const metaSchema = z.object({ userId: z.string(), createdAt: z.string(), segment
 const segmentSchema = z.object({
   first: z.number().int().min(0),
   session: z.object({ subscribed: z.boolean() }).passthrough(),
-  follower: z.object({ subscribed: z.boolean(), subscribeTime: z.number() }).optional(),
+  follower: z.object({ subscribed: z.boolean(), subscribeTime: z.number(), scene: z.object({ qrScene: z.number(), qrSceneStr: z.string() }).optional() }).optional(),
   window: z.object({ kind: z.enum(['message', 'event']), at: z.number(), sent: z.number().int().min(0) }).optional(),
   messages: z.array(z.object({ id: z.string(), from: z.enum(['user', 'bot']) }).passthrough()),
   answers: z.record(z.string(), z.array(z.string())),
