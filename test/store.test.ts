@@ -343,15 +343,13 @@ describe('store: a failing disk', () => {
     const files = fileLocation(tmp.dbFile);
     const failingFiles = (inner: UserFiles): UserFiles => ({
       ...inner,
-      adapter: <T>(name: string) => {
-        const adapter = inner.adapter<T>(name);
-        return {
-          read: () => adapter.read(),
-          write: async (data: T) => {
-            if (failing) throw enospc();
-            await adapter.write(data);
-          },
-        };
+      replace: async (name, text) => {
+        if (failing) throw enospc();
+        await inner.replace(name, text);
+      },
+      create: async (name, text) => {
+        if (failing) throw enospc();
+        await inner.create(name, text);
       },
     });
     const warnings: unknown[] = [];

@@ -148,6 +148,15 @@ export function memoryJournal(): JournalStorage {
   };
 }
 
+/**
+ * The journal line of a commit, built from its messages' JSON (made once, and kept for the user's segment file):
+ * the text JSON.stringify of the JournalEntry gives, and a newline.
+ */
+export function journalLine(userId: string, at: number, { session, clientId }: Commit, messages: string[]): string {
+  const answered = clientId === undefined ? '' : `,"clientId":${JSON.stringify(clientId)}`;
+  return `{"userId":${JSON.stringify(userId)},"at":${at},"commit":{"messages":[${messages.join(',')}],"session":${JSON.stringify(session)}${answered}}}\n`;
+}
+
 /** Parses journal text; a torn last line (a crash mid-append, never acknowledged) is left out and reported. */
 export function parseJournal(describe: string, text: string): { entries: JournalEntry[]; tornTail: boolean } {
   const lines = text.split('\n');
@@ -186,8 +195,8 @@ export class Journal {
 
   constructor(readonly storage: JournalStorage) {}
 
-  append(entry: JournalEntry): Promise<void> {
-    const line = `${JSON.stringify(entry)}\n`;
+  /** Appends a line (journalLine) and resolves once it is on disk. */
+  append(line: string): Promise<void> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ line, resolve, reject });
       // Written after the current turn of the event loop, not at once: the commits of every message read in
