@@ -31,7 +31,7 @@ function measured(location: StoreLocation, writes: { file: string; bytes: number
     },
     user: (key) => {
       const files = location.user(key);
-      const write = (how: 'replace' | 'create') => async (name: string, text: string) => {
+      const write = (how: 'replace' | 'create') => async (name: string, text: Buffer) => {
         writes.push({ file: `${files.describe}/${name}`, bytes: Buffer.byteLength(text) });
         await files[how](name, text);
       };

@@ -74,7 +74,7 @@ export function replaceFile(file: string, contents: string | Buffer, mode?: numb
  * leave it torn, so this is only for files whose every byte something else still holds until the folder is
  * synced (the journal, for a user's new files: see user-log.ts).
  */
-export function writeInPlace(file: string, contents: string): Promise<void> {
+export function writeInPlace(file: string, contents: string | Buffer): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     open(file, CREATE_SYNCED, (err, fd) => {
       if (err) return reject(err);

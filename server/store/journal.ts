@@ -148,13 +148,21 @@ export function memoryJournal(): JournalStorage {
   };
 }
 
+const COMMA = Buffer.from(',');
+
 /**
- * The journal line of a commit, built from its messages' JSON (made once, and kept for the user's segment file):
- * the text JSON.stringify of the JournalEntry gives, and a newline.
+ * The journal line of a commit, built from its messages' JSON (json-bytes.ts: made once, and kept for the
+ * user's segment file): the bytes JSON.stringify of the JournalEntry gives, and a newline.
  */
-export function journalLine(userId: string, at: number, { session, clientId }: Commit, messages: string[]): string {
+export function journalLine(userId: string, at: number, { session, clientId }: Commit, messages: Buffer[]): Buffer {
   const answered = clientId === undefined ? '' : `,"clientId":${JSON.stringify(clientId)}`;
-  return `{"userId":${JSON.stringify(userId)},"at":${at},"commit":{"messages":[${messages.join(',')}],"session":${JSON.stringify(session)}${answered}}}\n`;
+  const parts: Buffer[] = [Buffer.from(`{"userId":${JSON.stringify(userId)},"at":${at},"commit":{"messages":[`)];
+  for (let i = 0; i < messages.length; i++) {
+    if (i > 0) parts.push(COMMA);
+    parts.push(messages[i]!);
+  }
+  parts.push(Buffer.from(`],"session":${JSON.stringify(session)}${answered}}}\n`));
+  return Buffer.concat(parts);
 }
 
 /** Parses journal text; a torn last line (a crash mid-append, never acknowledged) is left out and reported. */
@@ -183,7 +191,7 @@ export class JournalDamage extends Error {
   }
 }
 
-type Waiting = { line: string; resolve: () => void; reject: (err: unknown) => void };
+type Waiting = { line: Buffer; resolve: () => void; reject: (err: unknown) => void };
 
 /** Group commit: appends wait together while a write is in progress, then go to disk in one write. */
 export class Journal {
@@ -196,7 +204,7 @@ export class Journal {
   constructor(readonly storage: JournalStorage) {}
 
   /** Appends a line (journalLine) and resolves once it is on disk. */
-  append(line: string): Promise<void> {
+  append(line: Buffer): Promise<void> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ line, resolve, reject });
       // Written after the current turn of the event loop, not at once: the commits of every message read in
@@ -216,7 +224,7 @@ export class Journal {
   private async writeWaiting(): Promise<void> {
     const batch = this.waiting;
     this.waiting = [];
-    const bytes = Buffer.from(batch.map((w) => w.line).join(''));
+    const bytes = Buffer.concat(batch.map((w) => w.line));
     try {
       await this.storage.append(bytes);
       this.liveBytes += bytes.length;

@@ -59,12 +59,12 @@ export function fileLocation(dbFile: string): StoreLocation {
         // ENOENT Error with its stack, about 40 µs of CPU (measured with Node 20).
         exists: () => existsSync(file('meta')),
         read: (name) => readFile(file(name), 'utf8').catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? null : Promise.reject(err))),
-        replace: async (name, text) => {
-          await replaceFile(file(name), text);
+        replace: async (name, contents) => {
+          await replaceFile(file(name), contents);
           unsynced.add(dir);
         },
-        create: async (name, text) => {
-          await writeInPlace(file(name), text);
+        create: async (name, contents) => {
+          await writeInPlace(file(name), contents);
           unsynced.add(dir);
         },
         prepare: async () => {
@@ -104,8 +104,8 @@ export function memoryLocation(): StoreLocation {
       describe: `memory:${key}`,
       exists: () => texts.has(`${key}/meta`),
       read: async (name) => texts.get(`${key}/${name}`) ?? null,
-      replace: async (name, text) => void texts.set(`${key}/${name}`, text),
-      create: async (name, text) => void texts.set(`${key}/${name}`, text),
+      replace: async (name, contents) => void texts.set(`${key}/${name}`, contents.toString()),
+      create: async (name, contents) => void texts.set(`${key}/${name}`, contents.toString()),
       prepare: async () => {},
       sync: async () => {},
     }),

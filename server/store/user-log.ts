@@ -17,6 +17,7 @@ import { z } from 'zod';
 import type { Exchange, StoredMessage } from '../contract.ts';
 import { NEW_SESSION, type Session } from '../session.ts';
 import { StoreError, type Commit } from './chat-store.ts';
+import { encodeMessages, JsonList } from './json-bytes.ts';
 
 export const SEGMENT_SIZE = 100;
 // Above any segment's length: one turn never straddles two segments, so a big one may pass SEGMENT_SIZE.
@@ -38,7 +39,7 @@ const segmentSchema = z.object({
 });
 
 /**
- * Where one user's files are, by name, holding JSON text. Writes resolve only once the contents are on disk
+ * Where one user's files are, by name, holding JSON. Writes resolve only once the contents are on disk
  * (the journal that also holds them is dropped after); a file's name is durable once its folder is synced.
  */
 export type UserFiles = {
@@ -48,9 +49,9 @@ export type UserFiles = {
   /** The file's text, or null when there is none. */
   read: (name: string) => Promise<string | null>;
   /** Replaces a file so that a crash leaves the old or the new text, whole. */
-  replace: (name: string, text: string) => Promise<void>;
+  replace: (name: string, contents: Buffer) => Promise<void>;
   /** Writes a file in place, with no temporary file: only for files nothing reads if torn (see above). */
-  create: (name: string, text: string) => Promise<void>;
+  create: (name: string, contents: Buffer) => Promise<void>;
   /** Makes the user's folder if needed. */
   prepare: () => Promise<void>;
   /** Syncs the user's folder now: the files created or renamed in it so far keep their names through a power cut. */
@@ -75,9 +76,9 @@ async function readValid<T>(files: UserFiles, name: string, schema: z.ZodType<un
   return raw as T;
 }
 
-/** A segment file's text from its messages' JSON (as the journal has it): the same text JSON.stringify would give. */
-function segmentText({ first, session, answers }: Segment, messages: string[]): string {
-  return `{"first":${first},"session":${JSON.stringify(session)},"messages":[${messages.join(',')}],"answers":${JSON.stringify(answers)}}`;
+/** A segment file from its messages' JSON (the journal's bytes): the same JSON.stringify would give. */
+function segmentFile({ first, session, answers }: Segment, messages: JsonList): Buffer {
+  return Buffer.concat([Buffer.from(`{"first":${first},"session":${JSON.stringify(session)},"messages":[`), messages.bytes, Buffer.from(`],"answers":${JSON.stringify(answers)}}`)]);
 }
 
 /** Writes a new user's whole history at once, in full segments (for imports and benchmarks), synced before it resolves. */
@@ -87,12 +88,12 @@ export async function writeHistory(files: UserFiles, userId: string, messages: S
   for (let n = 0; n < segments; n++) {
     const first = n * SEGMENT_SIZE;
     const part = messages.slice(first, first + SEGMENT_SIZE);
-    await files.replace(segmentName(n), segmentText({ first, session, messages: part, answers: {} }, part.map((m) => JSON.stringify(m))));
+    await files.replace(segmentName(n), segmentFile({ first, session, messages: part, answers: {} }, JsonList.of(encodeMessages(part))));
   }
   // No journal holds these: the segments' names are made durable before the meta that names them.
   await files.sync();
   const createdAt = messages[0]?.createdAt ?? new Date().toISOString();
-  await files.replace('meta', JSON.stringify({ userId, createdAt, segments }));
+  await files.replace('meta', Buffer.from(JSON.stringify({ userId, createdAt, segments })));
   await files.sync();
 }
 
@@ -100,10 +101,10 @@ type Loaded = {
   n: number;
   data: Segment;
   /**
-   * Each message's JSON, as the journal line has it: kept for the newest segment, so that rewriting it at each
-   * checkpoint joins these strings instead of serialising every message again.
+   * Its messages' JSON, the journal line's bytes: kept for the newest segment, so that rewriting it at each
+   * checkpoint copies bytes instead of serialising every message again.
    */
-  json?: string[];
+  json?: JsonList;
   dirty: boolean;
   /** Whether its file was written before: it is then replaced, else written in place. */
   onDisk: boolean;
@@ -182,16 +183,16 @@ export class UserLog {
 
   /**
    * Appends a turn in memory (the journal already holds it); a turn never straddles two segments.
-   * `json`: each message's JSON, written once for the journal line and kept for the segment file.
+   * `json`: each message's JSON (encodeMessages), made once for the journal line and kept for the segment file.
    */
-  apply({ messages, session, clientId }: Commit, json: string[]): void {
+  apply({ messages, session, clientId }: Commit, json: Buffer[]): void {
     const active = this.loaded.at(-1);
     const answers: Segment['answers'] = clientId ? { [clientId]: messages.map((m) => m.id) } : {};
     if (active && active.data.messages.length + messages.length <= SEGMENT_SIZE) {
       const data = active.data;
       const offset = data.messages.length;
-      active.json ??= data.messages.map((m) => JSON.stringify(m)); // a segment read from its file: once
-      active.json.push(...json);
+      active.json ??= JsonList.of(encodeMessages(data.messages)); // a segment read from its file: once
+      active.json.append(json);
       data.messages.push(...messages);
       data.session = session;
       Object.assign(data.answers, answers);
@@ -200,7 +201,7 @@ export class UserLog {
       return;
     }
     const n = this.meta.segments;
-    this.loaded.push({ n, data: { first: this.count, session, messages: [...messages], answers }, json: [...json], dirty: true, onDisk: false });
+    this.loaded.push({ n, data: { first: this.count, session, messages: [...messages], answers }, json: JsonList.of(json), dirty: true, onDisk: false });
     this.meta.segments = n + 1;
     this.metaDirty = true;
     if (clientId) this.exchanges.set(clientId, messages.map((_, i) => n * POSITION_BASE + i));
@@ -233,12 +234,12 @@ export class UserLog {
     let created = false;
     for (const segment of changed) {
       segment.dirty = false; // a turn applied while this write runs marks it again
-      const text = segmentText(segment.data, segment.json!);
+      const file = segmentFile(segment.data, segment.json!);
       try {
         if (segment.onDisk) {
-          await this.files.replace(segmentName(segment.n), text);
+          await this.files.replace(segmentName(segment.n), file);
         } else {
-          await this.files.create(segmentName(segment.n), text);
+          await this.files.create(segmentName(segment.n), file);
           segment.onDisk = created = true;
         }
       } catch (err) {
@@ -247,12 +248,12 @@ export class UserLog {
       }
     }
     if (segments !== undefined) {
-      const text = JSON.stringify({ ...this.meta, segments });
+      const meta = Buffer.from(JSON.stringify({ ...this.meta, segments }));
       if (this.metaOnDisk) {
         if (created) await this.files.sync(); // the new segments' names are durable before the meta names them
-        await this.files.replace('meta', text);
+        await this.files.replace('meta', meta);
       } else {
-        await this.files.create('meta', text); // a new user: the journal holds it all (see the top)
+        await this.files.create('meta', meta); // a new user: the journal holds it all (see the top)
         this.metaOnDisk = true;
       }
       if (this.meta.segments === segments) this.metaDirty = false;
