@@ -27,6 +27,8 @@ export async function buildClient(outDir = path.join(clientDir, 'dist')): Promis
   const app = outputs.find((f) => /^app-.*\.js$/.test(f));
   const styles = outputs.find((f) => /^styles-.*\.css$/.test(f));
   if (!app || !styles) throw new Error(`esbuild did not produce the expected assets: ${outputs.join(', ')}`);
+  // The pages' bridge: one script of its own, at a fixed name, that the page proxy serves on every pages host.
+  await build({ entryPoints: [path.join(clientDir, 'bridge/bridge.ts')], bundle: true, format: 'iife', target: ['es2020', 'chrome90', 'safari14'], minify: true, outfile: path.join(outDir, 'bridge.js'), logLevel: 'warning' });
   const html = (await readFile(path.join(clientDir, 'index.html'), 'utf8')).replace('%APP%', app).replace('%STYLES%', styles);
   await writeFile(path.join(outDir, 'index.html'), html);
   // Linked from index.html, so browsers ask for it instead of a favicon.ico that is not there.

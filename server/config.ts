@@ -9,8 +9,10 @@ import { DEFAULT_MEDIA_QUOTA_BYTES } from './media.ts';
 import { parseRate } from './core/rate-limits.ts';
 import type { SecurityOptions } from './app/security.ts';
 import { START_OPTIONS } from './start-options.ts';
+import { DEFAULT_PAGES_HOST } from './pages/page-hosts.ts';
 import type { TargetAccountSettings } from './content/account.ts';
 import type { TargetOptions } from './wechat/remote-bot.ts';
+import { parseWebDomain, type WebDomain } from './platform/web-domains.ts';
 
 /** The folder with package.json above this file: the same whether it runs from server/ or the built server/dist/. */
 function findProjectRoot(from: string): string {
@@ -30,6 +32,9 @@ export type PlatformSettings = {
   secret?: string;
   /** The account's template messages (TEMPLATES_FILE); any template id is accepted when there is no such file. */
   templatesFile?: string;
+  /** The web authorization domain (OAUTH_DOMAINS) and JS interface domains (JS_DOMAINS); the target's host and port when unset. */
+  oauthDomains?: WebDomain[];
+  jsDomains?: WebDomain[];
 };
 
 export type Config = {
@@ -59,6 +64,8 @@ export type Config = {
   redisUrl?: string;
   /** MEDIA_QUOTA_MB: the bytes of live media (uploads of the last 3 days) the store keeps at most. */
   mediaQuotaBytes: number;
+  /** PAGES_HOST: the parent domain of the in-app browser's page hosts (pages.localhost). */
+  pagesHost: string;
 };
 
 /** The limits `npm start` applies unless told otherwise: room for people and test scripts, not for floods. */
@@ -128,6 +135,18 @@ const allowedHosts = text.transform((raw, ctx) =>
     }),
 );
 
+/** OAUTH_DOMAINS, JS_DOMAINS: host[:port] entries (subdomains included); undefined when unset, for the default. */
+const webDomains = (name: string) =>
+  text.transform((raw, ctx) => {
+    if (raw === undefined) return undefined;
+    const entries = raw.split(',').map((entry) => entry.trim()).filter(Boolean);
+    return entries.flatMap((entry) => {
+      const domain = parseWebDomain(entry);
+      if (!domain) ctx.addIssue({ code: 'custom', message: `${name} takes host names with an optional port, such as localhost:8080 or app.example (no scheme or path), not "${entry}"` });
+      return domain ? [domain] : [];
+    });
+  });
+
 /** The host of PUBLIC_URL, which this server answers to as well. */
 const hostOf = (url: string | undefined) => (url && URL.canParse(url) ? [new URL(url).hostname] : []);
 
@@ -166,6 +185,8 @@ const configSchema = z
     TARGET_AVATAR: setting('--avatar / TARGET_AVATAR', 'an http(s) URL', (raw) => (/^https?:\/\/./.test(raw) && URL.canParse(raw) ? raw : undefined)),
     TARGET_ACCOUNT_FILE: text.transform((raw) => raw && path.resolve(raw)),
     TEMPLATES_FILE: text.transform((raw) => raw && path.resolve(raw)),
+    OAUTH_DOMAINS: webDomains('--oauth-domains / OAUTH_DOMAINS'),
+    JS_DOMAINS: webDomains('--js-domains / JS_DOMAINS'),
     REDIS_URL: setting('REDIS_URL', 'a redis:// or rediss:// URL', (raw) => (/^rediss?:\/\/./.test(raw) && URL.canParse(raw) ? raw : undefined)),
     RATE_LIMIT_USER: rate('RATE_LIMIT_USER', DEFAULT_LIMITS.user),
     RATE_LIMIT_ADDRESS: rate('RATE_LIMIT_ADDRESS', DEFAULT_LIMITS.address),
@@ -175,6 +196,7 @@ const configSchema = z
     ADMIN_TOKEN: text,
     TRUST_PROXY: trustProxy,
     MEDIA_QUOTA_MB: wholeNumber('MEDIA_QUOTA_MB', 1),
+    PAGES_HOST: setting('PAGES_HOST', 'a domain name such as pages.localhost (no scheme, port or path)', (raw) => (/^[a-z0-9-]+(\.[a-z0-9-]+)+$/i.test(raw) ? raw.toLowerCase() : undefined)),
   })
   .superRefine((env, ctx) => {
     const problem = (message: string) => ctx.addIssue({ code: 'custom', message });
@@ -212,8 +234,9 @@ const configSchema = z
           }
         : undefined,
       targetAccount: env.TARGET_URL ? { name: env.TARGET_NAME, avatarUrl: env.TARGET_AVATAR, accountFile: env.TARGET_ACCOUNT_FILE } : undefined,
-      platform: { appId: env.TARGET_APPID, secret: env.TARGET_SECRET, templatesFile: env.TEMPLATES_FILE },
+      platform: { appId: env.TARGET_APPID, secret: env.TARGET_SECRET, templatesFile: env.TEMPLATES_FILE, oauthDomains: env.OAUTH_DOMAINS, jsDomains: env.JS_DOMAINS },
       redisUrl: env.REDIS_URL,
+      pagesHost: env.PAGES_HOST ?? DEFAULT_PAGES_HOST,
       mediaQuotaBytes: (env.MEDIA_QUOTA_MB ?? DEFAULT_MEDIA_QUOTA_BYTES / 2 ** 20) * 2 ** 20,
       security: {
         rateLimits: { perUser: env.RATE_LIMIT_USER, perAddress: env.RATE_LIMIT_ADDRESS },
@@ -242,6 +265,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     ALLOWED_HOSTS: args['allowed-hosts'] ?? env.ALLOWED_HOSTS,
     TARGET_NAME: args.name ?? env.TARGET_NAME,
     TARGET_AVATAR: args.avatar ?? env.TARGET_AVATAR,
+    OAUTH_DOMAINS: args['oauth-domains'] ?? env.OAUTH_DOMAINS,
+    JS_DOMAINS: args['js-domains'] ?? env.JS_DOMAINS,
   });
   if (!result.success) throw new Error(result.error.issues.map((issue) => issue.message).join('; '));
   return result.data;

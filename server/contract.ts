@@ -77,6 +77,8 @@ export type ErrorCode =
   | 'rate_limited'
   | 'too_many_connections'
   | 'not_found'
+  /** POST /api/pages: an origin the server under test did not name (the in-app browser fetches no other). */
+  | 'page_not_allowed'
   | 'conflict'
   /** POST /api/media: the store holds as much live media as it may (MEDIA_QUOTA_MB); HTTP 507. */
   | 'media_quota'

@@ -9,4 +9,6 @@ export const START_OPTIONS = {
   'allowed-hosts': { type: 'string' },
   name: { type: 'string' },
   avatar: { type: 'string' },
+  'oauth-domains': { type: 'string' },
+  'js-domains': { type: 'string' },
 } as const;

@@ -19,6 +19,9 @@ Options (each also an environment variable):
   --avatar URL       TARGET_AVATAR   its avatar, an http(s) URL (default: the name's initial)
   --allowed-hosts H  ALLOWED_HOSTS   more names to answer to than localhost, this machine's addresses and
                                      PUBLIC_URL's host, e.g. sim.example,.dev.example (and subdomains); * for any
+  --oauth-domains D  OAUTH_DOMAINS   the web authorization domain: host[:port] entries (subdomains included)
+                                     where redirect_uri may point (default: the target's host and port)
+  --js-domains D     JS_DOMAINS      the JS interface domains wx.config accepts pages from (same form and default)
   --help, -h                         this text
 
 Environment:
@@ -41,6 +44,7 @@ Environment:
                        one this server answers to)
   REDIS_URL            keep everything in this Redis (redis://host:port), so many processes act as one
   MEDIA_QUOTA_MB       the megabytes of media (kept 3 days each) the store holds at most (default 512)
+  PAGES_HOST           the domain the in-app browser serves pages under (default pages.localhost)
   LOG_LEVEL            fatal, error, warn, info (default), debug, trace or silent
   RATE_LIMIT_USER, RATE_LIMIT_ADDRESS, MAX_SOCKETS_PER_USER   limits (docs/security.md)
   ADMIN_TOKEN, CORS_ORIGINS, TRUST_PROXY                      security (docs/security.md)

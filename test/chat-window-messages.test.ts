@@ -157,13 +157,13 @@ describe('chat window: every message type (browser)', function () {
 
   it('shows the trace of a message the platform API delivered in the developer panel', async () => {
     const page = await open('trace-user');
-    await fx.app.service.deliver('trace-user', [{ type: 'text', text: 'Sent by the API' }], { api: { method: 'POST', path: '/cgi-bin/message/custom/send' } });
+    await fx.app.service.deliver('trace-user', [{ type: 'text', text: 'Sent by the API' }], { trace: { api: { method: 'POST', path: '/cgi-bin/message/custom/send' } } });
     await page.getByRole('button', { name: 'Developer panel' }).click();
     await page.getByText('Sent by the API').click();
     expect(await page.locator('#dev-json').textContent()).to.include('── trace ──').and.include('/cgi-bin/message/custom/send');
   });
 
-  it('redraws the menu when it changes, and a link item opens the page and sends a VIEW event', async () => {
+  it('redraws the menu when it changes, and a link item opens the page in the in-app browser and sends a VIEW event', async () => {
     const page = await open('menu-user');
     const menu = page.getByRole('navigation', { name: 'Menu' });
     expect(await menu.getByRole('button').allTextContents()).to.deep.equal(['Article', 'Topics', 'Help']);
@@ -172,9 +172,13 @@ describe('chat window: every message type (browser)', function () {
     expect(await menu.getByRole('button').allTextContents()).to.deep.equal(['Shop', 'More']);
 
     await menu.getByRole('button', { name: 'More' }).click();
-    const [popup] = await Promise.all([page.waitForEvent('popup'), page.getByRole('menuitem', { name: 'Docs' }).click()]);
-    await popup.waitForLoadState();
-    expect(popup.url()).to.equal(`${fx.url}/healthz`);
+    await page.getByRole('menuitem', { name: 'Docs' }).click();
+    // Inside the phone, on the pages host of the menu link's origin, never a new tab.
+    await page.frameLocator('#browser-frame').getByText('"status":"ok"').waitFor();
+    const { port } = new URL(fx.url);
+    expect(await page.locator('#browser-frame').getAttribute('src')).to.equal(`http://127-0-0-1-${port}.pages.localhost:${port}/healthz`);
+    expect(page.context().pages()).to.have.length(1);
+    await page.getByRole('button', { name: 'Close' }).click();
     await page.getByText('You opened “Docs”').waitFor();
     await page.locator('.event-note[data-id]').last().waitFor();
     const events = (await history('menu-user')).filter((m) => m.from === 'user');

@@ -101,11 +101,11 @@ describe('store: a crash at any step of a checkpoint', function () {
       const at = `dying at step ${crashAt} (${dying.steps().at(-1)})`;
       for (const userId of ['alice', 'bob']) {
         expect((await reopened.history(userId, { limit: 10 }))!.map((m) => m.id), at).to.deep.equal(idsOf(userId, 1, 3));
-        expect((await reopened.getUser(userId))!.session, at).to.deep.equal({ subscribed: false });
-        expect((await reopened.findExchange(userId, `${userId}-c1`))!.replies.map((m) => m.id), at).to.deep.equal([message(userId, 2).id]);
+        expect((await reopened.openTurn(userId)).user!.session, at).to.deep.equal({ subscribed: false });
+        expect((await reopened.openTurn(userId, `${userId}-c1`)).earlier!.replies.map((m) => m.id), at).to.deep.equal([message(userId, 2).id]);
       }
       expect((await reopened.history('carol', { limit: 200 }))!.map((m) => m.id), at).to.deep.equal(idsOf('carol', 1, 102));
-      expect((await reopened.findExchange('carol', 'carol-c51'))!.message.id, at).to.equal(message('carol', 101).id);
+      expect((await reopened.openTurn('carol', 'carol-c51')).earlier!.message.id, at).to.equal(message('carol', 101).id);
       expect(warnings, at).to.deep.equal([]);
       expect(readdirSync(dir).filter((f) => f.includes('journal')), `${at}: the replay wrote it all`).to.deep.equal([]);
       await reopened.close();
@@ -145,7 +145,7 @@ describe('store: a crash at any step of a checkpoint', function () {
 
     const store = new LowStore(watched, { checkpointMs: 60_000 });
     await store.open([]);
-    expect(await store.getUser('alice')).to.equal(undefined);
+    expect((await store.openTurn('alice')).user).to.equal(undefined);
     await store.commit('alice', { messages: [message('alice', 1)], session });
     await store.commit('carol', { messages: [message('carol', 101)], session });
     await store.checkpoint();

@@ -45,7 +45,7 @@ describe('configuration', () => {
     expect(config.dbFile).to.equal(path.resolve('x/db.json'));
     expect(config.logLevel).to.equal('debug');
     expect(config.target).to.deep.equal({ url: 'http://127.0.0.1:8080/wechat', token: 'env-token', accountId: undefined, timeoutMs: undefined, retries: 0, appId: 'wx1', aesKey: AES_KEY });
-    expect(config.platform).to.deep.equal({ appId: 'wx1', secret: 's3', templatesFile: undefined });
+    expect(config.platform).to.deep.equal({ appId: 'wx1', secret: 's3', templatesFile: undefined, oauthDomains: undefined, jsDomains: undefined });
     expect(config).to.deep.include({ wechatAesKey: AES_KEY, wechatAppId: 'wx-local', redisUrl: 'rediss://user:pw@127.0.0.1:6380/2' });
     expect(config.security).to.deep.include({ socketsPerUser: 3, corsOrigins: ['https://a.example', '*'], trustProxy: 2, adminToken: undefined });
     expect(config.security.rateLimits.perUser).to.equal(undefined);
@@ -58,7 +58,16 @@ describe('configuration', () => {
     expect(readConfig(env, ['--allowed-hosts', 'b.example']).security.allowedHosts).to.deep.equal(['b.example', 'sim.example']);
   });
 
+  it('reads the web authorization and JS interface domains (--oauth-domains and --js-domains winning), the target’s by default', () => {
+    expect(readConfig({}).platform).to.deep.include({ oauthDomains: undefined, jsDomains: undefined });
+    const env = { OAUTH_DOMAINS: 'Shop.example, localhost:8080', JS_DOMAINS: 'shop.example:443' };
+    expect(readConfig(env).platform).to.deep.include({ oauthDomains: [{ host: 'shop.example' }, { host: 'localhost', port: 8080 }], jsDomains: [{ host: 'shop.example' }] });
+    expect(readConfig(env, ['--oauth-domains', 'a.example', '--js-domains', 'b.example:3000']).platform).to.deep.include({ oauthDomains: [{ host: 'a.example' }], jsDomains: [{ host: 'b.example', port: 3000 }] });
+  });
+
   for (const [env, argv, message] of [
+    [{ OAUTH_DOMAINS: 'https://shop.example' }, [], '--oauth-domains / OAUTH_DOMAINS takes host names with an optional port, such as localhost:8080 or app.example (no scheme or path), not "https://shop.example"'],
+    [{}, ['--js-domains', 'shop.example/pay'], '--js-domains / JS_DOMAINS takes host names with an optional port, such as localhost:8080 or app.example (no scheme or path), not "shop.example/pay"'],
     [{ PORT: '70000' }, [], 'PORT must be a port number from 0 to 65535, not "70000"'],
     [{ PORT: 'http' }, [], 'PORT must be a port number from 0 to 65535, not "http"'],
     [{ REDIS_URL: 'http://127.0.0.1:6379' }, [], 'REDIS_URL must be a redis:// or rediss:// URL, not "http://127.0.0.1:6379"'],

@@ -71,7 +71,7 @@ describe('lowdb store: the user-log cache and earlier versions', () => {
       await store.commit('alice', { messages: [message('alice', 1)], session: { subscribed: true } });
       await store.checkpoint(); // alice is written and idle: the cache may forget her
       // Bob's read starts an eviction that looks at alice while her commit is already under way.
-      await Promise.all([store.getUser('bob'), store.commit('alice', { messages: [message('alice', 2)], session: { subscribed: true } })]);
+      await Promise.all([store.openTurn('bob'), store.commit('alice', { messages: [message('alice', 2)], session: { subscribed: true } })]);
       await store.commit('alice', { messages: [message('alice', 3)], session: { subscribed: true } });
       const texts = (await store.history('alice', { limit: 10 }))!.map((m) => (m as { text: string }).text);
       expect(texts).to.deep.equal(['text 1', 'text 2', 'text 3']);

@@ -4,7 +4,8 @@
 // the same writes, without 60 000 fsyncs that would make it a nine-minute test.
 import { expect } from 'chai';
 import type { Adapter } from 'lowdb';
-import type { Responder } from '../server/core/chat-service.ts';
+import { buildKnowledge } from '../server/bot/knowledge.ts';
+import { ChatService, type Responder } from '../server/core/chat-service.ts';
 import { Followers } from '../server/platform/users.ts';
 import { memoryLocation, type StoreLocation } from '../server/store/low-location.ts';
 import { LowStore } from '../server/store/low-store.ts';
@@ -57,17 +58,12 @@ describe('lowdb: 20 000 fresh users in front of a target', function () {
     const writes: { file: string; bytes: number }[] = [];
     const store = new LowStore(measured(memoryLocation(), writes));
     await store.open(seedContent().seedRules);
-    const followers = new Followers(store, Date.now);
+    const content = seedContent();
+    const knowledge = buildKnowledge({ account: content.account, article: content.article, rules: store.rules() });
     const target: Responder = async ({ session }) => ({ replies: [], session });
-    const respond = followers.tracking(target);
-    const firstTurn = async (n: number) => {
-      const userId = `user-${String(n).padStart(6, '0')}`;
-      const inbound = { type: 'text' as const, text: 'hello' };
-      const session = { subscribed: true } as never;
-      const { session: after } = await respond({ userId, session, inbound, env: {} as never });
-      const createdAt = new Date().toISOString();
-      await store.commit(userId, { messages: [{ ...inbound, id: `m-${n}`, userId, from: 'user', createdAt }], session: after });
-    };
+    // The pipeline as in front of a target: each first turn indexes the user's OpenID and commits their follower state.
+    const service = new ChatService({ store, knowledge, responder: target, followers: new Followers(store) });
+    const firstTurn = (n: number) => service.receive(`user-${String(n).padStart(6, '0')}`, { type: 'text', text: 'hello' });
     const largestFor = async (from: number, to: number) => {
       const start = writes.length;
       for (let n = from; n < to; n += AT_ONCE) await Promise.all(Array.from({ length: Math.min(AT_ONCE, to - n) }, (_, i) => firstTurn(n + i)));
@@ -84,6 +80,7 @@ describe('lowdb: 20 000 fresh users in front of a target', function () {
       expect(secondHalf.largest.bytes).to.be.at.most(firstHalf.largest.bytes + 8);
       expect(secondHalf.count).to.be.at.most(firstHalf.count);
     } finally {
+      await service.stop();
       await store.close();
     }
   });

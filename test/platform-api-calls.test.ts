@@ -47,7 +47,8 @@ describe('the API-call stream', () => {
 
     await subscribe(panel.socket, false);
     await cgi(server.url, 'menu/delete', token);
-    await subscribe(panel.socket, true); // answered after the call: an event for it would have come first
+    expect((await server.app.service.recentApiCalls()).at(-1)!.path).to.equal('/cgi-bin/menu/delete'); // kept, and told nobody
+    await subscribe(panel.socket, true); // answered after the call was kept: an event for it would have come first
     expect(panel.calls).to.have.length(2);
   });
 

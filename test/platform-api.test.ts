@@ -7,7 +7,12 @@ import API from 'co-wechat-api';
 import type { Account, ApiCall, StoredMessage } from '../server/contract.ts';
 import { openIdOf } from '../server/wechat/remote-bot.ts';
 import { connectUser, http, send, tempDir, until } from './helpers.ts';
-import { accountServer, APPID, PNG, platformSimulator, SECRET, type WeixinMessage } from './platform-helpers.ts';
+import type { ChatStore } from '../server/store/chat-store.ts';
+import { memoryLocation } from '../server/store/low-location.ts';
+import { LowStore } from '../server/store/low-store.ts';
+import { RedisStore } from '../server/store/redis-store.ts';
+import { accountServer, APPID, PNG, platformSimulator, platformSimulatorOn, SECRET, type Simulator, type WeixinMessage } from './platform-helpers.ts';
+import { suiteRedis } from './redis-helpers.ts';
 
 type Token = { accessToken: string; expireTime: number } | null;
 
@@ -138,4 +143,62 @@ describe('platform API: a server built with `wechat` and co-wechat-api', () => {
       await tmp.remove();
     }
   });
+
+  describe('a customer-service message sent while the push is answered, the server awaiting sendText before its reply', () => {
+    it('on lowdb: stored before the call is answered, between the message and the reply, without deadlocking', () => customerServiceDuringPush(() => new LowStore(memoryLocation())));
+
+    describe('with a redis-server of its own', () => {
+      const redis = suiteRedis();
+      it('on Redis: the same, committed under the lock the push holds', () => customerServiceDuringPush(() => new RedisStore({ url: redis.server.url, prefix: 'during-push:' })));
+    });
+  });
 });
+
+/**
+ * The server under test sends a customer-service text while it handles a push, awaits it, then reads the user's
+ * history on the simulator and says in its passive reply whether the text was stored by then.
+ */
+async function customerServiceDuringPush(makeStore: () => ChatStore): Promise<void> {
+  let stored: Token = null;
+  const api = new API(APPID, SECRET, async () => stored, async (token: Token) => void (stored = token));
+  let sim: Simulator | undefined;
+  // The server awaits sendText before its passive reply, then looks at what the simulator keeps: the user's history.
+  const account = await accountServer((message, res) => {
+    if (message.MsgType !== 'text') return res.reply('');
+    void (async () => {
+      try {
+        await api.sendText(message.FromUserName, 'customer service first');
+        const { body } = await http(`${sim!.url}/api/messages?userId=alice`, 'GET');
+        const texts = (body.messages as StoredMessage[]).map((m) => (m as { text?: string }).text);
+        res.reply(texts.includes('customer service first') ? 'the API call was answered after the message was stored' : `not stored yet: ${texts.join(' | ')}`);
+      } catch (err) {
+        res.reply(`sendText failed: ${(err as Error).message}`);
+      }
+    })();
+  });
+  sim = await platformSimulatorOn(makeStore(), account.url);
+  api.prefix = `${sim.url}/cgi-bin/`;
+  try {
+    const alice = await connectUser(sim.url, 'alice');
+    const ack = await send(alice.socket, { type: 'text', text: 'hello', clientId: 'during-push' });
+    expect(ack).to.have.property('ok', true);
+    const exchange = ack as { message: StoredMessage; replies: StoredMessage[] };
+    expect(exchange.replies.map((m) => (m as { text?: string }).text)).to.deep.equal(['the API call was answered after the message was stored']);
+    const history = (await http(`${sim.url}/api/messages?userId=alice`, 'GET')).body.messages as StoredMessage[];
+    // The user's message, then the customer-service message, then the passive reply; the message keeps its trace.
+    expect(history.map((m) => [m.from, (m as { text?: string }).text])).to.deep.equal([
+      ['user', 'hello'],
+      ['bot', 'customer service first'],
+      ['bot', 'the API call was answered after the message was stored'],
+    ]);
+    expect(history[0]).to.deep.equal(exchange.message);
+    expect(exchange.message).to.have.nested.property('trace.wechat.outcome', 'replied');
+    // The same clientId again: the first answer, nothing stored again.
+    expect(await send(alice.socket, { type: 'text', text: 'hello', clientId: 'during-push' })).to.deep.equal(ack);
+    expect((await http(`${sim.url}/api/messages?userId=alice`, 'GET')).body.messages).to.have.length(3);
+    alice.socket.close();
+  } finally {
+    await sim.close();
+    await account.close();
+  }
+}

@@ -6,7 +6,7 @@ import type { Account, StoredMessage, TypingPayload } from '../server/contract.t
 import { openApp } from '../server/app/start.ts';
 import { silentLogger } from '../server/logger.ts';
 import { memoryLocation } from '../server/store/low-location.ts';
-import { memoryStore } from '../server/store/low-store.ts';
+import { LowStore, memoryStore } from '../server/store/low-store.ts';
 import { openIdOf } from '../server/wechat/remote-bot.ts';
 import { connectUser, http, send, seedContent, tempDir, until } from './helpers.ts';
 import { accessToken, accountServer, APPID, cgi, PNG, platformSimulator, SECRET, type Simulator } from './platform-helpers.ts';
@@ -244,12 +244,13 @@ describe('platform API: settings', () => {
     }
   });
 
-  it('40037 for a template the templates file does not list, and the content of one it does', async () => {
+  it('40037 for a template the templates file does not list, and the content of one it does; the store follows the file at a restart', async () => {
     const tmp = await tempDir();
     const file = path.join(tmp.dir, 'templates.json');
     writeFileSync(file, JSON.stringify({ template_list: [{ template_id: 'T1', title: 'Paid', content: 'Amount: {{amount.DATA}}' }] }));
     const account = await accountServer((_m, res) => res.reply(''));
-    const sim = await platformSimulator(account.url, { templatesFile: file });
+    const location = memoryLocation();
+    let sim = await platformSimulator(account.url, { templatesFile: file }, location);
     try {
       const alice = await connectUser(sim.url, 'alice');
       const token = await accessToken(sim.url);
@@ -259,6 +260,18 @@ describe('platform API: settings', () => {
       await until(() => alice.received.length === 1);
       expect(alice.received[0]).to.deep.include({ title: 'Paid', content: 'Amount: {{amount.DATA}}' });
       alice.socket.close();
+      await sim.close();
+
+      // The file now lists T2 only: T1 is gone from the store too.
+      writeFileSync(file, JSON.stringify({ template_list: [{ template_id: 'T2', title: 'Refunded', content: '{{amount.DATA}} back' }] }));
+      sim = await platformSimulator(account.url, { templatesFile: file }, location);
+      const again = await accessToken(sim.url);
+      expect((await cgi(sim.url, 'message/template/send', again, { ...body, template_id: 'T1' })).body.errcode).to.equal(40037);
+      expect((await cgi(sim.url, 'message/template/send', again, body)).body.errcode).to.equal(0);
+      const kept = new LowStore(location);
+      await kept.open([]);
+      expect((await kept.records('templates').list()).map((r) => r.key)).to.deep.equal(['T2']);
+      await kept.close();
     } finally {
       await sim.close();
       await account.close();

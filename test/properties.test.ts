@@ -106,14 +106,14 @@ describe('properties: the chat service', () => {
     await fc.assert(
       fc.asyncProperty(inboundLike, async (input) => {
         const before = await store.history('prop', { limit: 200 });
-        const session = (await store.getUser('prop'))!.session;
+        const session = (await store.openTurn('prop')).user!.session;
         let outcome: unknown;
         try {
           outcome = await service.receive('prop', input);
         } catch (err) {
           if (!(err instanceof AppError)) throw err;
           expect(await store.history('prop', { limit: 200 })).to.deep.equal(before);
-          expect((await store.getUser('prop'))!.session).to.deep.equal(session);
+          expect((await store.openTurn('prop')).user!.session).to.deep.equal(session);
           return;
         }
         expect(outcome).to.have.property('message');

@@ -78,7 +78,7 @@ describe('with a redis-server of its own', function () {
         })
         .then(() => undefined, (err: { kind?: string }) => err.kind);
       expect(refused).to.equal('unavailable');
-      expect(await store.getUser('alice')).to.equal(undefined);
+      expect((await store.openTurn('alice')).user).to.equal(undefined);
     } finally {
       await store.close();
     }

@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import type { StoredMessage } from '../server/contract.ts';
 import { ruleSchema, type Rule } from '../server/content/rules.ts';
 import { API_CALLS_KEPT } from '../server/limits.ts';
+import { ApiCallLog } from '../server/store/api-call-log.ts';
 import type { ChatStore } from '../server/store/chat-store.ts';
 import { seedContent, until } from './helpers.ts';
 
@@ -52,21 +53,21 @@ export function describeChatStore(name: string, makeStore: () => Promise<StoreUn
     });
 
     it('does not know a user before their first commit, and knows their session after', async () => {
-      expect(await store.getUser('alice')).to.equal(undefined);
+      expect((await store.openTurn('alice')).user).to.equal(undefined);
       expect(await store.history('alice', { limit: 10 })).to.deep.equal([]);
       expect(await store.history('alice', { limit: 10, before: 'm1' })).to.equal(undefined);
       await store.commit('alice', { messages: [message('alice', 1, 'bot', 'welcome')], session: session(1) });
-      const user = await store.getUser('alice');
+      const user = (await store.openTurn('alice')).user;
       expect(user).to.include({ userId: 'alice', createdAt: at(1) });
       expect(user!.session).to.deep.equal(session(1));
-      expect(await store.getUser('bob')).to.equal(undefined);
+      expect((await store.openTurn('bob')).user).to.equal(undefined);
     });
 
     it('keeps messages in commit order, and the session of the last commit', async () => {
       for (let n = 1; n <= 5; n++) await store.commit('alice', { messages: [message('alice', 2 * n), message('alice', 2 * n + 1, 'bot')], session: session(n) });
       await store.commit('bob', { messages: [message('bob', 99)], session: session(99) });
       expect(texts(await store.history('alice', { limit: 50 }))).to.deep.equal([2, 3, 4, 5, 6, 7, 8, 9, 10, 11].map((n) => `text ${n}`));
-      expect((await store.getUser('alice'))!.session).to.deep.equal(session(5));
+      expect((await store.openTurn('alice')).user!.session).to.deep.equal(session(5));
       expect(texts(await store.history('bob', { limit: 50 }))).to.deep.equal(['text 99']);
     });
 
@@ -88,9 +89,9 @@ export function describeChatStore(name: string, makeStore: () => Promise<StoreUn
       const replies = [message('alice', 2, 'bot'), message('alice', 3, 'bot')];
       await store.commit('alice', { messages: [inbound, ...replies], session: session(1), clientId: 'c-1' });
       await store.commit('alice', { messages: [message('alice', 4)], session: session(2) });
-      expect(await store.findExchange('alice', 'c-1')).to.deep.equal({ message: inbound, replies });
-      expect(await store.findExchange('alice', 'c-2')).to.equal(undefined);
-      expect(await store.findExchange('bob', 'c-1')).to.equal(undefined);
+      expect((await store.openTurn('alice', 'c-1')).earlier).to.deep.equal({ message: inbound, replies });
+      expect((await store.openTurn('alice', 'c-2')).earlier).to.equal(undefined);
+      expect((await store.openTurn('bob', 'c-1')).earlier).to.equal(undefined);
     });
 
     it('seeds the rules once, and keeps rule changes', async () => {
@@ -105,16 +106,77 @@ export function describeChatStore(name: string, makeStore: () => Promise<StoreUn
       expect(store.rules()).to.deep.equal(changed);
     });
 
-    it('changes nothing when a commit fails part-way', async () => {
+    it('opens a turn with the follower state and window committed with it, kept while commits leave them out', async () => {
+      const follower = { subscribed: true, subscribeTime: 1_767_225_600 };
+      const window = { kind: 'message' as const, at: 1_767_225_601_000, sent: 2 };
+      expect(await store.openTurn('alice', 'c-1')).to.deep.equal({});
       await store.commit('alice', { messages: [message('alice', 1)], session: session(1) });
+      expect((await store.openTurn('alice')).user).to.not.have.any.keys('follower', 'window');
+      await store.commit('alice', { messages: [message('alice', 2)], session: session(2), follower, window, clientId: 'c-2' });
+      // Enough messages for a store that keeps them in segments to start new ones: the state goes along.
+      for (let n = 0; n < 3; n++) await store.commit('alice', { messages: Array.from({ length: 60 }, (_, i) => message('alice', 100 * (n + 1) + i)), session: session(3 + n) });
+      const opened = await store.openTurn('alice', 'c-2');
+      expect(opened.user).to.deep.equal({ userId: 'alice', createdAt: at(1), session: session(5), follower, window });
+      expect(opened.earlier!.message.id).to.match(/^m000002x/);
+      const unfollowed = { ...follower, subscribed: false };
+      await store.commit('alice', { messages: [], session: session(6), follower: unfollowed });
+      expect((await store.openTurn('alice')).user).to.deep.include({ follower: unfollowed, window });
+      if (!t.reopen) return;
+      await store.close();
+      store = t.reopen();
+      await store.open(seed);
+      expect((await store.openTurn('alice')).user).to.deep.include({ session: session(6), follower: unfollowed, window });
+    });
+
+    it('stores a revised message in its place, and the exchange of its clientId with it', async () => {
+      const pushed = message('alice', 1);
+      const delivered = message('alice', 2, 'bot', 'customer service');
+      await store.commit('alice', { messages: [pushed, delivered], session: session(1), window: { kind: 'message', at: 1, sent: 1 } });
+      const traced = { ...pushed, trace: { wechat: { outcome: 'replied' } } };
+      const reply = message('alice', 3, 'bot', 'passive');
+      await store.commit('alice', { messages: [reply], session: session(2), clientId: 'c-1', revised: traced });
+      const check = async () => {
+        expect(await store.history('alice', { limit: 10 })).to.deep.equal([traced, delivered, reply]);
+        expect((await store.openTurn('alice', 'c-1')).earlier).to.deep.equal({ message: traced, replies: [reply] });
+        expect((await store.history('alice', { limit: 1, before: delivered.id }))![0]).to.deep.equal(traced);
+      };
+      await check();
+      if (!t.reopen) return;
+      await store.close();
+      store = t.reopen();
+      await store.open(seed);
+      await check();
+    });
+
+    it('runs a turn in withUserLock and passes its answer or error through; says it is available', async () => {
+      expect(await store.withUserLock('alice', async () => 42)).to.equal(42);
+      const refusal = new Error('refused by the turn');
+      expect(await store.withUserLock('alice', () => Promise.reject(refusal)).catch((err: unknown) => err)).to.equal(refusal);
+      expect(await store.unavailable()).to.equal(undefined);
+      // A store's own rule change is not news to it: listeners hear of other processes' changes only.
+      const heard: Rule[][] = [];
+      store.onRulesChanged((rules) => heard.push(rules));
+      await store.saveRules([...seed, rule('mine', 'own')]);
+      await new Promise((r) => setTimeout(r, 50)); // a notice Redis would send back arrives in that time
+      expect(heard).to.deep.equal([]);
+    });
+
+    it('changes nothing when a commit fails part-way', async () => {
+      const follower = { subscribed: true, subscribeTime: 1 };
+      const window = { kind: 'event' as const, at: 1000, sent: 0 };
+      const first = message('alice', 1);
+      await store.commit('alice', { messages: [first], session: session(1), follower, window });
       await t.breakCommits('alice');
       let failed = false;
-      await store.commit('alice', { messages: [message('alice', 2), message('alice', 3, 'bot')], session: session(2), clientId: 'c-x' }).catch(() => (failed = true));
+      const revised = { ...first, trace: { changed: true } };
+      const change = { follower: { subscribed: false, subscribeTime: 2 }, window: { kind: 'message' as const, at: 2000, sent: 1 }, revised };
+      await store.commit('alice', { messages: [message('alice', 2), message('alice', 3, 'bot')], session: session(2), clientId: 'c-x', ...change }).catch(() => (failed = true));
       expect(failed).to.equal(true);
-      expect((await store.getUser('alice'))!.session).to.deep.equal(session(1));
+      expect((await store.openTurn('alice')).user).to.deep.include({ session: session(1), follower, window });
+      expect((await store.history('alice', { limit: 10 }))![0]).to.deep.equal(first);
       expect(texts(await store.history('alice', { limit: 10 }))).to.deep.equal(['text 1']);
       await t.repair('alice');
-      expect(await store.findExchange('alice', 'c-x')).to.equal(undefined);
+      expect((await store.openTurn('alice', 'c-x')).earlier).to.equal(undefined);
       await store.commit('alice', { messages: [message('alice', 4)], session: session(4), clientId: 'c-x' });
       expect(texts(await store.history('alice', { limit: 10 }))).to.deep.equal(['text 1', 'text 4']);
     });
@@ -159,7 +221,7 @@ export function describeChatStore(name: string, makeStore: () => Promise<StoreUn
         await other.open(seed);
         try {
           const heard: string[] = [];
-          other.onRecordChanged?.((kind, key) => heard.push(`${kind}/${key}`));
+          other.onRecordChanged((kind, key) => heard.push(`${kind}/${key}`));
           await store.records('menu').put('buttons', [3]);
           await store.records('menu').delete('gone');
           await until(() => heard.length === 2, 1000);
@@ -188,15 +250,17 @@ export function describeChatStore(name: string, makeStore: () => Promise<StoreUn
 
     it('keeps the newest API calls, oldest first, and a store opened after has them', async () => {
       const call = (n: number) => ({ id: `c${String(n).padStart(4, '0')}`, at: at(n), method: 'GET', path: `/cgi-bin/menu/get?n=${n}`, errcode: 0, errmsg: 'ok' });
-      expect(await store.recentApiCalls()).to.deep.equal([]);
-      await Promise.all(Array.from({ length: API_CALLS_KEPT + 5 }, (_, n) => store.recordApiCall(call(n))));
+      const log = new ApiCallLog(store);
+      expect(await log.recent()).to.deep.equal([]);
+      await Promise.all(Array.from({ length: API_CALLS_KEPT + 5 }, (_, n) => log.add(call(n))));
       const kept = Array.from({ length: API_CALLS_KEPT }, (_, n) => call(n + 5));
-      expect(await store.recentApiCalls()).to.deep.equal(kept);
+      expect(await log.recent()).to.deep.equal(kept);
+      expect((await store.records('api-calls').list()).length, 'the oldest are deleted').to.equal(API_CALLS_KEPT);
       await store.close();
       if (!t.reopen) return;
       store = t.reopen();
       await store.open(seed);
-      expect(await store.recentApiCalls()).to.deep.equal(kept);
+      expect(await new ApiCallLog(store).recent()).to.deep.equal(kept);
     });
 
     it('closes after its writes, and a store opened after has them', async () => {
@@ -208,7 +272,7 @@ export function describeChatStore(name: string, makeStore: () => Promise<StoreUn
       await store.open(seed);
       for (const n of [1, 2, 3]) {
         expect(texts(await store.history(`user${n}`, { limit: 5 }))).to.deep.equal([`text ${n}`]);
-        expect(await store.findExchange(`user${n}`, `c${n}`)).to.not.equal(undefined);
+        expect((await store.openTurn(`user${n}`, `c${n}`)).earlier).to.not.equal(undefined);
       }
     });
 
@@ -218,7 +282,7 @@ export function describeChatStore(name: string, makeStore: () => Promise<StoreUn
       await other.open(seed);
       try {
         const heard: Rule[][] = [];
-        other.onRulesChanged?.((rules) => heard.push(rules));
+        other.onRulesChanged((rules) => heard.push(rules));
         const changed = [...seed, rule('elsewhere', 'shared')];
         await store.saveRules(changed);
         await until(() => other.rules().length === changed.length, 1000);
@@ -230,16 +294,16 @@ export function describeChatStore(name: string, makeStore: () => Promise<StoreUn
     });
 
     it('runs turns of one user one at a time across stores on the same data', async function () {
-      if (!t.shared || !store.withUserLock) return this.skip();
+      if (!t.shared) return this.skip();
       const other = t.shared();
       await other.open(seed);
       try {
         let inside = 0;
         let most = 0;
         const turn = (s: ChatStore, n: number) =>
-          s.withUserLock!('alice', async () => {
+          s.withUserLock('alice', async () => {
             most = Math.max(most, ++inside);
-            const before = (await s.getUser('alice'))?.session as { lastSection?: string } | undefined;
+            const before = (await s.openTurn('alice')).user?.session as { lastSection?: string } | undefined;
             await new Promise((r) => setTimeout(r, 5));
             await s.commit('alice', { messages: [message('alice', n)], session: session(Number(before?.lastSection?.slice(1) ?? 0) + 1) });
             inside--;
@@ -247,7 +311,7 @@ export function describeChatStore(name: string, makeStore: () => Promise<StoreUn
         await Promise.all(Array.from({ length: 10 }, (_, n) => turn(n % 2 ? store : other, n)));
         expect(most).to.equal(1);
         // Every turn saw the session the one before it left: none was lost.
-        expect((await store.getUser('alice'))!.session).to.deep.equal(session(10));
+        expect((await store.openTurn('alice')).user!.session).to.deep.equal(session(10));
       } finally {
         await other.close();
       }

@@ -41,12 +41,12 @@ describe('store: lowdb on disk', () => {
     const second = fileStore(tmp.dbFile);
     await second.open([]);
     expect(second.rules().length).to.equal(rules.length); // seeded once, not re-seeded
-    expect((await second.getUser('alice'))?.session).to.deep.equal({ subscribed: true });
+    expect((await second.openTurn('alice')).user?.session).to.deep.equal({ subscribed: true });
     expect((await second.history('alice', { limit: 3 }))!.map((m) => m.id)).to.deep.equal(['m000008', 'm000009', 'm000010']);
     expect((await second.history('alice', { limit: 3, before: 'm000008' }))!.map((m) => m.id)).to.deep.equal(['m000005', 'm000006', 'm000007']);
     expect(await second.history('alice', { limit: 3, before: 'nope' })).to.equal(undefined);
     expect(await second.history('bob', { limit: 3 })).to.deep.equal([]);
-    const exchange = await second.findExchange('alice', 'c3');
+    const exchange = (await second.openTurn('alice', 'c3')).earlier;
     expect(exchange?.message.id).to.equal('m000003');
     expect(exchange?.replies.map((m) => m.id)).to.deep.equal(['m000004']);
   });
@@ -95,7 +95,7 @@ describe('store: lowdb on disk', () => {
     const reopened = fileStore(tmp.dbFile);
     await reopened.open(rules);
     try {
-      await reopened.getUser('alice');
+      await reopened.openTurn('alice');
       expect.fail('should have refused');
     } catch (err) {
       expect(err).to.be.instanceOf(StoreError);
@@ -129,12 +129,29 @@ describe('store: history in segments', () => {
     expect((await reopened.history('alice', { limit: 200 }))!.map((m) => m.id)).to.deep.equal(ids(301, 500));
     expect((await reopened.history('alice', { limit: 150, before: 'm000120' }))!.map((m) => m.id)).to.deep.equal(ids(1, 119));
     expect((await reopened.history('alice', { limit: 3, before: 'm000001' }))!).to.deep.equal([]);
-    expect((await reopened.getUser('alice'))!.session).to.deep.equal({ subscribed: false });
+    expect((await reopened.openTurn('alice')).user!.session).to.deep.equal({ subscribed: false });
     // Resends are recognised across at least the last SEGMENT_SIZE messages.
-    expect((await reopened.findExchange('alice', 'c499'))!.message.id).to.equal('m000499');
-    expect((await reopened.findExchange('alice', `c${501 - SEGMENT_SIZE}`))!.replies.map((m) => m.id)).to.deep.equal([`m${String(502 - SEGMENT_SIZE).padStart(6, '0')}`]);
+    expect((await reopened.openTurn('alice', 'c499')).earlier!.message.id).to.equal('m000499');
+    expect((await reopened.openTurn('alice', `c${501 - SEGMENT_SIZE}`)).earlier!.replies.map((m) => m.id)).to.deep.equal([`m${String(502 - SEGMENT_SIZE).padStart(6, '0')}`]);
     await reopened.commit('alice', { messages: [message('alice', 501)], session: { subscribed: true } });
     expect((await reopened.history('alice', { limit: 2 }))!.map((m) => m.id)).to.deep.equal(['m000500', 'm000501']);
+  });
+
+  it('finds the exchange of a revised message kept in the segment before its reply, after a restart', async () => {
+    const first = fileStore(tmp.dbFile);
+    await first.open([]);
+    for (let n = 1; n <= SEGMENT_SIZE - 2; n++) await first.commit('alice', { messages: [message('alice', n)], session: { subscribed: true } });
+    const pushed = message('alice', SEGMENT_SIZE - 1);
+    await first.commit('alice', { messages: [pushed, message('alice', SEGMENT_SIZE)], session: { subscribed: true } }); // fills segment 0
+    const traced = { ...pushed, trace: { outcome: 'replied' } };
+    const reply = message('alice', SEGMENT_SIZE + 1);
+    await first.commit('alice', { messages: [reply], session: { subscribed: true }, clientId: 'c-late', revised: traced }); // its reply starts segment 1
+    await first.close();
+    const second = fileStore(tmp.dbFile);
+    await second.open([]);
+    expect((await second.openTurn('alice', 'c-late')).earlier).to.deep.equal({ message: traced, replies: [reply] });
+    expect((await second.history('alice', { limit: 3 }))!.map((m) => m.id)).to.deep.equal([traced.id, message('alice', SEGMENT_SIZE).id, reply.id]);
+    await second.close();
   });
 
   it('imports a whole history at once, and goes on from it', async () => {
@@ -192,8 +209,8 @@ describe('store: the journal', () => {
     await reopened.open([]);
     for (const u of ['alice', 'bob']) {
       expect(ids(await reopened.history(u, { limit: 10 }))).to.deep.equal(['m000001', 'm000002', 'm000003', 'm000004', 'm000005']);
-      expect((await reopened.getUser(u))!.session).to.deep.equal({ subscribed: true });
-      expect((await reopened.findExchange(u, 'c4'))!.message.id).to.equal('m000004');
+      expect((await reopened.openTurn(u)).user!.session).to.deep.equal({ subscribed: true });
+      expect((await reopened.openTurn(u, 'c4')).earlier!.message.id).to.equal('m000004');
     }
     expect(warnings).to.deep.equal([]);
     // Replayed into the user files, and the journal is gone.
@@ -323,8 +340,8 @@ describe('store: a failing disk', () => {
       expect((err as Error).message).to.include('ENOSPC');
     }
     expect(ids(await store.history('alice', { limit: 10 }))).to.deep.equal(['m000001']);
-    expect((await store.getUser('alice'))!.session).to.deep.equal({ subscribed: true });
-    expect(await store.findExchange('alice', 'x')).to.equal(undefined);
+    expect((await store.openTurn('alice')).user!.session).to.deep.equal({ subscribed: true });
+    expect((await store.openTurn('alice', 'x')).earlier).to.equal(undefined);
     // A new user whose first write fails does not exist afterwards.
     try {
       await store.commit('bob', { messages: [message('bob', 1)], session: { subscribed: true } });
@@ -332,7 +349,7 @@ describe('store: a failing disk', () => {
     } catch (err) {
       expect((err as StoreError).kind).to.equal('unavailable');
     }
-    expect(await store.getUser('bob')).to.equal(undefined);
+    expect((await store.openTurn('bob')).user).to.equal(undefined);
     failing = false;
     await store.commit('alice', { messages: [message('alice', 3)], session: { subscribed: true } });
     expect(ids(await store.history('alice', { limit: 10 }))).to.deep.equal(['m000001', 'm000003']);

@@ -40,3 +40,27 @@ declare module 'wechat-api' {
   }
   export default API;
 }
+
+// wechat-oauth (node-webot, callbacks) ships no types; the web authorization tests use these of its methods.
+declare module 'wechat-oauth' {
+  type Callback<T = any> = (err: (Error & { code?: number }) | null, data: T) => void;
+  class OAuth {
+    constructor(appid: string, secret: string);
+    request(url: string, opts: object, callback: Callback): void;
+    getAuthorizeURL(redirect: string, state?: string, scope?: string): string;
+    getAccessToken(code: string, callback: Callback<{ data: { access_token: string; refresh_token: string; openid: string; scope: string } }>): void;
+    refreshAccessToken(refreshToken: string, callback: Callback<{ data: { access_token: string; openid: string } }>): void;
+    getUser(options: string | { openid: string; lang?: string }, callback: Callback): void;
+    verifyToken(openid: string, accessToken: string, callback: Callback): void;
+  }
+  export default OAuth;
+}
+
+// wechat-jssdk ships no types; the JS-SDK tests use its JSSDK (server side) and the in-memory Store.
+declare module 'wechat-jssdk' {
+  export class Store {}
+  export class JSSDK {
+    constructor(options: Record<string, unknown>);
+    getSignature(url: string, forceNewSignature?: boolean): Promise<{ appId: string; nonceStr: string; timestamp: string; signature: string; url: string }>;
+  }
+}

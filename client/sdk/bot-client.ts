@@ -172,3 +172,57 @@ function describe(inbound: Inbound): string {
   if (inbound.event === 'click') return `the click on "${inbound.key}"`;
   return inbound.event === 'view' ? `the link ${inbound.url}` : `the ${inbound.event} event`;
 }
+
+export type AuthorizeOptions = {
+  /** The simulator, e.g. http://localhost:3000. */
+  url: string;
+  /** The chat user who signs in. */
+  userId: string;
+  appid: string;
+  /** Where the account's page wants the code: on its web authorization domain. */
+  redirectUri: string;
+  scope?: 'snsapi_base' | 'snsapi_userinfo';
+  state?: string;
+  /** The consent sheet's answer for snsapi_userinfo (default allow). */
+  consent?: 'allow' | 'deny';
+};
+
+/** Where the authorize page sent the user: the redirect URL, and the code in it (none after Deny). */
+export type Authorized = { location: string; code?: string; state: string };
+
+/** The authorize page refused the request: WeChat's code (10003 a redirect_uri off the domain, 10005 a scope…) and why. */
+export class AuthorizeRefused extends BotClientError {
+  constructor(
+    readonly errcode: number,
+    message: string,
+  ) {
+    super('authorize_refused', message);
+    this.name = 'AuthorizeRefused';
+  }
+}
+
+/**
+ * Web authorization as a user taps through it, without a browser: `const { code } = await authorize({ url, userId,
+ * appid, redirectUri, scope: 'snsapi_userinfo' })`, then give the code to the account's server (its redirect_uri).
+ */
+export async function authorize({ url, userId, appid, redirectUri, scope = 'snsapi_base', state = '', consent = 'allow' }: AuthorizeOptions): Promise<Authorized> {
+  const query = new URLSearchParams({ appid, redirect_uri: redirectUri, response_type: 'code', scope, state, user: userId });
+  if (scope === 'snsapi_userinfo') query.set('consent', consent);
+  let response: Response;
+  try {
+    response = await fetch(new URL(`/connect/oauth2/authorize?${query}`, url), { redirect: 'manual' });
+  } catch (err) {
+    throw new BotClientError('connect_failed', `Cannot reach ${url}: ${(err as Error).message}`);
+  }
+  const location = response.headers.get('location');
+  if (response.status === 302 && location) {
+    const params = new URL(location).searchParams;
+    const code = params.get('code') ?? undefined;
+    return { location, ...(code === undefined ? {} : { code }), state: params.get('state') ?? '' };
+  }
+  const page = await response.text();
+  const errcode = Number(/<span id="errcode">(-?\d+)<\/span>/.exec(page)?.[1] ?? NaN);
+  const escaped = /<\/span><\/p>\s*<p>([^<]*)<\/p>/.exec(page)?.[1];
+  const reason = escaped?.replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code))) ?? `HTTP ${response.status}`;
+  throw new AuthorizeRefused(errcode, `The authorize page refused (${errcode}): ${reason}`);
+}

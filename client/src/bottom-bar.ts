@@ -1,12 +1,11 @@
 // The official account's bottom bar: the menu (buttons with pop-up lists) or the keyboard with an attach
 // button, and a toggle between them, whose choice is remembered per account.
 import type { MenuButton, MenuItem } from '../../server/contract.ts';
-import { safeHref } from './format.ts';
 
 export type BottomBarActions = {
   sendText: (text: string) => void;
   click: (key: string) => void;
-  /** A menu link the user opened. */
+  /** A menu link the user opened (it opens in the in-app browser). */
   view: (url: string) => void;
   attach: (file: File) => void;
 };
@@ -162,8 +161,6 @@ export class BottomBar {
     if (item.key) this.actions.click(item.key);
     else if (item.url) {
       // WeChat opens the page and tells the account's server with a VIEW event.
-      const href = safeHref(item.url);
-      if (href) window.open(href, '_blank', 'noopener');
       this.actions.view(item.url);
     }
   }

@@ -1,6 +1,7 @@
 // The developer panel: who this window is, "New user", "Restart", "Export as flow", a message's raw JSON
 // (with the XML exchanged with a target server), and the platform API calls the server under test made.
 import type { ApiCall } from '../../server/contract.ts';
+import type { BridgeCall } from './bridge-host.ts';
 import { API_CALLS_KEPT } from '../../server/limits.ts';
 import { el } from './dom.ts';
 
@@ -15,6 +16,10 @@ export class DevPanel {
   private readonly hint = document.getElementById('dev-hint')!;
   private readonly apiSection = document.getElementById('dev-api')!;
   private readonly apiList = document.getElementById('dev-api-list')!;
+  private readonly bridgeSection = document.getElementById('dev-bridge')!;
+  private readonly bridgeList = document.getElementById('dev-bridge-list')!;
+  private readonly latitude = document.getElementById('dev-latitude') as HTMLInputElement;
+  private readonly longitude = document.getElementById('dev-longitude') as HTMLInputElement;
   private selected: HTMLElement | undefined;
   /** The calls listed, by id: the same call may come both in the subscription's answer and as an event. */
   private readonly calls = new Map<string, ApiCall>();
@@ -24,6 +29,32 @@ export class DevPanel {
     document.getElementById('dev-new-user')!.addEventListener('click', actions.newUser);
     document.getElementById('dev-restart')!.addEventListener('click', actions.restart);
     document.getElementById('dev-export')!.addEventListener('click', actions.exportFlow);
+    const place = storedLocation();
+    this.latitude.value = String(place.latitude);
+    this.longitude.value = String(place.longitude);
+    const save = () => {
+      const latitude = Number(this.latitude.value);
+      const longitude = Number(this.longitude.value);
+      if (this.latitude.value && this.longitude.value && Math.abs(latitude) <= 90 && Math.abs(longitude) <= 180) localStorage.setItem(LOCATION_KEY, JSON.stringify({ latitude, longitude }));
+    };
+    this.latitude.addEventListener('change', save);
+    this.longitude.addEventListener('change', save);
+  }
+
+  /** The user's location for the pages' getLocation, as set here (a default until then). */
+  location(): { latitude: number; longitude: number } {
+    return storedLocation();
+  }
+
+  /** Adds a call of a page's bridge (its name, arguments and result) to the list. */
+  addBridgeCall(call: BridgeCall): void {
+    const item = el('li', call.result.errMsg === `${call.name}:ok` ? 'api-call' : 'api-call failed');
+    const head = el('div', 'api-head');
+    head.append(el('span', 'api-time', new Date(call.at).toLocaleTimeString(undefined, { hour12: false })), ' ', el('span', 'api-path', call.name), ' → ', el('span', 'api-errcode', String(call.result.errMsg)));
+    item.append(head, el('pre', 'api-body', JSON.stringify(call.args)), el('pre', 'api-body', JSON.stringify(call.result)));
+    this.bridgeList.append(item);
+    while (this.bridgeList.childElementCount > API_CALLS_KEPT) this.bridgeList.firstElementChild!.remove();
+    this.bridgeSection.hidden = false;
   }
 
   get isOpen(): boolean {
@@ -94,6 +125,20 @@ export class DevPanel {
     this.hint.hidden = false;
     this.json.textContent = '';
   }
+}
+
+const LOCATION_KEY = 'oa-sim.location';
+// Where getLocation puts a user who set no location: Guangzhou, WeChat's home.
+const DEFAULT_LOCATION = { latitude: 23.1291, longitude: 113.2644 };
+
+function storedLocation(): { latitude: number; longitude: number } {
+  try {
+    const stored = JSON.parse(localStorage.getItem(LOCATION_KEY) ?? 'null') as { latitude?: unknown; longitude?: unknown } | null;
+    if (typeof stored?.latitude === 'number' && typeof stored.longitude === 'number') return { latitude: stored.latitude, longitude: stored.longitude };
+  } catch {
+    // A damaged entry: the default, until the user sets one again.
+  }
+  return DEFAULT_LOCATION;
 }
 
 /** One call as the list shows it: time, method, path, errcode and errmsg, and the body. */

@@ -10,6 +10,7 @@ import { Lightbox } from './lightbox.ts';
 import { MessageView } from './message-view.ts';
 import { Outbox, type InboundBody, type Pending, type SendResult } from './outbox.ts';
 import { SectionPage } from './section-page.ts';
+import { InAppBrowser } from './in-app-browser.ts';
 import { uploadPicture } from './upload.ts';
 
 type ChatSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -37,7 +38,10 @@ class ChatWindow {
   private readonly bottomBar = new BottomBar({
     sendText: (text) => this.send({ type: 'text', text }),
     click: (key) => this.send({ type: 'event', event: 'click', key }),
-    view: (url) => this.send({ type: 'event', event: 'view', url }),
+    view: (url) => {
+      this.send({ type: 'event', event: 'view', url });
+      void this.browser.open(url);
+    },
     attach: (file) => void this.sendPicture(file),
   });
   private readonly devPanel = new DevPanel({
@@ -48,8 +52,24 @@ class ChatWindow {
   });
   private userId = '';
   private readonly sectionPage = new SectionPage(() => this.account.name);
+  private readonly browser = new InAppBrowser({
+    userId: () => this.userId,
+    // The contract has no link message yet: the shared page goes as a text of its title and address.
+    sendLink: (link) => this.send({ type: 'text', text: `${link.title}\n${link.url}` }),
+    previewImage: (src) => this.lightbox.open(src, document.getElementById('browser-frame')!),
+    chooseImage: () => this.choosePicture(),
+    location: () => this.devPanel.location(),
+    logCall: (call) => this.devPanel.addBridgeCall(call),
+  });
 
   start(): void {
+    // Every web link of the chat (cards, template cards, links in texts) opens in the in-app browser, never a tab.
+    document.getElementById('log')!.addEventListener('click', (event) => {
+      const link = (event.target as HTMLElement).closest('a');
+      if (!link || !/^https?:/.test(link.getAttribute('href') ?? '')) return;
+      event.preventDefault();
+      void this.browser.open(link.href, link);
+    });
     this.sectionPage.route();
     this.connect(chosenUserId());
   }
@@ -134,6 +154,35 @@ class ChatWindow {
     } catch (err) {
       this.showBanner(`Picture not sent: ${(err as Error).message}`, 'offline', 6000);
     }
+  }
+
+  /** A picture for a page's chooseImage: picked with the chat's own file input and uploaded as the chat's pictures are. */
+  private choosePicture(): Promise<{ url: string; mediaId: string } | undefined> {
+    const picker = document.createElement('input');
+    picker.type = 'file';
+    picker.accept = 'image/png,image/jpeg,image/gif,image/bmp';
+    picker.id = 'page-picker';
+    picker.hidden = true;
+    document.body.append(picker);
+    return new Promise((resolve) => {
+      const done = (value: { url: string; mediaId: string } | undefined) => {
+        picker.remove();
+        resolve(value);
+      };
+      picker.addEventListener('cancel', () => done(undefined));
+      picker.addEventListener('change', () => {
+        const file = picker.files?.[0];
+        if (!file) return done(undefined);
+        uploadPicture(file).then(
+          ({ url, mediaId }) => done({ url: new URL(url, location.href).href, mediaId }),
+          (err: unknown) => {
+            this.showBanner(`Picture not chosen: ${(err as Error).message}`, 'offline', 6000);
+            done(undefined);
+          },
+        );
+      });
+      picker.click();
+    });
   }
 
   private flush(): void {

@@ -213,7 +213,7 @@ export class MessageView {
   private body(message: Exclude<Shown, { type: 'event' }>): HTMLElement {
     switch (message.type) {
       case 'text':
-        return el('div', 'bubble', message.text);
+        return textBubble(message.text);
       case 'news':
         return renderNews(message.articles);
       case 'image':
@@ -237,4 +237,22 @@ export class MessageView {
       if (event.key === 'Enter' && event.target === row) this.actions.select(message, row);
     };
   }
+}
+
+// A bare http(s) URL in a text is a link, as in WeChat; the rest stays text.
+const BARE_URL = /https?:\/\/[^\s<>"'\u3000-\u303f\uff00-\uffef]+/g;
+
+/** A text bubble whose bare URLs are links (the in-app browser opens them). */
+function textBubble(text: string): HTMLElement {
+  const bubble = el('div', 'bubble');
+  let at = 0;
+  for (const match of text.matchAll(BARE_URL)) {
+    const url = match[0].replace(/[.,;:!?)\]]+$/, '');
+    const href = safeHref(url);
+    if (!href) continue;
+    bubble.append(text.slice(at, match.index), Object.assign(el('a', 'text-link', url), { href }));
+    at = match.index + url.length;
+  }
+  bubble.append(text.slice(at));
+  return bubble;
 }

@@ -1,5 +1,5 @@
 // Wires the opened components (components.ts) to HTTP and Socket.IO; start.ts runs both steps and listens.
-import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import cors from 'cors';
@@ -11,6 +11,7 @@ import { ACK_TIMEOUT_MS, MAX_BODY_BYTES } from '../limits.ts';
 import { allowedOrigins, clientAddress, crossSiteRefusal, originAllowed, refuseCrossSiteWrites, requireAdmin, requireJson, requireKnownHost, type TrustProxy } from './security.ts';
 import { AllowedHosts } from './hosts.ts';
 import type { Components } from './components.ts';
+import type { Platform } from '../platform/platform.ts';
 import { attachSocketTransport, type ChatServer } from '../transport/socket.ts';
 import { addressLimit } from '../transport/http-limits.ts';
 import { requestLogging } from '../transport/http-logging.ts';
@@ -22,11 +23,21 @@ import { userMediaRoutes } from '../transport/http-user-media.ts';
 import { errorHandler, notFound } from '../transport/http-errors.ts';
 import { wechatEndpoint } from '../transport/wechat.ts';
 import { platformRoutes } from '../transport/http-platform.ts';
+import { pagesRoutes } from '../transport/http-pages.ts';
+import { PageProxy } from '../pages/page-proxy.ts';
+import { PageOrigins } from '../pages/page-origins.ts';
+import { checkPageJsConfig } from '../pages/page-js-config.ts';
+import { readFile } from 'node:fs/promises';
+import { snsRoutes } from '../transport/http-sns.ts';
+import { authorizeRoutes } from '../transport/http-authorize.ts';
+import { profileRoutes } from '../transport/http-profiles.ts';
 
 export type App = {
   httpServer: HttpServer;
   io: ChatServer;
   service: ChatService;
+  /** The platform's half: what the in-app browser's bridge calls (wx.config's check), and tests. */
+  platform: Platform;
   /** Listens and resolves with the base URL, e.g. http://127.0.0.1:54321. */
   listen: (port: number, host?: string) => Promise<string>;
   /** Stops accepting, closes sockets, finishes pending writes. */
@@ -43,6 +54,15 @@ export function createApp(components: Components): App {
   const { store, logger, clientDir, wechat, responder, security, cluster, limits, service, platform } = components;
   const corsOrigin = allowedOrigins(security.corsOrigins);
   const hosts = new AllowedHosts(security.allowedHosts ?? []);
+  // The in-app browser's pages: served on hosts of their own under PAGES_HOST, apart from everything else here.
+  const pageOrigins = new PageOrigins(store.records('page-origins'), components.target ? [new URL(components.target.url).origin] : [], components.now);
+  const pageProxy = new PageProxy({
+    domain: components.pagesHost,
+    origins: pageOrigins,
+    simulatorOrigin: (port) => components.wechat.publicUrl?.replace(/\/+$/, '') ?? `http://localhost:${port}`,
+    bridgeScript: async () => (clientDir ? readFile(path.join(clientDir, 'bridge.js')).catch(() => undefined) : undefined),
+    logger,
+  });
 
   const app = express();
   app.disable('x-powered-by');
@@ -56,6 +76,8 @@ export function createApp(components: Components): App {
           // No inline script, ever: messages are rendered as text, and this is the second line of defence.
           'script-src': ["'self'"],
           'connect-src': ["'self'"],
+          // The in-app browser: pages on their own hosts under PAGES_HOST, and WeChat's pages here (authorize).
+          'frame-src': ["'self'", `http://*.${components.pagesHost}:*`],
           // News cards may carry covers from anywhere, as WeChat's do.
           'img-src': ["'self'", 'data:', 'https:', 'http:'],
           // The simulator is served over plain HTTP on local networks; upgrading would break it there.
@@ -70,15 +92,16 @@ export function createApp(components: Components): App {
   // Its GETs change things too (menu/delete), so pages of other sites may not call it at all.
   const platformRefusal = (req: IncomingMessage) => hosts.refusal(req.headers.host) ?? crossSiteRefusal(req, security.corsOrigins);
   app.use('/cgi-bin', platformRoutes({ platform, service, limits, logger, refusal: platformRefusal }));
+  app.use('/sns', snsRoutes({ platform, service, limits, logger, refusal: platformRefusal }));
   app.use(requireKnownHost(hosts));
   app.use(refuseCrossSiteWrites(security.corsOrigins));
   // Before the address limit: it charges only the requests the platform did not sign.
   app.use(wechatEndpoint(service, wechat, logger, limits));
   app.use(addressLimit(limits));
-  app.use(['/api/messages', '/api/rules'], requireJson);
+  app.use(['/api/messages', '/api/rules', '/api/pages', '/api/jsapi'], requireJson);
   app.use(express.json({ limit: MAX_BODY_BYTES }));
   app.get('/healthz', async (_req, res) => {
-    const problem = await store.unavailable?.();
+    const problem = await store.unavailable();
     if (problem) res.status(503).json({ status: 'unavailable', reason: problem });
     else res.json({ status: 'ok' });
   });
@@ -86,7 +109,10 @@ export function createApp(components: Components): App {
   app.use(articleRoutes(service));
   app.use(ruleRoutes(service, requireAdmin(security.adminToken)));
   app.use(mediaRoutes(store));
+  app.use(pagesRoutes({ service, origins: pageOrigins, domain: components.pagesHost, checkJsConfig: checkPageJsConfig(platform) }));
   app.use(userMediaRoutes(store, components.now));
+  app.use(authorizeRoutes(platform, service, logger));
+  app.use(profileRoutes(platform.profiles));
   if (clientDir) {
     // Assets have content hashes in their names, so they never change; the page itself is always revalidated.
     app.use('/assets', express.static(path.join(clientDir, 'assets'), { immutable: true, maxAge: '1y', index: false }));
@@ -100,11 +126,16 @@ export function createApp(components: Components): App {
     ...SOCKET_SERVER_OPTIONS,
     // CORS does not cover WebSockets: without this check any page a person visits could talk to this server from their browser.
     allowRequest: (req, callback) => {
-      const refusal = hosts.refusal(req.headers.host) ?? (originAllowed(req, security.corsOrigins) ? undefined : 'origin not allowed');
+      const refusal = (pageProxy.claims(req) ? 'pages hosts do not reach the chat' : undefined) ?? hosts.refusal(req.headers.host) ?? (originAllowed(req, security.corsOrigins) ? undefined : 'origin not allowed');
       callback(refusal ?? null, refusal === undefined);
     },
     cors: corsOrigin ? { origin: corsOrigin } : undefined,
   });
+  // A pages host's request goes to the page proxy before anything else, Socket.IO included (it put itself first,
+  // and /socket.io/ on a pages host is the page's own), so a page never reaches the simulator as the chat window does.
+  const [socketIoFirst] = httpServer.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>;
+  httpServer.removeAllListeners('request');
+  httpServer.on('request', (req, res) => (pageProxy.claims(req) ? pageProxy.handle(req, res) : socketIoFirst!(req, res)));
   cluster?.attach(io);
   const sockets = attachSocketTransport(io, service, logger, {
     limits,
@@ -118,6 +149,7 @@ export function createApp(components: Components): App {
     httpServer,
     io,
     service,
+    platform,
     listen: (port, host) =>
       new Promise((resolve, reject) => {
         httpServer.once('error', reject);

@@ -1,5 +1,5 @@
-// Start-up, step one: everything that takes I/O (the store, the cluster's Redis, the stored menu), opened once
-// from the options, before any HTTP or Socket.IO wiring (app.ts) sees it.
+// Start-up, step one: everything that takes I/O (the store, the cluster's Redis, the stored menu and templates),
+// opened once from the options, before any HTTP or Socket.IO wiring (app.ts) sees it.
 import type { Environment } from '../bot/engine.ts';
 import { buildKnowledge } from '../bot/knowledge.ts';
 import type { Content } from '../content/load-content.ts';
@@ -13,6 +13,7 @@ import type { ChatStore } from '../store/chat-store.ts';
 import type { WechatOptions } from '../transport/wechat.ts';
 import { joinCluster, type Cluster } from './cluster.ts';
 import { UNLIMITED, type SecurityOptions } from './security.ts';
+import { DEFAULT_PAGES_HOST } from '../pages/page-hosts.ts';
 
 export type AppOptions = {
   store: ChatStore;
@@ -33,6 +34,8 @@ export type AppOptions = {
   redisUrl?: string;
   /** Where message ids come from; this process's generator by default. */
   ids?: Ids;
+  /** PAGES_HOST: the parent domain under which the in-app browser's pages are served (pages.localhost). */
+  pagesHost?: string;
 };
 
 /** What the app is wired from: opened, loaded and restored, ready for HTTP and Socket.IO. */
@@ -48,14 +51,17 @@ export type Components = {
   limits: RateLimits;
   service: ChatService;
   platform: Platform;
+  /** The target's settings, for the in-app browser (its origin is always served). */
+  target?: PlatformOptions['target'];
+  pagesHost: string;
   /** Stops taking work and finishes the turns already taken (before the sockets close). */
   stop: () => Promise<void>;
   /** Closes what was opened, in reverse order. */
   close: () => Promise<void>;
 };
 
-/** Opens the store, joins the cluster, builds the service and restores the menu; on a failure, closes what it opened. */
-export async function openComponents({ store, content, logger, clientDir, environment, wechat = {}, responder, security = UNLIMITED, platform: platformOptions = {}, redisUrl, ids }: AppOptions): Promise<Components> {
+/** Opens the store, joins the cluster, builds the service, stores the templates and restores the menu; on a failure, closes what it opened. */
+export async function openComponents({ store, content, logger, clientDir, environment, wechat = {}, responder, security = UNLIMITED, platform: platformOptions = {}, redisUrl, ids, pagesHost = DEFAULT_PAGES_HOST }: AppOptions): Promise<Components> {
   const opened: Array<() => Promise<void>> = [];
   const close = async () => {
     for (const closeOne of opened.splice(0).reverse()) await closeOne();
@@ -68,16 +74,16 @@ export async function openComponents({ store, content, logger, clientDir, enviro
     const knowledge = buildKnowledge({ account: content.account, article: content.article, rules: store.rules() });
     const limits = new RateLimits(security.rateLimits, cluster?.limits);
     // Users who reach a server under test are known to its API by OpenID from their first message on.
-    const followers = new Followers(store, platformOptions.now ?? Date.now);
-    const service = new ChatService({ store, knowledge, environment, responder: responder && followers.tracking(responder), limits, ids });
+    const followers = new Followers(store);
+    const service = new ChatService({ store, knowledge, environment, responder, followers: responder && followers, limits, ids });
     const platform = new Platform({ store, service, followers, logger, ids }, platformOptions);
-    await platform.restoreMenu();
-    store.onRulesChanged?.((rules) => service.useRules(rules));
+    await platform.open();
+    store.onRulesChanged((rules) => service.useRules(rules));
     const stop = async () => {
       platform.close();
       await service.stop();
     };
-    return { store, logger, clientDir, wechat, responder, security, now: platformOptions.now, cluster, limits, service, platform, stop, close };
+    return { store, logger, clientDir, wechat, responder, security, now: platformOptions.now, cluster, limits, service, platform, target: platformOptions.target, pagesHost, stop, close };
   } catch (err) {
     await close();
     throw err;

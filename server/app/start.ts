@@ -56,6 +56,7 @@ export async function startFromConfig(config: Config, { store, logger, clientDir
       responder: target ? remoteResponder(target, logger, { selfUrl: () => listening }) : undefined,
       security,
       platform: { ...config.platform, target },
+      pagesHost: config.pagesHost,
     },
     port,
     host,

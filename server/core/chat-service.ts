@@ -1,5 +1,6 @@
-// The one path every channel takes: who the user is, how often they may send, deduplication, the engine,
-// storage, then publication. Transports only translate; the policy that applies to every channel is here.
+// The one path every channel takes, a turn as a pipeline: admit (who the user is, how often they may send) →
+// dedupe → follow/interaction → respond → commit → publish. Transports only translate; the policy that
+// applies to every channel is here. A turn reads the store once (openTurn) and writes it once (commit).
 import { EventEmitter } from 'node:events';
 import AsyncLock from 'async-lock';
 import type { Account, ApiCall, Exchange, Inbound, MenuButton, Outbound, StoredMessage, Trace } from '../contract.ts';
@@ -10,10 +11,18 @@ import { AppError } from './errors.ts';
 import type { RateLimits } from './rate-limits.ts';
 import { NEW_SESSION, type Session } from '../session.ts';
 import { processIds, type Ids } from './ids.ts';
-import type { ChatStore } from '../store/chat-store.ts';
+import { ApiCallLog } from '../store/api-call-log.ts';
+import type { ChatStore, Follower, InteractionWindow, UserState } from '../store/chat-store.ts';
+import { afterInbound } from './interaction.ts';
+import { RunningTurn, type TurnState } from './running-turn.ts';
 import { parseId, parseInbound } from './validation.ts';
 
-export type { Trace };
+export type { Trace, TurnState };
+
+const shuttingDown = () => new AppError('shutting_down', 'The server is shutting down; send this again once it is back.');
+
+/** The state a turn of `user` starts from. */
+const stateOf = (user: UserState | undefined): TurnState => ({ session: user?.session ?? NEW_SESSION, follower: user?.follower, window: user?.window });
 
 /** Whoever answers: the local engine by default, or another server (see wechat/remote-bot.ts). */
 export type Responder = ((turn: {
@@ -37,7 +46,24 @@ export type ChatServiceOptions = {
   limits?: Pick<RateLimits, 'user'>;
   /** Where message ids come from (this process's generator by default). */
   ids?: Ids;
+  /**
+   * In front of a server under test: the platform API's index of users by OpenID, told when a user first
+   * reaches the account. With it, turns keep each user's follower state and customer-service window.
+   */
+  followers?: FollowerIndex;
 };
+
+/** Where the platform API finds users by OpenID (platform/users.ts). */
+export type FollowerIndex = {
+  /**
+   * Notes that a user reached the account with no follower state yet (`isNew`: a user never stored), and
+   * answers the follower state an earlier version recorded for them, if any.
+   */
+  reached(userId: string, options: { isNew: boolean }): Promise<Follower | undefined>;
+};
+
+/** Sees the user's follower state and window before a delivery; returns the window counting it, or throws to refuse it. */
+export type DeliveryCheck = (state: TurnState) => InteractionWindow | undefined;
 
 /** Where a message came from: the socket whose ack carries the exchange gets no push of it. */
 export type Origin = { socketId?: string };
@@ -61,6 +87,10 @@ export class ChatService {
   private readonly limits?: Pick<RateLimits, 'user'>;
   private readonly events = new EventEmitter<ServiceEvents>();
   private readonly ids: Ids;
+  private readonly followers?: FollowerIndex;
+  private readonly apiCalls: ApiCallLog;
+  /** The turn holding each user's lock in this process, for the deliveries that come while it runs. */
+  private readonly running = new Map<string, RunningTurn>();
   /** One user's turns run one at a time in arrival order; different users' run side by side. */
   private readonly turns = new AsyncLock({ maxPending: Infinity });
   /** Turns running or waiting, by user: what busyUsers counts and stop() waits for. */
@@ -72,6 +102,8 @@ export class ChatService {
     this.knowledgeBase = options.knowledge;
     this.limits = options.limits;
     this.ids = options.ids ?? processIds;
+    this.followers = options.followers;
+    this.apiCalls = new ApiCallLog(options.store);
     this.environment = options.environment ?? (() => ({ now: new Date(), random: Math.random }));
     this.responder = options.responder ?? (async ({ session, inbound, env }) => respond(this.knowledgeBase, session, inbound, env));
     this.events.setMaxListeners(0);
@@ -92,48 +124,48 @@ export class ChatService {
   }
 
   /**
-   * Handles one untrusted inbound message from a user: the single entry point for all transports.
-   * The user id is checked and the user's rate limit charged here, when the message arrives; `admission`
-   * is a check the transport started at the same moment (its address limit). Both are awaited in the
-   * user's turn, so a user's messages keep their order, and a refusal stores nothing.
+   * Handles one untrusted inbound message from a user: the single entry point for all transports, and the
+   * turn's pipeline, admit → dedupe → follow/interaction → respond → commit → publish. The user id is checked
+   * and the user's rate limit charged when the message arrives; `admission` is a check the transport started
+   * at the same moment (its address limit). Both are awaited in the user's turn, so a user's messages keep
+   * their order, and a refusal stores nothing.
    */
   async receive(rawUserId: unknown, input: unknown, { admission, origin }: { admission?: Promise<void>; origin?: Origin } = {}): Promise<Exchange> {
     const userId = parseId(rawUserId, 'userId');
     const admitted = Promise.all([admission, this.limits?.user(userId)]);
     admitted.catch(() => {}); // awaited below, maybe after other turns: not an unhandled rejection meanwhile
-    if (this.stopping) throw new AppError('shutting_down', 'The server is shutting down; send this again once it is back.');
+    if (this.stopping) throw shuttingDown();
     return this.serialized(userId, async () => {
       await admitted;
       const inbound = parseInbound(input);
-      if (inbound.clientId) {
-        const earlier = await this.store.findExchange(userId, inbound.clientId);
-        if (earlier) return earlier;
-      }
-      const user = await this.store.getUser(userId);
-      const env = this.environment();
-      const turn = await this.responder({ userId, session: user?.session ?? NEW_SESSION, inbound, env });
-      const message = this.stamp(userId, 'user', turn.trace ? { ...inbound, trace: turn.trace } : inbound, env.now);
-      const replies = turn.replies.map((r) => this.stamp(userId, 'bot', r, env.now, message.id));
-      await this.store.commit(userId, { messages: [message, ...replies], session: turn.session, clientId: inbound.clientId });
-      this.publish([message, ...replies], origin?.socketId);
-      return { message, replies };
+      const { user, earlier } = await this.store.openTurn(userId, inbound.clientId);
+      if (earlier) return earlier;
+      return this.answer(userId, user, inbound, { origin: origin?.socketId, storesInbound: true });
     });
   }
 
   /**
-   * Stores bot messages that answer no inbound in particular (customer-service and template messages
-   * the server under test sends through the platform API), in the user's turn, and pushes them to every tab.
+   * Stores bot messages that answer no inbound in particular (customer-service and template messages the
+   * server under test sends through the platform API) and pushes them to every tab. `check` (none by default)
+   * sees the user's follower state and window, and returns the window counting these messages or throws to
+   * refuse (nothing is stored). For a user whose turn runs here (the server under test calls the API while it handles that user's
+   * push, and awaits the answer before replying), they are committed at once under the lock that turn holds:
+   * after the turn's user message, before its replies. Otherwise they take a turn of their own.
    */
-  deliver(userId: string, outbound: Outbound[], trace?: Trace): Promise<StoredMessage[]> {
-    if (this.stopping) return Promise.reject(new AppError('shutting_down', 'The server is shutting down; send this again once it is back.'));
+  deliver(userId: string, outbound: Outbound[], { trace, check = () => undefined }: { trace?: Trace; check?: DeliveryCheck } = {}): Promise<StoredMessage[]> {
+    if (this.stopping) return Promise.reject(shuttingDown());
+    const running = this.running.get(userId);
+    if (running) return running.exclusive(() => this.commitDelivery(userId, running, outbound, trace, check));
     return this.serialized(userId, async () => {
-      const user = await this.store.getUser(userId);
-      const env = this.environment();
-      const messages = outbound.map((body) => this.stamp(userId, 'bot', trace ? { ...body, trace } : body, env.now));
-      await this.store.commit(userId, { messages, session: user?.session ?? NEW_SESSION });
-      this.publish(messages, undefined);
-      return messages;
+      const { user } = await this.store.openTurn(userId);
+      return this.commitDelivery(userId, new RunningTurn(stateOf(user)), outbound, trace, check);
     });
+  }
+
+  /** The user's follower state and window as a delivery would see them now: the running turn's, or the stored ones. */
+  async deliveryState(userId: string): Promise<TurnState> {
+    const running = this.running.get(userId);
+    return running ? running.state : stateOf((await this.store.openTurn(userId)).user);
   }
 
   /**
@@ -143,13 +175,9 @@ export class ChatService {
    */
   connect(userId: string, historyLimit: number, attach: (history: StoredMessage[]) => void): Promise<void> {
     return this.serialized(userId, async () => {
-      if (!(await this.store.getUser(userId))) {
-        const env = this.environment();
-        const turn = await this.responder({ userId, session: NEW_SESSION, inbound: { type: 'event', event: 'subscribe' }, env });
-        const replies = turn.replies.map((r) => this.stamp(userId, 'bot', r, env.now));
-        await this.store.commit(userId, { messages: replies, session: turn.session });
-        this.publish(replies, undefined);
-      }
+      const { user } = await this.store.openTurn(userId);
+      // A first appearance is the user's follow: answered as a subscribe, of which only the welcome is stored.
+      if (!user) await this.answer(userId, undefined, { type: 'event', event: 'subscribe' }, { storesInbound: false });
       attach((await this.store.history(userId, { limit: historyLimit })) ?? []);
     });
   }
@@ -158,6 +186,7 @@ export class ChatService {
   async stop(): Promise<void> {
     this.stopping = true;
     while (this.pending.size > 0) await Promise.allSettled([...this.pending.values()].flatMap((turns) => [...turns]));
+    await this.apiCalls.settled();
   }
 
   /** Users with a turn running or waiting: zero when idle (for leak checks). */
@@ -181,14 +210,14 @@ export class ChatService {
     return this.serialized(RULES_QUEUE, async () => {
       const { rules, result } = change(this.knowledgeBase.rules);
       await this.store.saveRules(rules);
-      this.knowledgeBase = withRules(this.knowledgeBase, rules);
+      this.useRules(rules);
       return result;
     });
   }
 
   /** Answers with rules another process stored (the store passes them on; see ChatStore.onRulesChanged). */
   useRules(rules: Rule[]): void {
-    this.knowledgeBase = withRules(this.knowledgeBase, rules);
+    this.useKnowledge(withRules(this.knowledgeBase, rules));
   }
 
   /**
@@ -196,8 +225,13 @@ export class ChatService {
    * `announce: false` only updates what new windows get: another process already told the open ones.
    */
   setMenu(menu: MenuButton[], { announce = true } = {}): void {
-    this.knowledgeBase = { ...this.knowledgeBase, account: { ...this.knowledgeBase.account, menu } };
+    this.useKnowledge({ ...this.knowledgeBase, account: { ...this.knowledgeBase.account, menu } });
     if (announce) this.events.emit('account', this.knowledgeBase.account);
+  }
+
+  /** What the engine answers with from the next turn on: the one place the knowledge changes. */
+  private useKnowledge(knowledge: Knowledge): void {
+    this.knowledgeBase = knowledge;
   }
 
   /** Shows or hides the typing indicator in the user's chat windows. */
@@ -213,7 +247,7 @@ export class ChatService {
   async reportApiCall(call: Omit<ApiCall, 'id'>): Promise<void> {
     const kept: ApiCall = { id: this.ids.messageId(new Date()), ...call };
     try {
-      await this.store.recordApiCall(kept);
+      await this.apiCalls.add(kept);
     } finally {
       this.events.emit('apiCall', kept);
     }
@@ -221,7 +255,71 @@ export class ChatService {
 
   /** The newest platform API calls kept, oldest first, for a developer panel that opens. */
   recentApiCalls(): Promise<ApiCall[]> {
-    return this.store.recentApiCalls();
+    return this.apiCalls.recent();
+  }
+
+  /**
+   * The turn's steps after dedupe, under the user's lock: follow/interaction, respond, commit, publish.
+   * `storesInbound: false` for a first connection, which stores only the welcome.
+   */
+  private async answer(userId: string, user: UserState | undefined, inbound: Inbound, { origin, storesInbound }: { origin?: string; storesInbound: boolean }): Promise<Exchange> {
+    const env = this.environment();
+    const turn = new RunningTurn(await this.follow(userId, user, inbound, env.now), origin);
+    const message = this.stamp(userId, 'user', inbound, env.now);
+    if (storesInbound) turn.pendingMessage = message;
+    this.running.set(userId, turn);
+    try {
+      const answer = await this.responder({ userId, session: turn.state.session, inbound, env });
+      return await turn.exclusive(async () => {
+        const final = answer.trace ? Object.assign({}, message, { trace: answer.trace }) : message;
+        const replies = answer.replies.map((r) => this.stamp(userId, 'bot', r, env.now, storesInbound ? message.id : undefined));
+        const messages = turn.pendingMessage ? [final, ...replies] : replies;
+        const state: TurnState = { ...turn.state, session: answer.session };
+        await this.store.commit(userId, { messages, ...state, clientId: inbound.clientId, revised: turn.storedEarly ? final : undefined });
+        turn.state = state;
+        turn.pendingMessage = undefined;
+        this.publish(messages, origin);
+        return { message: final, replies };
+      });
+    } finally {
+      this.running.delete(userId);
+      await turn.exclusive(async () => {}); // deliveries that came during the commit are done before the lock goes
+    }
+  }
+
+  /**
+   * Follow/interaction: the follower state and window after this inbound, kept only in front of a server under
+   * test (the platform API's users). A user who reaches the account for the first time follows it.
+   */
+  private async follow(userId: string, user: UserState | undefined, inbound: Inbound, now: Date): Promise<TurnState> {
+    const state = stateOf(user);
+    if (!this.followers) return state;
+    let { follower, window } = state;
+    if (!follower) {
+      follower = await this.followers.reached(userId, { isNew: !user });
+      if (!follower) {
+        follower = { subscribed: true, subscribeTime: Math.floor(now.getTime() / 1000) };
+        window = { kind: 'event', at: now.getTime(), sent: 0 };
+      }
+    }
+    return { ...state, ...afterInbound(follower, window, inbound, now.getTime()) };
+  }
+
+  /** Commits delivered messages with `turn`'s state (and its user message first, while no commit stored it), then publishes them. */
+  private async commitDelivery(userId: string, turn: RunningTurn, outbound: Outbound[], trace: Trace | undefined, check: DeliveryCheck): Promise<StoredMessage[]> {
+    const window = check(turn.state) ?? turn.state.window;
+    const now = this.environment().now;
+    const messages = outbound.map((body) => this.stamp(userId, 'bot', trace ? { ...body, trace } : body, now));
+    const leading = turn.pendingMessage;
+    await this.store.commit(userId, { messages: leading ? [leading, ...messages] : messages, ...turn.state, window });
+    turn.state = { ...turn.state, window };
+    if (leading) {
+      turn.pendingMessage = undefined;
+      turn.storedEarly = true;
+      this.publish([leading], turn.origin);
+    }
+    this.publish(messages, undefined);
+    return messages;
   }
 
   private stamp(userId: string, from: 'user' | 'bot', body: Inbound | Outbound | ((Inbound | Outbound) & { trace: Trace }), now: Date, replyTo?: string): StoredMessage {
@@ -243,8 +341,7 @@ export class ChatService {
     const turns = this.pending.get(userId) ?? new Set();
     this.pending.set(userId, turns);
     // In this process the lock keeps a user's turns in order; across processes, the store's lock does.
-    const locked = this.store.withUserLock ? () => this.store.withUserLock!(userId, task) : task;
-    const turn = this.turns.acquire(userId, locked);
+    const turn = this.turns.acquire(userId, () => this.store.withUserLock(userId, task));
     turns.add(turn);
     const done = () => {
       turns.delete(turn);

@@ -13,6 +13,7 @@ const httpStatusOf: Record<ErrorCode, number> = {
   rate_limited: 429,
   too_many_connections: 429,
   not_found: 404,
+  page_not_allowed: 403,
   conflict: 409,
   media_quota: 507,
   storage_unavailable: 503,

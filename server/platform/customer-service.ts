@@ -3,22 +3,21 @@
 // 48 hours of the user's last message or counted event, at most 5 messages per message and 3 per event.
 import { z } from 'zod';
 import { byteLength, MAX_TEXT_BYTES } from '../bot/paging.ts';
-import type { Outbound, StoredMessage } from '../contract.ts';
-import type { ChatService } from '../core/chat-service.ts';
+import type { Outbound } from '../contract.ts';
+import type { ChatService, TurnState } from '../core/chat-service.ts';
 import { TYPING_MAX_MS } from '../limits.ts';
 import { mediaUrl } from '../media.ts';
 import { describeIssues } from '../core/validation.ts';
 import { PlatformError } from './errors.ts';
 import type { MediaLibrary } from './media.ts';
-import { interactionKind, type Follower, type Followers, type Interaction } from './users.ts';
+import type { Follower, InteractionWindow } from '../store/chat-store.ts';
+import { followerOf, type Followers, type KnownUser } from './users.ts';
 
 export const WINDOW_MS = 48 * 3600 * 1000;
 /** Customer-service messages allowed per user message, and per follow or menu click. */
-export const QUOTA: Record<Interaction['kind'], number> = { message: 5, event: 3 };
-/** The path stored in a delivered message's trace; how sent messages are counted against the quota. */
+export const QUOTA: Record<InteractionWindow['kind'], number> = { message: 5, event: 3 };
+/** The path stored in a delivered message's trace. */
 export const CUSTOM_SEND = 'message/custom/send';
-// The most recent messages read to find the user's last interaction.
-const LOOK_BACK = 200;
 
 const text = z.string({ error: 'must be a string' });
 const mediaRef = z.object({ media_id: text });
@@ -58,34 +57,30 @@ export class CustomerService {
   ) {}
 
   /** message/custom/send: checks the user, the window and the quota, then shows the message in the chat. */
-  async send(body: unknown, onLateFailure: (err: unknown) => void): Promise<void> {
+  /**
+   * message/custom/send: checks the user, the window and the quota, then shows the message in the chat. It is
+   * stored (the quota counted with it) before this resolves, also while the user's push is being answered.
+   */
+  async send(body: unknown): Promise<void> {
     const { touser, msgtype } = parse(bodySchema, body, 'body');
     if (!Object.hasOwn(contentSchemas, msgtype)) throw new PlatformError(40008, `msgtype must be one of ${Object.keys(contentSchemas).join(', ')}`);
-    const follower = await this.followers.get(touser);
+    const user = await this.followers.find(touser);
     const outbound = await this.outbound(msgtype as MsgType, (body as Record<string, unknown>)[msgtype]);
-    const interaction = await this.window(follower);
-    this.stopTyping(follower.userId);
-    const delivery = this.service.deliver(follower.userId, [outbound], { api: { path: CUSTOM_SEND, body } });
-    if (interaction.answering) {
-      // The server under test is still handling this user's push, and that turn stores its messages first:
-      // waiting for it here would hold the push's answer hostage. The platform answers at once too.
-      delivery.catch(onLateFailure);
-      return;
-    }
-    await delivery;
+    this.stopTyping(user.userId);
+    await this.service.deliver(user.userId, [outbound], { trace: { api: { path: CUSTOM_SEND, body } }, check: (state) => this.counted(user, state) });
   }
 
   /** message/custom/typing: the typing indicator, off again after typingMs or with the next message. */
   async typing(body: unknown): Promise<void> {
     const { touser, command } = parse(z.object({ touser: text, command: z.enum(['Typing', 'CancelTyping'], { error: 'must be Typing or CancelTyping' }) }), body, 'body');
-    const follower = await this.followers.get(touser);
-    if (command === 'CancelTyping') return this.stopTyping(follower.userId);
-    await this.window(follower);
-    this.stopTyping(follower.userId);
-    this.service.typing(follower.userId, true);
-    const timer = setTimeout(() => this.stopTyping(follower.userId), this.typingMs);
+    const user = await this.followers.find(touser);
+    if (command === 'CancelTyping') return this.stopTyping(user.userId);
+    this.open(user, await this.service.deliveryState(user.userId));
+    this.stopTyping(user.userId);
+    this.service.typing(user.userId, true);
+    const timer = setTimeout(() => this.stopTyping(user.userId), this.typingMs);
     timer.unref();
-    this.typingTimers.set(follower.userId, timer);
+    this.typingTimers.set(user.userId, timer);
   }
 
   /** Clears every typing timer (the server is closing). */
@@ -135,40 +130,25 @@ export class CustomerService {
   }
 
   /**
-   * 45015 outside 48 hours of the user's last interaction (or once they unfollowed), 45047 past the quota.
-   * The interaction is the turn being answered, the user's last message or click, or their follow (which the
-   * history does not hold: a first connection stores only the welcome).
+   * The window the user's last interaction opened (their last message or click, or their follow), or 45015:
+   * past 48 hours, or once they unfollowed.
    */
-  private async window(follower: Follower): Promise<{ answering: boolean }> {
-    if (!follower.subscribed) throw new PlatformError(45015, 'the user has unfollowed the account');
-    const current = this.followers.inProgress(follower.userId);
-    if (current) {
-      if (current.sent >= QUOTA[current.kind]) throw quotaError(current.kind);
-      current.sent++;
-      return { answering: true };
-    }
-    const history = (await this.service.history(follower.userId, { limit: LOOK_BACK })) ?? [];
-    const last = lastInteraction(history);
-    const followedAt = follower.subscribeTime * 1000;
-    const since = last && Date.parse(last.message.createdAt) >= followedAt ? { at: Date.parse(last.message.createdAt), kind: last.kind } : { at: followedAt, kind: 'event' as const };
-    if (this.now() - since.at > WINDOW_MS) throw new PlatformError(45015, 'the user has not written or clicked in the last 48 hours');
-    const sent = history.filter((m) => Date.parse(m.createdAt) >= since.at && isCustomerServiceMessage(m)).length;
-    if (sent >= QUOTA[since.kind]) throw quotaError(since.kind);
-    return { answering: false };
+  private open(user: KnownUser, state: TurnState): InteractionWindow {
+    const follower: Follower | undefined = followerOf(user, state);
+    if (!follower?.subscribed) throw new PlatformError(45015, 'the user has unfollowed the account');
+    // A user an earlier version stored has no window yet: it opened with their follow.
+    const window = state.window ?? { kind: 'event', at: follower.subscribeTime * 1000, sent: 0 };
+    if (this.now() - window.at > WINDOW_MS) throw new PlatformError(45015, 'the user has not written or clicked in the last 48 hours');
+    return window;
+  }
+
+  /** The window counting one more customer-service message, or 45015 (see open), or 45047 past the quota. */
+  private counted(user: KnownUser, state: TurnState): InteractionWindow {
+    const window = this.open(user, state);
+    if (window.sent >= QUOTA[window.kind]) throw quotaError(window.kind);
+    return { ...window, sent: window.sent + 1 };
   }
 }
 
-const quotaError = (kind: Interaction['kind']) =>
+const quotaError = (kind: InteractionWindow['kind']) =>
   new PlatformError(45047, `at most ${QUOTA[kind]} customer-service messages per user ${kind === 'message' ? 'message' : 'follow or menu click'}`);
-
-const isCustomerServiceMessage = (m: StoredMessage) => (m.trace as { api?: { path?: string } } | undefined)?.api?.path === CUSTOM_SEND;
-
-function lastInteraction(history: StoredMessage[]): { message: StoredMessage; kind: Interaction['kind'] } | undefined {
-  for (let i = history.length - 1; i >= 0; i--) {
-    const message = history[i]!;
-    if (message.from !== 'user') continue;
-    const kind = interactionKind(message as Parameters<typeof interactionKind>[0]);
-    if (kind) return { message, kind };
-  }
-  return undefined;
-}

@@ -1,6 +1,6 @@
 // The platform API a server under test calls: one method per call, each answering the platform's JSON or
 // throwing a PlatformError. HTTP is the router's business (transport/http-platform.ts).
-import type { ChatService } from '../core/chat-service.ts';
+import type { ChatService, TurnState } from '../core/chat-service.ts';
 import { processIds, type Ids } from '../core/ids.ts';
 import type { Logger } from '../logger.ts';
 import { downloadName, type MediaType } from '../media.ts';
@@ -10,9 +10,12 @@ import { CustomerService } from './customer-service.ts';
 import { OK, PlatformError } from './errors.ts';
 import { MediaLibrary } from './media.ts';
 import { chatMenu, parseMenu, type PlatformButton } from './menu.ts';
-import { loadTemplates, templateFinishedXml, templateMessage, type Template } from './templates.ts';
+import { AccountTemplates, loadTemplates, templateFinishedXml, templateMessage } from './templates.ts';
 import { Tokens } from './tokens.ts';
-import type { Followers } from './users.ts';
+import { followerOf, type Followers } from './users.ts';
+import { Profiles } from './profiles.ts';
+import type { WebDomain } from './web-domains.ts';
+import { WebPages } from './web-pages.ts';
 
 export type PlatformOptions = {
   /** The account's appid and AppSecret (--appid, --secret); without a secret every call says what to configure. */
@@ -24,6 +27,9 @@ export type PlatformOptions = {
   target?: TargetOptions;
   /** The clock tokens, windows and media lifetimes are measured with; tests pass their own. */
   now?: () => number;
+  /** The web authorization domain and the JS interface domains (OAUTH_DOMAINS, JS_DOMAINS); the target's host and port by default. */
+  oauthDomains?: WebDomain[];
+  jsDomains?: WebDomain[];
 };
 
 // The menu is one record of its kind.
@@ -41,9 +47,12 @@ export class Platform {
   private readonly followers: Followers;
   private readonly logger: Logger;
   private readonly tokens?: Tokens;
+  private readonly webPages?: WebPages;
+  /** Each chat user's nickname and avatar, which sns/userinfo shows. */
+  readonly profiles: Profiles;
   private readonly media: MediaLibrary;
   private readonly customerService: CustomerService;
-  private readonly templates?: Map<string, Template>;
+  private readonly templates: AccountTemplates;
   private readonly now: () => number;
   private readonly ids: Ids;
 
@@ -58,19 +67,33 @@ export class Platform {
     this.logger = logger;
     this.ids = ids;
     this.now = options.now ?? Date.now;
-    if (options.appId && options.secret) this.tokens = new Tokens(store, { appId: options.appId, secret: options.secret }, this.now);
+    this.profiles = new Profiles(store);
+    if (options.appId && options.secret) {
+      const credentials = { appId: options.appId, secret: options.secret };
+      this.tokens = new Tokens(store, credentials, this.now);
+      this.webPages = new WebPages(
+        { store, tokens: this.tokens, credentials, profiles: this.profiles, now: this.now },
+        { oauthDomains: options.oauthDomains, jsDomains: options.jsDomains, targetUrl: options.target?.url },
+      );
+    }
     this.media = new MediaLibrary(store, this.now);
-    this.templates = options.templatesFile ? loadTemplates(options.templatesFile) : undefined;
+    this.templates = new AccountTemplates(store, options.templatesFile ? loadTemplates(options.templatesFile) : undefined);
     this.customerService = new CustomerService(service, this.followers, this.media, this.now);
+  }
+
+  /** Start-up: stores the templates TEMPLATES_FILE lists, and shows the stored menu (see restoreMenu). */
+  async open(): Promise<void> {
+    await this.templates.store();
+    await this.restoreMenu();
   }
 
   /**
    * Shows the stored menu; in front of a target, no menu until its server creates one. Processes sharing a
    * store follow each other's menu changes without announcing them again (the one that made it did).
    */
-  async restoreMenu(): Promise<void> {
+  private async restoreMenu(): Promise<void> {
     await this.showStoredMenu(true);
-    this.store.onRecordChanged?.((kind, key) => {
+    this.store.onRecordChanged((kind, key) => {
       if (kind === MENU_KIND && key === MENU) this.showStoredMenu(false).catch((err: unknown) => this.logger.warn({ err }, 'could not read the menu another process created'));
     });
   }
@@ -85,6 +108,12 @@ export class Platform {
   requireConfigured(): Tokens {
     if (this.tokens) return this.tokens;
     throw new PlatformError(48001, 'the simulator has no AppSecret: start it with npm start -- --target URL --token T --appid APPID --secret SECRET (or TARGET_APPID and TARGET_SECRET)');
+  }
+
+  /** Web authorization and the JS-SDK; refused like every call while the appid or secret is missing. */
+  web(): WebPages {
+    this.requireConfigured();
+    return this.webPages!;
   }
 
   /** GET token?grant_type=client_credential&appid&secret */
@@ -109,7 +138,7 @@ export class Platform {
   }
 
   async customSend(body: unknown): Promise<object> {
-    await this.customerService.send(body, (err) => this.logger.error({ err }, 'a customer-service message accepted during a push could not be stored'));
+    await this.customerService.send(body);
     return OK;
   }
 
@@ -140,16 +169,19 @@ export class Platform {
 
   /** POST message/template/send: the card in the chat, then TEMPLATESENDJOBFINISH to the target after the answer. */
   async templateSend(body: unknown): Promise<object> {
-    const { touser, outbound } = templateMessage(body, this.templates);
-    const follower = await this.followers.get(touser);
-    if (!follower.subscribed) throw new PlatformError(43004, 'the user has unfollowed the account');
-    await this.service.deliver(follower.userId, [outbound], { api: { path: 'message/template/send', body } });
+    const { touser, outbound } = await templateMessage(body, this.templates);
+    const user = await this.followers.find(touser);
+    const check = (state: TurnState) => {
+      if (!followerOf(user, state)?.subscribed) throw new PlatformError(43004, 'the user has unfollowed the account');
+      return undefined; // template messages need no window
+    };
+    await this.service.deliver(user.userId, [outbound], { trace: { api: { path: 'message/template/send', body } }, check });
     const msgId = this.ids.msgId(this.now());
     const target = this.options.target;
     if (target) {
-      const xml = templateFinishedXml({ accountId: target.accountId ?? DEFAULT_ACCOUNT_ID, openId: follower.openId, msgId, createTime: Math.floor(this.now() / 1000) });
+      const xml = templateFinishedXml({ accountId: target.accountId ?? DEFAULT_ACCOUNT_ID, openId: user.openId, msgId, createTime: Math.floor(this.now() / 1000) });
       setImmediate(() => {
-        pushToTarget(target, follower.openId, xml, this.logger).then(
+        pushToTarget(target, user.openId, xml, this.logger).then(
           ({ attempts }) => this.logger.debug({ msgId, attempts }, 'TEMPLATESENDJOBFINISH pushed'),
           (err: unknown) => this.logger.warn({ err, msgId }, 'TEMPLATESENDJOBFINISH could not be pushed'),
         );
@@ -160,11 +192,12 @@ export class Platform {
 
   /** GET user/info?openid: what the platform still tells about a user (no nickname or avatar since 2021). */
   async userInfo(query: Record<string, unknown>): Promise<object> {
-    const follower = await this.followers.get(query.openid);
-    if (!follower.subscribed) return { subscribe: 0, openid: follower.openId };
+    const user = await this.followers.find(query.openid);
+    const follower = followerOf(user, await this.service.deliveryState(user.userId));
+    if (!follower?.subscribed) return { subscribe: 0, openid: user.openId };
     return {
       subscribe: 1,
-      openid: follower.openId,
+      openid: user.openId,
       language: typeof query.lang === 'string' && query.lang ? query.lang : 'zh_CN',
       subscribe_time: follower.subscribeTime,
       remark: '',

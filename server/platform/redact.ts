@@ -1,6 +1,7 @@
-// What the developer panel and the logs may show of a platform call: never a secret or an access token.
+// What the developer panel and the logs may show of a platform call: never a secret, an access token or a
+// refresh token (a web page's login for 30 days).
 
-const HIDDEN = ['access_token', 'secret'];
+const HIDDEN = ['access_token', 'secret', 'refresh_token'];
 
 /** A request URL (path and query) with the secret left out and the access_token dropped. */
 export function redactUrl(url: string): string {
@@ -9,7 +10,7 @@ export function redactUrl(url: string): string {
   const parsed = new URL(url, 'http://x');
   if (!HIDDEN.some((name) => parsed.searchParams.has(name))) return url;
   parsed.searchParams.delete('access_token');
-  if (parsed.searchParams.has('secret')) parsed.searchParams.set('secret', '***');
+  for (const masked of ['secret', 'refresh_token']) if (parsed.searchParams.has(masked)) parsed.searchParams.set(masked, '***');
   return `${parsed.pathname}${parsed.search}`;
 }
 

@@ -1,10 +1,12 @@
 // Template messages (message/template/send): the account's templates, optionally listed in a data file
-// (TEMPLATES_FILE, the shape of the platform's get_all_private_template answer), the card shown in the chat,
-// and the TEMPLATESENDJOBFINISH event the platform pushes once it has delivered one.
+// (TEMPLATES_FILE, the shape of the platform's get_all_private_template answer) and kept in the store as
+// records of kind `templates`, the card shown in the chat, and the TEMPLATESENDJOBFINISH event the platform
+// pushes once it has delivered one.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { Outbound, TemplateData } from '../contract.ts';
 import { describeIssues } from '../core/validation.ts';
+import type { ChatStore, Records } from '../store/chat-store.ts';
 import { buildWechatXml, cdata } from '../wechat/xml.ts';
 import { PlatformError } from './errors.ts';
 
@@ -13,6 +15,37 @@ export type Template = { template_id: string; title: string; content: string };
 const fileSchema = z.object({
   template_list: z.array(z.object({ template_id: z.string().min(1), title: z.string(), content: z.string() }).loose()),
 });
+
+/**
+ * The account's templates, by id, as records every process sharing the store reads (and later calls may
+ * change): written from TEMPLATES_FILE at start-up. Without a file, any template id is accepted.
+ */
+export class AccountTemplates {
+  private readonly records: Records<Template>;
+
+  constructor(
+    store: ChatStore,
+    /** The templates TEMPLATES_FILE lists; undefined without one. */
+    private readonly listed: Map<string, Template> | undefined,
+  ) {
+    this.records = store.records<Template>('templates');
+  }
+
+  /** Makes the stored templates those of the file: writes each, deletes any the file no longer lists. */
+  async store(): Promise<void> {
+    if (!this.listed) return;
+    for (const template of this.listed.values()) await this.records.put(template.template_id, template);
+    for (const { key } of await this.records.list()) if (!this.listed.has(key)) await this.records.delete(key);
+  }
+
+  /** The template with that id; 40037 for one the account does not have. Undefined when any id is accepted. */
+  async find(templateId: string): Promise<Template | undefined> {
+    if (!this.listed) return undefined;
+    const template = await this.records.get(templateId);
+    if (!template) throw new PlatformError(40037, 'not a template listed in TEMPLATES_FILE');
+    return template;
+  }
+}
 
 /** Reads a templates file; throws naming the file and what is wrong with it. */
 export function loadTemplates(file: string): Map<string, Template> {
@@ -36,11 +69,8 @@ const bodySchema = z.object({
 
 export type TemplateSend = { touser: string; outbound: Outbound & { type: 'template' } };
 
-/**
- * Checks a template/send body against the account's templates (any id when `templates` is undefined:
- * 40037 for an unknown one otherwise) and builds the card the chat shows.
- */
-export function templateMessage(body: unknown, templates: Map<string, Template> | undefined): TemplateSend {
+/** Checks a template/send body against the account's templates (40037 for one it does not have) and builds the card the chat shows. */
+export async function templateMessage(body: unknown, templates: AccountTemplates): Promise<TemplateSend> {
   const touser = (body as { touser?: unknown } | null)?.touser;
   if (typeof touser !== 'string' || touser === '') throw new PlatformError(40003, 'touser is missing');
   const result = bodySchema.safeParse(body);
@@ -49,8 +79,7 @@ export function templateMessage(body: unknown, templates: Map<string, Template> 
     throw new PlatformError(templateIdWrong ? 40037 : 47001, describeIssues(result.error));
   }
   const { template_id, url, data } = result.data;
-  const template = templates?.get(template_id);
-  if (templates && !template) throw new PlatformError(40037, 'not a template listed in TEMPLATES_FILE');
+  const template = await templates.find(template_id);
   const outbound: TemplateSend['outbound'] = { type: 'template', templateId: template_id, data: data as TemplateData };
   if (template) Object.assign(outbound, { title: template.title, content: template.content });
   if (url) outbound.url = url;

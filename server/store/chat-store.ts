@@ -1,10 +1,23 @@
 // What the chat service needs from storage; lowdb (on disk or in memory) implements it in low-store.ts,
 // Redis (shared by many processes) in redis-store.ts.
-import type { ApiCall, Exchange, StoredMessage } from '../contract.ts';
+import type { Exchange, StoredMessage } from '../contract.ts';
 import type { Rule } from '../content/rules.ts';
 import type { Session } from '../session.ts';
 
-export type UserState = { userId: string; createdAt: string; session: Session };
+/** Whether a user follows the account, and since when (seconds since the epoch, as the platform API says it). */
+export type Follower = { subscribed: boolean; subscribeTime: number };
+
+/**
+ * The customer-service window: the user's last message or counted event (follow, menu click), when it
+ * happened (epoch ms), and how many customer-service messages were sent since.
+ */
+export type InteractionWindow = { kind: 'message' | 'event'; at: number; sent: number };
+
+/** One user as stored: the engine's session, and (in front of a server under test) their follower state and window. */
+export type UserState = { userId: string; createdAt: string; session: Session; follower?: Follower; window?: InteractionWindow };
+
+/** What a turn starts from: the user (undefined for a user never seen) and the exchange an earlier message with the turn's clientId produced. */
+export type OpenedTurn = { user?: UserState; earlier?: Exchange };
 
 /** A file the server under test uploaded, or a picture a user sent; the bytes are kept apart from it. */
 export type MediaRecord = {
@@ -16,8 +29,23 @@ export type MediaRecord = {
   filename?: string;
 };
 
-/** One committed turn: the messages to append, the session after them, and the clientId they answer. */
-export type Commit = { messages: StoredMessage[]; session: Session; clientId?: string };
+/**
+ * What one turn stores, all or nothing: the messages to append and the user's state after them. `follower`
+ * and `window` are left as they were when not given. `clientId`'s exchange is `revised` (when given) or the
+ * first message, then the others.
+ */
+export type Commit = {
+  messages: StoredMessage[];
+  session: Session;
+  clientId?: string;
+  follower?: Follower;
+  window?: InteractionWindow;
+  /**
+   * The turn's user message, which an earlier commit of the same turn stored (a customer-service message came
+   * during the push, and must follow it): stored again in its place, now with its trace.
+   */
+  revised?: StoredMessage;
+};
 
 /**
  * The storage seam: everything the chat service keeps goes through it.
@@ -31,11 +59,12 @@ export type Commit = { messages: StoredMessage[]; session: Session; clientId?: s
 export interface ChatStore {
   /** Reads the store, seeding it on first use; rejects (`damaged`, `unavailable`) when the data cannot be trusted or reached. */
   open(seedRules: Rule[]): Promise<void>;
-  /** The user's state, or undefined for a user never seen; rejects `damaged` or `unavailable`. */
-  getUser(userId: string): Promise<UserState | undefined>;
-  /** The exchange an earlier message with this clientId produced, for idempotent resends. */
-  findExchange(userId: string, clientId: string): Promise<Exchange | undefined>;
-  /** Appends durably: resolves only once the data is on disk; rejects `unavailable` (or `damaged`), changing nothing. */
+  /**
+   * Reads, in one go, what a turn of the user starts from: their state, and the exchange `clientId` produced
+   * (for idempotent resends). A plain read: it holds nothing; turns call it inside withUserLock. Rejects `damaged` or `unavailable`.
+   */
+  openTurn(userId: string, clientId?: string): Promise<OpenedTurn>;
+  /** Stores a turn durably and whole: resolves only once the data is on disk; rejects `unavailable` (or `damaged`), changing nothing. */
   commit(userId: string, commit: Commit): Promise<void>;
   /** The newest `limit` messages older than `before` (when given), oldest first; undefined when `before` is unknown. */
   history(userId: string, options: { limit: number; before?: string }): Promise<StoredMessage[] | undefined>;
@@ -51,31 +80,26 @@ export interface ChatStore {
   putMedia(record: MediaRecord, bytes: Buffer): Promise<void>;
   /** A media file, or undefined when there is none or its lifetime is over. */
   getMedia(mediaId: string): Promise<{ record: MediaRecord; bytes: Buffer } | undefined>;
-  /** Keeps a platform API call among the newest API_CALLS_KEPT (older ones are dropped); rejects `unavailable`. */
-  recordApiCall(call: ApiCall): Promise<void>;
-  /** The newest API calls kept, oldest first. */
-  recentApiCalls(): Promise<ApiCall[]>;
   /**
-   * The platform's own records of one kind (tokens, the menu, followers, and what later features add),
+   * The platform's own records of one kind (tokens, the menu, followers, the API-call log, and what later features add),
    * keyed by strings; `kind` is a short lowercase name of the program's, never input.
    */
   records<T>(kind: string): Records<T>;
-  /** Waits for pending writes, then lets go of the storage; nothing runs on a closed store's behalf afterwards. */
-  close(): Promise<void>;
-
-  // Only stores shared by many processes need these; lowdb (one process) leaves them out.
   /**
    * Runs one turn of a user (or of the rules) holding a lock that every process sharing the store respects,
    * so turns never interleave across processes; `commit` inside refuses once the lock was lost. Callers run
-   * at most one turn per key at a time in a process (ChatService queues them).
+   * at most one turn per key at a time in a process (ChatService queues them), so a store of one process
+   * (lowdb) just runs the turn.
    */
-  withUserLock?<T>(key: string, turn: () => Promise<T>): Promise<T>;
-  /** Calls `listener` with the rules whenever another process sharing the store changed them. */
-  onRulesChanged?(listener: (rules: Rule[]) => void): void;
+  withUserLock<T>(key: string, turn: () => Promise<T>): Promise<T>;
+  /** Calls `listener` with the rules whenever another process sharing the store changed them (never, for a store of one process). */
+  onRulesChanged(listener: (rules: Rule[]) => void): void;
   /** Calls `listener` with a record's kind and key whenever a process sharing the store put or deleted it (this one included). */
-  onRecordChanged?(listener: (kind: string, key: string) => void): void;
+  onRecordChanged(listener: (kind: string, key: string) => void): void;
   /** Why the store cannot serve right now (for /healthz); undefined while it can. */
-  unavailable?(): Promise<string | undefined>;
+  unavailable(): Promise<string | undefined>;
+  /** Waits for pending writes, then lets go of the storage; nothing runs on a closed store's behalf afterwards. */
+  close(): Promise<void>;
 }
 
 /**

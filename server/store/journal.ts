@@ -152,16 +152,16 @@ const COMMA = Buffer.from(',');
 
 /**
  * The journal line of a commit, built from its messages' JSON (json-bytes.ts: made once, and kept for the
- * user's segment file): the bytes JSON.stringify of the JournalEntry gives, and a newline.
+ * user's segment file): JSON that parses back as the JournalEntry (the commit's messages first), and a newline.
  */
-export function journalLine(userId: string, at: number, { session, clientId }: Commit, messages: Buffer[]): Buffer {
-  const answered = clientId === undefined ? '' : `,"clientId":${JSON.stringify(clientId)}`;
+export function journalLine(userId: string, at: number, commit: Commit, messages: Buffer[]): Buffer {
+  const { messages: _, ...rest } = commit; // the session, the clientId, the follower state and window, a revised message
   const parts: Buffer[] = [Buffer.from(`{"userId":${JSON.stringify(userId)},"at":${at},"commit":{"messages":[`)];
   for (let i = 0; i < messages.length; i++) {
     if (i > 0) parts.push(COMMA);
     parts.push(messages[i]!);
   }
-  parts.push(Buffer.from(`],"session":${JSON.stringify(session)}${answered}}}\n`));
+  parts.push(Buffer.from(`],${JSON.stringify(rest).slice(1)}}\n`));
   return Buffer.concat(parts);
 }
 

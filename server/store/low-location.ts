@@ -1,7 +1,7 @@
 // Internal to the lowdb store: where its pieces keep their data (the main file, each user's files, the
 // journal, media), on disk or in memory. Only low-store.ts builds on it; tests use it to inject faults.
 import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Memory, type Adapter } from 'lowdb';
 import { DurableJSONFile, makeFolder, PRIVATE_FILE, replaceFile, syncFolder, writeInPlace } from './durable-file.ts';
@@ -17,7 +17,8 @@ export type StoreLocation = {
   user: (key: string) => UserFiles;
   journal: () => JournalStorage;
   media: () => MediaFolder;
-  apiCalls: () => { describe: string; adapter: Adapter<unknown> };
+  /** db.api-calls.json of an earlier version, moved into records at open and then removed. */
+  apiCalls: () => { describe: string; adapter: Adapter<unknown>; remove: () => Promise<void> };
   records: () => RecordFiles;
   prepare: () => Promise<void>;
   /** Syncs every folder a user's file was created or renamed in since the last sync (a new user's folder: its parent too). */
@@ -25,8 +26,8 @@ export type StoreLocation = {
 };
 
 /**
- * Files next to `dbFile`: `db.json`, `db.users/<hash of the user id>/`, `db.journal`, `db.media/`, `db.api-calls.json`
- * and `db.records/<kind>/`.
+ * Files next to `dbFile`: `db.json`, `db.users/<hash of the user id>/`, `db.journal`, `db.media/`, `db.records/<kind>/`
+ * (and `db.api-calls.json` of an earlier version).
  * No path is built from input.
  */
 export function fileLocation(dbFile: string): StoreLocation {
@@ -75,7 +76,14 @@ export function fileLocation(dbFile: string): StoreLocation {
     },
     journal: () => fileJournal(base),
     media: () => mediaFolder(`${base}.media`),
-    apiCalls: () => ({ describe: `${path.basename(base)}.api-calls.json`, adapter: new DurableJSONFile<unknown>(`${base}.api-calls.json`) }),
+    apiCalls: () => ({
+      describe: `${path.basename(base)}.api-calls.json`,
+      adapter: new DurableJSONFile<unknown>(`${base}.api-calls.json`),
+      remove: async () => {
+        await rm(`${base}.api-calls.json`, { force: true });
+        await syncFolder(path.dirname(dbFile));
+      },
+    }),
     records: () => recordFolder(`${base}.records`),
     prepare: async () => {
       await makeFolder(path.dirname(dbFile));
@@ -111,7 +119,7 @@ export function memoryLocation(): StoreLocation {
     }),
     journal: memoryJournal,
     media: memoryMedia,
-    apiCalls: () => ({ describe: 'memory:api-calls', adapter: adapter('api-calls') }),
+    apiCalls: () => ({ describe: 'memory:api-calls', adapter: adapter('api-calls'), remove: () => adapter('api-calls').write(null) }),
     records: () => records,
     prepare: async () => {},
     syncUsers: async () => {},

@@ -5,10 +5,10 @@
 // store holds, and start-up reads only the rules and whatever the journal holds that a checkpoint did not
 // write (journal-replay.ts).
 import { createHash } from 'node:crypto';
-import type { ApiCall, Exchange, StoredMessage } from '../contract.ts';
+import type { ApiCall, StoredMessage } from '../contract.ts';
 import type { Rule } from '../content/rules.ts';
 import type { Session } from '../session.ts';
-import { StoreError, type ChatStore, type Commit, type MediaRecord, type Records, type UserState } from './chat-store.ts';
+import { StoreError, type ChatStore, type Commit, type MediaRecord, type OpenedTurn, type Records } from './chat-store.ts';
 import type { Scheduler } from './checkpointer.ts';
 import { Journal, journalLine } from './journal.ts';
 import { encodeMessages } from './json-bytes.ts';
@@ -18,7 +18,7 @@ import { MainFile } from './main-file.ts';
 import { UnwrittenLogs } from './unwritten-logs.ts';
 import { UserLog, writeHistory, type UserFiles } from './user-log.ts';
 import { DEFAULT_MEDIA_QUOTA_BYTES, MEDIA_LIFETIME_MS } from '../media.ts';
-import { RecentApiCalls } from './low-api-calls.ts';
+import { API_CALLS_KIND } from './api-call-log.ts';
 import { KeptMedia } from './low-media.ts';
 import { RecordShelf } from './low-records.ts';
 import { UserLogCache } from './user-log-cache.ts';
@@ -70,7 +70,6 @@ export class LowStore implements ChatStore {
   private readonly journal: Journal;
   private readonly unwritten: UnwrittenLogs;
   private readonly media: KeptMedia;
-  private readonly apiCalls: RecentApiCalls;
   private readonly shelf: RecordShelf;
   private readonly pending = new Set<Promise<unknown>>();
   private readonly options: Required<Omit<StoreOptions, 'scheduler'>>;
@@ -93,7 +92,6 @@ export class LowStore implements ChatStore {
     };
     const { mediaQuotaBytes: quotaBytes, mediaSweepMs: sweepMs, now, warn } = this.options;
     this.media = new KeptMedia(location.media(), { lifetimeMs: MEDIA_LIFETIME_MS, quotaBytes, sweepMs, now }, warn);
-    this.apiCalls = new RecentApiCalls(location.apiCalls());
     this.shelf = new RecordShelf(location.records(), now, (work) => this.track(work));
     this.main = new MainFile(location.main(), location.describe);
     this.logs = new UserLogCache((userId) => UserLog.open(this.filesOf(userId), userId), this.options.cachedUsers);
@@ -112,7 +110,7 @@ export class LowStore implements ChatStore {
     await this.main.open(seedRules, (kind) => this.shelf.of(kind), this.options.now());
     await this.recover();
     try {
-      await this.apiCalls.open();
+      await this.moveApiCalls();
       await this.media.open();
     } catch (err) {
       if (err instanceof StoreError) throw err;
@@ -122,13 +120,26 @@ export class LowStore implements ChatStore {
     void this.track(this.shelf.sweep()).catch((err: unknown) => this.options.warn('lapsed records could not be deleted; the next start tries again', err));
   }
 
-  async getUser(userId: string): Promise<UserState | undefined> {
+  async openTurn(userId: string, clientId?: string): Promise<OpenedTurn> {
     const log = await this.logs.get(userId);
-    return log && { userId, createdAt: log.createdAt, session: log.session };
+    if (!log) return {};
+    return { user: log.state, earlier: clientId === undefined ? undefined : log.findExchange(clientId) };
   }
 
-  async findExchange(userId: string, clientId: string): Promise<Exchange | undefined> {
-    return (await this.logs.get(userId))?.findExchange(clientId);
+  /** One process: ChatService already runs a user's turns one at a time. */
+  withUserLock<T>(_key: string, turn: () => Promise<T>): Promise<T> {
+    return turn();
+  }
+
+  /** No other process shares these files: rules never change behind this one's back. */
+  onRulesChanged(): void {}
+
+  /** No other process shares these files: nobody else changes a record. */
+  onRecordChanged(): void {}
+
+  /** Files are there or the store would not have opened: a failing disk shows in the writes that fail. */
+  async unavailable(): Promise<string | undefined> {
+    return undefined;
   }
 
   commit(userId: string, commit: Commit): Promise<void> {
@@ -198,27 +209,31 @@ export class LowStore implements ChatStore {
     return this.track(this.media.sweep());
   }
 
-  async recordApiCall(call: ApiCall): Promise<void> {
-    try {
-      await this.track(this.apiCalls.add(call));
-    } catch (err) {
-      throw StoreError.unwritten('The API call', err);
-    }
-  }
-
-  async recentApiCalls(): Promise<ApiCall[]> {
-    return this.apiCalls.list();
-  }
-
   records<T>(kind: string): Records<T> {
     return this.shelf.of<T>(kind);
+  }
+
+  /**
+   * Moves the API calls an earlier version kept in db.api-calls.json to their records, then deletes the file.
+   * A file that is not a list of calls is left as it is and refused (`damaged`).
+   */
+  private async moveApiCalls(): Promise<void> {
+    const file = this.location.apiCalls();
+    const data = await file.adapter.read().catch((err: unknown) => {
+      if (err instanceof SyntaxError) throw StoreError.aboutFile(file.describe, 'not JSON');
+      throw err;
+    });
+    if (data === null) return;
+    if (!Array.isArray(data) || !data.every((c) => typeof (c as ApiCall | null)?.id === 'string')) throw StoreError.aboutFile(file.describe, 'not a list of API calls');
+    const calls = this.shelf.of<ApiCall>(API_CALLS_KIND);
+    for (const call of data as ApiCall[]) await calls.put(call.id, call);
+    await file.remove(); // only once every call is a record: a crash before moves them again, to the same keys
   }
 
   /** Waits for pending writes, writes everything to the user files and, when that worked, removes the journal. */
   async close(): Promise<void> {
     await Promise.allSettled([...this.pending]);
     this.media.close();
-    await this.apiCalls.flushed();
     if (await this.unwritten.close()) await this.journal.storage.clear(); // the last checkpoint wrote everything
     else await this.journal.storage.close(); // kept: the next start replays it
   }

@@ -1,19 +1,19 @@
 // The Redis store: every process behind a load balancer shares one Redis, so history, sessions, clientIds,
 // rules, media and platform records are the same whichever process answers. Each user has a hash (createdAt,
-// session), a list of messages in order, a hash of message id → position (paging by id) and a hash of
+// session, follower, window), a list of messages in order, a hash of message id → position (paging by id) and a hash of
 // clientId → exchange; a turn is committed by one script (redis/scripts.ts), so it is stored whole or not at all.
 // A commit resolves once Redis has applied it; how durable that is depends on Redis's persistence (docs/scale-out.md).
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { ApiCall, Exchange, StoredMessage } from '../contract.ts';
-import { API_CALLS_KEPT } from '../limits.ts';
 import { DEFAULT_MEDIA_QUOTA_BYTES, MEDIA_LIFETIME_MS } from '../media.ts';
 import { ruleSchema, type Rule } from '../content/rules.ts';
-import { StoreError, type ChatStore, type Commit, type MediaRecord, type Records, type UserState } from './chat-store.ts';
+import { API_CALLS_KIND } from './api-call-log.ts';
+import { StoreError, type ChatStore, type Commit, type MediaRecord, type OpenedTurn, type Records, type UserState } from './chat-store.ts';
 import { closeClient, commandClient, connect, describeRedis, messageClient, reportOutages } from './redis/connection.ts';
 import { recordOfValue } from './legacy-values.ts';
 import { literal, RedisRecords } from './redis/records.ts';
-import { commitTurn, defineScripts, historyPage, putMedia, saveRules, seedRules } from './redis/scripts.ts';
+import { commitTurn, defineScripts, historyPage, openTurn, putMedia, saveRules, seedRules } from './redis/scripts.ts';
 import { DEFAULT_LOCK, LockTimeout, withLock, type LockSettings } from './redis/user-lock.ts';
 
 export type RedisStoreOptions = {
@@ -105,6 +105,20 @@ export class RedisStore implements ChatStore {
     const [json, version] = (await seedRules(this.redis, this.rulesKeys, [JSON.stringify(seed)])) as [string, string];
     this.useRules(this.parseRules(json, where), Number(version));
     await this.moveLegacyValues();
+    await this.moveApiCalls();
+  }
+
+  /** Moves the list of API calls an earlier version kept (`<prefix>api-calls`) into records, then deletes it. */
+  private async moveApiCalls(): Promise<void> {
+    const list = this.key('api-calls');
+    const calls = await this.read('The earlier API calls', () => this.redis.lrange(list, 0, -1));
+    const records = this.records<ApiCall>(API_CALLS_KIND);
+    for (const json of calls) {
+      const call = JSON.parse(json) as ApiCall;
+      await records.put(call.id, call);
+    }
+    // Only once every call is a record: a crash before moves them again, to the same keys.
+    if (calls.length) await this.read('The earlier API calls', () => this.redis.del(list));
   }
 
   /** Moves the `value:{key}` keys an earlier version kept into records, with what is left of their time to live. */
@@ -126,21 +140,26 @@ export class RedisStore implements ChatStore {
     } while (cursor !== '0');
   }
 
-  async getUser(userId: string): Promise<UserState | undefined> {
-    const [createdAt, session] = await this.read('The user', () => this.redis.hmget(this.key('user', userId), 'createdAt', 'session'));
-    return createdAt && session ? { userId, createdAt, session: JSON.parse(session) } : undefined;
+  async openTurn(userId: string, clientId?: string): Promise<OpenedTurn> {
+    const [createdAt, session, follower, window, exchange] = (await this.read('The user', () => openTurn(this.redis, [this.key('user', userId), this.key('answers', userId)], [clientId ?? '']))) as Array<string | null>;
+    const opened: OpenedTurn = {};
+    if (createdAt && session) {
+      const user: UserState = { userId, createdAt, session: JSON.parse(session) };
+      if (follower) user.follower = JSON.parse(follower);
+      if (window) user.window = JSON.parse(window);
+      opened.user = user;
+    }
+    if (exchange) opened.earlier = JSON.parse(exchange) as Exchange;
+    return opened;
   }
 
-  async findExchange(userId: string, clientId: string): Promise<Exchange | undefined> {
-    const json = await this.read('The earlier answer', () => this.redis.hget(this.key('answers', userId), clientId));
-    return json ? (JSON.parse(json) as Exchange) : undefined;
-  }
-
-  async commit(userId: string, { messages, session, clientId }: Commit): Promise<void> {
-    const exchange = clientId ? JSON.stringify({ message: messages[0], replies: messages.slice(1) }) : '';
+  async commit(userId: string, { messages, session, clientId, follower, window, revised }: Commit): Promise<void> {
+    const [message, ...replies] = revised ? [revised, ...messages] : messages;
+    const exchange = clientId ? JSON.stringify({ message, replies }) : '';
     const keys = [this.key('user', userId), this.key('messages', userId), this.key('positions', userId), this.key('answers', userId), this.key('lock', userId)];
     const createdAt = messages[0]?.createdAt ?? new Date().toISOString();
-    const args = [this.tokens.get(userId) ?? '', createdAt, JSON.stringify(session), clientId ?? '', exchange, messages.length];
+    const state = [follower ? JSON.stringify(follower) : '', window ? JSON.stringify(window) : '', revised?.id ?? '', revised ? JSON.stringify(revised) : ''];
+    const args = [this.tokens.get(userId) ?? '', createdAt, JSON.stringify(session), clientId ?? '', exchange, ...state, messages.length];
     try {
       await commitTurn(this.redis, keys, [...args, ...messages.map((m) => m.id), ...messages.map((m) => JSON.stringify(m))]);
     } catch (err) {
@@ -223,23 +242,6 @@ export class RedisStore implements ChatStore {
     const parsed = JSON.parse(record.toString('utf8')) as MediaRecord;
     // Redis expires the key on its own clock; the store's clock has the last word.
     return Date.parse(parsed.createdAt) + MEDIA_LIFETIME_MS > this.now() ? { record: parsed, bytes } : undefined;
-  }
-
-  /** Newest first in a list trimmed to API_CALLS_KEPT. */
-  async recordApiCall(call: ApiCall): Promise<void> {
-    const name = this.key('api-calls');
-    try {
-      const replies = await this.redis.multi().lpush(name, JSON.stringify(call)).ltrim(name, 0, API_CALLS_KEPT - 1).exec();
-      const refused = replies?.find(([err]) => err);
-      if (refused) throw refused[0];
-    } catch (err) {
-      throw unavailable('The API call', err);
-    }
-  }
-
-  async recentApiCalls(): Promise<ApiCall[]> {
-    const calls = await this.read('The API calls', () => this.redis.lrange(this.key('api-calls'), 0, API_CALLS_KEPT - 1));
-    return calls.reverse().map((json) => JSON.parse(json) as ApiCall);
   }
 
   records<T>(kind: string): Records<T> {

@@ -16,7 +16,7 @@
 import { z } from 'zod';
 import type { Exchange, StoredMessage } from '../contract.ts';
 import { NEW_SESSION, type Session } from '../session.ts';
-import { StoreError, type Commit } from './chat-store.ts';
+import { StoreError, type Commit, type Follower, type InteractionWindow, type UserState } from './chat-store.ts';
 import { encodeMessages, JsonList } from './json-bytes.ts';
 
 export const SEGMENT_SIZE = 100;
@@ -27,13 +27,16 @@ type UserMeta = { userId: string; createdAt: string; segments: number };
 /**
  * `first`: how many of the user's messages come before this segment.
  * `answers`: the clientIds answered in this segment, each with the ids of its message and replies.
+ * `follower`, `window`: the user's follower state and customer-service window (newest segment), once known.
  */
-type Segment = { first: number; session: Session; messages: StoredMessage[]; answers: Record<string, string[]> };
+type Segment = { first: number; session: Session; follower?: Follower; window?: InteractionWindow; messages: StoredMessage[]; answers: Record<string, string[]> };
 
 const metaSchema = z.object({ userId: z.string(), createdAt: z.string(), segments: z.number().int().min(1) });
 const segmentSchema = z.object({
   first: z.number().int().min(0),
   session: z.object({ subscribed: z.boolean() }).passthrough(),
+  follower: z.object({ subscribed: z.boolean(), subscribeTime: z.number() }).optional(),
+  window: z.object({ kind: z.enum(['message', 'event']), at: z.number(), sent: z.number().int().min(0) }).optional(),
   messages: z.array(z.object({ id: z.string(), from: z.enum(['user', 'bot']) }).passthrough()),
   answers: z.record(z.string(), z.array(z.string())),
 });
@@ -77,8 +80,9 @@ async function readValid<T>(files: UserFiles, name: string, schema: z.ZodType<un
 }
 
 /** A segment file from its messages' JSON (the journal's bytes): the same JSON.stringify would give. */
-function segmentFile({ first, session, answers }: Segment, messages: JsonList): Buffer {
-  return Buffer.concat([Buffer.from(`{"first":${first},"session":${JSON.stringify(session)},"messages":[`), messages.bytes, Buffer.from(`],"answers":${JSON.stringify(answers)}}`)]);
+function segmentFile({ first, session, follower, window, answers }: Segment, messages: JsonList): Buffer {
+  const state = `${follower ? `,"follower":${JSON.stringify(follower)}` : ''}${window ? `,"window":${JSON.stringify(window)}` : ''}`;
+  return Buffer.concat([Buffer.from(`{"first":${first},"session":${JSON.stringify(session)}${state},"messages":[`), messages.bytes, Buffer.from(`],"answers":${JSON.stringify(answers)}}`)]);
 }
 
 /** Writes a new user's whole history at once, in full segments (for imports and benchmarks), synced before it resolves. */
@@ -102,13 +106,22 @@ type Loaded = {
   data: Segment;
   /**
    * Its messages' JSON, the journal line's bytes: kept for the newest segment, so that rewriting it at each
-   * checkpoint copies bytes instead of serialising every message again.
+   * checkpoint copies bytes instead of serialising every message again. Undefined until needed (a segment read
+   * from its file) and after a message in it was revised: then made again from the messages, once.
    */
   json?: JsonList;
   dirty: boolean;
   /** Whether its file was written before: it is then replaced, else written in place. */
   onDisk: boolean;
 };
+
+/** The fields that have a value: a segment keeps no `undefined` for a state a user does not have yet. */
+function definedOnly<T extends object>(fields: T): Partial<T> {
+  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** A segment's messages' JSON, made from the messages when it is not kept. */
+const jsonOf = (segment: Loaded): JsonList => (segment.json ??= JsonList.of(encodeMessages(segment.data.messages)));
 
 export class UserLog {
   /** The newest segments (at least two when there are, plus any not yet flushed), oldest first. */
@@ -127,7 +140,7 @@ export class UserLog {
   ) {
     this.loaded = loaded;
     this.prepared = this.metaOnDisk = loaded.length > 0;
-    for (const segment of loaded) this.indexFile(segment);
+    this.indexFiles(loaded);
   }
 
   /** Reads a user's newest segments, or undefined for a user never seen. */
@@ -154,8 +167,13 @@ export class UserLog {
     return this.meta.createdAt;
   }
 
-  get session(): Session {
-    return this.loaded.at(-1)?.data.session ?? NEW_SESSION;
+  /** The user's state after the last turn applied. */
+  get state(): UserState {
+    const last = this.loaded.at(-1)?.data;
+    const state: UserState = { userId: this.meta.userId, createdAt: this.meta.createdAt, session: last?.session ?? NEW_SESSION };
+    if (last?.follower) state.follower = last.follower;
+    if (last?.window) state.window = last.window;
+    return state;
   }
 
   /** How many messages the user has. */
@@ -185,26 +203,31 @@ export class UserLog {
    * Appends a turn in memory (the journal already holds it); a turn never straddles two segments.
    * `json`: each message's JSON (encodeMessages), made once for the journal line and kept for the segment file.
    */
-  apply({ messages, session, clientId }: Commit, json: Buffer[]): void {
+  apply({ messages, session, clientId, follower, window, revised }: Commit, json: Buffer[]): void {
+    const revisedAt = revised ? this.revise(revised) : [];
     const active = this.loaded.at(-1);
-    const answers: Segment['answers'] = clientId ? { [clientId]: messages.map((m) => m.id) } : {};
+    const exchange = revised ? [revised, ...messages] : messages;
+    const answers: Segment['answers'] = clientId ? { [clientId]: exchange.map((m) => m.id) } : {};
     if (active && active.data.messages.length + messages.length <= SEGMENT_SIZE) {
       const data = active.data;
       const offset = data.messages.length;
-      active.json ??= JsonList.of(encodeMessages(data.messages)); // a segment read from its file: once
-      active.json.append(json);
+      jsonOf(active).append(json);
       data.messages.push(...messages);
       data.session = session;
+      if (follower) data.follower = follower;
+      if (window) data.window = window;
       Object.assign(data.answers, answers);
       active.dirty = true;
-      if (clientId) this.exchanges.set(clientId, messages.map((_, i) => active.n * POSITION_BASE + offset + i));
+      if (clientId) this.exchanges.set(clientId, [...revisedAt, ...messages.map((_, i) => active.n * POSITION_BASE + offset + i)]);
       return;
     }
     const n = this.meta.segments;
-    this.loaded.push({ n, data: { first: this.count, session, messages: [...messages], answers }, json: JsonList.of(json), dirty: true, onDisk: false });
+    const before = active?.data;
+    const state = { follower: follower ?? before?.follower, window: window ?? before?.window };
+    this.loaded.push({ n, data: { first: this.count, session, ...definedOnly(state), messages: [...messages], answers }, json: JsonList.of(json), dirty: true, onDisk: false });
     this.meta.segments = n + 1;
     this.metaDirty = true;
-    if (clientId) this.exchanges.set(clientId, messages.map((_, i) => n * POSITION_BASE + i));
+    if (clientId) this.exchanges.set(clientId, [...revisedAt, ...messages.map((_, i) => n * POSITION_BASE + i)]);
     this.trim();
   }
 
@@ -234,7 +257,7 @@ export class UserLog {
     let created = false;
     for (const segment of changed) {
       segment.dirty = false; // a turn applied while this write runs marks it again
-      const file = segmentFile(segment.data, segment.json!);
+      const file = segmentFile(segment.data, jsonOf(segment));
       try {
         if (segment.onDisk) {
           await this.files.replace(segmentName(segment.n), file);
@@ -286,20 +309,33 @@ export class UserLog {
     return collected;
   }
 
+  /** Stores a message again in its place (it is among the loaded segments: the same turn stored it); returns where it is. */
+  private revise(message: StoredMessage): number[] {
+    const at = this.position(message.id);
+    const segment = at && this.loaded.find((s) => s.n === at.n);
+    if (!at || !segment) throw new Error(`Message ${message.id} is not among ${this.meta.userId}'s newest messages.`);
+    segment.data.messages[at.index] = message;
+    segment.json = undefined; // its bytes changed: made again from the messages when next needed
+    segment.dirty = true;
+    return [at.n * POSITION_BASE + at.index];
+  }
+
   /** Keeps the newest two segments in memory, and any older one until it is written; only the newest keeps its messages' JSON. */
   private trim(): void {
     while (this.loaded.length > 2 && !this.loaded[0]!.dirty) this.forget(this.loaded.shift()!);
     for (const segment of this.loaded.slice(0, -1)) if (!segment.dirty) segment.json = undefined;
   }
 
-  /** Indexes the exchanges of a segment read from its file. */
-  private indexFile({ n, data }: Loaded): void {
-    const clientIds = Object.keys(data.answers);
-    if (clientIds.length === 0) return;
-    const index = new Map(data.messages.map((m, i) => [m.id, i]));
-    for (const clientId of clientIds) {
-      const positions = data.answers[clientId]!.map((id) => index.get(id));
-      if (positions.every((i) => i !== undefined)) this.exchanges.set(clientId, positions.map((i) => n * POSITION_BASE + i!));
+  /** Indexes the exchanges of the segments read from their files (a revised message may sit in the segment before). */
+  private indexFiles(loaded: Loaded[]): void {
+    if (loaded.every((s) => Object.keys(s.data.answers).length === 0)) return;
+    const where = new Map<string, number>();
+    for (const { n, data } of loaded) data.messages.forEach((m, i) => where.set(m.id, n * POSITION_BASE + i));
+    for (const { data } of loaded) {
+      for (const [clientId, ids] of Object.entries(data.answers)) {
+        const positions = ids.map((id) => where.get(id));
+        if (positions.every((p) => p !== undefined)) this.exchanges.set(clientId, positions as number[]);
+      }
     }
   }
 

@@ -13,8 +13,9 @@ import type { Platform } from '../platform/platform.ts';
 import { redactBody, redactUrl } from '../platform/redact.ts';
 import { bodyRefusal } from './http-errors.ts';
 
-type Call = { query: Record<string, unknown>; body: unknown; req: Request; res: Response };
-type Route = { method: 'GET' | 'POST'; token: boolean; run: (call: Call) => Promise<object> };
+export type Call = { query: Record<string, unknown>; body: unknown; req: Request; res: Response };
+/** One call: its method, whether it needs a /cgi-bin/token access_token, and what answers it. */
+export type Route = { method: 'GET' | 'POST'; token: boolean; run: (call: Call) => Promise<object> };
 type Bytes = { bytes: Buffer; contentType: string; filename?: string };
 
 // Menus, templates and messages are small; this leaves room for long articles and nothing more.
@@ -30,8 +31,9 @@ export type PlatformRouteOptions = {
 };
 
 /** The platform API's routes, to be mounted at /cgi-bin before the server's own address limit and body parser. */
-export function platformRoutes({ platform, service, limits, logger, refusal: refuseFirst = () => undefined }: PlatformRouteOptions): Router {
-  const routes: Record<string, Route> = {
+export function platformRoutes(options: PlatformRouteOptions): Router {
+  const { platform } = options;
+  return platformApi('/cgi-bin', options, {
     token: { method: 'GET', token: false, run: ({ query }) => platform.token(query) },
     stable_token: { method: 'POST', token: false, run: ({ body }) => platform.stableToken(objectBody(body)) },
     'message/custom/send': { method: 'POST', token: true, run: ({ body }) => platform.customSend(objectBody(body)) },
@@ -43,8 +45,15 @@ export function platformRoutes({ platform, service, limits, logger, refusal: ref
     'user/info': { method: 'GET', token: true, run: ({ query }) => platform.userInfo(query) },
     'media/upload': { method: 'POST', token: true, run: (call) => upload(call, platform) },
     'media/get': { method: 'GET', token: true, run: ({ query }) => platform.mediaGet(query) },
-  };
+    'ticket/getticket': { method: 'GET', token: true, run: ({ query }) => platform.web().tickets.get(query.type) },
+  });
+}
 
+/**
+ * Routes of the platform's API mounted at `mount` (/cgi-bin, /sns), answered as the platform answers them:
+ * HTTP 200 and JSON, every call reported to the developer panel.
+ */
+export function platformApi(mount: string, { platform, service, limits, logger, refusal: refuseFirst = () => undefined }: PlatformRouteOptions, routes: Record<string, Route>): Router {
   /** Reports a call to the developer panel and the debug log, and answers it. */
   const answer = (req: Request, res: Response, body: unknown, result: object | Bytes | ErrorAnswer) => {
     const outcome = 'errcode' in result && typeof result.errcode === 'number' ? (result as ErrorAnswer) : { errcode: 0, errmsg: 'ok' };
@@ -82,7 +91,7 @@ export function platformRoutes({ platform, service, limits, logger, refusal: ref
     const name = req.path.replace(/^\/+|\/+$/g, '');
     try {
       const route = Object.hasOwn(routes, name) ? routes[name]! : undefined;
-      if (!route) throw new PlatformError(48001, `the simulator does not provide /cgi-bin/${name}`);
+      if (!route) throw new PlatformError(48001, `the simulator does not provide ${mount}/${name}`);
       if (req.method !== route.method) throw new PlatformError(route.method === 'GET' ? 43001 : 43002);
       if (route.token) {
         await platform.authorize(req.query.access_token).catch(async (err: unknown) => {

@@ -18,9 +18,10 @@ function script(name: string, lua: string): ScriptCall {
 
 /**
  * One turn, all or nothing. KEYS: user hash, message list, message positions, answers, user lock.
- * ARGV: fencing token ('' when the caller holds no lock), createdAt, session, clientId (or ''), exchange, n,
- * then n message ids and n messages. Every check comes before the first write, since a script that fails
- * half-way keeps what it wrote; the fencing check refuses a turn whose lock expired and went to another process.
+ * ARGV: fencing token ('' when the caller holds no lock), createdAt, session, clientId (or ''), exchange,
+ * follower (or ''), window (or ''), revised message id (or ''), revised message, n, then n message ids and
+ * n messages. Every check comes before the first write, since a script that fails half-way keeps what it
+ * wrote; the fencing check refuses a turn whose lock expired and went to another process.
  */
 export const commitTurn = script(
   'oaCommitTurn',
@@ -31,15 +32,37 @@ for i, kind in ipairs(kinds) do
   if found ~= kind and found ~= 'none' then return redis.error_reply('WRONGTYPE ' .. KEYS[i] .. ' holds a ' .. found) end
 end
 if ARGV[1] ~= '' and redis.call('GET', KEYS[5]) ~= ARGV[1] then return redis.error_reply('FENCED the user lock was lost') end
+local revisedAt = false
+if ARGV[8] ~= '' then
+  revisedAt = redis.call('HGET', KEYS[3], ARGV[8])
+  if not revisedAt then return redis.error_reply('UNKNOWN the revised message is not stored') end
+end
 redis.call('HSETNX', KEYS[1], 'createdAt', ARGV[2])
 redis.call('HSET', KEYS[1], 'session', ARGV[3])
-local n = tonumber(ARGV[6])
+if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'follower', ARGV[6]) end
+if ARGV[7] ~= '' then redis.call('HSET', KEYS[1], 'window', ARGV[7]) end
+if revisedAt then redis.call('LSET', KEYS[2], tonumber(revisedAt), ARGV[9]) end
+local n = tonumber(ARGV[10])
 for i = 1, n do
-  local length = redis.call('RPUSH', KEYS[2], ARGV[6 + n + i])
-  redis.call('HSET', KEYS[3], ARGV[6 + i], length - 1)
+  local length = redis.call('RPUSH', KEYS[2], ARGV[10 + n + i])
+  redis.call('HSET', KEYS[3], ARGV[10 + i], length - 1)
 end
 if ARGV[4] ~= '' then redis.call('HSET', KEYS[4], ARGV[4], ARGV[5]) end
 return n
+`,
+);
+
+/**
+ * What a turn starts from, in one round trip. KEYS: user hash, answers. ARGV: clientId (or '').
+ * Returns {createdAt, session, follower, window, exchange}, each false when there is none.
+ */
+export const openTurn = script(
+  'oaOpenTurn',
+  `
+local user = redis.call('HMGET', KEYS[1], 'createdAt', 'session', 'follower', 'window')
+local exchange = false
+if ARGV[1] ~= '' then exchange = redis.call('HGET', KEYS[2], ARGV[1]) end
+return { user[1], user[2], user[3], user[4], exchange }
 `,
 );
 
