@@ -31,7 +31,7 @@ function fileOf({ url, lineNumber, columnNumber }: Node['callFrame']): string {
 
 // First match wins, tested against every frame from the sample up to the root (for natives: who called them).
 const CATEGORIES: Array<[string, (files: string[], names: string[]) => boolean]> = [
-  ['checkpoint (file calls, JSON)', (f, n) => f.some((x, i) => x === 'store/durable-file.ts' || (x === 'store/user-log.ts' && /^(flush|write)$/.test(n[i]!)) || n[i] === 'runCheckpoint')],
+  ['checkpoint (file calls, JSON)', (f, n) => f.some((x, i) => x === 'store/durable-file.ts' || ((x === 'store/user-log.ts' || x === 'store/unwritten-logs.ts') && /^(flush|write)$/.test(n[i]!)))],
   ['journal', (f) => f.some((x) => x.includes('store/journal'))],
   ['engine', (f) => f.some((x) => x.startsWith('bot/'))],
   ['Redis client (ioredis)', (f) => f.some((x) => /^(ioredis|redis-parser|@ioredis)\//.test(x))],

@@ -1,3 +1,5 @@
+// `npm run bench -- --mass [--quick]`: a mass message to 10 000 followers on lowdb and Redis (bench/mass.ts,
+// results in bench/results/mass.json).
 // `npm run bench [-- --quick] [--out FILE] [--redis | --no-redis]`, or `npm run bench -- --flows [--quick]` for the
 // flow runner against Botium's alone (bench/flows.ts, results in bench/results/flows.json). The rest: the bot against a bare Socket.IO echo server
 // (and against a server that sends what the contract requires and does nothing else), each run several times,
@@ -12,6 +14,7 @@ import { build } from 'esbuild';
 import { historyChart } from './chart.ts';
 import { buildFlows, buildServer, serverEntry } from '../server/build.ts';
 import { measureFlows } from './flows.ts';
+import { measureMass } from './mass.ts';
 import { hasRedisServer, REDIS_ARGS, root, runLoad, startRedis, startServer, type Measured } from './processes.ts';
 import { measureRules } from './rules.ts';
 import { measureScaleOut } from './scale-out.ts';
@@ -19,7 +22,7 @@ import { measurePayments } from './payments.ts';
 import { SEED_USERS, seedStore } from './seed.ts';
 
 const { values } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, payments: { type: 'boolean', default: false }, out: { type: 'string' }, redis: { type: 'boolean' }, 'no-redis': { type: 'boolean', default: false }, flows: { type: 'boolean', default: false } },
+  options: { quick: { type: 'boolean', default: false }, payments: { type: 'boolean', default: false }, out: { type: 'string' }, redis: { type: 'boolean' }, 'no-redis': { type: 'boolean', default: false }, flows: { type: 'boolean', default: false }, mass: { type: 'boolean', default: false } },
 });
 const quick = values.quick;
 const plan = quick
@@ -220,6 +223,16 @@ if (values.flows) {
   await mkdir(path.dirname(flowsOut), { recursive: true });
   await writeFile(flowsOut, `${JSON.stringify({ mode: quick ? 'quick' : 'full', machine, date: new Date().toISOString(), ...measured }, null, 2)}\n`);
   log(`\nWrote ${path.relative(process.cwd(), flowsOut)} in ${Math.round((performance.now() - started) / 1000)} s`);
+  process.exit(0);
+}
+if (values.mass) {
+  log(`Mass-message benchmark (${quick ? 'quick' : 'full'}) on ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`);
+  const massOut = values.out ?? path.join(resultsDir, 'mass.json');
+  const measured = await measureMass({ quick, log });
+  const machine = { cpus: cpus().length, model: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
+  await mkdir(path.dirname(massOut), { recursive: true });
+  await writeFile(massOut, `${JSON.stringify({ mode: quick ? 'quick' : 'full', machine, date: new Date().toISOString(), ...measured }, null, 2)}\n`);
+  log(`\nWrote ${path.relative(process.cwd(), massOut)} in ${Math.round((performance.now() - started) / 1000)} s`);
   process.exit(0);
 }
 await buildServers();

@@ -36,6 +36,8 @@ export type PlatformSettings = {
   templatesFile?: string;
   /** The web authorization domain (OAUTH_DOMAINS) and JS interface domains (JS_DOMAINS); the target's host and port when unset. */
   oauthDomains?: WebDomain[];
+  /** The account's *report location* setting (REPORT_LOCATION=true): entering the chat pushes LOCATION. */
+  reportLocation?: boolean;
   jsDomains?: WebDomain[];
 };
 
@@ -189,6 +191,7 @@ const configSchema = z
     WECHAT_AES_KEY: aesKey('WECHAT_AES_KEY'),
     WECHAT_APPID: text,
     PUBLIC_URL: text,
+    REPORT_LOCATION: setting('REPORT_LOCATION', 'true or false', (raw) => (raw === 'true' ? true : raw === 'false' ? false : undefined)),
     TARGET_URL: setting('--target / TARGET_URL', 'an http(s) URL', (raw) => (/^https?:\/\//.test(raw) ? raw : undefined)),
     TARGET_TOKEN: text,
     TARGET_ACCOUNT: text,
@@ -263,7 +266,7 @@ const configSchema = z
           }
         : undefined,
       targetAccount: env.TARGET_URL ? { name: env.TARGET_NAME, avatarUrl: env.TARGET_AVATAR, accountFile: env.TARGET_ACCOUNT_FILE } : undefined,
-      platform: { appId: env.TARGET_APPID, secret: env.TARGET_SECRET, templatesFile: env.TEMPLATES_FILE, oauthDomains: env.OAUTH_DOMAINS, jsDomains: env.JS_DOMAINS },
+      platform: { appId: env.TARGET_APPID, secret: env.TARGET_SECRET, templatesFile: env.TEMPLATES_FILE, oauthDomains: env.OAUTH_DOMAINS, jsDomains: env.JS_DOMAINS, ...(env.REPORT_LOCATION === undefined ? {} : { reportLocation: env.REPORT_LOCATION }) },
       redisUrl: env.REDIS_URL,
       pagesHost: env.PAGES_HOST ?? DEFAULT_PAGES_HOST,
       pay: env.PAY_MCHID

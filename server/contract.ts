@@ -11,7 +11,13 @@ export type Inbound =
   /** A menu button. */
   | { type: 'event'; event: 'click'; key: string; clientId?: string }
   /** A menu link the user opened. */
-  | { type: 'event'; event: 'view'; url: string; clientId?: string };
+  | { type: 'event'; event: 'view'; url: string; clientId?: string }
+  /** The user scanned a parametric QR code of the account (qrcode/create): SCAN, or a follow by it. */
+  | { type: 'event'; event: 'scan'; ticket: string; clientId?: string }
+  /** A location the user sent: degrees, the map's zoom (`scale`) and the place's name, as WeChat's location message. */
+  | { type: 'location'; latitude: number; longitude: number; scale?: number; label?: string; clientId?: string }
+  /** A link the user shared (an article, a page), as WeChat's link message. */
+  | { type: 'link'; title: string; description?: string; url: string; clientId?: string };
 
 /** One card of a news message; WeChat calls it an article, so the contract does too. */
 export type Article = {
@@ -80,6 +86,8 @@ export type ErrorCode =
   /** POST /api/pages: an origin the server under test did not name (the in-app browser fetches no other). */
   | 'page_not_allowed'
   | 'conflict'
+  /** A scan of a temporary QR code whose expire_seconds are over (an addition to DESIGN.md); HTTP 410. */
+  | 'qrcode_expired'
   /** POST /api/media: the store holds as much live media as it may (MEDIA_QUOTA_MB); HTTP 507. */
   | 'media_quota'
   | 'storage_unavailable'
@@ -145,6 +153,15 @@ export interface ClientToServerEvents {
 
 /** What `POST /api/media` answers: the picture's id, and where the chat window and targets fetch it. */
 export type MediaPayload = { mediaId: string; url: string };
+
+/**
+ * One of the account's live parametric QR codes, as `GET /api/qrcodes` lists them for *Scan* (an addition to
+ * DESIGN.md): `scene` is the EventKey a scan sends, `url` what the code's image encodes.
+ */
+export type QrCodeInfo = { ticket: string; action: 'QR_SCENE' | 'QR_STR_SCENE' | 'QR_LIMIT_SCENE' | 'QR_LIMIT_STR_SCENE'; scene: string; url: string; createdAt: string; expiresAt?: string };
+
+/** A follower as `GET /api/followers` lists them for the developer panel (an addition to DESIGN.md). */
+export type FollowerInfo = { openId: string; userId: string; subscribeTime: number; remark: string; tags: Array<{ id: number; name: string }> };
 
 /** A section as `GET /api/article/sections/:id` returns it. */
 export type SectionPayload = { id: string; number: number; title: string; keywords: string[]; text: string };

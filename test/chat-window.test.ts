@@ -128,7 +128,10 @@ describe('chat window (browser)', function () {
     await chrome.getByRole('button', { name: 'Close' }).click();
     await page.locator('#section-page').waitFor({ state: 'hidden' });
     expect(new URL(page.url()).hash).to.equal('');
-    await page.locator('.message.user .bubble', { hasText: `Activate Mobile Payment\n${server.url}/#/sections/payment` }).waitFor();
+    // Shared as a link message, drawn as WeChat's link card, that opens the section again.
+    const card = page.locator('.message.user .link-card', { hasText: 'Activate Mobile Payment' });
+    await card.waitFor();
+    expect(await card.getAttribute('href')).to.equal(`${server.url}/#/sections/payment`);
   });
 
   it('sends a menu click from a pop-up item and shows the reply', async () => {

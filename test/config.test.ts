@@ -51,6 +51,13 @@ describe('configuration', () => {
     expect(config.security.rateLimits.perUser).to.equal(undefined);
   });
 
+  it('reads the report-location setting from REPORT_LOCATION, and refuses anything but true or false', () => {
+    expect(readConfig({ REPORT_LOCATION: 'true' }).platform.reportLocation).to.equal(true);
+    expect(readConfig({ REPORT_LOCATION: 'false' }).platform.reportLocation).to.equal(false);
+    expect(readConfig({}).platform).to.not.have.property('reportLocation');
+    expect(() => readConfig({ REPORT_LOCATION: 'yes' })).to.throw('REPORT_LOCATION must be true or false, not "yes"');
+  });
+
   it('reads the names to answer to from ALLOWED_HOSTS (--allowed-hosts winning) and PUBLIC_URL', () => {
     expect(readConfig({}).security.allowedHosts).to.deep.equal([]);
     const env = { ALLOWED_HOSTS: 'A.example, .dev.example', PUBLIC_URL: 'https://sim.example:8443/base' };

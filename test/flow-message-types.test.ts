@@ -85,6 +85,7 @@ describe('flows: every message type', () => {
       const say = (text: string) => ({ replies: [{ type: 'text' as const, text }], session });
       if (inbound.type === 'image') return say(`got your picture ${inbound.url}`);
       if (inbound.type === 'event') return say(inbound.event === 'click' ? `clicked ${inbound.key}` : inbound.event === 'view' ? `viewed ${inbound.url}` : 'hello');
+      if (inbound.type !== 'text') return say('unexpected');
       if (inbound.optionId) return say(`you chose ${inbound.optionId}`);
       if (inbound.text === 'survey') return { replies: [options], session };
       if (inbound.text === 'media') return { replies: [image, voice, template], session };

@@ -123,7 +123,8 @@ top.postMessage({ 'wechat-oa-simulator': { type: 'invoke', id: 99, name: 'scanQR
     await sheet.getByText('Everything half price').waitFor();
     await guideScreenshot(page, 'share-sheet.png');
     await sheet.getByRole('button', { name: 'Send to chat' }).click();
-    await page.locator('.message.user .bubble', { hasText: 'Spring sale' }).waitFor();
+    // Shared as a link message, drawn as WeChat's link card.
+    await page.locator('.message.user .link-card', { hasText: 'Spring sale' }).waitFor();
 
     // The developer panel lists the bridge's calls with their results; the nested frame's call is not among them.
     const calls = page.getByRole('list', { name: 'Bridge calls' });

@@ -32,7 +32,11 @@ function measured(location: StoreLocation, writes: { file: string; bytes: number
     },
     user: (key) => {
       const files = location.user(key);
-      return { ...files, adapter: <T>(name: string) => recorded<T>(`${files.describe}/${name}`, files.adapter<T>(name)) };
+      const write = (how: 'replace' | 'create') => async (name: string, text: Buffer) => {
+        writes.push({ file: `${files.describe}/${name}`, bytes: Buffer.byteLength(text) });
+        await files[how](name, text);
+      };
+      return { ...files, replace: write('replace'), create: write('create') };
     },
     records: () => {
       const files = location.records();

@@ -137,6 +137,23 @@ describe('store: history in segments', () => {
     expect((await reopened.history('alice', { limit: 2 }))!.map((m) => m.id)).to.deep.equal(['m000500', 'm000501']);
   });
 
+  it('finds the exchange of a revised message kept in the segment before its reply, after a restart', async () => {
+    const first = fileStore(tmp.dbFile);
+    await first.open([]);
+    for (let n = 1; n <= SEGMENT_SIZE - 2; n++) await first.commit('alice', { messages: [message('alice', n)], session: { subscribed: true } });
+    const pushed = message('alice', SEGMENT_SIZE - 1);
+    await first.commit('alice', { messages: [pushed, message('alice', SEGMENT_SIZE)], session: { subscribed: true } }); // fills segment 0
+    const traced = { ...pushed, trace: { outcome: 'replied' } };
+    const reply = message('alice', SEGMENT_SIZE + 1);
+    await first.commit('alice', { messages: [reply], session: { subscribed: true }, clientId: 'c-late', revised: traced }); // its reply starts segment 1
+    await first.close();
+    const second = fileStore(tmp.dbFile);
+    await second.open([]);
+    expect((await second.openTurn('alice', 'c-late')).earlier).to.deep.equal({ message: traced, replies: [reply] });
+    expect((await second.history('alice', { limit: 3 }))!.map((m) => m.id)).to.deep.equal([traced.id, message('alice', SEGMENT_SIZE).id, reply.id]);
+    await second.close();
+  });
+
   it('imports a whole history at once, and goes on from it', async () => {
     const store = fileStore(tmp.dbFile);
     await store.open([]);
@@ -343,15 +360,13 @@ describe('store: a failing disk', () => {
     const files = fileLocation(tmp.dbFile);
     const failingFiles = (inner: UserFiles): UserFiles => ({
       ...inner,
-      adapter: <T>(name: string) => {
-        const adapter = inner.adapter<T>(name);
-        return {
-          read: () => adapter.read(),
-          write: async (data: T) => {
-            if (failing) throw enospc();
-            await adapter.write(data);
-          },
-        };
+      replace: async (name, text) => {
+        if (failing) throw enospc();
+        await inner.replace(name, text);
+      },
+      create: async (name, text) => {
+        if (failing) throw enospc();
+        await inner.create(name, text);
       },
     });
     const warnings: unknown[] = [];

@@ -37,6 +37,8 @@ declare module 'wechat-api' {
     getLatestToken(callback: (err: Error | null, token: { accessToken: string; expireTime: number }) => void): void;
     createMenu(menu: object, callback: Callback): void;
     getMenu(callback: Callback): void;
+    mpPrefix: string;
+    [method: string]: any;
   }
   export default API;
 }

@@ -20,8 +20,9 @@ export type Step =
   /**
    * `#me`: text (possibly an utterance list's name), a `BUTTON`, a picture (`MEDIA`) or an `EVENT`. `button`: the
    * BUTTON's argument, which taps the option of that text when the bot's last message offered one (else `inbound`, a menu click).
+   * `scene`: a `SCAN`'s scene (or ticket); when the step runs, the ticket of the account's live code with that scene is sent.
    */
-  | { kind: 'send'; inbound: Inbound; button?: string; utterances?: string; at: Source }
+  | { kind: 'send'; inbound: Inbound; button?: string; utterances?: string; scene?: string; at: Source }
   /** `#bot`: the next bot message must match the text (wildcards) and every asserter. */
   | { kind: 'expect'; text?: { pattern: string; not: boolean; at: Source }; asserters: Asserter[]; at: Source }
   | { kind: 'pause'; ms: number; at: Source }

@@ -93,7 +93,7 @@ function meSteps(section: Section): Step[] {
     const { name, args, not } = keywordLine(line.text);
     const setAction = (step: Step) => {
       if (page.length) throw neither(line.at);
-      if (action || text.some((t) => t.text.trim())) throw new FlowError(line.at, 'a #me section sends one thing: a text, a BUTTON, a MEDIA or an EVENT');
+      if (action || text.some((t) => t.text.trim())) throw new FlowError(line.at, 'a #me section sends one thing: a text, a BUTTON, a MEDIA, an EVENT, a LOCATION, a LINK or a SCAN');
       action = step;
       steps.push(step);
     };
@@ -118,15 +118,34 @@ function meSteps(section: Section): Step[] {
       else if (event === 'click' && args[1]) setAction({ kind: 'send', inbound: { type: 'event', event: 'click', key: args[1] }, at: line.at });
       else if (event === 'view' && args[1] && PICTURE_URL.test(args[1])) setAction({ kind: 'send', inbound: { type: 'event', event: 'view', url: args[1] }, at: line.at });
       else throw new FlowError(line.at, 'EVENT needs "subscribe", "unsubscribe", "click|KEY" or "view|URL"');
+    } else if (name === 'LOCATION') {
+      // An extension to Botium's keywords: LOCATION lat,lng[,label] (the label may hold commas).
+      const [lat, lng, ...label] = args.join('|').split(',');
+      const latitude = Number(lat?.trim());
+      const longitude = Number(lng?.trim());
+      if (!lat?.trim() || !lng?.trim() || !Number.isFinite(latitude) || !Number.isFinite(longitude) || Math.abs(latitude) > 90 || Math.abs(longitude) > 180) {
+        throw new FlowError(line.at, 'LOCATION needs a latitude and a longitude in degrees and an optional label, e.g. "LOCATION 23.1291,113.2644,Guangzhou"');
+      }
+      const place = label.join(',').trim();
+      setAction({ kind: 'send', inbound: { type: 'location', latitude, longitude, ...(place ? { label: place } : {}) }, at: line.at });
+    } else if (name === 'LINK') {
+      // An extension: LINK url title (a link the user shares, as from the in-app browser).
+      const [url = '', ...title] = args.join('|').split(/\s+/);
+      if (!/^https?:\/\/\S+$/i.test(url) || !title.join(' ').trim()) throw new FlowError(line.at, 'LINK needs an http(s) URL and a title, e.g. "LINK https://example.com/a An article"');
+      setAction({ kind: 'send', inbound: { type: 'link', url, title: title.join(' ').trim() }, at: line.at });
+    } else if (name === 'SCAN') {
+      // An extension: SCAN scene scans the account's live QR code of that scene (scene_str or scene_id), or a ticket.
+      if (args.length !== 1 || !/^\S{1,128}$/.test(args[0]!)) throw new FlowError(line.at, 'SCAN needs the scene of one of the account\'s QR codes (its scene_str or scene_id), e.g. "SCAN poster-A"');
+      setAction({ kind: 'send', inbound: { type: 'event', event: 'scan', ticket: args[0]! }, scene: args[0]!, at: line.at });
     } else if (name === 'PAUSE') steps.push(parsePause(args, line.at));
     else if (name === 'INCLUDE') steps.push(includeStep(args, line.at));
     else if (UNSUPPORTED.has(name) || (KEYWORD_SHAPE.test(name) && line.text.trim() !== name)) {
-      throw new FlowError(line.at, `unknown or unsupported keyword "${name}" under #me; supported: BUTTON, MEDIA, EVENT, PAUSE, INCLUDE, and on pages OPEN, DENY, CLICK, FILL, CLOSE, PAY, CANCEL`);
+      throw new FlowError(line.at, `unknown or unsupported keyword "${name}" under #me; supported: BUTTON, MEDIA, EVENT, LOCATION, LINK, SCAN, PAUSE, INCLUDE, and on pages OPEN, DENY, CLICK, FILL, CLOSE, PAY, CANCEL`);
     } else if (ASSERTERS.has(name)) {
       throw new FlowError(line.at, `${name} checks what the bot says; put it under #bot`);
     } else {
       if (page.length && line.text.trim()) throw neither(line.at);
-      if (action && line.text.trim()) throw new FlowError(line.at, 'a #me section sends one thing: a text, a BUTTON, a MEDIA or an EVENT');
+      if (action && line.text.trim()) throw new FlowError(line.at, 'a #me section sends one thing: a text, a BUTTON, a MEDIA, an EVENT, a LOCATION, a LINK or a SCAN');
       text.push(line);
     }
   }

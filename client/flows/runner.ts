@@ -107,7 +107,8 @@ export async function runFlow(flow: Flow, options: RunOptions): Promise<FlowResu
       if (step.kind === 'pause') await new Promise((r) => setTimeout(r, step.ms));
       else if (step.kind === 'send') {
         try {
-          const { message, replies } = await client.send(tapOrClick(step, inbox.latest));
+          const inbound = step.scene === undefined ? tapOrClick(step, inbox.latest) : await client.scanInbound(step.scene);
+          const { message, replies } = await client.send(inbound);
           transcript.push(message);
           replies.forEach((m) => inbox.add(m));
         } catch (err) {

@@ -24,7 +24,12 @@ function meSection(m: StoredMessage): string | undefined {
       return 'optionId' in m && m.optionId && arg(m.text) === m.text ? `#me\nBUTTON ${m.text}` : `#me\n${textBlock(m.text)}`;
     case 'image':
       return `#me\nMEDIA ${m.url}`;
+    case 'location':
+      return `#me\nLOCATION ${m.latitude},${m.longitude}${m.label ? `,${m.label}` : ''}`;
+    case 'link':
+      return `#me\nLINK ${m.url} ${m.title}`;
     case 'event':
+      if (m.event === 'scan') return `#me\nSCAN ${m.ticket}`;
       if (m.event === 'click') return `#me\nBUTTON ${m.key}`;
       if (m.event === 'view') return `#me\nEVENT view|${m.url}`;
       return `#me\nEVENT ${m.event}`;

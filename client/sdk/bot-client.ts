@@ -5,6 +5,7 @@ import type {
   ClientToServerEvents,
   Exchange,
   Inbound,
+  QrCodeInfo,
   ServerToClientEvents,
   StoredMessage,
 } from '../../server/contract.ts';
@@ -50,6 +51,8 @@ export class BotClient {
   private readonly listeners = new Set<(message: StoredMessage) => void>();
 
   private constructor(
+    /** The simulator's address, for the account's QR codes (scan). */
+    private readonly url: string,
     private readonly socket: ChatSocket,
     readonly userId: string,
     readonly account: Account,
@@ -101,7 +104,7 @@ export class BotClient {
       });
       socket.once('ready', (ready) => {
         clearTimeout(timer);
-        resolve(new BotClient(socket, ready.userId, ready.account, ready.history, timeoutMs, throttle));
+        resolve(new BotClient(url, socket, ready.userId, ready.account, ready.history, timeoutMs, throttle));
       });
     });
   }
@@ -114,6 +117,33 @@ export class BotClient {
   /** Taps a menu button by its key. */
   async click(key: string): Promise<StoredMessage[]> {
     return (await this.send({ type: 'event', event: 'click', key })).replies;
+  }
+
+  /** Shares a location (an extension to WeChat's flows: what the `+` panel's Location sends); resolves with the replies. */
+  async location(latitude: number, longitude: number, options: { label?: string; scale?: number } = {}): Promise<StoredMessage[]> {
+    return (await this.send({ type: 'location', latitude, longitude, ...options })).replies;
+  }
+
+  /** Shares a link, as the in-app browser's *Send to chat* does; resolves with the replies. */
+  async link(url: string, title: string, description?: string): Promise<StoredMessage[]> {
+    return (await this.send({ type: 'link', url, title, ...(description ? { description } : {}) })).replies;
+  }
+
+  /** Scans the account's live QR code of `scene` (its scene_str or scene_id, or a ticket); resolves with the replies. */
+  async scan(scene: string): Promise<StoredMessage[]> {
+    return (await this.send(await this.scanInbound(scene))).replies;
+  }
+
+  /** The scan of the account's live code of `scene` (GET /api/qrcodes), or a BotClientError `not_found`. */
+  async scanInbound(scene: string): Promise<Inbound> {
+    const res = await fetch(new URL('/api/qrcodes', this.url)).catch((err: Error) => {
+      throw new BotClientError('connect_failed', `Cannot list the account's QR codes: ${err.message}`);
+    });
+    if (!res.ok) throw new BotClientError('not_found', `Cannot list the account's QR codes (HTTP ${res.status})`);
+    const { codes } = (await res.json()) as { codes: QrCodeInfo[] };
+    const code = codes.find((c) => c.scene === scene) ?? codes.find((c) => c.ticket === scene);
+    if (!code) throw new BotClientError('not_found', `The account has no live QR code with scene "${scene}"; its server creates them with qrcode/create`);
+    return { type: 'event', event: 'scan', ticket: code.ticket };
   }
 
   async subscribe(): Promise<StoredMessage[]> {
@@ -169,6 +199,9 @@ export const connect = (options: ConnectOptions): Promise<BotClient> => BotClien
 function describe(inbound: Inbound): string {
   if (inbound.type === 'text') return JSON.stringify(inbound.text.length > 40 ? `${inbound.text.slice(0, 40)}…` : inbound.text);
   if (inbound.type === 'image') return `the picture ${inbound.url}`;
+  if (inbound.type === 'location') return `the location ${inbound.latitude},${inbound.longitude}`;
+  if (inbound.type === 'link') return `the link ${inbound.url}`;
+  if (inbound.event === 'scan') return `the scan of ${inbound.ticket}`;
   if (inbound.event === 'click') return `the click on "${inbound.key}"`;
   return inbound.event === 'view' ? `the link ${inbound.url}` : `the ${inbound.event} event`;
 }

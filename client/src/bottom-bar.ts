@@ -1,6 +1,7 @@
 // The official account's bottom bar: the menu (buttons with pop-up lists) or the keyboard with an attach
 // button, and a toggle between them, whose choice is remembered per account.
 import type { MenuButton, MenuItem } from '../../server/contract.ts';
+import { PlusPanel, type PlusPanelActions } from './plus-panel.ts';
 
 export type BottomBarActions = {
   sendText: (text: string) => void;
@@ -8,7 +9,7 @@ export type BottomBarActions = {
   /** A menu link the user opened (it opens in the in-app browser). */
   view: (url: string) => void;
   attach: (file: File) => void;
-};
+} & Omit<PlusPanelActions, 'choosePicture'>;
 
 /** Where the keyboard-or-menu choice is kept, so a reload shows what the user chose for that account. */
 const modeKey = (accountName: string) => `oa-sim.bottomBar.${accountName}`;
@@ -35,7 +36,10 @@ export class BottomBar {
       }
     });
     this.input.addEventListener('input', () => this.fitInput());
-    document.getElementById('attach')!.addEventListener('click', () => this.picker.click());
+    // `+` opens the panel of Album, Scan, Location and Link, under the composer as in WeChat.
+    const plus = new PlusPanel({ ...this.actions, choosePicture: () => this.picker.click() });
+    this.composer.closest('footer')!.after(plus.root);
+    document.getElementById('attach')!.addEventListener('click', () => plus.toggle());
     this.picker.addEventListener('change', () => {
       const file = this.picker.files?.[0];
       this.picker.value = ''; // the same picture can be picked again

@@ -6,9 +6,11 @@ import type { BridgeCall } from './bridge-host.ts';
 import { API_CALLS_KEPT } from '../../server/limits.ts';
 import { el } from './dom.ts';
 import { ProfileEditor } from './profile-editor.ts';
+import { DevFollowers, type DevFollowersActions } from './dev-followers.ts';
 
 /** `watchApiCalls`: the panel opened (true) or closed (false); the window subscribes to the API-call stream while it is open. */
-export type DevPanelActions = { newUser: () => void; restart: () => void; exportFlow: () => void; watchApiCalls: (on: boolean) => void };
+/** `locationChanged`: the user's location was set here (the server's report-location setting pushes it as LOCATION). */
+export type DevPanelActions = { newUser: () => void; restart: () => void; exportFlow: () => void; watchApiCalls: (on: boolean) => void; locationChanged: (place: { latitude: number; longitude: number }) => void } & DevFollowersActions;
 
 export class DevPanel {
   private readonly panel = document.getElementById('dev-panel')!;
@@ -24,11 +26,15 @@ export class DevPanel {
   private readonly longitude = document.getElementById('dev-longitude') as HTMLInputElement;
   private readonly profile = new ProfileEditor();
   private selected: HTMLElement | undefined;
+  private readonly followers: DevFollowers;
+  private userId = '';
   /** The calls listed, by id: the same call may come both in the subscription's answer and as an event. */
   private readonly calls = new Map<string, ApiCall>();
 
   constructor(private readonly actions: DevPanelActions) {
     this.toggle.addEventListener('click', () => this.setOpen(this.panel.hasAttribute('hidden')));
+    this.followers = new DevFollowers(actions);
+    this.apiSection.before(this.followers.root);
     document.getElementById('dev-new-user')!.addEventListener('click', actions.newUser);
     document.getElementById('dev-restart')!.addEventListener('click', actions.restart);
     document.getElementById('dev-export')!.addEventListener('click', actions.exportFlow);
@@ -38,7 +44,10 @@ export class DevPanel {
     const save = () => {
       const latitude = Number(this.latitude.value);
       const longitude = Number(this.longitude.value);
-      if (this.latitude.value && this.longitude.value && Math.abs(latitude) <= 90 && Math.abs(longitude) <= 180) localStorage.setItem(LOCATION_KEY, JSON.stringify({ latitude, longitude }));
+      if (this.latitude.value && this.longitude.value && Math.abs(latitude) <= 90 && Math.abs(longitude) <= 180) {
+        localStorage.setItem(LOCATION_KEY, JSON.stringify({ latitude, longitude }));
+        actions.locationChanged({ latitude, longitude });
+      }
     };
     this.latitude.addEventListener('change', save);
     this.longitude.addEventListener('change', save);
@@ -66,6 +75,7 @@ export class DevPanel {
 
   setOpen(open: boolean): void {
     if (open !== this.isOpen) this.actions.watchApiCalls(open);
+    if (open) void this.followers.refresh(this.userId);
     this.panel.hidden = !open;
     this.toggle.setAttribute('aria-expanded', String(open));
     // Messages become keyboard-selectable only while there is somewhere to show them.
@@ -79,6 +89,8 @@ export class DevPanel {
   setUser(userId: string): void {
     this.user.textContent = userId;
     void this.profile.show(userId);
+    this.userId = userId;
+    if (this.isOpen) void this.followers.refresh(userId);
   }
 
   /** Shows a message's JSON; only while the panel is open, so readers can click bubbles freely. */

@@ -44,19 +44,26 @@ class ChatWindow {
       void this.browser.open(url);
     },
     attach: (file) => void this.sendPicture(file),
+    scan: (ticket) => this.send({ type: 'event', event: 'scan', ticket }),
+    sendLocation: (place) => this.send({ type: 'location', ...place }),
+    sendLink: (link) => this.send({ type: 'link', ...link }),
   });
   private readonly devPanel = new DevPanel({
     newUser: () => this.newUser(),
     restart: () => this.restart(),
     exportFlow: () => this.exportFlow(),
     watchApiCalls: (on) => this.watchApiCalls(on),
+    locationChanged: (place) => void this.reportLocation(place),
+    switchTo: (userId) => this.switchTo(userId),
+    newUserByScan: (ticket) => this.newUser(ticket),
+    scanAsThisUser: (ticket) => this.send({ type: 'event', event: 'scan', ticket }),
   });
   private userId = '';
   private readonly wechatPay = new WechatPayView(document.getElementById('phone')!, () => this.userId);
   private readonly browser = new InAppBrowser({
     userId: () => this.userId,
-    // The contract has no link message yet: the shared page goes as a text of its title and address.
-    sendLink: (link) => this.send({ type: 'text', text: `${link.title}\n${link.url}` }),
+    // A page shared to the chat is a link message, as in WeChat.
+    sendLink: (link) => this.send({ type: 'link', title: link.title, url: link.url, ...(link.description ? { description: link.description } : {}) }),
     previewImage: (src) => this.lightbox.open(src, document.getElementById('browser-frame')!),
     chooseImage: () => this.choosePicture(),
     location: () => this.devPanel.location(),
@@ -78,11 +85,18 @@ class ChatWindow {
     this.connect(chosenUserId());
   }
 
-  private connect(userId: string | undefined): void {
+  private connect(userId: string | undefined, scanTicket?: string): void {
     // What was typed before, for this user, shows at once and goes out when the server is ready.
     this.outbox = new Outbox(outboxKey(userId));
     this.outbox.pending.forEach((item) => this.view.addPending(item));
-    const socket: ChatSocket = io({ auth: userId ? { userId } : {}, transports: ['websocket', 'polling'] });
+    // Opened from a QR code's URL (/q/<ticket> redirects to /?scan=<ticket>): this connection arrives by that scan, once.
+    const url = new URL(location.href);
+    const scan = scanTicket ?? url.searchParams.get('scan') ?? undefined;
+    if (scan !== undefined) {
+      url.searchParams.delete('scan');
+      history.replaceState(history.state, '', url);
+    }
+    const socket: ChatSocket = io({ auth: { ...(userId ? { userId } : {}), ...(scan ? { scan } : {}) }, transports: ['websocket', 'polling'] });
     this.socket = socket;
     socket.on('ready', (ready) => this.onReady(ready));
     socket.on('message', (message) => this.view.addStored(message));
@@ -105,6 +119,8 @@ class ChatWindow {
     this.ready = this.everReady = true;
     rememberUserId(userId);
     this.userId = userId;
+    // Reconnections come back as this user, and not by the QR code again: a scan happens once.
+    if (this.socket) this.socket.auth = { userId };
     this.showAccount(account);
     this.devPanel.setUser(userId);
     this.outbox.moveTo(outboxKey(userId));
@@ -121,6 +137,13 @@ class ChatWindow {
     if (reconnected) this.showBanner('Connected again.', 'online', 2500);
     else this.hideBanner();
     this.flush();
+  }
+
+  /** Tells the server where this user is, for the LOCATION event that entering the chat pushes with report location on. */
+  private async reportLocation(place: { latitude: number; longitude: number }): Promise<void> {
+    if (!this.userId) return;
+    const res = await fetch(`/api/users/${encodeURIComponent(this.userId)}/location`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(place) }).catch(() => undefined);
+    if (!res?.ok) this.showBanner('The location could not be saved on the server.', 'offline', 3000);
   }
 
   /** Subscribes to the platform API calls (the panel lists the ones kept, then each new one) or unsubscribes. */
@@ -227,10 +250,19 @@ class ChatWindow {
     this.flush();
   }
 
-  private newUser(): void {
+  /** A fresh user; with `scan`, one who arrives by that QR code (auth.scan). */
+  private newUser(scan?: string): void {
     forgetUserId();
     this.reset();
-    this.connect(undefined);
+    this.connect(undefined, scan);
+  }
+
+  /** The window becomes another follower's chat (the developer panel's followers list). */
+  private switchTo(userId: string): void {
+    if (userId === this.userId) return;
+    this.reset();
+    rememberUserId(userId);
+    this.connect(userId);
   }
 
   /**

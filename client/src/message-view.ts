@@ -9,6 +9,7 @@ import { renderImage, renderPlayable } from './render-media.ts';
 import { renderNews } from './render-news.ts';
 import { renderOptions } from './render-options.ts';
 import { renderTemplate } from './render-template.ts';
+import { renderLink, renderLocation } from './render-shared.ts';
 
 type Shown = StoredMessage | (Inbound & { from: 'user'; pending: true });
 
@@ -24,6 +25,7 @@ function describeEvent(inbound: Extract<Inbound, { type: 'event' }>, account: Ac
   const items = account.menu.flatMap((b) => [b, ...(b.sub ?? [])]);
   if (inbound.event === 'view') return `You opened “${items.find((i) => i.url === inbound.url)?.name ?? inbound.url}”`;
   if (inbound.event === 'click') return `You tapped “${items.find((i) => i.key === inbound.key)?.name ?? inbound.key}”`;
+  if (inbound.event === 'scan') return 'You scanned a QR code of the account';
   return inbound.event === 'subscribe' ? 'You followed the account' : 'You unfollowed the account';
 }
 
@@ -225,6 +227,10 @@ export class MessageView {
         return renderTemplate(message, 'createdAt' in message ? message.createdAt : new Date().toISOString());
       case 'options':
         return renderOptions(message, this.actions.tapOption);
+      case 'location':
+        return renderLocation(message);
+      case 'link':
+        return renderLink(message);
     }
   }
 

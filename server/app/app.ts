@@ -34,6 +34,10 @@ import { pageAuthorizeRoutes } from '../transport/http-page-authorize.ts';
 import { profileRoutes } from '../transport/http-profiles.ts';
 import { payRoutes } from '../transport/http-pay.ts';
 import { payApiRoutes, payStatusRoute } from '../transport/http-pay-api.ts';
+import { qrCodeRoutes, showQrCode } from '../transport/http-qrcodes.ts';
+import { locationRoutes } from '../transport/http-locations.ts';
+import { followerRoutes } from '../transport/http-followers.ts';
+import { massNewsRoutes } from '../transport/http-mass-news.ts';
 
 export type App = {
   httpServer: HttpServer;
@@ -94,6 +98,7 @@ export function createApp(components: Components): App {
   // The platform API answers its callers itself, HTTP 200 and JSON, with its own limits (see http-platform.ts).
   // Its GETs change things too (menu/delete), so pages of other sites may not call it at all.
   const platformRefusal = (req: IncomingMessage) => hosts.refusal(req.headers.host) ?? crossSiteRefusal(req, security.corsOrigins);
+  app.get('/cgi-bin/showqrcode', showQrCode(platform.qrCodes, (host) => hosts.refusal(host)));
   app.use('/cgi-bin', platformRoutes({ platform, service, limits, logger, refusal: platformRefusal }));
   app.use('/sns', snsRoutes({ platform, service, limits, logger, refusal: platformRefusal }));
   // WeChat Pay signs and checks every request itself, so it needs no protection from pages of other sites.
@@ -121,6 +126,10 @@ export function createApp(components: Components): App {
   app.use(profileRoutes(platform.profiles));
   app.use(payStatusRoute(components.pay));
   if (components.pay) app.use(payApiRoutes(components.pay));
+  app.use(qrCodeRoutes(platform.qrCodes));
+  app.use(locationRoutes(platform.locations));
+  app.use(followerRoutes(platform));
+  app.use(massNewsRoutes(platform.news));
   if (clientDir) {
     // Assets have content hashes in their names, so they never change; the page itself is always revalidated.
     app.use('/assets', express.static(path.join(clientDir, 'assets'), { immutable: true, maxAge: '1y', index: false }));
@@ -151,6 +160,7 @@ export function createApp(components: Components): App {
     clustered: cluster !== undefined,
     replyDeadlineMs: responder?.replyDeadlineMs ?? ACK_TIMEOUT_MS,
     addressOf: (req) => clientAddress(req, trust),
+    entered: (userId) => platform.locations.entered(userId),
   });
 
   return {

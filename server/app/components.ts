@@ -9,6 +9,7 @@ import { RateLimits } from '../core/rate-limits.ts';
 import type { Logger } from '../logger.ts';
 import { Platform, type PlatformOptions } from '../platform/platform.ts';
 import { Followers } from '../platform/users.ts';
+import { QrCodes } from '../platform/qr-codes.ts';
 import type { ChatStore } from '../store/chat-store.ts';
 import type { WechatOptions } from '../transport/wechat.ts';
 import { joinCluster, type Cluster } from './cluster.ts';
@@ -83,13 +84,16 @@ export async function openComponents({ store, content, logger, clientDir, enviro
     const limits = new RateLimits(security.rateLimits, cluster?.budgets);
     // Users who reach a server under test are known to its API by OpenID from their first message on.
     const followers = new Followers(store);
-    const service = new ChatService({ store, knowledge, environment, responder, followers: responder && followers, limits, ids });
-    const platform = new Platform({ store, service, followers, logger, ids }, platformOptions);
+    const qrCodes = new QrCodes(store, platformOptions.now ?? Date.now);
+    const service = new ChatService({ store, knowledge, environment, responder, followers: responder && followers, scans: qrCodes, limits, ids });
+    const platform = new Platform({ store, service, followers, qrCodes, logger, ids }, platformOptions);
     await platform.open();
     const pay = paySettings && (await WechatPay.open({ store, service, followers, logger, now: platformOptions.now, appId: platformOptions.appId }, paySettings));
     store.onRulesChanged((rules) => service.useRules(rules));
     if (pay) opened.push(() => pay.stop());
     const stop = async () => {
+      // Mass messages already accepted are delivered before the service stops taking deliveries.
+      await platform.settled();
       platform.close();
       await pay?.stop();
       await service.stop();

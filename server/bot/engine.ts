@@ -45,9 +45,13 @@ export function respond(kb: Knowledge, session: Session, inbound: Inbound, env: 
       case 'view':
         // The user opened a menu link: WeChat shows the page; the account says nothing.
         return keep(session);
+      case 'scan':
+        // A follower scanned one of the account's codes: nothing to say unless a server under test says it.
+        return keep(session);
     }
   }
   if (inbound.type === 'image') return keep(session, reply.pictureReceived());
+  if (inbound.type === 'location' || inbound.type === 'link') return keep(session, reply.onlyText(inbound.type));
   return answerText(kb, session, inbound.text, env);
 }
 

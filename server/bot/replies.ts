@@ -148,6 +148,11 @@ export function pictureReceived(): Outbound {
   return text('Thanks for the picture! I can only read text, though. Send a keyword, a question, or "help".');
 }
 
+/** A location or link the user sent: the article bot reads text only, and says so with where to go. */
+export function onlyText(what: 'location' | 'link'): Outbound {
+  return text(`Thanks for the ${what}! I can only read text, though. Send a keyword, a question, or "help".`);
+}
+
 export function nothingMore(): Outbound {
   return text('There is nothing more to read right now. Send "list" for the sections, or a section\'s number.');
 }

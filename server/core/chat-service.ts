@@ -12,7 +12,7 @@ import type { RateLimits } from './rate-limits.ts';
 import { NEW_SESSION, type Session } from '../session.ts';
 import { processIds, type Ids } from './ids.ts';
 import { ApiCallLog } from '../store/api-call-log.ts';
-import type { ChatStore, Follower, InteractionWindow, UserState } from '../store/chat-store.ts';
+import type { ChatStore, Follower, FollowScene, InteractionWindow, UserState } from '../store/chat-store.ts';
 import { afterInbound } from './interaction.ts';
 import { RunningTurn, type TurnState } from './running-turn.ts';
 import { parseId, parseInbound } from './validation.ts';
@@ -30,6 +30,8 @@ export type Responder = ((turn: {
   session: Session;
   inbound: Inbound;
   env: Environment;
+  /** With a scan: its code's scene, and whether it makes the user follow (subscribe) rather than SCAN. */
+  scan?: ScanTurn;
 }) => Promise<{ replies: Outbound[]; session: Session; trace?: Trace }>) & {
   /** How long a turn may take, when longer than ACK_TIMEOUT_MS (a target's attempts): what `ready` tells the window. */
   replyDeadlineMs?: number;
@@ -51,7 +53,15 @@ export type ChatServiceOptions = {
    * reaches the account. With it, turns keep each user's follower state and customer-service window.
    */
   followers?: FollowerIndex;
+  /** The account's parametric QR codes, which scans name; without them every scan is refused. */
+  scans?: ScanCodes;
 };
+
+/** A scan in a turn: the scanned code's scene, and whether the scan is the user's follow (else a SCAN). */
+export type ScanTurn = { ticket: string; scene: FollowScene; subscribes: boolean };
+
+/** Where a scan's ticket is looked up (platform/qr-codes.ts): its scene, or an AppError for an unknown or expired code. */
+export type ScanCodes = { scan(ticket: string): Promise<FollowScene> };
 
 /** Where the platform API finds users by OpenID (platform/users.ts). */
 export type FollowerIndex = {
@@ -60,6 +70,8 @@ export type FollowerIndex = {
    * answers the follower state an earlier version recorded for them, if any.
    */
   reached(userId: string, options: { isNew: boolean }): Promise<Follower | undefined>;
+  /** Notes that a user's unfollow was committed: what the account kept about them as a follower goes. */
+  left(userId: string): Promise<void>;
 };
 
 /** Sees the user's follower state and window before a delivery; returns the window counting it, or throws to refuse it. */
@@ -91,6 +103,7 @@ export class ChatService {
   private readonly events = new EventEmitter<ServiceEvents>();
   private readonly ids: Ids;
   private readonly followers?: FollowerIndex;
+  private readonly scans?: ScanCodes;
   private readonly apiCalls: ApiCallLog;
   /** The turn holding each user's lock in this process, for the deliveries that come while it runs. */
   private readonly running = new Map<string, RunningTurn>();
@@ -106,9 +119,11 @@ export class ChatService {
     this.limits = options.limits;
     this.ids = options.ids ?? processIds;
     this.followers = options.followers;
+    this.scans = options.scans;
     this.apiCalls = new ApiCallLog(options.store);
     this.environment = options.environment ?? (() => ({ now: new Date(), random: Math.random }));
-    this.responder = options.responder ?? (async ({ session, inbound, env }) => respond(this.knowledgeBase, session, inbound, env));
+    // The local engine welcomes a follow by a scan as any follow.
+    this.responder = options.responder ?? (async ({ session, inbound, env, scan }) => respond(this.knowledgeBase, session, scan?.subscribes ? { type: 'event', event: 'subscribe' } : inbound, env));
     this.events.setMaxListeners(0);
   }
 
@@ -143,7 +158,8 @@ export class ChatService {
       const inbound = parseInbound(input);
       const { user, earlier } = await this.store.openTurn(userId, inbound.clientId);
       if (earlier) return earlier;
-      return this.answer(userId, user, inbound, { origin: origin?.socketId, storesInbound: true });
+      const scene = await this.sceneOf(inbound);
+      return this.answer(userId, user, inbound, { origin: origin?.socketId, storesInbound: true, scene });
     });
   }
 
@@ -176,13 +192,25 @@ export class ChatService {
    * then hands `attach` the recent history. Both run in the user's queue, so no message of that user
    * is stored between reading the history and `attach` subscribing to what comes next.
    */
-  connect(userId: string, historyLimit: number, attach: (history: StoredMessage[]) => void): Promise<void> {
+  connect(userId: string, historyLimit: number, attach: (history: StoredMessage[]) => void, { scan }: { scan?: string } = {}): Promise<void> {
     return this.serialized(userId, async () => {
       const { user } = await this.store.openTurn(userId);
+      if (scan !== undefined) {
+        // Arriving by a code (auth.scan, a poster's URL): the scan is the first appearance's follow, or a scan in the chat.
+        const inbound = parseInbound({ type: 'event', event: 'scan', ticket: scan });
+        await this.answer(userId, user, inbound, { storesInbound: user !== undefined, scene: await this.sceneOf(inbound) });
+      }
       // A first appearance is the user's follow: answered as a subscribe, of which only the welcome is stored.
-      if (!user) await this.answer(userId, undefined, { type: 'event', event: 'subscribe' }, { storesInbound: false });
+      else if (!user) await this.answer(userId, undefined, { type: 'event', event: 'subscribe' }, { storesInbound: false });
       attach((await this.store.history(userId, { limit: historyLimit })) ?? []);
     });
+  }
+
+  /** The scene a scan inbound names (refused for an unknown or expired code); undefined for any other inbound. */
+  async sceneOf(inbound: Inbound): Promise<FollowScene | undefined> {
+    if (inbound.type !== 'event' || inbound.event !== 'scan') return undefined;
+    if (!this.scans) throw new AppError('not_found', 'This simulator has no QR codes.');
+    return this.scans.scan(inbound.ticket);
   }
 
   /** Refuses new messages from now on (`shutting_down`), and resolves once every message already received is answered. */
@@ -265,20 +293,23 @@ export class ChatService {
    * The turn's steps after dedupe, under the user's lock: follow/interaction, respond, commit, publish.
    * `storesInbound: false` for a first connection, which stores only the welcome.
    */
-  private async answer(userId: string, user: UserState | undefined, inbound: Inbound, { origin, storesInbound }: { origin?: string; storesInbound: boolean }): Promise<Exchange> {
+  private async answer(userId: string, user: UserState | undefined, inbound: Inbound, { origin, storesInbound, scene }: { origin?: string; storesInbound: boolean; scene?: FollowScene }): Promise<Exchange> {
     const env = this.environment();
-    const turn = new RunningTurn(await this.follow(userId, user, inbound, env.now), origin);
+    const { state: followed, scan } = await this.follow(userId, user, inbound, env.now, scene);
+    const turn = new RunningTurn(followed, origin);
     const message = this.stamp(userId, 'user', inbound, env.now);
     if (storesInbound) turn.pendingMessage = message;
     this.running.set(userId, turn);
     try {
-      const answer = await this.responder({ userId, session: turn.state.session, inbound, env });
+      const answer = await this.responder({ userId, session: turn.state.session, inbound, env, ...(scan ? { scan } : {}) });
       return await turn.exclusive(async () => {
         const final = answer.trace ? Object.assign({}, message, { trace: answer.trace }) : message;
         const replies = answer.replies.map((r) => this.stamp(userId, 'bot', r, env.now, storesInbound ? message.id : undefined));
         const messages = turn.pendingMessage ? [final, ...replies] : replies;
         const state: TurnState = { ...turn.state, session: answer.session };
         await this.store.commit(userId, { messages, ...state, clientId: inbound.clientId, revised: turn.storedEarly ? final : undefined });
+        // After the commit: a turn that failed leaves the follower as they were, remark and tags included.
+        if (this.followers && inbound.type === 'event' && inbound.event === 'unsubscribe') await this.followers.left(userId);
         turn.state = state;
         turn.pendingMessage = undefined;
         this.publish(messages, origin);
@@ -292,20 +323,23 @@ export class ChatService {
 
   /**
    * Follow/interaction: the follower state and window after this inbound, kept only in front of a server under
-   * test (the platform API's users). A user who reaches the account for the first time follows it.
+   * test (the platform API's users). A user who reaches the account for the first time follows it, by the
+   * scanned code when the first thing they do is a scan. `scan` says whether a scan is a follow or a SCAN.
    */
-  private async follow(userId: string, user: UserState | undefined, inbound: Inbound, now: Date): Promise<TurnState> {
+  private async follow(userId: string, user: UserState | undefined, inbound: Inbound, now: Date, scene: FollowScene | undefined): Promise<{ state: TurnState; scan?: ScanTurn }> {
     const state = stateOf(user);
-    if (!this.followers) return state;
+    const scanTurn = (subscribes: boolean) => (scene && inbound.type === 'event' && inbound.event === 'scan' ? { ticket: inbound.ticket, scene, subscribes } : undefined);
+    // Without follower state (the local engine), only a first appearance is a follow.
+    if (!this.followers) return { state, scan: scanTurn(!user) };
     let { follower, window } = state;
     if (!follower) {
       follower = await this.followers.reached(userId, { isNew: !user });
       if (!follower) {
-        follower = { subscribed: true, subscribeTime: Math.floor(now.getTime() / 1000) };
+        follower = { subscribed: !scene, subscribeTime: Math.floor(now.getTime() / 1000) };
         window = { kind: 'event', at: now.getTime(), sent: 0 };
       }
     }
-    return { ...state, ...afterInbound(follower, window, inbound, now.getTime()) };
+    return { state: { ...state, ...afterInbound(follower, window, inbound, now.getTime(), scene) }, scan: scanTurn(!follower.subscribed) };
   }
 
   /** Commits delivered messages with `turn`'s state (and its user message first, while no commit stored it), then publishes them. */

@@ -15,6 +15,7 @@ const httpStatusOf: Record<ErrorCode, number> = {
   not_found: 404,
   page_not_allowed: 403,
   conflict: 409,
+  qrcode_expired: 410,
   media_quota: 507,
   storage_unavailable: 503,
   shutting_down: 503,

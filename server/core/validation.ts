@@ -55,11 +55,45 @@ const viewEvent = z.object({
   clientId,
 });
 
-const inboundSchema = z.union([textInbound, imageInbound, plainEvent, clickEvent, viewEvent]);
+const scanEvent = z.object({
+  type: z.literal('event'),
+  event: z.literal('scan'),
+  ticket: z.string({ error: 'must be a string' }).regex(/^[A-Za-z0-9_=+\/-]{1,128}$/, { error: 'must be a ticket from qrcode/create' }),
+  clientId,
+});
+
+const degrees = (max: number) => z.number({ error: 'must be a number' }).min(-max, { error: `must be from -${max} to ${max}` }).max(max, { error: `must be from -${max} to ${max}` });
+
+const locationInbound = z.object({
+  type: z.literal('location'),
+  latitude: degrees(90),
+  longitude: degrees(180),
+  // WeChat's map zoom levels.
+  scale: z.number({ error: 'must be a number' }).int({ error: 'must be a whole number' }).min(1).max(20).optional(),
+  label: z.string({ error: 'must be a string' }).trim().max(200).optional(),
+  clientId,
+});
+
+const linkInbound = z.object({
+  type: z.literal('link'),
+  title: z.string({ error: 'must be a string' }).trim().min(1, { error: 'must not be empty' }).max(200),
+  description: z.string({ error: 'must be a string' }).trim().max(1000).optional(),
+  url: linkSchema.refine((url) => /^https?:\/\//i.test(url), { error: 'must be an http(s) URL' }),
+  clientId,
+});
+
+const inboundSchema = z.union([textInbound, imageInbound, plainEvent, clickEvent, viewEvent, scanEvent, locationInbound, linkInbound]);
+const messageSchemas = new Map<unknown, z.ZodType>([
+  ['text', textInbound],
+  ['image', imageInbound],
+  ['location', locationInbound],
+  ['link', linkInbound],
+]);
 // A Map, not an object: an event named "toString" must not find Object.prototype's.
 const eventSchemas = new Map<unknown, z.ZodType>([
   ['click', clickEvent],
   ['view', viewEvent],
+  ['scan', scanEvent],
 ]);
 
 /** Parses an untrusted inbound message, or throws an AppError saying what is wrong with it. */
@@ -70,18 +104,11 @@ export function parseInbound(input: unknown): Inbound {
   const type = (input as { type?: unknown }).type;
   // Pick the schema by shape first, so the error talks about the message the client meant to send.
   const event = (input as { event?: unknown }).event;
-  const schema =
-    type === 'text'
-      ? textInbound
-      : type === 'image'
-        ? imageInbound
-        : type === 'event'
-          ? (eventSchemas.get(event) ?? plainEvent)
-          : inboundSchema;
+  const schema = type === 'event' ? (eventSchemas.get(event) ?? plainEvent) : (messageSchemas.get(type) ?? inboundSchema);
   const result = schema.safeParse(input);
   if (result.success) return result.data as Inbound;
-  if (type !== 'text' && type !== 'event' && type !== 'image') {
-    throw new AppError('bad_request', 'type: must be "text", "image" or "event".');
+  if (type !== 'event' && !messageSchemas.has(type)) {
+    throw new AppError('bad_request', 'type: must be "text", "image", "location", "link" or "event".');
   }
   const tooLong = result.error.issues.some((issue) => issue.code === 'too_big' && issue.path[0] === 'text');
   throw new AppError(tooLong ? 'too_long' : 'bad_request', describeIssues(result.error));

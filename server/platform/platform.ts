@@ -14,6 +14,12 @@ import { AccountTemplates, loadTemplates, templateFinishedXml, templateMessage }
 import { Tokens } from './tokens.ts';
 import { followerOf, type Followers } from './users.ts';
 import { Profiles } from './profiles.ts';
+import type { QrCodes } from './qr-codes.ts';
+import { LocationReports } from './location-reports.ts';
+import { FOLLOWER_LIMITS, FollowerList } from './follower-list.ts';
+import { Tags } from './tags.ts';
+import { MassMessages } from './mass-messages.ts';
+import { MassNews } from './mass-news.ts';
 import type { WebDomain } from './web-domains.ts';
 import { WebPages } from './web-pages.ts';
 
@@ -30,6 +36,10 @@ export type PlatformOptions = {
   /** The web authorization domain and the JS interface domains (OAUTH_DOMAINS, JS_DOMAINS); the target's host and port by default. */
   oauthDomains?: WebDomain[];
   jsDomains?: WebDomain[];
+  /** The account's *report location* setting (REPORT_LOCATION): entering the chat pushes LOCATION to the target. */
+  reportLocation?: boolean;
+  /** OpenIDs a user/get or user/tag/get page holds: the platform's 10 000 unless a test pages with fewer. */
+  followersPageSize?: number;
 };
 
 // The menu is one record of its kind.
@@ -38,32 +48,43 @@ const MENU = 'buttons';
 // The account id the remote responder sends as ToUserName when none is configured.
 const DEFAULT_ACCOUNT_ID = 'gh_simulator';
 
-export type PlatformParts = { store: ChatStore; service: ChatService; followers: Followers; logger: Logger; ids?: Ids };
+export type PlatformParts = { store: ChatStore; service: ChatService; followers: Followers; qrCodes: QrCodes; logger: Logger; ids?: Ids };
 
 export class Platform {
   private readonly store: ChatStore;
   private readonly menu: Records<PlatformButton[]>;
   private readonly service: ChatService;
-  private readonly followers: Followers;
+  readonly followers: Followers;
+  /** The account's parametric QR codes (qrcode/create, showqrcode, and what *Scan* lists). */
+  readonly qrCodes: QrCodes;
   private readonly logger: Logger;
   private readonly tokens?: Tokens;
   private readonly webPages?: WebPages;
   /** Each chat user's nickname and avatar, which sns/userinfo shows. */
   readonly profiles: Profiles;
   private readonly media: MediaLibrary;
+  /** The followers (user/get, user/info, batchget, remarks) and their tags. */
+  readonly followerList: FollowerList;
+  readonly tags: Tags;
+  /** Mass messages, and the mpnews articles they carry. */
+  readonly mass: MassMessages;
+  readonly news: MassNews;
+  /** Where each user is, and the LOCATION event entering the chat pushes with the setting on. */
+  readonly locations: LocationReports;
   private readonly customerService: CustomerService;
-  private readonly templates: AccountTemplates;
+  readonly templates: AccountTemplates;
   private readonly now: () => number;
   private readonly ids: Ids;
 
   constructor(
-    { store, service, followers, logger, ids = processIds }: PlatformParts,
+    { store, service, followers, qrCodes, logger, ids = processIds }: PlatformParts,
     private readonly options: PlatformOptions,
   ) {
     this.store = store;
     this.menu = store.records<PlatformButton[]>(MENU_KIND);
     this.service = service;
     this.followers = followers;
+    this.qrCodes = qrCodes;
     this.logger = logger;
     this.ids = ids;
     this.now = options.now ?? Date.now;
@@ -77,6 +98,16 @@ export class Platform {
       );
     }
     this.media = new MediaLibrary(store, this.now);
+    const pageSize = options.followersPageSize ?? FOLLOWER_LIMITS.pageSize;
+    this.followerList = new FollowerList(service, followers, pageSize);
+    this.tags = new Tags(store, followers, this.followerList, pageSize);
+    this.news = new MassNews(store, this.media, this.now);
+    this.mass = new MassMessages(
+      { store, service, followerList: this.followerList, tags: this.tags, media: this.media, news: this.news, logger, now: this.now, ids },
+      options.target,
+      options.target?.accountId ?? DEFAULT_ACCOUNT_ID,
+    );
+    this.locations = new LocationReports(store, { target: options.target, enabled: options.reportLocation ?? false, accountId: options.target?.accountId ?? DEFAULT_ACCOUNT_ID, now: this.now, logger });
     this.templates = new AccountTemplates(store, options.templatesFile ? loadTemplates(options.templatesFile) : undefined);
     this.customerService = new CustomerService(service, this.followers, this.media, this.now);
   }
@@ -190,23 +221,14 @@ export class Platform {
     return { ...OK, msgid: msgId };
   }
 
-  /** GET user/info?openid: what the platform still tells about a user (no nickname or avatar since 2021). */
+  /** GET user/info?openid&lang */
   async userInfo(query: Record<string, unknown>): Promise<object> {
-    const user = await this.followers.find(query.openid);
-    const follower = followerOf(user, await this.service.deliveryState(user.userId));
-    if (!follower?.subscribed) return { subscribe: 0, openid: user.openId };
-    return {
-      subscribe: 1,
-      openid: user.openId,
-      language: typeof query.lang === 'string' && query.lang ? query.lang : 'zh_CN',
-      subscribe_time: follower.subscribeTime,
-      remark: '',
-      groupid: 0,
-      tagid_list: [],
-      subscribe_scene: 'ADD_SCENE_SEARCH',
-      qr_scene: 0,
-      qr_scene_str: '',
-    };
+    return this.followerList.info(query.openid, query.lang);
+  }
+
+  /** POST qrcode/create; `origin` is the simulator's, where the code's URL opens a chat. */
+  async qrcodeCreate(body: Record<string, unknown>, origin: string): Promise<object> {
+    return this.qrCodes.create(body, this.options.target?.publicUrl ?? origin);
   }
 
   async mediaUpload(type: MediaType, file: { buffer: Buffer; originalname?: string } | undefined): Promise<object> {
@@ -217,6 +239,11 @@ export class Platform {
   async mediaGet(query: Record<string, unknown>): Promise<{ bytes: Buffer; contentType: string; filename: string }> {
     const { record, bytes } = await this.media.get(query.media_id);
     return { bytes, contentType: record.contentType, filename: downloadName(record.filename ?? record.mediaId, record.contentType) };
+  }
+
+  /** Resolves once the mass messages this process is delivering are delivered (before the service stops). */
+  settled(): Promise<void> {
+    return this.mass.settled();
   }
 
   /** Stops the typing timers. */

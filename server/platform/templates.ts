@@ -10,10 +10,13 @@ import type { ChatStore, Records } from '../store/chat-store.ts';
 import { buildWechatXml, cdata } from '../wechat/xml.ts';
 import { PlatformError } from './errors.ts';
 
-export type Template = { template_id: string; title: string; content: string };
+/** A template as get_all_private_template lists it; the industries and example only when the file gives them. */
+export type Template = { template_id: string; title: string; content: string; primary_industry?: string; deputy_industry?: string; example?: string };
 
 const fileSchema = z.object({
-  template_list: z.array(z.object({ template_id: z.string().min(1), title: z.string(), content: z.string() }).loose()),
+  template_list: z.array(
+    z.object({ template_id: z.string().min(1), title: z.string(), content: z.string(), primary_industry: z.string().optional(), deputy_industry: z.string().optional(), example: z.string().optional() }).loose(),
+  ),
 });
 
 /**
@@ -38,6 +41,19 @@ export class AccountTemplates {
     for (const { key } of await this.records.list()) if (!this.listed.has(key)) await this.records.delete(key);
   }
 
+  /** GET template/get_all_private_template: the account's templates, as the platform lists them (none without TEMPLATES_FILE). */
+  async all(): Promise<object> {
+    const templates = (await this.records.list()).map(({ value }) => value).sort((a, b) => a.template_id.localeCompare(b.template_id));
+    return { template_list: templates.map((t) => ({ primary_industry: '', deputy_industry: '', example: '', ...t })) };
+  }
+
+  /** POST template/del_private_template { template_id }: the template goes until the next start-up reads TEMPLATES_FILE again. */
+  async delete(body: Record<string, unknown>): Promise<void> {
+    const id = body.template_id;
+    if (typeof id !== 'string' || !id || !(await this.records.get(id))) throw new PlatformError(40037, 'the account has no template with this template_id');
+    await this.records.delete(id);
+  }
+
   /** The template with that id; 40037 for one the account does not have. Undefined when any id is accepted. */
   async find(templateId: string): Promise<Template | undefined> {
     if (!this.listed) return undefined;
@@ -57,7 +73,12 @@ export function loadTemplates(file: string): Map<string, Template> {
   }
   const result = fileSchema.safeParse(parsed);
   if (!result.success) throw new Error(`${file}: ${describeIssues(result.error)} (expected { "template_list": [{ "template_id", "title", "content" }] })`);
-  return new Map(result.data.template_list.map((t) => [t.template_id, { template_id: t.template_id, title: t.title, content: t.content }]));
+  return new Map(
+    result.data.template_list.map(({ template_id, title, content, primary_industry, deputy_industry, example }) => [
+      template_id,
+      { template_id, title, content, ...(primary_industry === undefined ? {} : { primary_industry }), ...(deputy_industry === undefined ? {} : { deputy_industry }), ...(example === undefined ? {} : { example }) },
+    ]),
+  );
 }
 
 const bodySchema = z.object({

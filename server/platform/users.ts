@@ -6,6 +6,10 @@ import type { FollowerIndex, TurnState } from '../core/chat-service.ts';
 import type { ChatStore, Follower, Records } from '../store/chat-store.ts';
 import { openIdOf } from '../wechat/remote-bot.ts';
 import { PlatformError } from './errors.ts';
+import AsyncLock from 'async-lock';
+
+// User ids cannot contain a space, so this lock is never a user's.
+const NOTES_LOCK = 'follower notes';
 
 /**
  * An index record: the user an OpenID names. Versions before follower state lived with the user also kept
@@ -16,11 +20,48 @@ type IndexEntry = { userId: string } & Partial<Follower>;
 /** A user the platform API found by OpenID, with the follower state an earlier version recorded (if any). */
 export type KnownUser = { openId: string; userId: string; recorded?: Follower };
 
+/** What the account's server notes about a follower: a remark and tags (ids), one record per OpenID; gone when they unfollow. */
+export type FollowerNotes = { remark?: string; tagIds: number[] };
+
 export class Followers implements FollowerIndex {
   private readonly index: Records<IndexEntry>;
+  /** Remarks and tags, kind `follower-notes`: kept apart from the index, which is never changed. */
+  readonly notes: Records<FollowerNotes>;
 
-  constructor(store: ChatStore) {
+  // Notes change one call at a time across every process sharing the store, so two calls never lose each other's change.
+  private readonly lock = new AsyncLock({ maxPending: Infinity });
+
+  constructor(private readonly store: ChatStore) {
     this.index = store.records<IndexEntry>('followers');
+    this.notes = store.records<FollowerNotes>('follower-notes');
+  }
+
+  /**
+   * Runs `change` holding the account's notes lock (the tag calls and remarks): `change` reads and writes
+   * `notes` and the tags knowing no other call does meanwhile, in this process or another.
+   */
+  withNotesLock<T>(change: () => Promise<T>): Promise<T> {
+    return this.lock.acquire(NOTES_LOCK, () => this.store.withUserLock(NOTES_LOCK, change));
+  }
+
+  /** Changes one follower's notes under the lock. */
+  changeNotes(openId: string, change: (notes: FollowerNotes) => FollowerNotes): Promise<void> {
+    return this.withNotesLock(async () => {
+      await this.notes.put(openId, change((await this.notes.get(openId)) ?? { tagIds: [] }));
+    });
+  }
+
+  /** An unfollow took away the follower's remark and tags, as on the platform. */
+  async left(userId: string): Promise<void> {
+    await this.notes.delete(openIdOf(userId));
+  }
+
+  /** Every user who ever reached the account, ordered by OpenID (how user/get pages). */
+  async all(): Promise<KnownUser[]> {
+    const entries = await this.index.list();
+    return entries
+      .map(({ key, value }) => ({ openId: key, userId: value.userId, recorded: recordedFollower(value) }))
+      .sort((a, b) => (a.openId < b.openId ? -1 : a.openId > b.openId ? 1 : 0));
   }
 
   async reached(userId: string, { isNew }: { isNew: boolean }): Promise<Follower | undefined> {

@@ -5,7 +5,10 @@ import type { Rule } from '../content/rules.ts';
 import type { Session } from '../session.ts';
 
 /** Whether a user follows the account, and since when (seconds since the epoch, as the platform API says it). */
-export type Follower = { subscribed: boolean; subscribeTime: number };
+export type Follower = { subscribed: boolean; subscribeTime: number; scene?: FollowScene };
+
+/** The parametric QR code a follower followed by (user/info's qr_scene, qr_scene_str; 0 and '' for the other kind). */
+export type FollowScene = { qrScene: number; qrSceneStr: string };
 
 /**
  * The customer-service window: the user's last message or counted event (follow, menu click), when it

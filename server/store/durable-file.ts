@@ -42,8 +42,17 @@ export const PRIVATE_FILE = 0o600;
  * several times more there. With `mode`, the file has that mode from the moment it holds the contents.
  */
 export async function writeDurably(file: string, contents: string | Buffer, mode?: number): Promise<void> {
+  await replaceFile(file, contents, mode);
+  await syncFolder(path.dirname(file));
+}
+
+/**
+ * writeDurably without the folder's sync: the contents are on disk, the rename is not durable until the caller
+ * syncs the folder (a checkpoint syncs each folder it wrote in once, after all its files).
+ */
+export function replaceFile(file: string, contents: string | Buffer, mode?: number): Promise<void> {
   const temp = path.join(path.dirname(file), `.${path.basename(file)}.tmp`);
-  await new Promise<void>((resolve, reject) => {
+  return new Promise<void>((resolve, reject) => {
     open(temp, CREATE_SYNCED, (err, fd) => {
       if (err) return reject(err);
       const closeThen = (failure: Error | null) =>
@@ -58,7 +67,20 @@ export async function writeDurably(file: string, contents: string | Buffer, mode
       else fchmod(fd, mode, (modeErr) => (modeErr ? closeThen(modeErr) : writeFile(fd, contents, closeThen)));
     });
   });
-  await syncFolder(path.dirname(file));
+}
+
+/**
+ * Writes `contents` straight into `file` (made or truncated), synced, with no temporary file: a crash can
+ * leave it torn, so this is only for files whose every byte something else still holds until the folder is
+ * synced (the journal, for a user's new files: see user-log.ts).
+ */
+export function writeInPlace(file: string, contents: string | Buffer): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    open(file, CREATE_SYNCED, (err, fd) => {
+      if (err) return reject(err);
+      writeFile(fd, contents, (writeErr) => close(fd, (closeErr) => (writeErr ?? closeErr ? reject(writeErr ?? closeErr) : resolve())));
+    });
+  });
 }
 
 export class DurableJSONFile<T> implements Adapter<T> {

@@ -1,35 +1,27 @@
-// The lowdb store: one small file for the rules, for each user a folder of small files (user-log.ts), and
-// one small file per platform record (low-records.ts).
+// The lowdb store: one small file for the rules (main-file.ts), for each user a folder of small files
+// (user-log.ts), and one small file per platform record (low-records.ts).
 // Commits go through a write-ahead journal in batches (journal.ts) and reach the user files in periodic
-// checkpoints, so storing a message costs the same however many users and messages the store holds,
-// and start-up reads only the rules and whatever the journal holds that a checkpoint did not write.
+// checkpoints (unwritten-logs.ts), so storing a message costs the same however many users and messages the
+// store holds, and start-up reads only the rules and whatever the journal holds that a checkpoint did not
+// write (journal-replay.ts).
 import { createHash } from 'node:crypto';
-import AsyncLock from 'async-lock';
-import { Low, type Adapter } from 'lowdb';
-import { z } from 'zod';
 import type { ApiCall, StoredMessage } from '../contract.ts';
-import { ruleSchema, type Rule } from '../content/rules.ts';
+import type { Rule } from '../content/rules.ts';
 import type { Session } from '../session.ts';
 import { StoreError, type ChatStore, type Commit, type MediaRecord, type OpenedTurn, type Records } from './chat-store.ts';
-import { Checkpointer, type Scheduler } from './checkpointer.ts';
-import { Journal, JournalDamage, parseJournal } from './journal.ts';
+import type { Scheduler } from './checkpointer.ts';
+import { Journal, journalLine } from './journal.ts';
+import { encodeMessages } from './json-bytes.ts';
+import { replayJournal } from './journal-replay.ts';
 import { fileLocation, memoryLocation, type StoreLocation } from './low-location.ts';
+import { MainFile } from './main-file.ts';
+import { UnwrittenLogs } from './unwritten-logs.ts';
 import { UserLog, writeHistory, type UserFiles } from './user-log.ts';
 import { DEFAULT_MEDIA_QUOTA_BYTES, MEDIA_LIFETIME_MS } from '../media.ts';
 import { API_CALLS_KIND } from './api-call-log.ts';
 import { KeptMedia } from './low-media.ts';
 import { RecordShelf } from './low-records.ts';
-import { moveValuesToRecords, type KeptValue } from './legacy-values.ts';
 import { UserLogCache } from './user-log-cache.ts';
-
-/** db.json: the rules, and (written by versions before the records) the platform's values, moved out at open. */
-type MainData = { version: 1; rules: Rule[]; values?: Record<string, KeptValue> };
-
-const mainSchema = z.object({
-  version: z.literal(1),
-  rules: z.array(ruleSchema),
-  values: z.record(z.string(), z.object({ value: z.unknown(), expiresAt: z.number().optional() })).optional(),
-});
 
 export type StoreOptions = {
   /** Users whose logs stay in memory (the most recently active); others are read from their files again when they return. */
@@ -71,17 +63,14 @@ export function memoryStore(options: StoreOptions = {}): LowStore {
 
 /** ChatStore on lowdb; build it with fileStore() or memoryStore(). */
 export class LowStore implements ChatStore {
-  private main?: Low<MainData>;
+  private readonly main: MainFile;
   private readonly logs: UserLogCache;
-  /** One commit at a time per user, so each appends at the count the one before left. */
-  private readonly turns = new AsyncLock({ maxPending: Infinity });
+  /** The last commit of each user with one running: the next waits for it, so each appends at the count the one before left. */
+  private readonly lastCommit = new Map<string, Promise<void>>();
   private readonly journal: Journal;
+  private readonly unwritten: UnwrittenLogs;
   private readonly media: KeptMedia;
   private readonly shelf: RecordShelf;
-  /** Logs with changes the user files do not have yet. */
-  private readonly dirty = new Set<UserLog>();
-  private readonly checkpointer: Checkpointer;
-  private closed = false;
   private readonly pending = new Set<Promise<unknown>>();
   private readonly options: Required<Omit<StoreOptions, 'scheduler'>>;
 
@@ -104,12 +93,10 @@ export class LowStore implements ChatStore {
     const { mediaQuotaBytes: quotaBytes, mediaSweepMs: sweepMs, now, warn } = this.options;
     this.media = new KeptMedia(location.media(), { lifetimeMs: MEDIA_LIFETIME_MS, quotaBytes, sweepMs, now }, warn);
     this.shelf = new RecordShelf(location.records(), now, (work) => this.track(work));
+    this.main = new MainFile(location.main(), location.describe);
     this.logs = new UserLogCache((userId) => UserLog.open(this.filesOf(userId), userId), this.options.cachedUsers);
-    this.checkpointer = new Checkpointer(() => this.runCheckpoint(), {
-      delayMs: this.options.checkpointMs,
-      needed: () => this.dirty.size > 0,
-      scheduler: options.scheduler,
-    });
+    const { checkpointMs: delayMs, checkpointBytes: bytes, checkpointParallelism: parallelism } = this.options;
+    this.unwritten = new UnwrittenLogs(this.journal, { delayMs, bytes, parallelism, warn, syncFolders: location.syncUsers, scheduler: options.scheduler });
   }
 
   async open(seedRules: Rule[]): Promise<void> {
@@ -120,26 +107,8 @@ export class LowStore implements ChatStore {
       const { code, path: where } = err as NodeJS.ErrnoException;
       throw StoreError.aboutFile(where ?? file, `the data folder cannot be created (${code ?? (err as Error).message}${code === 'EEXIST' || code === 'ENOTDIR' ? ': a file stands where a folder should be' : ''})`, 'unavailable');
     }
-    let raw: unknown;
-    try {
-      raw = await this.location.main().read();
-    } catch (err) {
-      throw StoreError.aboutFile(file, err instanceof SyntaxError ? `not valid JSON (${err.message})` : `cannot be read (${(err as Error).message})`);
-    }
-    const db = new Low<MainData>(this.location.main() as Adapter<MainData>, { version: 1, rules: seedRules });
-    if (raw === null) {
-      await db.write(); // a new store: seed the rules
-    } else {
-      const parsed = mainSchema.safeParse(raw);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        throw StoreError.aboutFile(file, `not a store file of this version (${issue?.path.join('.') || 'top level'}: ${issue?.message})`);
-      }
-      db.data = parsed.data as MainData;
-    }
-    this.main = db;
-    await this.moveValues();
-    await this.replayJournal();
+    await this.main.open(seedRules, (kind) => this.shelf.of(kind), this.options.now());
+    await this.recover();
     try {
       await this.moveApiCalls();
       await this.media.open();
@@ -174,25 +143,26 @@ export class LowStore implements ChatStore {
   }
 
   commit(userId: string, commit: Commit): Promise<void> {
-    return this.logs.using(userId, async (existing) => {
+    const before = this.lastCommit.get(userId);
+    const run = () => this.logs.using(userId, async (existing) => {
       const log = existing ?? UserLog.create(this.filesOf(userId), userId, commit.messages[0]?.createdAt ?? new Date().toISOString());
       if (!existing) this.logs.set(userId, log);
-      const turn = this.turns.acquire(userId, async () => {
-        try {
-          await this.journal.append({ userId, at: log.count, commit });
-        } catch (err) {
-          throw StoreError.unwritten('The message', err, '; it was not sent. Try again.');
-        }
-        log.apply(commit);
-      });
+      // Each message's JSON is made once: the journal line is built from it, and the segment file later.
+      const json = encodeMessages(commit.messages);
       try {
-        await this.track(turn);
+        await this.journal.append(journalLine(userId, log.count, commit, json));
       } catch (err) {
         if (!existing && log.count === 0) this.logs.forget(userId); // a new user whose first turn failed
-        throw err;
+        throw StoreError.unwritten('The message', err, '; it was not sent. Try again.');
       }
-      this.changed(log);
+      log.apply(commit, json);
+      this.unwritten.changed(log);
     });
+    const turn = this.track(before ? before.then(run, run) : run());
+    const settled = turn.then(noop, noop);
+    this.lastCommit.set(userId, settled);
+    void settled.then(() => this.lastCommit.get(userId) === settled && this.lastCommit.delete(userId));
+    return turn;
   }
 
   async history(userId: string, { limit, before }: { limit: number; before?: string }): Promise<StoredMessage[] | undefined> {
@@ -206,14 +176,15 @@ export class LowStore implements ChatStore {
     if (await this.logs.get(userId)) throw new StoreError('conflict', `User "${userId}" exists already.`);
     this.logs.forget(userId); // "not found" must not stay cached
     await writeHistory(this.filesOf(userId), userId, messages, session);
+    await this.location.syncUsers(); // the new folder's name
   }
 
   rules(): Rule[] {
-    return this.requireMain().data.rules;
+    return this.main.rules;
   }
 
   saveRules(rules: Rule[]): Promise<void> {
-    return this.changeMain('rules', rules, 'The rules');
+    return this.track(this.main.saveRules(rules));
   }
 
   async putMedia(record: MediaRecord, bytes: Buffer): Promise<void> {
@@ -259,45 +230,11 @@ export class LowStore implements ChatStore {
     await file.remove(); // only once every call is a record: a crash before moves them again, to the same keys
   }
 
-  /** Moves the values a store written by an earlier version kept in db.json to their records, then drops them from db.json. */
-  private async moveValues(): Promise<void> {
-    const db = this.requireMain();
-    if (!db.data.values) return;
-    try {
-      await moveValuesToRecords(db.data.values, (kind) => this.shelf.of(kind), this.options.now());
-    } catch (err) {
-      throw StoreError.aboutFile(this.location.describe, `its platform values could not be moved to their records (${(err as Error).message})`, 'unavailable');
-    }
-    const { values, ...rest } = db.data;
-    db.data = rest; // only once every record is written: a crash before leaves db.json as it was
-    try {
-      await db.write();
-    } catch (err) {
-      db.data = { ...rest, values };
-      throw StoreError.unwritten('db.json without its moved values', err);
-    }
-  }
-
-  /** Changes one part of db.json and writes it; when the write fails, memory goes back to what the file has. */
-  private async changeMain<K extends 'rules'>(part: K, next: MainData[K], what: string): Promise<void> {
-    const db = this.requireMain();
-    const previous = db.data[part];
-    db.data[part] = next;
-    try {
-      await this.track(db.write());
-    } catch (err) {
-      db.data[part] = previous;
-      throw StoreError.unwritten(what, err);
-    }
-  }
-
   /** Waits for pending writes, writes everything to the user files and, when that worked, removes the journal. */
   async close(): Promise<void> {
     await Promise.allSettled([...this.pending]);
-    this.closed = true; // no checkpoint is scheduled from now on: the one below is the last
     this.media.close();
-    await this.checkpointer.close(); // the last checkpoint
-    if (this.dirty.size === 0) await this.journal.storage.clear();
+    if (await this.unwritten.close()) await this.journal.storage.clear(); // the last checkpoint wrote everything
     else await this.journal.storage.close(); // kept: the next start replays it
   }
 
@@ -307,74 +244,25 @@ export class LowStore implements ChatStore {
    * the users again before dropping it.
    */
   checkpoint(): Promise<void> {
-    return this.checkpointer.run();
-  }
-
-  private async runCheckpoint(): Promise<void> {
-    if (!this.journal.storage.hasRetired) await this.journal.retire();
-    const logs = [...this.dirty];
-    this.dirty.clear();
-    let failure: unknown;
-    const next = logs.values();
-    const worker = async () => {
-      for (let log = next.next(); !log.done; log = next.next()) {
-        try {
-          await log.value.flush();
-        } catch (err) {
-          failure ??= err;
-        }
-        if (log.value.dirty) this.dirty.add(log.value); // the checkpointer schedules the next one for it
-      }
-    };
-    await Promise.all(Array.from({ length: this.options.checkpointParallelism }, worker));
-    if (failure) {
-      this.options.warn('checkpoint failed; the journal keeps the changes and it is retried', failure);
-      throw failure;
-    }
-    await this.journal.storage.dropRetired();
+    return this.unwritten.checkpoint();
   }
 
   /** After a crash: applies what the journal holds and the user files do not, then writes it all. */
-  private async replayJournal(): Promise<void> {
+  private async recover(): Promise<void> {
     const parts = await this.journal.storage.read();
-    for (const { describe, text } of parts) {
-      let parsed;
-      try {
-        parsed = parseJournal(describe, text);
-      } catch (err) {
-        if (err instanceof JournalDamage) throw StoreError.aboutFile(err.file, err.message);
-        throw err;
-      }
-      if (parsed.tornTail) this.options.warn(`${describe}: the last line was cut short by a crash; it was never acknowledged and is left out`);
-      for (const [i, { userId, at, commit }] of parsed.entries.entries()) {
-        const log = (await this.logs.get(userId)) ?? UserLog.create(this.filesOf(userId), userId, commit.messages[0]?.createdAt ?? new Date().toISOString());
-        this.logs.set(userId, log);
-        if (at < log.count) continue; // a checkpoint wrote it before the crash
-        if (at > log.count) throw StoreError.aboutFile(describe, `line ${i + 1} continues ${userId}'s history at message ${at}, but the user files hold ${log.count}`);
-        log.apply(commit);
-        this.dirty.add(log);
-      }
-    }
     if (parts.length === 0) return;
+    const logs = await replayJournal(parts, {
+      load: (userId) => this.logs.get(userId),
+      create: (userId, createdAt) => UserLog.create(this.filesOf(userId), userId, createdAt),
+      warn: this.options.warn,
+    });
+    for (const [userId, log] of logs) this.logs.set(userId, log);
     try {
-      await this.runCheckpoint();
+      await this.unwritten.writeReplayed(logs.values());
       await this.journal.storage.clear();
     } catch (err) {
       throw StoreError.aboutFile(this.journal.storage.describe, `its changes could not be written to the user files (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, 'unavailable');
     }
-  }
-
-  /** Notes a log with changes, and makes sure a checkpoint will come. */
-  private changed(log: UserLog): void {
-    this.dirty.add(log);
-    if (this.closed) return; // the journal keeps it for the next start
-    if (this.journal.liveBytes >= this.options.checkpointBytes) void this.checkpointer.run().catch(() => undefined); // retried by the checkpointer
-    else this.checkpointer.request();
-  }
-
-  private requireMain(): Low<MainData> {
-    if (!this.main) throw new Error('The store is not open; call open() first.');
-    return this.main;
   }
 
   private track<T>(promise: Promise<T>): Promise<T> {
@@ -386,3 +274,5 @@ export class LowStore implements ChatStore {
     return this.location.user(createHash('sha256').update(userId).digest('hex').slice(0, 40));
   }
 }
+
+const noop = () => {};

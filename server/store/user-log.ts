@@ -2,11 +2,22 @@
 // segments) and segments of at most SEGMENT_SIZE messages, the newest also carrying the session. Commits
 // change the log in memory once the journal has them; flush() brings the changed files up to date, so
 // the cost of storing a message does not grow with the user's history.
-import { Low, type Adapter } from 'lowdb';
+//
+// How flush() writes. A file that exists is replaced (a temporary file, synced, renamed: a crash leaves the
+// old or the new version, whole). A file that does not exist yet is written in place, with no temporary file,
+// because nothing a crash leaves of it is ever read:
+// - a new segment of a user who has files is named by no meta until it is whole: it is written before the
+//   meta, and the folder is synced before the meta that names it is replaced, so its name is durable first;
+// - a new user's files (the meta too) hold only turns the journal holds from the user's first message on, and
+//   the journal keeps them until the checkpoint has synced every folder it wrote in (only then is its older
+//   part dropped). The replay rebuilds a user whose journal lines start at message 0 from the journal alone,
+//   without reading their files (journal-replay.ts): a torn meta or segment is written again, whole.
+// Folders are synced once a checkpoint (UserFiles.sync, StoreLocation.syncUsers), not after each file.
 import { z } from 'zod';
 import type { Exchange, StoredMessage } from '../contract.ts';
 import { NEW_SESSION, type Session } from '../session.ts';
 import { StoreError, type Commit, type Follower, type InteractionWindow, type UserState } from './chat-store.ts';
+import { encodeMessages, JsonList } from './json-bytes.ts';
 
 export const SEGMENT_SIZE = 100;
 // Above any segment's length: one turn never straddles two segments, so a big one may pass SEGMENT_SIZE.
@@ -24,20 +35,30 @@ const metaSchema = z.object({ userId: z.string(), createdAt: z.string(), segment
 const segmentSchema = z.object({
   first: z.number().int().min(0),
   session: z.object({ subscribed: z.boolean() }).passthrough(),
-  follower: z.object({ subscribed: z.boolean(), subscribeTime: z.number() }).optional(),
+  follower: z.object({ subscribed: z.boolean(), subscribeTime: z.number(), scene: z.object({ qrScene: z.number(), qrSceneStr: z.string() }).optional() }).optional(),
   window: z.object({ kind: z.enum(['message', 'event']), at: z.number(), sent: z.number().int().min(0) }).optional(),
   messages: z.array(z.object({ id: z.string(), from: z.enum(['user', 'bot']) }).passthrough()),
   answers: z.record(z.string(), z.array(z.string())),
 });
 
 /**
- * Where one user's files are: adapters by name, and a way to make room for them. A write must resolve
- * only once the data is durable (fsync), since the journal that also holds it is dropped after.
+ * Where one user's files are, by name, holding JSON. Writes resolve only once the contents are on disk
+ * (the journal that also holds them is dropped after); a file's name is durable once its folder is synced.
  */
 export type UserFiles = {
-  adapter: <T>(name: string) => Adapter<T>;
-  prepare: () => Promise<void>;
   describe: string;
+  /** Whether the user has a meta file. Synchronous: a new user's answer needs no trip to the fs pool and no Error for ENOENT. */
+  exists: () => boolean;
+  /** The file's text, or null when there is none. */
+  read: (name: string) => Promise<string | null>;
+  /** Replaces a file so that a crash leaves the old or the new text, whole. */
+  replace: (name: string, contents: Buffer) => Promise<void>;
+  /** Writes a file in place, with no temporary file: only for files nothing reads if torn (see above). */
+  create: (name: string, contents: Buffer) => Promise<void>;
+  /** Makes the user's folder if needed. */
+  prepare: () => Promise<void>;
+  /** Syncs the user's folder now: the files created or renamed in it so far keep their names through a power cut. */
+  sync: () => Promise<void>;
 };
 
 const segmentName = (n: number) => `seg-${String(n).padStart(6, '0')}`;
@@ -48,43 +69,67 @@ const damaged = (files: UserFiles, what: string) =>
 async function readValid<T>(files: UserFiles, name: string, schema: z.ZodType<unknown>): Promise<T | null> {
   let raw: unknown;
   try {
-    raw = await files.adapter<unknown>(name).read();
+    const text = await files.read(name);
+    if (text === null) return null;
+    raw = JSON.parse(text);
   } catch (err) {
     throw damaged(files, `${name}: ${(err as Error).message}`);
   }
-  if (raw === null) return null;
   if (!schema.safeParse(raw).success) throw damaged(files, `${name}: unexpected shape`);
   return raw as T;
 }
 
-/** Writes a new user's whole history at once, in full segments: for imports and benchmarks. */
+/** A segment file from its messages' JSON (the journal's bytes): the same JSON.stringify would give. */
+function segmentFile({ first, session, follower, window, answers }: Segment, messages: JsonList): Buffer {
+  const state = `${follower ? `,"follower":${JSON.stringify(follower)}` : ''}${window ? `,"window":${JSON.stringify(window)}` : ''}`;
+  return Buffer.concat([Buffer.from(`{"first":${first},"session":${JSON.stringify(session)}${state},"messages":[`), messages.bytes, Buffer.from(`],"answers":${JSON.stringify(answers)}}`)]);
+}
+
+/** Writes a new user's whole history at once, in full segments (for imports and benchmarks), synced before it resolves. */
 export async function writeHistory(files: UserFiles, userId: string, messages: StoredMessage[], session: Session): Promise<void> {
   await files.prepare();
   const segments = Math.max(1, Math.ceil(messages.length / SEGMENT_SIZE));
   for (let n = 0; n < segments; n++) {
     const first = n * SEGMENT_SIZE;
-    const db = new Low<Segment>(files.adapter(segmentName(n)), { first, session, messages: messages.slice(first, first + SEGMENT_SIZE), answers: {} });
-    await db.write();
+    const part = messages.slice(first, first + SEGMENT_SIZE);
+    await files.replace(segmentName(n), segmentFile({ first, session, messages: part, answers: {} }, JsonList.of(encodeMessages(part))));
   }
+  // No journal holds these: the segments' names are made durable before the meta that names them.
+  await files.sync();
   const createdAt = messages[0]?.createdAt ?? new Date().toISOString();
-  await new Low<UserMeta>(files.adapter('meta'), { userId, createdAt, segments }).write();
+  await files.replace('meta', Buffer.from(JSON.stringify({ userId, createdAt, segments })));
+  await files.sync();
 }
 
-type Loaded = { n: number; db: Low<Segment>; dirty: boolean };
+type Loaded = {
+  n: number;
+  data: Segment;
+  /**
+   * Its messages' JSON, the journal line's bytes: kept for the newest segment, so that rewriting it at each
+   * checkpoint copies bytes instead of serialising every message again. Undefined until needed (a segment read
+   * from its file) and after a message in it was revised: then made again from the messages, once.
+   */
+  json?: JsonList;
+  dirty: boolean;
+  /** Whether its file was written before: it is then replaced, else written in place. */
+  onDisk: boolean;
+};
 
 /** The fields that have a value: a segment keeps no `undefined` for a state a user does not have yet. */
 function definedOnly<T extends object>(fields: T): Partial<T> {
   return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
+/** A segment's messages' JSON, made from the messages when it is not kept. */
+const jsonOf = (segment: Loaded): JsonList => (segment.json ??= JsonList.of(encodeMessages(segment.data.messages)));
+
 export class UserLog {
   /** The newest segments (at least two when there are, plus any not yet flushed), oldest first. */
   private loaded: Loaded[];
-  /** Where each loaded message is, as segment × POSITION_BASE + index: a number, not an object per message. */
-  private readonly positions = new Map<string, number>();
-  private readonly exchanges = new Map<string, string[]>();
-  private readonly metaFile: Adapter<UserMeta>;
+  /** The loaded exchanges by clientId: where their messages are, as segment × POSITION_BASE + index. */
+  private readonly exchanges = new Map<string, number[]>();
   private metaDirty = false;
+  private metaOnDisk: boolean;
   private prepared: boolean;
   private flushing = 0;
 
@@ -93,22 +138,22 @@ export class UserLog {
     private readonly meta: UserMeta,
     loaded: Loaded[],
   ) {
-    this.metaFile = files.adapter<UserMeta>('meta');
     this.loaded = loaded;
-    this.prepared = loaded.length > 0;
-    for (const segment of loaded) this.index(segment.n, segment.db.data, 0);
+    this.prepared = this.metaOnDisk = loaded.length > 0;
+    this.indexFiles(loaded);
   }
 
   /** Reads a user's newest segments, or undefined for a user never seen. */
   static async open(files: UserFiles, userId: string): Promise<UserLog | undefined> {
+    if (!files.exists()) return undefined;
     const meta = await readValid<UserMeta>(files, 'meta', metaSchema);
     if (!meta) return undefined;
     if (meta.userId !== userId) throw damaged(files, 'meta: belongs to another user');
-    const loaded = [];
+    const loaded: Loaded[] = [];
     for (let n = Math.max(0, meta.segments - 2); n < meta.segments; n++) {
       const data = await readValid<Segment>(files, segmentName(n), segmentSchema);
       if (!data) throw damaged(files, `${segmentName(n)} is missing`);
-      loaded.push({ n, db: new Low<Segment>(files.adapter(segmentName(n)), data), dirty: false });
+      loaded.push({ n, data, dirty: false, onDisk: true });
     }
     return new UserLog(files, meta, loaded);
   }
@@ -124,7 +169,7 @@ export class UserLog {
 
   /** The user's state after the last turn applied. */
   get state(): UserState {
-    const last = this.loaded.at(-1)?.db.data;
+    const last = this.loaded.at(-1)?.data;
     const state: UserState = { userId: this.meta.userId, createdAt: this.meta.createdAt, session: last?.session ?? NEW_SESSION };
     if (last?.follower) state.follower = last.follower;
     if (last?.window) state.window = last.window;
@@ -133,7 +178,7 @@ export class UserLog {
 
   /** How many messages the user has. */
   get count(): number {
-    const last = this.loaded.at(-1)?.db.data;
+    const last = this.loaded.at(-1)?.data;
     return last ? last.first + last.messages.length : 0;
   }
 
@@ -148,38 +193,41 @@ export class UserLog {
   }
 
   findExchange(clientId: string): Exchange | undefined {
-    const ids = this.exchanges.get(clientId);
-    if (!ids) return undefined;
-    const [message, ...replies] = ids.map((id) => this.messageAt(this.position(id)!));
+    const positions = this.exchanges.get(clientId);
+    if (!positions) return undefined;
+    const [message, ...replies] = positions.map((at) => this.messageAt(Math.floor(at / POSITION_BASE), at % POSITION_BASE));
     return { message: message!, replies };
   }
 
-  /** Appends a turn in memory (the journal already holds it); a turn never straddles two segments. */
-  apply({ messages, session, clientId, follower, window, revised }: Commit): void {
-    if (revised) this.revise(revised);
+  /**
+   * Appends a turn in memory (the journal already holds it); a turn never straddles two segments.
+   * `json`: each message's JSON (encodeMessages), made once for the journal line and kept for the segment file.
+   */
+  apply({ messages, session, clientId, follower, window, revised }: Commit, json: Buffer[]): void {
+    const revisedAt = revised ? this.revise(revised) : [];
     const active = this.loaded.at(-1);
     const exchange = revised ? [revised, ...messages] : messages;
-    const answers = clientId ? { [clientId]: exchange.map((m) => m.id) } : {};
-    if (active && active.db.data.messages.length + messages.length <= SEGMENT_SIZE) {
-      const data = active.db.data;
+    const answers: Segment['answers'] = clientId ? { [clientId]: exchange.map((m) => m.id) } : {};
+    if (active && active.data.messages.length + messages.length <= SEGMENT_SIZE) {
+      const data = active.data;
       const offset = data.messages.length;
+      jsonOf(active).append(json);
       data.messages.push(...messages);
       data.session = session;
       if (follower) data.follower = follower;
       if (window) data.window = window;
       Object.assign(data.answers, answers);
       active.dirty = true;
-      this.index(active.n, { messages, answers }, offset);
+      if (clientId) this.exchanges.set(clientId, [...revisedAt, ...messages.map((_, i) => active.n * POSITION_BASE + offset + i)]);
       return;
     }
     const n = this.meta.segments;
-    const before = active?.db.data;
+    const before = active?.data;
     const state = { follower: follower ?? before?.follower, window: window ?? before?.window };
-    const db = new Low<Segment>(this.files.adapter(segmentName(n)), { first: this.count, session, ...definedOnly(state), messages: [...messages], answers });
-    this.loaded.push({ n, db, dirty: true });
+    this.loaded.push({ n, data: { first: this.count, session, ...definedOnly(state), messages: [...messages], answers }, json: JsonList.of(json), dirty: true, onDisk: false });
     this.meta.segments = n + 1;
     this.metaDirty = true;
-    this.index(n, { messages, answers }, 0);
+    if (clientId) this.exchanges.set(clientId, [...revisedAt, ...messages.map((_, i) => n * POSITION_BASE + i)]);
     this.trim();
   }
 
@@ -206,17 +254,31 @@ export class UserLog {
       await this.files.prepare();
       this.prepared = true;
     }
+    let created = false;
     for (const segment of changed) {
       segment.dirty = false; // a turn applied while this write runs marks it again
+      const file = segmentFile(segment.data, jsonOf(segment));
       try {
-        await segment.db.write();
+        if (segment.onDisk) {
+          await this.files.replace(segmentName(segment.n), file);
+        } else {
+          await this.files.create(segmentName(segment.n), file);
+          segment.onDisk = created = true;
+        }
       } catch (err) {
         segment.dirty = true;
         throw err;
       }
     }
     if (segments !== undefined) {
-      await this.metaFile.write({ ...this.meta, segments });
+      const meta = Buffer.from(JSON.stringify({ ...this.meta, segments }));
+      if (this.metaOnDisk) {
+        if (created) await this.files.sync(); // the new segments' names are durable before the meta names them
+        await this.files.replace('meta', meta);
+      } else {
+        await this.files.create('meta', meta); // a new user: the journal holds it all (see the top)
+        this.metaOnDisk = true;
+      }
       if (this.meta.segments === segments) this.metaDirty = false;
     }
   }
@@ -247,48 +309,63 @@ export class UserLog {
     return collected;
   }
 
-  /** Stores a message again in its place (it is among the loaded segments: the same turn stored it). */
-  private revise(message: StoredMessage): void {
+  /** Stores a message again in its place (it is among the loaded segments: the same turn stored it); returns where it is. */
+  private revise(message: StoredMessage): number[] {
     const at = this.position(message.id);
     const segment = at && this.loaded.find((s) => s.n === at.n);
     if (!at || !segment) throw new Error(`Message ${message.id} is not among ${this.meta.userId}'s newest messages.`);
-    segment.db.data.messages[at.index] = message;
+    segment.data.messages[at.index] = message;
+    segment.json = undefined; // its bytes changed: made again from the messages when next needed
     segment.dirty = true;
+    return [at.n * POSITION_BASE + at.index];
   }
 
-  /** Keeps the newest two segments in memory, and any older one until it is written. */
+  /** Keeps the newest two segments in memory, and any older one until it is written; only the newest keeps its messages' JSON. */
   private trim(): void {
     while (this.loaded.length > 2 && !this.loaded[0]!.dirty) this.forget(this.loaded.shift()!);
+    for (const segment of this.loaded.slice(0, -1)) if (!segment.dirty) segment.json = undefined;
   }
 
-  private index(n: number, { messages, answers }: Pick<Segment, 'messages' | 'answers'>, offset: number): void {
-    for (let i = 0; i < messages.length; i++) this.positions.set(messages[i]!.id, n * POSITION_BASE + offset + i);
-    for (const [clientId, ids] of Object.entries(answers)) this.exchanges.set(clientId, ids);
+  /** Indexes the exchanges of the segments read from their files (a revised message may sit in the segment before). */
+  private indexFiles(loaded: Loaded[]): void {
+    if (loaded.every((s) => Object.keys(s.data.answers).length === 0)) return;
+    const where = new Map<string, number>();
+    for (const { n, data } of loaded) data.messages.forEach((m, i) => where.set(m.id, n * POSITION_BASE + i));
+    for (const { data } of loaded) {
+      for (const [clientId, ids] of Object.entries(data.answers)) {
+        const positions = ids.map((id) => where.get(id));
+        if (positions.every((p) => p !== undefined)) this.exchanges.set(clientId, positions as number[]);
+      }
+    }
   }
 
   private forget(segment: Loaded): void {
-    for (const m of segment.db.data.messages) this.positions.delete(m.id);
-    for (const clientId of Object.keys(segment.db.data.answers)) this.exchanges.delete(clientId);
+    for (const clientId of Object.keys(segment.data.answers)) this.exchanges.delete(clientId);
   }
 
+  /** Where message `id` is among the loaded segments, newest first: a walk, since only paging asks. */
   private position(id: string): { n: number; index: number } | undefined {
-    const at = this.positions.get(id);
-    return at === undefined ? undefined : { n: Math.floor(at / POSITION_BASE), index: at % POSITION_BASE };
+    for (let s = this.loaded.length - 1; s >= 0; s--) {
+      const { n, data } = this.loaded[s]!;
+      const index = data.messages.findIndex((m) => m.id === id);
+      if (index >= 0) return { n, index };
+    }
+    return undefined;
   }
 
   private end(): { n: number; index: number } {
     const last = this.loaded.at(-1);
-    return last ? { n: last.n, index: last.db.data.messages.length } : { n: 0, index: 0 };
+    return last ? { n: last.n, index: last.data.messages.length } : { n: 0, index: 0 };
   }
 
-  private messageAt({ n, index }: { n: number; index: number }): StoredMessage {
-    return this.loaded.find((s) => s.n === n)!.db.data.messages[index]!;
+  private messageAt(n: number, index: number): StoredMessage {
+    return this.loaded.find((s) => s.n === n)!.data.messages[index]!;
   }
 
   /** A segment's messages: from memory when loaded, else read from its file. */
   private async segment(n: number): Promise<StoredMessage[]> {
     const loaded = this.loaded.find((s) => s.n === n);
-    if (loaded) return loaded.db.data.messages;
+    if (loaded) return loaded.data.messages;
     const data = await readValid<Segment>(this.files, segmentName(n), segmentSchema);
     if (!data) throw damaged(this.files, `${segmentName(n)} is missing`);
     return data.messages;

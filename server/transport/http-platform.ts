@@ -7,8 +7,9 @@ import { toAppError } from '../core/errors.ts';
 import type { Logger } from '../logger.ts';
 import { MEDIA_LIMITS } from '../media.ts';
 import type { RateLimits } from '../core/rate-limits.ts';
-import { errorAnswer, PlatformError, type ErrorAnswer } from '../platform/errors.ts';
+import { errorAnswer, OK, PlatformError, type ErrorAnswer } from '../platform/errors.ts';
 import { uploadType } from '../platform/media.ts';
+import { machineIps } from '../platform/ip-lists.ts';
 import type { Platform } from '../platform/platform.ts';
 import { redactBody, redactUrl } from '../platform/redact.ts';
 import { bodyRefusal } from './http-errors.ts';
@@ -43,6 +44,28 @@ export function platformRoutes(options: PlatformRouteOptions): Router {
     'menu/delete': { method: 'GET', token: true, run: () => platform.menuDelete() },
     'message/template/send': { method: 'POST', token: true, run: ({ body }) => platform.templateSend(objectBody(body)) },
     'user/info': { method: 'GET', token: true, run: ({ query }) => platform.userInfo(query) },
+    'user/get': { method: 'GET', token: true, run: ({ query }) => platform.followerList.get(query) },
+    'user/info/batchget': { method: 'POST', token: true, run: ({ body }) => platform.followerList.batchget(objectBody(body)) },
+    'user/info/updateremark': { method: 'POST', token: true, run: ({ body }) => done(platform.followerList.updateRemark(objectBody(body))) },
+    'tags/create': { method: 'POST', token: true, run: ({ body }) => platform.tags.create(objectBody(body)) },
+    'tags/get': { method: 'GET', token: true, run: () => platform.tags.get() },
+    'tags/update': { method: 'POST', token: true, run: ({ body }) => done(platform.tags.update(objectBody(body))) },
+    'tags/delete': { method: 'POST', token: true, run: ({ body }) => done(platform.tags.delete(objectBody(body))) },
+    'tags/members/batchtagging': { method: 'POST', token: true, run: ({ body }) => done(platform.tags.tag(objectBody(body))) },
+    'tags/members/batchuntagging': { method: 'POST', token: true, run: ({ body }) => done(platform.tags.untag(objectBody(body))) },
+    'tags/getidlist': { method: 'POST', token: true, run: ({ body }) => platform.tags.idList(objectBody(body)) },
+    'user/tag/get': { method: 'POST', token: true, run: ({ body }) => platform.tags.members(objectBody(body)) },
+    'qrcode/create': { method: 'POST', token: true, run: ({ body, req }) => platform.qrcodeCreate(objectBody(body), `${req.protocol}://${req.get('host') ?? 'localhost'}`) },
+    'media/uploadnews': { method: 'POST', token: true, run: ({ body }) => platform.news.upload(objectBody(body)) },
+    'message/mass/sendall': { method: 'POST', token: true, run: ({ body }) => platform.mass.sendAll(objectBody(body)) },
+    'message/mass/send': { method: 'POST', token: true, run: ({ body }) => platform.mass.send(objectBody(body)) },
+    'message/mass/preview': { method: 'POST', token: true, run: ({ body }) => platform.mass.preview(objectBody(body)) },
+    'message/mass/get': { method: 'POST', token: true, run: ({ body }) => platform.mass.get(objectBody(body)) },
+    'message/mass/delete': { method: 'POST', token: true, run: ({ body }) => done(platform.mass.delete(objectBody(body))) },
+    getcallbackip: { method: 'GET', token: true, run: async () => machineIps() },
+    get_api_domain_ip: { method: 'GET', token: true, run: async () => machineIps() },
+    'template/get_all_private_template': { method: 'GET', token: true, run: () => platform.templates.all() },
+    'template/del_private_template': { method: 'POST', token: true, run: ({ body }) => done(platform.templates.delete(objectBody(body))) },
     'media/upload': { method: 'POST', token: true, run: (call) => upload(call, platform) },
     'media/get': { method: 'GET', token: true, run: ({ query }) => platform.mediaGet(query) },
     'ticket/getticket': { method: 'GET', token: true, run: ({ query }) => platform.web().tickets.get(query.type) },
@@ -137,6 +160,12 @@ export function platformApi(mount: string, { platform, service, limits, logger, 
 function reported(req: Request): unknown {
   if (req.file) return { media: { filename: req.file.originalname, size: req.file.size, contentType: req.file.mimetype } };
   return req.body;
+}
+
+/** A call that answers nothing but success. */
+async function done(work: Promise<void>): Promise<object> {
+  await work;
+  return OK;
 }
 
 function objectBody(body: unknown): Record<string, unknown> {

@@ -10,9 +10,10 @@ import { AppError, toAppError } from '../core/errors.ts';
 import { HISTORY_ON_CONNECT } from '../limits.ts';
 import type { Logger } from '../logger.ts';
 import type { RateLimits } from '../core/rate-limits.ts';
-import { isValidId } from '../core/validation.ts';
+import { isValidId, parseInbound } from '../core/validation.ts';
 
-type SocketData = { userId: string; address: string };
+/** `scan`: the ticket of the QR code the user arrives by (auth.scan), checked before the connection is taken. */
+type SocketData = { userId: string; address: string; scan?: string };
 /** Between processes (Socket.IO's serverSideEmit, through the Redis adapter): the messages a turn stored, for the user's sockets there. */
 type InterServerEvents = { pushes: (userId: string, origin: string | undefined, messages: StoredMessage[]) => void };
 export type ChatServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
@@ -27,6 +28,8 @@ export type SocketTransportOptions = {
   replyDeadlineMs: number;
   /** The client's address, as the HTTP side sees it (proxies included). */
   addressOf: (req: IncomingMessage) => string;
+  /** A user entered the chat (their window got `ready`): the account's report-location setting acts on it. */
+  entered?: (userId: string) => void;
 };
 
 const roomOf = (userId: string) => `user:${userId}`;
@@ -75,14 +78,17 @@ export function attachSocketTransport(io: ChatServer, service: ChatService, logg
       return next(refusal(new AppError('bad_request', 'userId must be 1 to 64 characters of A-Z, a-z, 0-9, "_" or "-"')));
     }
     const userId = typeof requested === 'string' && requested !== '' ? requested : newUserId();
+    const scan = typeof auth === 'object' && auth !== null ? (auth as { scan?: unknown }).scan : undefined;
     const address = options.addressOf(socket.request);
-    options.limits.address(address).then(
+    // A code that cannot be scanned refuses the connection with its reason, as a scan message would be refused.
+    const scanned = scan === undefined ? Promise.resolve(undefined) : service.sceneOf(parseInbound({ type: 'event', event: 'scan', ticket: scan }));
+    Promise.all([options.limits.address(address), scanned]).then(
       () => {
         const sockets = open.get(userId) ?? new Set();
         if (sockets.size >= options.socketsPerUser) {
           return next(refusal(new AppError('too_many_connections', `This user has ${sockets.size} connections open already, the most allowed; close one first.`)));
         }
-        socket.data = { userId, address };
+        socket.data = { userId, address, ...(typeof scan === 'string' ? { scan } : {}) };
         sockets.add(socket);
         open.set(userId, sockets);
         // Counted until the connection closes, whether or not the socket ever got as far as `connection`.
@@ -115,7 +121,7 @@ export function attachSocketTransport(io: ChatServer, service: ChatService, logg
   service.on('apiCall', (call) => io.to(API_CALLS_ROOM).emit('apiCall', call));
 
   io.on('connection', (socket) => {
-    const { userId, address } = socket.data;
+    const { userId, address, scan } = socket.data;
     const log = logger.child({ userId, socket: socket.id });
     log.debug({ address }, 'connected');
     socket.on('disconnect', (reason) => {
@@ -165,7 +171,8 @@ export function attachSocketTransport(io: ChatServer, service: ChatService, logg
         if (!socket.connected) return;
         void socket.join(roomOf(userId));
         socket.emit('ready', { userId, account: service.account, history, replyDeadlineMs: options.replyDeadlineMs });
-      })
+        options.entered?.(userId);
+      }, scan === undefined ? {} : { scan })
       .catch((err: unknown) => {
         log.error({ err }, 'could not open the conversation');
         socket.disconnect(true);

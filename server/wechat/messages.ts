@@ -5,6 +5,8 @@ import { AppError } from '../core/errors.ts';
 import { mediaUrl } from '../media.ts';
 import { byteLength, MAX_TEXT_BYTES, splitIntoPages } from '../bot/paging.ts';
 import { isValidId } from '../core/validation.ts';
+import type { ScanTurn } from '../core/chat-service.ts';
+import { eventKeyOf } from '../platform/qr-codes.ts';
 import { buildWechatXml, cdata, field, parseWechatXml, xmlText, type WechatFields } from './xml.ts';
 
 /** What a message from the platform asks of the bot. */
@@ -63,6 +65,20 @@ export function readPlatformMessage(xml: string): PlatformMessage {
   if (msgType === 'image') {
     const mediaId = field(fields, 'MediaId')?.trim();
     return { ...sent, kind: 'inbound', inbound: { type: 'image', url: required(fields, 'PicUrl'), ...(mediaId ? { mediaId } : {}) } };
+  }
+  if (msgType === 'location') {
+    const latitude = Number(field(fields, 'Location_X'));
+    const longitude = Number(field(fields, 'Location_Y'));
+    const scale = Number(field(fields, 'Scale'));
+    const label = field(fields, 'Label')?.trim();
+    if (Number.isFinite(latitude) && Number.isFinite(longitude)) {
+      return { ...sent, kind: 'inbound', inbound: { type: 'location', latitude, longitude, ...(Number.isInteger(scale) && scale > 0 ? { scale } : {}), ...(label ? { label } : {}) } };
+    }
+  }
+  // A link the chat could not show (the platform's own examples have Url "url") is answered as unsupported.
+  if (msgType === 'link' && /^https?:\/\//i.test(field(fields, 'Url')?.trim() ?? '')) {
+    const description = field(fields, 'Description')?.trim();
+    return { ...sent, kind: 'inbound', inbound: { type: 'link', title: required(fields, 'Title'), url: required(fields, 'Url'), ...(description ? { description } : {}) } };
   }
   return { ...sent, kind: 'unsupported', msgType };
 }
@@ -129,8 +145,14 @@ export function passiveReplyXml(
 }
 
 /** A message as the platform would post it to an official-account server; `baseUrl` makes picture links absolute. */
-export function platformRequestXml(inbound: Inbound, ids: { openId: string; accountId: string; createTime: number; msgId: string; baseUrl?: string }): string {
+export function platformRequestXml(inbound: Inbound, ids: { openId: string; accountId: string; createTime: number; msgId: string; baseUrl?: string }, scan?: ScanTurn): string {
   const head = { ToUserName: cdata(ids.accountId), FromUserName: cdata(ids.openId), CreateTime: ids.createTime };
+  if (inbound.type === 'event' && inbound.event === 'scan') {
+    if (!scan) throw new Error('A scan is pushed with its scene.');
+    // Not following: the scan is the follow, its scene prefixed qrscene_; following: SCAN with the bare scene.
+    const [event, key] = scan.subscribes ? ['subscribe', `qrscene_${eventKeyOf(scan.scene)}`] : ['SCAN', eventKeyOf(scan.scene)];
+    return buildWechatXml({ ...head, MsgType: cdata('event'), Event: cdata(event), EventKey: cdata(key), Ticket: cdata(scan.ticket) });
+  }
   if (inbound.type === 'text') {
     const option: Record<string, ReturnType<typeof cdata>> = inbound.optionId ? { bizmsgmenuid: cdata(inbound.optionId) } : {};
     return buildWechatXml({ ...head, MsgType: cdata('text'), Content: cdata(inbound.text), MsgId: ids.msgId, ...option });
@@ -138,6 +160,14 @@ export function platformRequestXml(inbound: Inbound, ids: { openId: string; acco
   if (inbound.type === 'image') {
     const picUrl = ids.baseUrl ? absolute(inbound.url, ids.baseUrl) : inbound.url;
     return buildWechatXml({ ...head, MsgType: cdata('image'), PicUrl: cdata(picUrl), MediaId: cdata(inbound.mediaId ?? ''), MsgId: ids.msgId });
+  }
+  if (inbound.type === 'location') {
+    // Location_X is the latitude, Location_Y the longitude, as the platform names them.
+    const fields = { Location_X: inbound.latitude, Location_Y: inbound.longitude, Scale: inbound.scale ?? 15, Label: cdata(inbound.label ?? '') };
+    return buildWechatXml({ ...head, MsgType: cdata('location'), ...fields, MsgId: ids.msgId });
+  }
+  if (inbound.type === 'link') {
+    return buildWechatXml({ ...head, MsgType: cdata('link'), Title: cdata(inbound.title), Description: cdata(inbound.description ?? ''), Url: cdata(inbound.url), MsgId: ids.msgId });
   }
   if (inbound.event === 'view') {
     return buildWechatXml({ ...head, MsgType: cdata('event'), Event: cdata('VIEW'), EventKey: cdata(inbound.url) });

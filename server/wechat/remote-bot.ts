@@ -144,12 +144,12 @@ export type ResponderParts = {
 export function remoteResponder(target: TargetOptions, logger: Logger = silentLogger, { selfUrl, ids = processIds }: ResponderParts = {}): Responder {
   const accountId = target.accountId ?? 'gh_simulator';
   const lastCreateTime = new Map<string, number>();
-  const respond: Responder = async ({ userId, session, inbound, env }) => {
+  const respond: Responder = async ({ userId, session, inbound, env, scan }) => {
     const openId = openIdOf(userId);
     const createTime = createTimeFor(openId, env.now, lastCreateTime);
     // The same MsgId and CreateTime on every retry: that is how the server recognises one.
     const fields = { openId, accountId, createTime, msgId: String(ids.msgId(env.now.getTime())), baseUrl: target.publicUrl ?? selfUrl?.() };
-    const request = platformRequestXml(stripClientId(inbound), fields);
+    const request = platformRequestXml(stripClientId(inbound), fields, scan);
     const { replies, attempts, encrypted } = await pushToTarget(target, openId, request, logger.child({ userId }));
     const exchange = { url: target.url, request, ...(encrypted ? { encrypted } : {}), attempts };
     if (replies) {
