@@ -10,7 +10,7 @@ import { clientDir } from '../server/config.ts';
 import { silentLogger } from '../server/logger.ts';
 import { memoryStore } from '../server/store/low-store.ts';
 import { openIdOf, remoteResponder } from '../server/wechat/remote-bot.ts';
-import { launchBrowser } from './browser.ts';
+import { guideScreenshot, launchBrowser } from './browser.ts';
 import { connectUser, seedContent } from './helpers.ts';
 import { accountServer, APPID, SECRET, TOKEN } from './platform-helpers.ts';
 
@@ -65,7 +65,7 @@ describe('chat window: the test account (browser)', function () {
     const codes = page.getByRole('list', { name: 'QR codes' });
     await codes.getByRole('button', { name: 'Scene spring-poster' }).waitFor();
     expect(await codes.getByRole('button').allTextContents()).to.deep.equal(['Scene 2025', 'Scene spring-poster']);
-    await page.screenshot({ path: 'docs/scan-list.png' });
+    await guideScreenshot(page, 'scan-list.png');
     await codes.getByRole('button', { name: 'Scene spring-poster' }).click();
     await page.getByRole('log').getByText('Thanks for scanning the spring-poster poster.').waitFor();
     await page.getByRole('log').getByText('You scanned a QR code of the account').waitFor();
@@ -89,7 +89,7 @@ describe('chat window: the test account (browser)', function () {
     await page.locator('.plus-form').getByRole('button', { name: 'Send' }).click();
     await page.getByRole('log').getByText('Saved “Spring sale: everything half price” for later.').waitFor();
     expect(await page.locator('#log .link-card .link-site').textContent()).to.equal('example.com');
-    await page.screenshot({ path: 'docs/location-link.png' });
+    await guideScreenshot(page, 'location-link.png');
 
     // The developer panel lists the followers with the remark and tags the server gave them.
     const bob = await connectUser(url, 'bob');
@@ -105,7 +105,7 @@ describe('chat window: the test account (browser)', function () {
     const followers = wide.getByRole('list', { name: 'Followers' });
     await followers.getByText('Bob from sales (bob)').waitFor();
     expect(await followers.locator('.follower-tags').allTextContents()).to.deep.equal(['VIP, 广州', 'VIP']);
-    await wide.screenshot({ path: 'docs/followers-panel.png' });
+    await guideScreenshot(wide, 'followers-panel.png');
     // The panel's QR codes: a scan as this user, and a fresh user arriving by one.
     await wide.getByRole('button', { name: 'QR codes' }).click();
     const spring = wide.locator('.dev-code', { hasText: 'Scene spring-poster' });

@@ -12,7 +12,7 @@ import { clientDir } from '../server/config.ts';
 import { silentLogger } from '../server/logger.ts';
 import { memoryStore } from '../server/store/low-store.ts';
 import { remoteResponder } from '../server/wechat/remote-bot.ts';
-import { launchBrowser } from './browser.ts';
+import { guideScreenshot, launchBrowser } from './browser.ts';
 import { http, seedContent, until } from './helpers.ts';
 import { APPID, SECRET } from './platform-helpers.ts';
 import { APIV3_KEY, MCH_PRIVATE_PEM, MCH_SERIAL, MCHID, paySettings } from './pay-helpers.ts';
@@ -76,7 +76,7 @@ describe('WeChat Pay in Chromium: the example shop’s page with weixin-js-sdk',
     const sheet = page.getByRole('dialog', { name: 'WeChat Pay' });
     await sheet.getByText('¥88.00').waitFor();
     await sheet.getByText('Spring tea, one box').waitFor();
-    await page.screenshot({ path: 'docs/pay-sheet.png' });
+    await guideScreenshot(page, 'pay-sheet.png');
     await sheet.getByRole('button', { name: 'Pay' }).click();
     await page.frameLocator('#browser-frame').locator('#result', { hasText: 'chooseWXPay:ok' }).waitFor();
     await until(() => shop.events.length === 1, 10_000);
@@ -86,7 +86,7 @@ describe('WeChat Pay in Chromium: the example shop’s page with weixin-js-sdk',
     expect(data.trade_state).to.equal('SUCCESS');
     await page.getByRole('button', { name: 'Close' }).click();
     await page.getByText('微信支付 · 支付成功').waitFor();
-    await page.screenshot({ path: 'docs/pay-receipt.png' });
+    await guideScreenshot(page, 'pay-receipt.png');
     // The shop refunds it: REFUND.SUCCESS follows.
     const refund = await http(`http://localhost:${shopPort}/orders/${outTradeNo}/refund`, 'POST');
     expect(refund.body.status).to.equal('PROCESSING');
