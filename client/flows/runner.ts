@@ -11,8 +11,12 @@ import { checkPageSteps, opensPages } from './page-steps.ts';
 export type FlowFailure = { step: number; at: Source; what: string; expected: string; actual: string };
 export type FlowResult = { flow: Flow; passed: boolean; durationMs: number; failure?: FlowFailure; transcript: StoredMessage[] };
 
-/** Flows played at once unless told otherwise: each is a connection and a few round trips, mostly waiting. */
-export const DEFAULT_CONCURRENCY = 32;
+/**
+ * Flows played at once unless told otherwise: each is a connection and a few round trips, mostly waiting for
+ * the server, whose writes batch the more turns come at once (1 000 flows against a local server: 1.65 s at
+ * 32, 1.57 s at 64, 1.40–1.56 s at 128); 64 leaves a server under test room to breathe.
+ */
+export const DEFAULT_CONCURRENCY = 64;
 
 export type RunOptions = {
   url: string;
