@@ -4,8 +4,6 @@
 // pushes and user/info) and nickname → wx.ready with co-wechat-api's getJsConfig and weixin-js-sdk. Back onto
 // the ?code= URL gets 40163; a page cannot sign in as another user by naming one.
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import API from 'co-wechat-api';
@@ -13,14 +11,9 @@ import express from 'express';
 import type { Browser, Page } from 'playwright-core';
 import wechat from 'wechat';
 import type { App } from '../server/app/app.ts';
-import { openApp } from '../server/app/start.ts';
-import { clientDir } from '../server/config.ts';
-import { silentLogger } from '../server/logger.ts';
-import { memoryStore } from '../server/store/low-store.ts';
-import { openIdOf, remoteResponder } from '../server/wechat/remote-bot.ts';
+import { openIdOf } from '../server/wechat/remote-bot.ts';
 import { guideScreenshot, launchBrowser } from './browser.ts';
-import { seedContent } from './helpers.ts';
-import { oauthClient } from './pages-helpers.ts';
+import { oauthClient, listenSite, simulatorInFront } from './pages-helpers.ts';
 
 const APPID = 'wx_authorize_test';
 const SECRET = 'authorize-secret';
@@ -31,7 +24,7 @@ describe('in-app browser: web authorization of the chat’s own user', function 
   // Two servers, a browser and several page loads a test: room on a loaded machine, not a measure of speed.
   this.timeout(60_000);
   let browser: Browser | undefined;
-  let target: Server;
+  let target: Awaited<ReturnType<typeof listenSite>>;
   let targetPort = 0;
   let app: App;
   let simUrl = '';
@@ -83,22 +76,16 @@ wx.error(function (res) { document.getElementById('out').textContent = res.errMs
 </script></body></html>`);
     });
     site.get('/orders', (_req, res) => res.type('html').send('<!doctype html><html><head><title>Orders</title></head><body><p id="orders-page">No orders yet</p></body></html>'));
-    target = createServer(site);
-    await new Promise<void>((resolve) => target.listen(0, resolve));
-    targetPort = (target.address() as AddressInfo).port;
+    target = await listenSite(site);
+    targetPort = target.port;
   });
   after(async () => {
     await browser?.close();
-    target.closeAllConnections();
-    await new Promise<void>((resolve) => target.close(() => resolve()));
+    await target.close();
   });
 
   beforeEach(async () => {
-    const targetOptions = { url: `http://localhost:${targetPort}/wechat`, token: 'tok' };
-    app = await openApp({ store: memoryStore(), content: seedContent(), logger: silentLogger, clientDir, responder: remoteResponder(targetOptions), platform: { appId: APPID, secret: SECRET, target: targetOptions } });
-    simUrl = await app.listen(0, '127.0.0.1');
-    api = new API(APPID, SECRET);
-    api.prefix = `${simUrl}/cgi-bin/`;
+    ({ app, url: simUrl, api } = await simulatorInFront(targetPort, { appId: APPID, secret: SECRET }));
     await api.createMenu({
       button: [
         { type: 'view', name: 'Shop', url: `http://localhost:${targetPort}/shop` },

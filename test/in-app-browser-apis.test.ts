@@ -4,21 +4,14 @@
 // alerts, permission denied before wx.ready and outside jsApiList, Back within the page's history, the
 // progress bar, and the bridge's rewriting of links and forms to other origins.
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import API from 'co-wechat-api';
 import express from 'express';
 import type { Browser, Page } from 'playwright-core';
 import wechat from 'wechat';
 import type { App } from '../server/app/app.ts';
-import { openApp } from '../server/app/start.ts';
-import { clientDir } from '../server/config.ts';
-import { silentLogger } from '../server/logger.ts';
-import { memoryStore } from '../server/store/low-store.ts';
-import { remoteResponder } from '../server/wechat/remote-bot.ts';
 import { launchBrowser } from './browser.ts';
-import { seedContent } from './helpers.ts';
+import { listenSite, simulatorInFront } from './pages-helpers.ts';
 import { PNG } from './platform-helpers.ts';
 
 const APPID = 'wx_apis_test';
@@ -30,7 +23,7 @@ describe('in-app browser: the JS-SDK’s APIs and the page’s navigation', func
   // Two servers, a browser and several page loads a test: room on a loaded machine, not a measure of speed.
   this.timeout(60_000);
   let browser: Browser | undefined;
-  let target: Server;
+  let target: Awaited<ReturnType<typeof listenSite>>;
   let targetPort = 0;
   let app: App;
   let simUrl = '';
@@ -80,22 +73,16 @@ on('close', function () { wx.closeWindow(); });
     site.get('/slow', (_req, res) => {
       slowAnswer = res;
     });
-    target = createServer(site);
-    await new Promise<void>((resolve) => target.listen(0, resolve));
-    targetPort = (target.address() as AddressInfo).port;
+    target = await listenSite(site);
+    targetPort = target.port;
   });
   after(async () => {
     await browser?.close();
-    target.closeAllConnections();
-    await new Promise<void>((resolve) => target.close(() => resolve()));
+    await target.close();
   });
 
   beforeEach(async () => {
-    const targetOptions = { url: `http://localhost:${targetPort}/wechat`, token: 'tok' };
-    app = await openApp({ store: memoryStore(), content: seedContent(), logger: silentLogger, clientDir, responder: remoteResponder(targetOptions), platform: { appId: APPID, secret: SECRET, target: targetOptions } });
-    simUrl = await app.listen(0, '127.0.0.1');
-    api = new API(APPID, SECRET);
-    api.prefix = `${simUrl}/cgi-bin/`;
+    ({ app, url: simUrl, api } = await simulatorInFront(targetPort, { appId: APPID, secret: SECRET }));
     await api.createMenu({
       button: [
         { type: 'view', name: 'APIs', url: `http://localhost:${targetPort}/apis` },

@@ -7,6 +7,14 @@ import { promisify } from 'node:util';
 import express from 'express';
 import wechat from 'wechat';
 import OAuth from 'wechat-oauth';
+import API from 'co-wechat-api';
+import type { App } from '../server/app/app.ts';
+import { openApp } from '../server/app/start.ts';
+import { clientDir } from '../server/config.ts';
+import { silentLogger } from '../server/logger.ts';
+import { memoryStore } from '../server/store/low-store.ts';
+import { remoteResponder } from '../server/wechat/remote-bot.ts';
+import { seedContent } from './helpers.ts';
 import { APPID, SECRET, TOKEN } from './platform-helpers.ts';
 
 const WECHAT_API = 'https://api.weixin.qq.com';
@@ -62,4 +70,30 @@ export async function pagesServer(simulator: () => string, scope = 'snsapi_useri
 export async function hop(url: string, init: RequestInit = {}): Promise<{ status: number; location?: string; body: string; headers: Headers }> {
   const res = await fetch(url, { ...init, redirect: 'manual' });
   return { status: res.status, location: res.headers.get('location') ?? undefined, body: await res.text(), headers: res.headers };
+}
+
+/** Listens on a free port with `site` (the account's server); `close` drops its connections and stops it. */
+export async function listenSite(site: express.Express): Promise<{ port: number; close: () => Promise<void> }> {
+  const server = createServer(site);
+  await new Promise<void>((resolve) => server.listen(0, resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/**
+ * The simulator in front of the account's server on `port` (its /wechat, token `tok`), in memory, with the
+ * chat window, and co-wechat-api pointed at it with the account's credentials.
+ */
+export async function simulatorInFront(port: number, credentials: { appId: string; secret: string }): Promise<{ app: App; url: string; api: InstanceType<typeof API> }> {
+  const target = { url: `http://localhost:${port}/wechat`, token: 'tok' };
+  const app = await openApp({ store: memoryStore(), content: seedContent(), logger: silentLogger, clientDir, responder: remoteResponder(target), platform: { ...credentials, target } });
+  const url = await app.listen(0, '127.0.0.1');
+  const api = new API(credentials.appId, credentials.secret);
+  api.prefix = `${url}/cgi-bin/`;
+  return { app, url, api };
 }
