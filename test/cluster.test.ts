@@ -8,6 +8,19 @@ import { connectUser, http, tempDir, until, type ChatSocket } from './helpers.ts
 import { start, stop, type Started } from './process-helpers.ts';
 import { clusterMissing, startRedis, startRedisCluster, type RedisServer } from './redis-helpers.ts';
 
+/**
+ * A MONITOR connection to `url`. ioredis's monitor() opens a connection of its own, so the client it was asked
+ * from is closed here: left open, it would report the later outage tests' Redis restarts as unhandled errors.
+ */
+async function watchCommands(url: string) {
+  const client = new Redis(url);
+  try {
+    return await client.monitor();
+  } finally {
+    client.disconnect();
+  }
+}
+
 const USER_LIMIT = 6;
 const APPID = 'wxcluster0000001';
 const SECRET = 'cluster-secret';
@@ -180,7 +193,7 @@ function describeManyProcesses(title: string, startBackend: () => Promise<Backen
 
     it('publishes a turn’s pushes once, however many messages it stored, and charges its address and user limits in one script', async function () {
       if (!backend.single) return this.skip(); // on a cluster each counter is a script of its own, in its own slot
-      const monitor = await new Redis(backend.single.url).monitor();
+      const monitor = await watchCommands(backend.single.url);
       const commands: string[][] = [];
       monitor.on('monitor', (_time: string, args: string[]) => commands.push(args));
       const { socket } = await connectUser(a.url, 'counted-1');
@@ -206,7 +219,7 @@ function describeManyProcesses(title: string, startBackend: () => Promise<Backen
     it('opens a turn in the round trip that takes its lock: four commands name the user, and the rules version is read inside the lock script', async function () {
       if (!backend.single) return this.skip(); // on a cluster the version lives in another slot and is read beside the lock
       const { socket } = await connectUser(a.url, 'counted-2');
-      const monitor = await new Redis(backend.single.url).monitor();
+      const monitor = await watchCommands(backend.single.url);
       const commands: { args: string[]; source: string }[] = [];
       monitor.on('monitor', (_time: string, args: string[], source: string) => commands.push({ args, source }));
       try {
