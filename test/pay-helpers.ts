@@ -155,3 +155,14 @@ export async function paidNativeOrder(url: string, wxpay: any, notifyUrl: string
   if (!paid.body.ok) throw new Error(`not paid: ${JSON.stringify(paid.body)}`);
   return { outTradeNo: order.out_trade_no as string, transaction: paid.body.transaction };
 }
+
+/** The platform's answer to a call that must be refused (axios throws it); a call that succeeds fails the test. */
+export async function refused(call: Promise<unknown>): Promise<{ status: number; data: any }> {
+  try {
+    const answer = await call;
+    throw new Error(`expected a refusal, got ${JSON.stringify((answer as { data?: unknown }).data)}`);
+  } catch (err: any) {
+    if (!err.response) throw err;
+    return { status: err.response.status, data: err.response.data };
+  }
+}

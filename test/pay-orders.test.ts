@@ -3,18 +3,7 @@
 import { expect } from 'chai';
 import { http } from './helpers.ts';
 import { accountServer, APPID } from './platform-helpers.ts';
-import { follower, jsapiOrder, MCHID, payClient, paySimulator, signedRequest, type PaySimulator } from './pay-helpers.ts';
-
-/** The status and body of an answer the plugin refused (non-2xx). */
-async function refused(call: Promise<unknown>): Promise<{ status: number; data: any }> {
-  try {
-    const answer = await call;
-    throw new Error(`expected a refusal, got ${JSON.stringify((answer as { data?: unknown }).data)}`);
-  } catch (err: any) {
-    if (!err.response) throw err;
-    return { status: err.response.status, data: err.response.data };
-  }
-}
+import { follower, jsapiOrder, MCHID, payClient, type PaySimulator, paySimulator, refused, signedRequest } from './pay-helpers.ts';
 
 describe('WeChat Pay: orders', function () {
   this.timeout(30_000);

@@ -3,17 +3,7 @@
 // out_refund_no with other values, an unpaid order) change nothing.
 import { expect } from 'chai';
 import { until } from './helpers.ts';
-import { MCHID, notifyHandler, openNotification, paidNativeOrder, payClient, paySimulator, jsapiOrder } from './pay-helpers.ts';
-
-async function refused(call: Promise<unknown>): Promise<{ status: number; data: any }> {
-  try {
-    const answer = await call;
-    throw new Error(`expected a refusal, got ${JSON.stringify((answer as { data?: unknown }).data)}`);
-  } catch (err: any) {
-    if (!err.response) throw err;
-    return { status: err.response.status, data: err.response.data };
-  }
-}
+import { jsapiOrder, MCHID, notifyHandler, openNotification, paidNativeOrder, payClient, paySimulator, refused } from './pay-helpers.ts';
 
 describe('WeChat Pay: refunds', function () {
   this.timeout(30_000);
