@@ -1,8 +1,10 @@
 // Plays flows against a server, each as a fresh user, many at once.
 import { randomBytes } from 'node:crypto';
+import type { Agent } from 'node:http';
 import type { Inbound, StoredMessage } from '../../server/contract.ts';
 import { BotClient, BotClientError } from '../sdk/bot-client.ts';
 import { SharedBrowser } from './chromium.ts';
+import { runAgent } from './connection-agent.ts';
 import { check, linkOf, showMessage } from './expectations.ts';
 import { FlowError, type Flow, type PageStep, type Source, type Utterances } from './flow.ts';
 import { PageSession, type PageProblem } from './page-session.ts';
@@ -33,7 +35,14 @@ export type RunOptions = {
   onRateLimited?: (waitMs: number) => void;
   /** Where flows that OPEN pages open them; without it runFlows launches Chromium once for the run (runFlow, for the flow). */
   browser?: SharedBrowser;
+  /** The HTTP agent the flows' connections go through; runFlows makes one for the run (connection-agent.ts). */
+  agent?: Agent;
 };
+
+// A flow's user: this process's random prefix and a counter, unique across runs without a random draw per flow.
+const runPrefix = randomBytes(9).toString('base64url');
+let flowsStarted = 0;
+const newFlowUserId = () => `flow_${runPrefix}_${(flowsStarted++).toString(36)}`;
 
 /** Bot messages in the order they arrive, from acks and pushes alike, each once. */
 class Inbox {
@@ -91,10 +100,11 @@ export async function runFlow(flow: Flow, options: RunOptions): Promise<FlowResu
   let pages: PageSession | undefined;
   let pageOpen = false;
   try {
-    const userId = `flow_${randomBytes(9).toString('base64url')}`;
+    const userId = newFlowUserId();
     client = await BotClient.connect({
       url: options.url,
       userId,
+      agent: options.agent,
       timeoutMs,
       retryRateLimited: options.retryRateLimited ?? true,
       onRateLimited: options.onRateLimited,
@@ -207,20 +217,22 @@ export function throttleClock(): { onRateLimited: (waitMs: number) => void; thro
 export async function runFlows(flows: Flow[], options: RunOptions): Promise<FlowResult[]> {
   const results: FlowResult[] = new Array(flows.length);
   let next = 0;
-  const worker = async (browser: SharedBrowser | undefined) => {
+  const worker = async (browser: SharedBrowser | undefined, agent: Agent) => {
     while (next < flows.length) {
       const index = next++;
-      results[index] = await runFlow(flows[index]!, { ...options, browser });
+      results[index] = await runFlow(flows[index]!, { ...options, browser, agent });
       options.onResult?.(results[index]!);
     }
   };
   const concurrency = Math.max(1, Math.min(options.concurrency ?? DEFAULT_CONCURRENCY, flows.length));
   // One browser for the run, launched when the first flow opens a page (flows without pages never load it).
   const browser = options.browser ?? (flows.some((f) => opensPages(f.steps)) ? new SharedBrowser() : undefined);
+  const agent = options.agent ?? runAgent();
   try {
-    await Promise.all(Array.from({ length: concurrency }, () => worker(browser)));
+    await Promise.all(Array.from({ length: concurrency }, () => worker(browser, agent)));
   } finally {
     if (browser !== options.browser) await browser?.close();
+    if (agent !== options.agent) agent.destroy();
   }
   return results;
 }

@@ -1,4 +1,5 @@
 // A typed client for scripts and tests: connect as a user, say things, click menu buttons, get the replies.
+import type { Agent } from 'node:http';
 import { io, type Socket } from 'socket.io-client';
 import type {
   Account,
@@ -26,6 +27,8 @@ export type ConnectOptions = {
   retryRateLimited?: boolean;
   /** Called each time the client waits for the rate limit, with how long it waits. */
   onRateLimited?: (waitMs: number) => void;
+  /** In Node, the HTTP agent the WebSocket connects through (the flows runner shares one that resolves each host once). */
+  agent?: Agent;
 };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -78,9 +81,11 @@ export class BotClient {
     }
   }
 
-  private static connectOnce({ url, userId, timeoutMs = 10_000, ...throttle }: ConnectOptions): Promise<BotClient> {
+  private static connectOnce({ url, userId, timeoutMs = 10_000, agent, ...throttle }: ConnectOptions): Promise<BotClient> {
     const socket: ChatSocket = io(url, {
       auth: userId ? { userId } : {},
+      // engine.io-client's type says string | boolean, but it hands the option to the WebSocket as it is.
+      ...(agent ? { agent: agent as unknown as string } : {}),
       transports: ['websocket'],
       forceNew: true,
       reconnection: false,
