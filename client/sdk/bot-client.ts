@@ -1,5 +1,4 @@
 // A typed client for scripts and tests: connect as a user, say things, click menu buttons, get the replies.
-import type { Agent } from 'node:http';
 import { io, type Socket } from 'socket.io-client';
 import type {
   Account,
@@ -27,8 +26,11 @@ export type ConnectOptions = {
   retryRateLimited?: boolean;
   /** Called each time the client waits for the rate limit, with how long it waits. */
   onRateLimited?: (waitMs: number) => void;
-  /** In Node, the HTTP agent the WebSocket connects through (the flows runner shares one that resolves each host once). */
-  agent?: Agent;
+  /**
+   * In Node, the `http.Agent` the WebSocket connects through (the flows runner shares one that resolves each host
+   * once). Typed as an object so that the SDK's types need no Node typings.
+   */
+  agent?: object;
 };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
