@@ -4,7 +4,7 @@ import type { StoredMessage } from '../server/contract.ts';
 import { ruleSchema, type Rule } from '../server/content/rules.ts';
 import { API_CALLS_KEPT } from '../server/limits.ts';
 import { ApiCallLog } from '../server/store/api-call-log.ts';
-import type { ChatStore } from '../server/store/chat-store.ts';
+import { StoreError, type ChatStore } from '../server/store/chat-store.ts';
 import { seedContent, until } from './helpers.ts';
 
 /** A store under test, and the ways the suite needs to reach behind it. */
@@ -304,6 +304,27 @@ export function describeChatStore(name: string, makeStore: () => Promise<StoreUn
         expect(heard.at(-1)).to.deep.equal(changed);
       } finally {
         await other.close();
+      }
+    });
+
+    it('stores a commit that ends the turn like any other; across stores, it lets the user go at once', async function () {
+      const other = t.shared?.();
+      await other?.open(seed);
+      const [first, second, late] = [1, 2, 3].map((n) => message('alice', n));
+      try {
+        await store.withUserLock('alice', async () => {
+          await store.commit('alice', { messages: [first!], session: session(1), endsTurn: true });
+          if (!other) return;
+          // Still inside this turn: another store takes the user (it would wait 30 s for a lock still held).
+          await other.withUserLock('alice', () => other.commit('alice', { messages: [second!], session: session(2) }));
+          const refused = await store.commit('alice', { messages: [late!], session: session(3) }).catch((err: unknown) => err);
+          expect(refused, 'a commit under a lock that was let go').to.be.instanceOf(StoreError).with.property('kind', 'unavailable');
+        });
+        const { user } = await store.openTurn('alice');
+        expect(user!.session).to.deep.equal(session(other ? 2 : 1));
+        expect((await store.history('alice', { limit: 10 }))!.map((m) => m.id)).to.deep.equal(other ? [first!.id, second!.id] : [first!.id]);
+      } finally {
+        await other?.close();
       }
     });
 

@@ -159,7 +159,7 @@ export class ChatService {
       const { user, earlier } = await this.store.openTurn(userId, inbound.clientId);
       if (earlier) return earlier;
       const scene = await this.sceneOf(inbound);
-      return this.answer(userId, user, inbound, { origin: origin?.socketId, storesInbound: true, scene });
+      return this.answer(userId, user, inbound, { origin: origin?.socketId, storesInbound: true, scene, endsTurn: true });
     });
   }
 
@@ -291,9 +291,10 @@ export class ChatService {
 
   /**
    * The turn's steps after dedupe, under the user's lock: follow/interaction, respond, commit, publish.
-   * `storesInbound: false` for a first connection, which stores only the welcome.
+   * `storesInbound: false` for a first connection, which stores only the welcome; `endsTurn` when nothing of
+   * the user's follows the commit in this turn (then the commit may let the user's lock go).
    */
-  private async answer(userId: string, user: UserState | undefined, inbound: Inbound, { origin, storesInbound, scene }: { origin?: string; storesInbound: boolean; scene?: FollowScene }): Promise<Exchange> {
+  private async answer(userId: string, user: UserState | undefined, inbound: Inbound, { origin, storesInbound, scene, endsTurn = false }: { origin?: string; storesInbound: boolean; scene?: FollowScene; endsTurn?: boolean }): Promise<Exchange> {
     const env = this.environment();
     const { state: followed, scan } = await this.follow(userId, user, inbound, env.now, scene);
     const turn = new RunningTurn(followed, origin);
@@ -302,12 +303,17 @@ export class ChatService {
     this.running.set(userId, turn);
     try {
       const answer = await this.responder({ userId, session: turn.state.session, inbound, env, ...(scan ? { scan } : {}) });
+      // An unfollow's commit is followed by followers.left, which must run before another turn of the user.
+      const last = endsTurn && !(inbound.type === 'event' && inbound.event === 'unsubscribe');
+      // The server under test has answered: a delivery from now on takes a turn of its own, queued behind this
+      // one, rather than joining a turn whose last commit may already have let the lock go.
+      if (last) this.running.delete(userId);
       return await turn.exclusive(async () => {
         const final = answer.trace ? Object.assign({}, message, { trace: answer.trace }) : message;
         const replies = answer.replies.map((r) => this.stamp(userId, 'bot', r, env.now, storesInbound ? message.id : undefined));
         const messages = turn.pendingMessage ? [final, ...replies] : replies;
         const state: TurnState = { ...turn.state, session: answer.session };
-        await this.store.commit(userId, { messages, ...state, clientId: inbound.clientId, revised: turn.storedEarly ? final : undefined });
+        await this.store.commit(userId, { messages, ...state, clientId: inbound.clientId, revised: turn.storedEarly ? final : undefined, endsTurn: last });
         // After the commit: a turn that failed leaves the follower as they were, remark and tags included.
         if (this.followers && inbound.type === 'event' && inbound.event === 'unsubscribe') await this.followers.left(userId);
         turn.state = state;

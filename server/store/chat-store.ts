@@ -48,6 +48,11 @@ export type Commit = {
    * during the push, and must follow it): stored again in its place, now with its trace.
    */
   revised?: StoredMessage;
+  /**
+   * The last commit of the turn: a store that locks users across processes lets the lock go with it (one round
+   * trip fewer a turn), so nothing of the user's may be written or read under that lock afterwards.
+   */
+  endsTurn?: boolean;
 };
 
 /**

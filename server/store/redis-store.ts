@@ -14,7 +14,7 @@ import { closeClient, commandClient, connect, describeRedis, messageClient, repo
 import { recordOfValue } from './legacy-values.ts';
 import { literal, RedisRecords } from './redis/records.ts';
 import { commitTurn, defineScripts, historyPage, openTurn, putMedia, saveRules, seedRules } from './redis/scripts.ts';
-import { DEFAULT_LOCK, LockTimeout, withLock, type LockSettings, type UserFields } from './redis/user-lock.ts';
+import { DEFAULT_LOCK, LockTimeout, withLock, type Lease, type LockSettings, type UserFields } from './redis/user-lock.ts';
 
 export type RedisStoreOptions = {
   /** One Redis, or (with `cluster`) one or more nodes of a Redis Cluster, comma-separated. */
@@ -54,8 +54,8 @@ export class RedisStore implements ChatStore {
   private readonly listeners = new Set<(rules: Rule[]) => void>();
   private readonly recordListeners = new Set<(kind: string, key: string) => void>();
   private readonly shelf: RedisRecords;
-  /** Fencing tokens of the user locks this process holds, by user (one turn per user at a time here: ChatService queues them). */
-  private readonly tokens = new Map<string, string>();
+  /** The user locks this process holds, by user (one turn per user at a time here: ChatService queues them). */
+  private readonly leases = new Map<string, Lease>();
   /**
    * The user's fields the lock script read as it took the lock, kept until the turn's first openTurn (or its
    * first commit, or its end): a turn's opening read rides on the lock's round trip.
@@ -194,16 +194,19 @@ export class RedisStore implements ChatStore {
     return opened;
   }
 
-  async commit(userId: string, { messages, session, clientId, follower, window, revised }: Commit): Promise<void> {
+  async commit(userId: string, { messages, session, clientId, follower, window, revised, endsTurn }: Commit): Promise<void> {
     this.readWithLock.delete(userId); // what the lock read is stale from here on
+    const lease = this.leases.get(userId);
     const [message, ...replies] = revised ? [revised, ...messages] : messages;
     const exchange = clientId ? JSON.stringify({ message, replies }) : '';
     const keys = [this.key('user', userId), this.key('messages', userId), this.key('positions', userId), this.key('answers', userId), this.key('lock', userId)];
     const createdAt = messages[0]?.createdAt ?? new Date().toISOString();
     const state = [follower ? JSON.stringify(follower) : '', window ? JSON.stringify(window) : '', revised?.id ?? '', revised ? JSON.stringify(revised) : ''];
-    const args = [this.tokens.get(userId) ?? '', createdAt, JSON.stringify(session), clientId ?? '', exchange, ...state, messages.length];
+    const releases = endsTurn && lease ? '1' : '';
+    const args = [lease?.token ?? '', createdAt, JSON.stringify(session), clientId ?? '', exchange, ...state, releases, messages.length];
     try {
       await commitTurn(this.redis, keys, [...args, ...messages.map((m) => m.id), ...messages.map((m) => JSON.stringify(m))]);
+      if (releases) lease!.released = true;
     } catch (err) {
       throw unavailable('The message', err);
     }
@@ -249,15 +252,15 @@ export class RedisStore implements ChatStore {
           if (version > this.rulesVersion) await this.reloadRules();
           this.readWithLock.set(userId, user);
         },
-        async (token) => {
-          this.tokens.set(userId, token);
+        async (lease) => {
+          this.leases.set(userId, lease);
           try {
             return await turn();
           } catch (err) {
             turnFailed = true;
             throw err;
           } finally {
-            this.tokens.delete(userId);
+            this.leases.delete(userId);
             this.readWithLock.delete(userId);
           }
         },

@@ -20,9 +20,10 @@ function script(name: string, lua: string): ScriptCall {
 /**
  * One turn, all or nothing. KEYS: user hash, message list, message positions, answers, user lock.
  * ARGV: fencing token ('' when the caller holds no lock), createdAt, session, clientId (or ''), exchange,
- * follower (or ''), window (or ''), revised message id (or ''), revised message, n, then n message ids and
- * n messages. Every check comes before the first write, since a script that fails half-way keeps what it
- * wrote; the fencing check refuses a turn whose lock expired and went to another process.
+ * follower (or ''), window (or ''), revised message id (or ''), revised message, '1' to release the lock
+ * with the commit (or ''), n, then n message ids and n messages. Every check comes before the first write,
+ * since a script that fails half-way keeps what it wrote; the fencing check refuses a turn whose lock expired
+ * and went to another process.
  */
 export const commitTurn = script(
   'oaCommitTurn',
@@ -43,12 +44,13 @@ redis.call('HSET', KEYS[1], 'session', ARGV[3])
 if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'follower', ARGV[6]) end
 if ARGV[7] ~= '' then redis.call('HSET', KEYS[1], 'window', ARGV[7]) end
 if revisedAt then redis.call('LSET', KEYS[2], tonumber(revisedAt), ARGV[9]) end
-local n = tonumber(ARGV[10])
+local n = tonumber(ARGV[11])
 for i = 1, n do
-  local length = redis.call('RPUSH', KEYS[2], ARGV[10 + n + i])
-  redis.call('HSET', KEYS[3], ARGV[10 + i], length - 1)
+  local length = redis.call('RPUSH', KEYS[2], ARGV[11 + n + i])
+  redis.call('HSET', KEYS[3], ARGV[11 + i], length - 1)
 end
 if ARGV[4] ~= '' then redis.call('HSET', KEYS[4], ARGV[4], ARGV[5]) end
+if ARGV[10] ~= '' and ARGV[1] ~= '' then redis.call('DEL', KEYS[5]) end
 return n
 `,
 );
