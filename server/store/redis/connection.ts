@@ -78,8 +78,8 @@ export function commandClient(address: RedisAddress, name: string, commandTimeou
  * failing, because Socket.IO's adapter does not catch a failed publish; subscriptions are renewed on reconnect.
  * On a cluster, sharded subscriptions (SSUBSCRIBE) go to the node that owns each channel's slot.
  */
-export function messageClient(address: RedisAddress, name: string): RedisClient {
-  const options: RedisOptions = { lazyConnect: true, connectionName: `oa-sim:${name}`, maxRetriesPerRequest: null, retryStrategy: reconnectDelay };
+export function messageClient(address: RedisAddress, name: string, { autoPipelining = false } = {}): RedisClient {
+  const options: RedisOptions = { lazyConnect: true, connectionName: `oa-sim:${name}`, maxRetriesPerRequest: null, retryStrategy: reconnectDelay, enableAutoPipelining: autoPipelining };
   return client(address, options, { enableOfflineQueue: true, shardedSubscribers: true });
 }
 

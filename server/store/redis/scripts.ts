@@ -40,14 +40,21 @@ if ARGV[8] ~= '' then
   if not revisedAt then return redis.error_reply('UNKNOWN the revised message is not stored') end
 end
 redis.call('HSETNX', KEYS[1], 'createdAt', ARGV[2])
-redis.call('HSET', KEYS[1], 'session', ARGV[3])
-if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'follower', ARGV[6]) end
-if ARGV[7] ~= '' then redis.call('HSET', KEYS[1], 'window', ARGV[7]) end
+local fields = { 'session', ARGV[3] }
+if ARGV[6] ~= '' then table.insert(fields, 'follower'); table.insert(fields, ARGV[6]) end
+if ARGV[7] ~= '' then table.insert(fields, 'window'); table.insert(fields, ARGV[7]) end
+redis.call('HSET', KEYS[1], unpack(fields))
 if revisedAt then redis.call('LSET', KEYS[2], tonumber(revisedAt), ARGV[9]) end
 local n = tonumber(ARGV[11])
-for i = 1, n do
-  local length = redis.call('RPUSH', KEYS[2], ARGV[11 + n + i])
-  redis.call('HSET', KEYS[3], ARGV[11 + i], length - 1)
+if n > 0 then
+  -- One RPUSH and one HSET for all the messages: each redis.call has a cost of its own.
+  local length = redis.call('RPUSH', KEYS[2], unpack(ARGV, 12 + n, 11 + 2 * n))
+  local positions = {}
+  for i = 1, n do
+    positions[2 * i - 1] = ARGV[11 + i]
+    positions[2 * i] = length - n + i - 1
+  end
+  redis.call('HSET', KEYS[3], unpack(positions))
 end
 if ARGV[4] ~= '' then redis.call('HSET', KEYS[4], ARGV[4], ARGV[5]) end
 if ARGV[10] ~= '' and ARGV[1] ~= '' then redis.call('DEL', KEYS[5]) end
