@@ -97,6 +97,33 @@ describe('with a redis-server of its own', function () {
     }
   });
 
+  it('renews the locks of turns that outlast the expiry, and lets them go at the end', async () => {
+    const lock = { ttlMs: 300, waitMs: 5000 };
+    const [store, other] = [0, 1].map(() => new RedisStore({ url: redis.server.url, prefix: 'renew:', lock }));
+    await Promise.all([store!.open([]), other!.open([])]);
+    try {
+      const order: string[] = [];
+      const long = (user: string) =>
+        store!.withUserLock(user, async () => {
+          await new Promise((r) => setTimeout(r, 1000)); // three expiries
+          await store!.commit(user, { messages: [], session: { subscribed: true } });
+          order.push(`long ${user}`);
+        });
+      const turns = [long('alice'), long('bob')];
+      // Both locks taken before the other store asks for one.
+      for (const start = Date.now(); (await redis.admin.exists('renew:lock:{alice}', 'renew:lock:{bob}')) !== 2; ) {
+        if (Date.now() - start > 1000) throw new Error('the long turns did not take their locks');
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      await other!.withUserLock('alice', async () => void order.push('other alice'));
+      await Promise.all(turns);
+      expect(order, 'the other store waited for the long turn').to.deep.equal(['long alice', 'long bob', 'other alice']);
+      expect(await redis.admin.exists('renew:lock:{alice}', 'renew:lock:{bob}'), 'both let go').to.equal(0);
+    } finally {
+      await Promise.all([store!.close(), other!.close()]);
+    }
+  });
+
   it('refuses the commit of a turn whose lock went to another process (fencing)', async () => {
     const store = new RedisStore({ url: redis.server.url, prefix: 'fence:' });
     await store.open([]);

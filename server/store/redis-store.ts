@@ -14,7 +14,7 @@ import { closeClient, commandClient, connect, describeRedis, messageClient, repo
 import { recordOfValue } from './legacy-values.ts';
 import { literal, RedisRecords } from './redis/records.ts';
 import { commitTurn, defineScripts, historyPage, openTurn, putMedia, saveRules, seedRules } from './redis/scripts.ts';
-import { DEFAULT_LOCK, LockTimeout, withLock, type Lease, type LockSettings, type UserFields } from './redis/user-lock.ts';
+import { DEFAULT_LOCK, LockTimeout, UserLocks, type Lease, type LockSettings, type UserFields } from './redis/user-lock.ts';
 
 export type RedisStoreOptions = {
   /** One Redis, or (with `cluster`) one or more nodes of a Redis Cluster, comma-separated. */
@@ -45,7 +45,7 @@ export class RedisStore implements ChatStore {
   private readonly redis: RedisClient;
   private readonly subscriber: RedisClient;
   private readonly prefix: string;
-  private readonly lock: LockSettings;
+  private readonly locks: UserLocks;
   private readonly url: string;
   private readonly mediaQuotaBytes: number;
   private readonly now: () => number;
@@ -66,13 +66,13 @@ export class RedisStore implements ChatStore {
   constructor(options: RedisStoreOptions) {
     this.url = options.url;
     this.prefix = options.prefix ?? 'oa:';
-    this.lock = { ...DEFAULT_LOCK, ...options.lock };
     this.mediaQuotaBytes = options.mediaQuotaBytes ?? DEFAULT_MEDIA_QUOTA_BYTES;
     this.now = options.now ?? Date.now;
     const address = { url: options.url, cluster: options.cluster };
     this.clustered = options.cluster ?? false;
     this.redis = commandClient(address, 'store');
     defineScripts(this.redis);
+    this.locks = new UserLocks(this.redis, { ...DEFAULT_LOCK, ...options.lock, clustered: this.clustered });
     this.subscriber = messageClient(address, 'rule-notices');
     const warn = options.warn ?? (() => {});
     reportOutages(this.redis, warn);
@@ -244,10 +244,8 @@ export class RedisStore implements ChatStore {
     // What the turn itself throws (a refusal, the store's own errors) passes through as it is; only the lock's failures are ours.
     let turnFailed = false;
     try {
-      return await withLock(
-        this.redis,
+      return await this.locks.run(
         { lock: this.key('lock', userId), user: this.key('user', userId), rulesVersion: this.rulesKeys[1]! },
-        { ...this.lock, clustered: this.clustered },
         async (version, user) => {
           if (version > this.rulesVersion) await this.reloadRules();
           this.readWithLock.set(userId, user);

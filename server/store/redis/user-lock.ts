@@ -36,51 +36,79 @@ const PROCESS_TAG = randomBytes(12).toString('base64url');
 let tokensMade = 0;
 const newToken = () => `${PROCESS_TAG}.${(tokensMade++).toString(36)}`;
 
-/**
- * Runs `turn` holding `keys.lock`, passing it the lease (its fencing token). `onTaken` gets the rules version and the
- * user's fields read with the lock: inside its script on one Redis, the version beside it on a cluster
- * (another slot), so the turn can first catch up with rules another process changed.
- */
-export async function withLock<T>(
-  client: RedisClient,
-  keys: { lock: string; user: string; rulesVersion: string },
-  settings: LockSettings & { clustered: boolean },
-  onTaken: (rulesVersion: number, user: UserFields) => Promise<void>,
-  turn: (lease: Lease) => Promise<T>,
-): Promise<T> {
-  const token = newToken();
-  const deadline = Date.now() + settings.waitMs;
-  const lockKeys = settings.clustered ? [keys.lock, keys.user] : [keys.lock, keys.user, keys.rulesVersion];
-  let taken: [number, string | null, ...UserFields];
-  for (let attempt = 0; ; attempt++) {
-    const [result, version] = await Promise.all([
-      takeLock(client, lockKeys, [token, settings.ttlMs]) as Promise<[number, string | null, ...UserFields]>,
-      settings.clustered ? client.get(keys.rulesVersion) : undefined,
-    ]).catch((err: unknown) => {
-      // A take that timed out may still run once Redis answers again, and one that ran is no use when the
-      // version read failed; the release, sent after it on the same connection, runs after it, so the user
-      // is not locked out until the expiry.
-      void releaseLock(client, [keys.lock], [token]).catch(() => undefined);
-      throw err;
-    });
-    if (result[0] === 1) {
-      taken = settings.clustered ? [1, version ?? null, ...(result.slice(2) as UserFields)] : result;
-      break;
+/** What a lock is taken on: the lock's key, the user's hash (read with it) and the rules version. */
+export type LockKeys = { lock: string; user: string; rulesVersion: string };
+
+/** The user locks one store holds, renewed together: one timer for all of them, not one set and cleared a turn. */
+export class UserLocks {
+  /** Lock key → token, for every lock held. */
+  private readonly held = new Map<string, string>();
+  private renewal: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly client: RedisClient,
+    private readonly settings: LockSettings & { clustered: boolean },
+  ) {}
+
+  /**
+   * Runs `turn` holding `keys.lock`, passing it the lease (its fencing token). `onTaken` gets the rules version
+   * and the user's fields read with the lock: inside its script on one Redis, the version beside it on a
+   * cluster (another slot), so the turn can first catch up with rules another process changed.
+   */
+  async run<T>(keys: LockKeys, onTaken: (rulesVersion: number, user: UserFields) => Promise<void>, turn: (lease: Lease) => Promise<T>): Promise<T> {
+    const { client, settings } = this;
+    const token = newToken();
+    const deadline = Date.now() + settings.waitMs;
+    const lockKeys = settings.clustered ? [keys.lock, keys.user] : [keys.lock, keys.user, keys.rulesVersion];
+    let taken: [number, string | null, ...UserFields];
+    for (let attempt = 0; ; attempt++) {
+      const [result, version] = await Promise.all([
+        takeLock(client, lockKeys, [token, settings.ttlMs]) as Promise<[number, string | null, ...UserFields]>,
+        settings.clustered ? client.get(keys.rulesVersion) : undefined,
+      ]).catch((err: unknown) => {
+        // A take that timed out may still run once Redis answers again, and one that ran is no use when the
+        // version read failed; the release, sent after it on the same connection, runs after it, so the user
+        // is not locked out until the expiry.
+        void releaseLock(client, [keys.lock], [token]).catch(() => undefined);
+        throw err;
+      });
+      if (result[0] === 1) {
+        taken = settings.clustered ? [1, version ?? null, ...(result.slice(2) as UserFields)] : result;
+        break;
+      }
+      if (Date.now() > deadline) throw new LockTimeout(`another process has held this user's turn for over ${settings.waitMs} ms`);
+      // Short, jittered waits: turns take milliseconds, and two waiters should not retry in step.
+      await sleep(Math.min(50, 2 + 2 ** attempt) * (0.5 + Math.random() / 2));
     }
-    if (Date.now() > deadline) throw new LockTimeout(`another process has held this user's turn for over ${settings.waitMs} ms`);
-    // Short, jittered waits: turns take milliseconds, and two waiters should not retry in step.
-    await sleep(Math.min(50, 2 + 2 ** attempt) * (0.5 + Math.random() / 2));
+    const [, version, ...user] = taken;
+    const lease: Lease = { token, released: false };
+    this.hold(keys.lock, token);
+    try {
+      await onTaken(Number(version ?? 0), user);
+      return await turn(lease);
+    } finally {
+      this.letGo(keys.lock);
+      // If this fails (Redis away), the lock expires by itself after ttlMs.
+      if (!lease.released) await releaseLock(client, [keys.lock], [token]).catch(() => undefined);
+    }
   }
-  const [, version, ...user] = taken;
-  const renewal = setInterval(() => void extendLock(client, [keys.lock], [token, settings.ttlMs]).catch(() => undefined), settings.ttlMs / 3);
-  renewal.unref();
-  const lease: Lease = { token, released: false };
-  try {
-    await onTaken(Number(version ?? 0), user);
-    return await turn(lease);
-  } finally {
-    clearInterval(renewal);
-    // If this fails (Redis away), the lock expires by itself after ttlMs.
-    if (!lease.released) await releaseLock(client, [keys.lock], [token]).catch(() => undefined);
+
+  private hold(key: string, token: string): void {
+    this.held.set(key, token);
+    // Every third of the expiry while any lock is held: each is renewed within a third of it of being taken, as before.
+    this.renewal ??= setInterval(() => this.renewAll(), this.settings.ttlMs / 3).unref();
+  }
+
+  private letGo(key: string): void {
+    this.held.delete(key);
+    if (this.held.size === 0 && this.renewal) {
+      clearInterval(this.renewal);
+      this.renewal = undefined;
+    }
+  }
+
+  private renewAll(): void {
+    // A lock that a commit let go (or that expired) is not extended: the script checks the token.
+    for (const [key, token] of this.held) void extendLock(this.client, [key], [token, this.settings.ttlMs]).catch(() => undefined);
   }
 }
