@@ -177,7 +177,7 @@ export class ChatService {
     if (running) return running.exclusive(() => this.commitDelivery(userId, running, outbound, trace, check));
     return this.serialized(userId, async () => {
       const { user } = await this.store.openTurn(userId);
-      return this.commitDelivery(userId, new RunningTurn(stateOf(user)), outbound, trace, check);
+      return this.commitDelivery(userId, new RunningTurn(stateOf(user)), outbound, trace, check, { endsTurn: true });
     });
   }
 
@@ -348,13 +348,16 @@ export class ChatService {
     return { state: { ...state, ...afterInbound(follower, window, inbound, now.getTime(), scene) }, scan: scanTurn(!follower.subscribed) };
   }
 
-  /** Commits delivered messages with `turn`'s state (and its user message first, while no commit stored it), then publishes them. */
-  private async commitDelivery(userId: string, turn: RunningTurn, outbound: Outbound[], trace: Trace | undefined, check: DeliveryCheck): Promise<StoredMessage[]> {
+  /**
+   * Commits delivered messages with `turn`'s state (and its user message first, while no commit stored it), then
+   * publishes them; `endsTurn` for a delivery's own turn, which has nothing else to store.
+   */
+  private async commitDelivery(userId: string, turn: RunningTurn, outbound: Outbound[], trace: Trace | undefined, check: DeliveryCheck, { endsTurn = false } = {}): Promise<StoredMessage[]> {
     const window = check(turn.state) ?? turn.state.window;
     const now = this.environment().now;
     const messages = outbound.map((body) => this.stamp(userId, 'bot', trace ? { ...body, trace } : body, now));
     const leading = turn.pendingMessage;
-    await this.store.commit(userId, { messages: leading ? [leading, ...messages] : messages, ...turn.state, window });
+    await this.store.commit(userId, { messages: leading ? [leading, ...messages] : messages, ...turn.state, window, endsTurn });
     turn.state = { ...turn.state, window };
     if (leading) {
       turn.pendingMessage = undefined;
