@@ -14,7 +14,7 @@ import { closeClient, commandClient, connect, describeRedis, messageClient, repo
 import { recordOfValue } from './legacy-values.ts';
 import { literal, RedisRecords } from './redis/records.ts';
 import { commitTurn, defineScripts, historyPage, openTurn, putMedia, saveRules, seedRules } from './redis/scripts.ts';
-import { DEFAULT_LOCK, LockTimeout, UserLocks, type Lease, type LockSettings, type UserFields } from './redis/user-lock.ts';
+import { DEFAULT_LOCK, LockTimeout, UserLocks, type LockSettings, type UserFields } from './redis/user-lock.ts';
 
 export type RedisStoreOptions = {
   /** One Redis, or (with `cluster`) one or more nodes of a Redis Cluster, comma-separated. */
@@ -54,8 +54,6 @@ export class RedisStore implements ChatStore {
   private readonly listeners = new Set<(rules: Rule[]) => void>();
   private readonly recordListeners = new Set<(kind: string, key: string) => void>();
   private readonly shelf: RedisRecords;
-  /** The user locks this process holds, by user (one turn per user at a time here: ChatService queues them). */
-  private readonly leases = new Map<string, Lease>();
   /**
    * The user's fields the lock script read as it took the lock, kept until the turn's first openTurn (or its
    * first commit, or its end): a turn's opening read rides on the lock's round trip.
@@ -196,7 +194,7 @@ export class RedisStore implements ChatStore {
 
   async commit(userId: string, { messages, session, clientId, follower, window, revised, endsTurn }: Commit): Promise<void> {
     this.readWithLock.delete(userId); // what the lock read is stale from here on
-    const lease = this.leases.get(userId);
+    const lease = this.locks.leaseOf(this.key('lock', userId));
     const [message, ...replies] = revised ? [revised, ...messages] : messages;
     const exchange = clientId ? JSON.stringify({ message, replies }) : '';
     const keys = [this.key('user', userId), this.key('messages', userId), this.key('positions', userId), this.key('answers', userId), this.key('lock', userId)];
@@ -250,15 +248,13 @@ export class RedisStore implements ChatStore {
           if (version > this.rulesVersion) await this.reloadRules();
           this.readWithLock.set(userId, user);
         },
-        async (lease) => {
-          this.leases.set(userId, lease);
+        async () => {
           try {
             return await turn();
           } catch (err) {
             turnFailed = true;
             throw err;
           } finally {
-            this.leases.delete(userId);
             this.readWithLock.delete(userId);
           }
         },

@@ -41,8 +41,8 @@ export type LockKeys = { lock: string; user: string; rulesVersion: string };
 
 /** The user locks one store holds, renewed together: one timer for all of them, not one set and cleared a turn. */
 export class UserLocks {
-  /** Lock key → token, for every lock held. */
-  private readonly held = new Map<string, string>();
+  /** Lock key → lease, for every lock held (one turn per key at a time in a process: ChatService queues them). */
+  private readonly held = new Map<string, Lease>();
   private renewal: NodeJS.Timeout | undefined;
 
   constructor(
@@ -82,7 +82,7 @@ export class UserLocks {
     }
     const [, version, ...user] = taken;
     const lease: Lease = { token, released: false };
-    this.hold(keys.lock, token);
+    this.hold(keys.lock, lease);
     try {
       await onTaken(Number(version ?? 0), user);
       return await turn(lease);
@@ -93,8 +93,13 @@ export class UserLocks {
     }
   }
 
-  private hold(key: string, token: string): void {
-    this.held.set(key, token);
+  /** The lease of the lock on `key`, while a turn of this store holds it. */
+  leaseOf(key: string): Lease | undefined {
+    return this.held.get(key);
+  }
+
+  private hold(key: string, lease: Lease): void {
+    this.held.set(key, lease);
     // Every third of the expiry while any lock is held: each is renewed within a third of it of being taken, as before.
     this.renewal ??= setInterval(() => this.renewAll(), this.settings.ttlMs / 3).unref();
   }
@@ -109,6 +114,6 @@ export class UserLocks {
 
   private renewAll(): void {
     // A lock that a commit let go (or that expired) is not extended: the script checks the token.
-    for (const [key, token] of this.held) void extendLock(this.client, [key], [token, this.settings.ttlMs]).catch(() => undefined);
+    for (const [key, { token }] of this.held) void extendLock(this.client, [key], [token, this.settings.ttlMs]).catch(() => undefined);
   }
 }
