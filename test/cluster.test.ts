@@ -197,6 +197,7 @@ function describeManyProcesses(title: string, startBackend: () => Promise<Backen
       const commands: string[][] = [];
       monitor.on('monitor', (_time: string, args: string[]) => commands.push(args));
       const { socket } = await connectUser(a.url, 'counted-1');
+      const elsewhere = await connectUser(b.url, 'counted-1'); // a window on the other process: someone to publish to
       try {
         const first = (await sendSlow(socket, { type: 'text', text: 'games' })) as Ok;
         expect(first.replies.length, 'a turn with a reply: two messages to push').to.be.at.least(1);
@@ -212,7 +213,46 @@ function describeManyProcesses(title: string, startBackend: () => Promise<Backen
         for (const charge of userCharges) expect(charge.some((arg) => arg.startsWith('oa:rate:address:')), charge.join(' ')).to.equal(true);
       } finally {
         socket.close();
+        elsewhere.socket.close();
         monitor.disconnect();
+      }
+    });
+
+    it('publishes nothing for a user whose windows are all on one process, and publishes again while another process has one', async function () {
+      if (!backend.single) return this.skip(); // MONITOR sees one node; on a cluster the publish goes to its channel's
+      const monitor = await watchCommands(backend.single.url);
+      const seen: string[][] = [];
+      monitor.on('monitor', (_time: string, args: string[]) => seen.push(args));
+      const publishes = () => seen.filter((c) => /PUBLISH/i.test(c[0]!)).map((c) => c.join(' '));
+      const admin = new Redis(backend.single.url);
+      const watchers = async () => Object.values(await admin.hgetall('oa:watchers:{alone-1}')).sort();
+      const first = await connectUser(a.url, 'alone-1');
+      const second = await connectUser(a.url, 'alone-1');
+      try {
+        expect(await watchers(), "a's two windows, counted under a's id").to.deep.equal(['2']);
+        const alone = (await sendSlow(first.socket, { type: 'text', text: 'games' })) as Ok;
+        await until(() => second.received.some((m) => m.id === alone.message.id), 5000); // the other tab, on this process
+        const onB = await connectUser(b.url, 'alone-1');
+        const shared = (await sendSlow(first.socket, { type: 'text', text: 'help' })) as Ok;
+        await until(() => onB.received.some((m) => m.id === shared.message.id), 5000);
+        onB.socket.close();
+        for (const start = Date.now(); (await watchers()).length !== 1; ) {
+          if (Date.now() - start > 5000) throw new Error("b's closed window was not counted");
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        const after = (await sendSlow(first.socket, { type: 'text', text: 'list' })) as Ok;
+        await until(() => second.received.some((m) => m.id === after.message.id), 5000);
+        // A publish of `after` would leave before the next turn's commit: once MONITOR shows that commit, it would show the publish.
+        const more = (await sendSlow(first.socket, { type: 'text', text: 'more' })) as Ok;
+        await until(() => seen.some((c) => c.includes(more.message.id)), 5000);
+        expect(publishes().filter((p) => p.includes(alone.message.id)), 'no publish while every window was on a').to.deep.equal([]);
+        expect(publishes().filter((p) => p.includes(shared.message.id)), 'one publish while b had a window').to.have.length(1);
+        expect(publishes().filter((p) => p.includes(after.message.id)), 'none after it closed').to.deep.equal([]);
+      } finally {
+        first.socket.close();
+        second.socket.close();
+        monitor.disconnect();
+        admin.disconnect();
       }
     });
 
@@ -224,7 +264,9 @@ function describeManyProcesses(title: string, startBackend: () => Promise<Backen
       monitor.on('monitor', (_time: string, args: string[], source: string) => commands.push({ args, source }));
       try {
         const ack = (await sendSlow(socket, { type: 'text', text: 'games' })) as Ok;
-        await until(() => commands.some((c) => /PUBLISH/i.test(c.args[0]!) && c.args.join(' ').includes(ack.message.id)), 5000);
+        // The commit script ends by counting the user's watchers: once MONITOR shows that, it has shown the whole turn.
+        await until(() => commands.some((c) => c.source === 'lua' && /^HLEN$/i.test(c.args[0]!) && c.args[1] === 'oa:watchers:{counted-2}'), 5000);
+        expect(ack.ok).to.equal(true);
         // MONITOR shows what scripts run inside (source "lua"); only the calls the process sent count.
         const sent = commands.filter((c) => c.source !== 'lua');
         const naming = sent.filter((c) => c.args.some((arg) => arg.includes('{counted-2}')));

@@ -329,6 +329,30 @@ export function describeChatStore(name: string, makeStore: () => Promise<StoreUn
       }
     });
 
+    it("says whether another store sharing the data has a window of the user open, counting each one", async () => {
+      const commit = async (s: ChatStore, n: number) => (await s.commit('alice', { messages: [message('alice', n)], session: session(n) })).elsewhere;
+      expect(await commit(store, 1), 'nobody watches').to.equal(false);
+      await store.watch('alice');
+      expect(await commit(store, 2), "this store's own window").to.equal(false);
+      const other = t.shared?.();
+      if (!other) return;
+      await other.open(seed);
+      try {
+        await other.watch('alice');
+        await other.watch('alice');
+        expect(await commit(store, 3), "the other store's two windows").to.equal(true);
+        expect(await commit(other, 4), "this store's window, seen from the other").to.equal(true);
+        await other.unwatch('alice');
+        expect(await commit(store, 5), 'one window left there').to.equal(true);
+        await other.unwatch('alice');
+        expect(await commit(store, 6), 'none left there').to.equal(false);
+        await store.unwatch('alice');
+        expect(await commit(other, 7), 'none left here either').to.equal(false);
+      } finally {
+        await other.close();
+      }
+    });
+
     it('runs turns of one user one at a time across stores on the same data', async function () {
       if (!t.shared) return this.skip();
       const other = t.shared();

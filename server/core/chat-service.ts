@@ -82,10 +82,12 @@ export type Origin = { socketId?: string };
 
 /**
  * What the service tells the transports. `stored`: the messages one turn stored, of one user, in order (one
- * event a turn, so a transport can push them with one publish); `origin` is the socket whose ack already carries them.
+ * event a turn, so a transport can push them with one publish); `origin` is the socket whose ack already carries
+ * them; `elsewhere` whether another process sharing the store has a window of the user open (only then is there
+ * anyone to publish to).
  */
 export type ServiceEvents = {
-  stored: [messages: StoredMessage[], origin: string | undefined];
+  stored: [messages: StoredMessage[], origin: string | undefined, elsewhere: boolean];
   account: [account: Account];
   typing: [userId: string, on: boolean];
   apiCall: [call: ApiCall];
@@ -202,8 +204,22 @@ export class ChatService {
       }
       // A first appearance is the user's follow: answered as a subscribe, of which only the welcome is stored.
       else if (!user) await this.answer(userId, undefined, { type: 'event', event: 'subscribe' }, { storesInbound: false });
-      attach((await this.store.history(userId, { limit: historyLimit })) ?? []);
+      // Watched before the history is read: what other processes store from here on, they publish to this one.
+      await this.store.watch(userId);
+      let history: StoredMessage[];
+      try {
+        history = (await this.store.history(userId, { limit: historyLimit })) ?? [];
+      } catch (err) {
+        await this.store.unwatch(userId).catch(() => undefined);
+        throw err;
+      }
+      attach(history);
     });
+  }
+
+  /** A window that connect() attached has closed (or was gone before it could be attached). */
+  leave(userId: string): Promise<void> {
+    return this.store.unwatch(userId);
   }
 
   /** The scene a scan inbound names (refused for an unknown or expired code); undefined for any other inbound. */
@@ -313,12 +329,12 @@ export class ChatService {
         const replies = answer.replies.map((r) => this.stamp(userId, 'bot', r, env.now, storesInbound ? message.id : undefined));
         const messages = turn.pendingMessage ? [final, ...replies] : replies;
         const state: TurnState = { ...turn.state, session: answer.session };
-        await this.store.commit(userId, { messages, ...state, clientId: inbound.clientId, revised: turn.storedEarly ? final : undefined, endsTurn: last });
+        const { elsewhere } = await this.store.commit(userId, { messages, ...state, clientId: inbound.clientId, revised: turn.storedEarly ? final : undefined, endsTurn: last });
         // After the commit: a turn that failed leaves the follower as they were, remark and tags included.
         if (this.followers && inbound.type === 'event' && inbound.event === 'unsubscribe') await this.followers.left(userId);
         turn.state = state;
         turn.pendingMessage = undefined;
-        this.publish(messages, origin);
+        this.publish(messages, origin, elsewhere);
         return { message: final, replies };
       });
     } finally {
@@ -357,14 +373,14 @@ export class ChatService {
     const now = this.environment().now;
     const messages = outbound.map((body) => this.stamp(userId, 'bot', trace ? { ...body, trace } : body, now));
     const leading = turn.pendingMessage;
-    await this.store.commit(userId, { messages: leading ? [leading, ...messages] : messages, ...turn.state, window, endsTurn });
+    const { elsewhere } = await this.store.commit(userId, { messages: leading ? [leading, ...messages] : messages, ...turn.state, window, endsTurn });
     turn.state = { ...turn.state, window };
     if (leading) {
       turn.pendingMessage = undefined;
       turn.storedEarly = true;
-      this.publish([leading], turn.origin);
+      this.publish([leading], turn.origin, elsewhere);
     }
-    this.publish(messages, undefined);
+    this.publish(messages, undefined, elsewhere);
     return messages;
   }
 
@@ -379,8 +395,8 @@ export class ChatService {
     return message;
   }
 
-  private publish(messages: StoredMessage[], origin: string | undefined): void {
-    if (messages.length > 0) this.events.emit('stored', messages, origin);
+  private publish(messages: StoredMessage[], origin: string | undefined, elsewhere: boolean): void {
+    if (messages.length > 0) this.events.emit('stored', messages, origin, elsewhere);
   }
 
   private serialized<T>(userId: string, task: () => Promise<T>): Promise<T> {

@@ -55,6 +55,9 @@ export type Commit = {
   endsTurn?: boolean;
 };
 
+/** What a commit tells its caller: whether a process other than this one has a socket of the user open. */
+export type Committed = { elsewhere: boolean };
+
 /**
  * The storage seam: everything the chat service keeps goes through it.
  *
@@ -72,8 +75,19 @@ export interface ChatStore {
    * (for idempotent resends). A plain read: it holds nothing; turns call it inside withUserLock. Rejects `damaged` or `unavailable`.
    */
   openTurn(userId: string, clientId?: string): Promise<OpenedTurn>;
-  /** Stores a turn durably and whole: resolves only once the data is on disk; rejects `unavailable` (or `damaged`), changing nothing. */
-  commit(userId: string, commit: Commit): Promise<void>;
+  /**
+   * Stores a turn durably and whole: resolves only once the data is on disk, saying whether another process
+   * sharing the store watches the user (then what was stored must be published to it); rejects `unavailable`
+   * (or `damaged`), changing nothing.
+   */
+  commit(userId: string, commit: Commit): Promise<Committed>;
+  /**
+   * A socket of the user is open in this process from now on (`unwatch`: one of them closed): commits made
+   * by other processes sharing the store report it as `elsewhere`. Called under the user's lock before the
+   * history is read, so each commit is either in that history or reported. A store of one process does nothing.
+   */
+  watch(userId: string): Promise<void>;
+  unwatch(userId: string): Promise<void>;
   /** The newest `limit` messages older than `before` (when given), oldest first; undefined when `before` is unknown. */
   history(userId: string, options: { limit: number; before?: string }): Promise<StoredMessage[] | undefined>;
   /** The keyword rules as last saved (or seeded). */

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import type { ApiCall, StoredMessage } from '../contract.ts';
 import type { Rule } from '../content/rules.ts';
 import type { Session } from '../session.ts';
-import { StoreError, type ChatStore, type Commit, type MediaRecord, type OpenedTurn, type Records } from './chat-store.ts';
+import { StoreError, type ChatStore, type Commit, type Committed, type MediaRecord, type OpenedTurn, type Records } from './chat-store.ts';
 import type { Scheduler } from './checkpointer.ts';
 import { Journal, journalLine } from './journal.ts';
 import { encodeMessages } from './json-bytes.ts';
@@ -137,12 +137,17 @@ export class LowStore implements ChatStore {
   /** No other process shares these files: nobody else changes a record. */
   onRecordChanged(): void {}
 
+  /** No other process shares these files: no other process has sockets to tell. */
+  async watch(): Promise<void> {}
+
+  async unwatch(): Promise<void> {}
+
   /** Files are there or the store would not have opened: a failing disk shows in the writes that fail. */
   async unavailable(): Promise<string | undefined> {
     return undefined;
   }
 
-  commit(userId: string, commit: Commit): Promise<void> {
+  commit(userId: string, commit: Commit): Promise<Committed> {
     const before = this.lastCommit.get(userId);
     const run = () => this.logs.using(userId, async (existing) => {
       const log = existing ?? UserLog.create(this.filesOf(userId), userId, commit.messages[0]?.createdAt ?? new Date().toISOString());
@@ -157,6 +162,7 @@ export class LowStore implements ChatStore {
       }
       log.apply(commit, json);
       this.unwritten.changed(log);
+      return ALONE;
     });
     const turn = this.track(before ? before.then(run, run) : run());
     const settled = turn.then(noop, noop);
@@ -276,3 +282,5 @@ export class LowStore implements ChatStore {
 }
 
 const noop = () => {};
+/** What every commit says here: no other process shares these files. */
+const ALONE: Committed = { elsewhere: false };

@@ -9,11 +9,12 @@ import type { ApiCall, Exchange, StoredMessage } from '../contract.ts';
 import { DEFAULT_MEDIA_QUOTA_BYTES, MEDIA_LIFETIME_MS } from '../media.ts';
 import { ruleSchema, type Rule } from '../content/rules.ts';
 import { API_CALLS_KIND } from './api-call-log.ts';
-import { StoreError, type ChatStore, type Commit, type MediaRecord, type OpenedTurn, type Records, type UserState } from './chat-store.ts';
+import { randomBytes } from 'node:crypto';
+import { StoreError, type ChatStore, type Commit, type Committed, type MediaRecord, type OpenedTurn, type Records, type UserState } from './chat-store.ts';
 import { closeClient, commandClient, connect, describeRedis, messageClient, reportOutages, scanAll, type RedisClient } from './redis/connection.ts';
 import { recordOfValue } from './legacy-values.ts';
 import { literal, RedisRecords } from './redis/records.ts';
-import { commitTurn, defineScripts, historyPage, openTurn, putMedia, saveRules, seedRules } from './redis/scripts.ts';
+import { commitTurn, countWatcher, defineScripts, historyPage, openTurn, putMedia, saveRules, seedRules } from './redis/scripts.ts';
 import { DEFAULT_LOCK, LockTimeout, UserLocks, type LockSettings, type UserFields } from './redis/user-lock.ts';
 
 export type RedisStoreOptions = {
@@ -60,6 +61,8 @@ export class RedisStore implements ChatStore {
    */
   private readonly readWithLock = new Map<string, UserFields>();
   private readonly clustered: boolean;
+  /** This store among those sharing the Redis: the field its sockets are counted under in each user's watchers. */
+  private readonly id = randomBytes(9).toString('base64url');
 
   constructor(options: RedisStoreOptions) {
     this.url = options.url;
@@ -192,21 +195,44 @@ export class RedisStore implements ChatStore {
     return opened;
   }
 
-  async commit(userId: string, { messages, session, clientId, follower, window, revised, endsTurn }: Commit): Promise<void> {
+  async commit(userId: string, { messages, session, clientId, follower, window, revised, endsTurn }: Commit): Promise<Committed> {
     this.readWithLock.delete(userId); // what the lock read is stale from here on
     const lease = this.locks.leaseOf(this.key('lock', userId));
     const [message, ...replies] = revised ? [revised, ...messages] : messages;
     const exchange = clientId ? JSON.stringify({ message, replies }) : '';
-    const keys = [this.key('user', userId), this.key('messages', userId), this.key('positions', userId), this.key('answers', userId), this.key('lock', userId)];
+    const keys = [this.key('user', userId), this.key('messages', userId), this.key('positions', userId), this.key('answers', userId), this.key('lock', userId), this.key('watchers', userId)];
     const createdAt = messages[0]?.createdAt ?? new Date().toISOString();
     const state = [follower ? JSON.stringify(follower) : '', window ? JSON.stringify(window) : '', revised?.id ?? '', revised ? JSON.stringify(revised) : ''];
     const releases = endsTurn && lease ? '1' : '';
-    const args = [lease?.token ?? '', createdAt, JSON.stringify(session), clientId ?? '', exchange, ...state, releases, messages.length];
+    const args = [lease?.token ?? '', createdAt, JSON.stringify(session), clientId ?? '', exchange, ...state, releases, this.id, messages.length];
+    let elsewhere: number;
     try {
-      await commitTurn(this.redis, keys, [...args, ...messages.map((m) => m.id), ...messages.map((m) => JSON.stringify(m))]);
-      if (releases) lease!.released = true;
+      [, elsewhere] = (await commitTurn(this.redis, keys, [...args, ...messages.map((m) => m.id), ...messages.map((m) => JSON.stringify(m))])) as [number, number];
     } catch (err) {
       throw unavailable('The message', err);
+    }
+    if (releases) lease!.released = true;
+    return { elsewhere: elsewhere === 1 };
+  }
+
+  /**
+   * Counts a socket of the user open here, in the user's watchers hash, which commits read. A process that dies
+   * with sockets open leaves its count behind: the user's turns elsewhere then publish to nobody, as every turn
+   * did before watchers were counted, which costs a publish and nothing more.
+   */
+  watch(userId: string): Promise<void> {
+    return this.countSocket(userId, 1);
+  }
+
+  unwatch(userId: string): Promise<void> {
+    return this.countSocket(userId, -1);
+  }
+
+  private async countSocket(userId: string, change: 1 | -1): Promise<void> {
+    try {
+      await countWatcher(this.redis, [this.key('watchers', userId)], [this.id, change]);
+    } catch (err) {
+      throw new StoreError('unavailable', `The user's open windows could not be counted (${(err as Error).message}); try again.`);
     }
   }
 

@@ -109,11 +109,12 @@ export function attachSocketTransport(io: ChatServer, service: ChatService, logg
     const others = origin ? room.except(origin) : room;
     for (const message of messages) others.emit('message', message);
   };
-  service.on('stored', (messages, origin) => {
+  service.on('stored', (messages, origin, elsewhere) => {
     const userId = messages[0]!.userId;
     pushHere(userId, origin, messages);
-    // One publish a turn, however many messages it stored: each other process pushes them to its own sockets.
-    if (options.clustered) io.serverSideEmit('pushes', userId, origin, messages);
+    // One publish a turn, however many messages it stored, and none when no other process has a window of the
+    // user open: each process that has one pushes them to its own sockets.
+    if (options.clustered && elsewhere) io.serverSideEmit('pushes', userId, origin, messages);
   });
   if (options.clustered) io.on('pushes', pushHere);
   service.on('account', (account) => io.emit('account', account));
@@ -124,8 +125,12 @@ export function attachSocketTransport(io: ChatServer, service: ChatService, logg
     const { userId, address, scan } = socket.data;
     const log = logger.child({ userId, socket: socket.id });
     log.debug({ address }, 'connected');
+    // Set once connect() counted this window among the user's open ones: its closing is counted too.
+    let watched = false;
+    const leave = () => service.leave(userId).catch((err: unknown) => log.warn({ err }, 'could not count the closed window'));
     socket.on('disconnect', (reason) => {
       release(socket);
+      if (watched) void leave();
       log.debug({ reason }, 'disconnected');
     });
 
@@ -168,7 +173,8 @@ export function attachSocketTransport(io: ChatServer, service: ChatService, logg
 
     service
       .connect(userId, HISTORY_ON_CONNECT, (history) => {
-        if (!socket.connected) return;
+        if (!socket.connected) return void leave(); // closed while its conversation was opening
+        watched = true;
         void socket.join(roomOf(userId));
         socket.emit('ready', { userId, account: service.account, history, replyDeadlineMs: options.replyDeadlineMs });
         options.entered?.(userId);

@@ -18,12 +18,12 @@ function script(name: string, lua: string): ScriptCall {
 }
 
 /**
- * One turn, all or nothing. KEYS: user hash, message list, message positions, answers, user lock.
+ * One turn, all or nothing. KEYS: user hash, message list, message positions, answers, user lock, watchers.
  * ARGV: fencing token ('' when the caller holds no lock), createdAt, session, clientId (or ''), exchange,
  * follower (or ''), window (or ''), revised message id (or ''), revised message, '1' to release the lock
- * with the commit (or ''), n, then n message ids and n messages. Every check comes before the first write,
- * since a script that fails half-way keeps what it wrote; the fencing check refuses a turn whose lock expired
- * and went to another process.
+ * with the commit (or ''), the committing store's id, n, then n message ids and n messages. Every check comes
+ * before the first write, since a script that fails half-way keeps what it wrote; the fencing check refuses a
+ * turn whose lock expired and went to another process. Returns {n, 1 when another store watches the user else 0}.
  */
 export const commitTurn = script(
   'oaCommitTurn',
@@ -45,20 +45,22 @@ if ARGV[6] ~= '' then table.insert(fields, 'follower'); table.insert(fields, ARG
 if ARGV[7] ~= '' then table.insert(fields, 'window'); table.insert(fields, ARGV[7]) end
 redis.call('HSET', KEYS[1], unpack(fields))
 if revisedAt then redis.call('LSET', KEYS[2], tonumber(revisedAt), ARGV[9]) end
-local n = tonumber(ARGV[11])
+local n = tonumber(ARGV[12])
 if n > 0 then
   -- One RPUSH and one HSET for all the messages: each redis.call has a cost of its own.
-  local length = redis.call('RPUSH', KEYS[2], unpack(ARGV, 12 + n, 11 + 2 * n))
+  local length = redis.call('RPUSH', KEYS[2], unpack(ARGV, 13 + n, 12 + 2 * n))
   local positions = {}
   for i = 1, n do
-    positions[2 * i - 1] = ARGV[11 + i]
+    positions[2 * i - 1] = ARGV[12 + i]
     positions[2 * i] = length - n + i - 1
   end
   redis.call('HSET', KEYS[3], unpack(positions))
 end
 if ARGV[4] ~= '' then redis.call('HSET', KEYS[4], ARGV[4], ARGV[5]) end
 if ARGV[10] ~= '' and ARGV[1] ~= '' then redis.call('DEL', KEYS[5]) end
-return n
+local watchers = redis.call('HLEN', KEYS[6])
+if watchers > 0 and redis.call('HEXISTS', KEYS[6], ARGV[11]) == 1 then watchers = watchers - 1 end
+return { n, watchers > 0 and 1 or 0 }
 `,
 );
 
@@ -103,6 +105,19 @@ local version = false
 if KEYS[3] then version = redis.call('GET', KEYS[3]) end
 local user = redis.call('HMGET', KEYS[2], 'createdAt', 'session', 'follower', 'window')
 return { 1, version, user[1], user[2], user[3], user[4] }
+`,
+);
+
+/**
+ * KEYS: watchers (a hash of store id → the number of the user's sockets open on it). ARGV: store id, +1 or -1.
+ * Counts a socket opened or closed; a store's field goes with its last socket.
+ */
+export const countWatcher = script(
+  'oaCountWatcher',
+  `
+local count = redis.call('HINCRBY', KEYS[1], ARGV[1], ARGV[2])
+if count <= 0 then redis.call('HDEL', KEYS[1], ARGV[1]) end
+return count
 `,
 );
 
