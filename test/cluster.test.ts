@@ -264,8 +264,8 @@ function describeManyProcesses(title: string, startBackend: () => Promise<Backen
       monitor.on('monitor', (_time: string, args: string[], source: string) => commands.push({ args, source }));
       try {
         const ack = (await sendSlow(socket, { type: 'text', text: 'games' })) as Ok;
-        // The commit script ends by counting the user's watchers: once MONITOR shows that, it has shown the whole turn.
-        await until(() => commands.some((c) => c.source === 'lua' && /^HLEN$/i.test(c.args[0]!) && c.args[1] === 'oa:watchers:{counted-2}'), 5000);
+        // The commit script ends by deleting the lock: once MONITOR shows that, it has shown the whole turn.
+        await until(() => commands.some((c) => c.source === 'lua' && /^DEL$/i.test(c.args[0]!) && c.args[1] === 'oa:lock:{counted-2}'), 5000);
         expect(ack.ok).to.equal(true);
         // MONITOR shows what scripts run inside (source "lua"); only the calls the process sent count.
         const sent = commands.filter((c) => c.source !== 'lua');

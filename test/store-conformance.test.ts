@@ -124,6 +124,19 @@ describe('with a redis-server of its own', function () {
     }
   });
 
+  it('refuses a commit whose watchers key is not a hash before writing anything', async () => {
+    const store = new RedisStore({ url: redis.server.url, prefix: 'watchers:' });
+    await store.open([]);
+    try {
+      await redis.admin.set('watchers:watchers:{alice}', 'not a hash');
+      const refused = await store.commit('alice', { messages: [], session: { subscribed: true } }).then(() => undefined, (err: { kind?: string }) => err.kind);
+      expect(refused).to.equal('unavailable');
+      expect((await store.openTurn('alice')).user, 'nothing stored').to.equal(undefined);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('refuses the commit of a turn whose lock went to another process (fencing)', async () => {
     const store = new RedisStore({ url: redis.server.url, prefix: 'fence:' });
     await store.open([]);

@@ -4,12 +4,12 @@
 // clientId → exchange; a turn is committed by one script (redis/scripts.ts), so it is stored whole or not at all.
 // Keys that a script touches together share a hash tag (`{id}`, `{rules}`, `{media}`): one slot on a Redis Cluster.
 // A commit resolves once Redis has applied it; how durable that is depends on Redis's persistence (docs/scale-out.md).
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { ApiCall, Exchange, StoredMessage } from '../contract.ts';
 import { DEFAULT_MEDIA_QUOTA_BYTES, MEDIA_LIFETIME_MS } from '../media.ts';
 import { ruleSchema, type Rule } from '../content/rules.ts';
 import { API_CALLS_KIND } from './api-call-log.ts';
-import { randomBytes } from 'node:crypto';
 import { StoreError, type ChatStore, type Commit, type Committed, type MediaRecord, type OpenedTurn, type Records, type UserState } from './chat-store.ts';
 import { closeClient, commandClient, connect, describeRedis, messageClient, reportOutages, scanAll, type RedisClient } from './redis/connection.ts';
 import { recordOfValue } from './legacy-values.ts';

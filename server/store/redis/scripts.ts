@@ -34,6 +34,10 @@ for i, kind in ipairs(kinds) do
   if found ~= kind and found ~= 'none' then return redis.error_reply('WRONGTYPE ' .. KEYS[i] .. ' holds a ' .. found) end
 end
 if ARGV[1] ~= '' and redis.call('GET', KEYS[5]) ~= ARGV[1] then return redis.error_reply('FENCED the user lock was lost') end
+-- Read before the first write too: a watchers key of the wrong type fails the commit before it changes anything.
+local watchers = redis.call('HLEN', KEYS[6])
+if watchers > 0 and redis.call('HEXISTS', KEYS[6], ARGV[11]) == 1 then watchers = watchers - 1 end
+local elsewhere = watchers > 0 and 1 or 0
 local revisedAt = false
 if ARGV[8] ~= '' then
   revisedAt = redis.call('HGET', KEYS[3], ARGV[8])
@@ -58,9 +62,7 @@ if n > 0 then
 end
 if ARGV[4] ~= '' then redis.call('HSET', KEYS[4], ARGV[4], ARGV[5]) end
 if ARGV[10] ~= '' and ARGV[1] ~= '' then redis.call('DEL', KEYS[5]) end
-local watchers = redis.call('HLEN', KEYS[6])
-if watchers > 0 and redis.call('HEXISTS', KEYS[6], ARGV[11]) == 1 then watchers = watchers - 1 end
-return { n, watchers > 0 and 1 or 0 }
+return { n, elsewhere }
 `,
 );
 
