@@ -61,7 +61,7 @@ export class RedisStore implements ChatStore {
    */
   private readonly readWithLock = new Map<string, UserFields>();
   private readonly clustered: boolean;
-  /** This store among those sharing the Redis: the field its sockets are counted under in each user's watchers. */
+  /** This store among those sharing the Redis: the field its sockets are counted under in each user's watchers, and its lock tokens' prefix. */
   private readonly id = randomBytes(9).toString('base64url');
 
   constructor(options: RedisStoreOptions) {
@@ -73,7 +73,7 @@ export class RedisStore implements ChatStore {
     this.clustered = options.cluster ?? false;
     this.redis = commandClient(address, 'store');
     defineScripts(this.redis);
-    this.locks = new UserLocks(this.redis, { ...DEFAULT_LOCK, ...options.lock, clustered: this.clustered });
+    this.locks = new UserLocks(this.redis, { ...DEFAULT_LOCK, ...options.lock, clustered: this.clustered }, this.id);
     this.subscriber = messageClient(address, 'rule-notices');
     const warn = options.warn ?? (() => {});
     reportOutages(this.redis, warn);

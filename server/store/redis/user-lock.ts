@@ -6,7 +6,6 @@
 // send that POST twice. With the lock a turn runs once; the expiry frees a user whose process died, and the
 // fencing check makes sure a process that lost its lock (a long pause, a partition) cannot commit over the
 // turn of the process that took over: its turn fails with storage_unavailable instead.
-import { randomBytes } from 'node:crypto';
 import type { RedisClient } from './connection.ts';
 import { extendLock, releaseLock, takeLock } from './scripts.ts';
 
@@ -30,12 +29,6 @@ export type UserFields = Array<string | null>;
 /** A lock held: its fencing token, and whether a commit already let it go (then the turn does not release it again). */
 export type Lease = { readonly token: string; released: boolean };
 
-// Tokens need only be unique among the holders of one lock: a random part drawn once per process and a counter
-// (random bytes for every turn were, profiled, a tenth of the Redis bot's main thread).
-const PROCESS_TAG = randomBytes(12).toString('base64url');
-let tokensMade = 0;
-const newToken = () => `${PROCESS_TAG}.${(tokensMade++).toString(36)}`;
-
 /** What a lock is taken on: the lock's key, the user's hash (read with it) and the rules version. */
 export type LockKeys = { lock: string; user: string; rulesVersion: string };
 
@@ -44,20 +37,31 @@ export class UserLocks {
   /** Lock key → lease, for every lock held (one turn per key at a time in a process: ChatService queues them). */
   private readonly held = new Map<string, Lease>();
   private renewal: NodeJS.Timeout | undefined;
+  private tokensMade = 0;
 
+  /** `tag`: the store's own random id. */
   constructor(
     private readonly client: RedisClient,
     private readonly settings: LockSettings & { clustered: boolean },
+    private readonly tag: string,
   ) {}
 
   /**
-   * Runs `turn` holding `keys.lock`, passing it the lease (its fencing token). `onTaken` gets the rules version
-   * and the user's fields read with the lock: inside its script on one Redis, the version beside it on a
-   * cluster (another slot), so the turn can first catch up with rules another process changed.
+   * Tokens need only be unique among the holders of one lock: the store's id and a counter (random bytes for
+   * every turn were, profiled, a tenth of the Redis bot's main thread).
    */
-  async run<T>(keys: LockKeys, onTaken: (rulesVersion: number, user: UserFields) => Promise<void>, turn: (lease: Lease) => Promise<T>): Promise<T> {
+  private newToken(): string {
+    return `${this.tag}.${(this.tokensMade++).toString(36)}`;
+  }
+
+  /**
+   * Runs `turn` holding `keys.lock`, whose lease (the fencing token) is leaseOf(keys.lock) meanwhile. `onTaken`
+   * gets the rules version and the user's fields read with the lock: inside its script on one Redis, the version
+   * beside it on a cluster (another slot), so the turn can first catch up with rules another process changed.
+   */
+  async run<T>(keys: LockKeys, onTaken: (rulesVersion: number, user: UserFields) => Promise<void>, turn: () => Promise<T>): Promise<T> {
     const { client, settings } = this;
-    const token = newToken();
+    const token = this.newToken();
     const deadline = Date.now() + settings.waitMs;
     const lockKeys = settings.clustered ? [keys.lock, keys.user] : [keys.lock, keys.user, keys.rulesVersion];
     let taken: [number, string | null, ...UserFields];
@@ -85,7 +89,7 @@ export class UserLocks {
     this.hold(keys.lock, lease);
     try {
       await onTaken(Number(version ?? 0), user);
-      return await turn(lease);
+      return await turn();
     } finally {
       this.letGo(keys.lock);
       // If this fails (Redis away), the lock expires by itself after ttlMs.
