@@ -40,7 +40,7 @@ const CATEGORIES: Array<[string, (files: string[], names: string[]) => boolean]>
   ['socket writes', (_f, n) => n.slice(0, 6).some((x) => /^(writev|writeGeneric|writevGeneric|writeBuffer|writeUtf8String|handleWriteReq)$/.test(x))],
   ['packet encoding', (f) => f.some((x) => x.startsWith('socket.io-parser/'))],
   ['socket.io / engine.io / ws', (f) => f.some((x) => /^(socket\.io|engine\.io|ws|socket\.io-adapter)\//.test(x))],
-  ['chat service, transport, limits', (f) => f.some((x) => /^(core\/|transport\/)/.test(x) || x.startsWith('rate-limiter-flexible/'))],
+  ['chat service, transport, limits', (f) => f.some((x) => /^(core\/|transport\/)/.test(x))],
 ];
 
 /** Main-thread time by category, as shares of the busy (not idle) time. */

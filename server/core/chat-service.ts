@@ -2,13 +2,12 @@
 // dedupe → follow/interaction → respond → commit → publish. Transports only translate; the policy that
 // applies to every channel is here. A turn reads the store once (openTurn) and writes it once (commit).
 import { EventEmitter } from 'node:events';
-import AsyncLock from 'async-lock';
 import type { Account, ApiCall, Exchange, Inbound, MenuButton, Outbound, StoredMessage, Trace } from '../contract.ts';
 import type { Rule } from '../content/rules.ts';
 import { respond, type Environment } from '../bot/engine.ts';
 import { withRules, type Knowledge } from '../bot/knowledge.ts';
 import { AppError } from './errors.ts';
-import type { RateLimits } from './rate-limits.ts';
+import { isAccepted, type RateLimits } from './rate-limits.ts';
 import { NEW_SESSION, type Session } from '../session.ts';
 import { processIds, type Ids } from './ids.ts';
 import { ApiCallLog } from '../store/api-call-log.ts';
@@ -109,10 +108,12 @@ export class ChatService {
   private readonly apiCalls: ApiCallLog;
   /** The turn holding each user's lock in this process, for the deliveries that come while it runs. */
   private readonly running = new Map<string, RunningTurn>();
-  /** One user's turns run one at a time in arrival order; different users' run side by side. */
-  private readonly turns = new AsyncLock({ maxPending: Infinity });
-  /** Turns running or waiting, by user: what busyUsers counts and stop() waits for. */
-  private readonly pending = new Map<string, Set<Promise<unknown>>>();
+  /**
+   * The last turn queued for each user, running or waiting, settled when every turn of that user queued so far
+   * is: one user's turns run one at a time in arrival order, different users' side by side. What busyUsers
+   * counts and stop() waits for.
+   */
+  private readonly queues = new Map<string, Promise<void>>();
   private stopping = false;
 
   constructor(options: ChatServiceOptions) {
@@ -152,15 +153,18 @@ export class ChatService {
    */
   async receive(rawUserId: unknown, input: unknown, { admission, origin }: { admission?: Promise<void>; origin?: Origin } = {}): Promise<Exchange> {
     const userId = parseId(rawUserId, 'userId');
-    const admitted = Promise.all([admission, this.limits?.user(userId)]);
-    admitted.catch(() => {}); // awaited below, maybe after other turns: not an unhandled rejection meanwhile
+    const charged = this.limits?.user(userId);
+    // Mostly both are accepted already, in this process's memory: then there is nothing to wait for.
+    const admitted = isAccepted(admission) && isAccepted(charged) ? undefined : Promise.all([admission, charged]);
+    admitted?.catch(() => {}); // awaited below, maybe after other turns: not an unhandled rejection meanwhile
     if (this.stopping) throw shuttingDown();
     return this.serialized(userId, async () => {
-      await admitted;
+      if (admitted) await admitted;
       const inbound = parseInbound(input);
       const { user, earlier } = await this.store.openTurn(userId, inbound.clientId);
       if (earlier) return earlier;
-      const scene = await this.sceneOf(inbound);
+      const scanning = this.sceneOf(inbound);
+      const scene = scanning && (await scanning);
       return this.answer(userId, user, inbound, { origin: origin?.socketId, storesInbound: true, scene, endsTurn: true });
     });
   }
@@ -176,7 +180,7 @@ export class ChatService {
   deliver(userId: string, outbound: Outbound[], { trace, check = () => undefined }: { trace?: Trace; check?: DeliveryCheck } = {}): Promise<StoredMessage[]> {
     if (this.stopping) return Promise.reject(shuttingDown());
     const running = this.running.get(userId);
-    if (running) return running.exclusive(() => this.commitDelivery(userId, running, outbound, trace, check));
+    if (running) return running.join(() => this.commitDelivery(userId, running, outbound, trace, check));
     return this.serialized(userId, async () => {
       const { user } = await this.store.openTurn(userId);
       return this.commitDelivery(userId, new RunningTurn(stateOf(user)), outbound, trace, check, { endsTurn: true });
@@ -222,23 +226,23 @@ export class ChatService {
     return this.store.unwatch(userId);
   }
 
-  /** The scene a scan inbound names (refused for an unknown or expired code); undefined for any other inbound. */
-  async sceneOf(inbound: Inbound): Promise<FollowScene | undefined> {
+  /** The scene a scan inbound names (refused for an unknown or expired code); undefined, at once, for any other inbound. */
+  sceneOf(inbound: Inbound): Promise<FollowScene> | undefined {
     if (inbound.type !== 'event' || inbound.event !== 'scan') return undefined;
-    if (!this.scans) throw new AppError('not_found', 'This simulator has no QR codes.');
+    if (!this.scans) return Promise.reject(new AppError('not_found', 'This simulator has no QR codes.'));
     return this.scans.scan(inbound.ticket);
   }
 
   /** Refuses new messages from now on (`shutting_down`), and resolves once every message already received is answered. */
   async stop(): Promise<void> {
     this.stopping = true;
-    while (this.pending.size > 0) await Promise.allSettled([...this.pending.values()].flatMap((turns) => [...turns]));
+    while (this.queues.size > 0) await Promise.all(this.queues.values());
     await this.apiCalls.settled();
   }
 
   /** Users with a turn running or waiting: zero when idle (for leak checks). */
   get busyUsers(): number {
-    return this.pending.size;
+    return this.queues.size;
   }
 
   history(userId: string, options: { limit: number; before?: string }): Promise<StoredMessage[] | undefined> {
@@ -312,7 +316,9 @@ export class ChatService {
    */
   private async answer(userId: string, user: UserState | undefined, inbound: Inbound, { origin, storesInbound, scene, endsTurn = false }: { origin?: string; storesInbound: boolean; scene?: FollowScene; endsTurn?: boolean }): Promise<Exchange> {
     const env = this.environment();
-    const { state: followed, scan } = await this.follow(userId, user, inbound, env.now, scene);
+    // In front of a server under test, a user with no follower state yet may have one from an earlier version.
+    const reached = this.followers && !user?.follower ? await this.followers.reached(userId, { isNew: !user }) : undefined;
+    const { state: followed, scan } = this.follow(user, inbound, env.now, scene, reached);
     const turn = new RunningTurn(followed, origin);
     const message = this.stamp(userId, 'user', inbound, env.now);
     if (storesInbound) turn.pendingMessage = message;
@@ -339,23 +345,25 @@ export class ChatService {
       });
     } finally {
       this.running.delete(userId);
-      await turn.exclusive(async () => {}); // deliveries that came during the commit are done before the lock goes
+      const joined = turn.joined;
+      if (joined) await joined; // deliveries that came during the commit are done before the lock goes
     }
   }
 
   /**
    * Follow/interaction: the follower state and window after this inbound, kept only in front of a server under
    * test (the platform API's users). A user who reaches the account for the first time follows it, by the
-   * scanned code when the first thing they do is a scan. `scan` says whether a scan is a follow or a SCAN.
+   * scanned code when the first thing they do is a scan (`reached`: what FollowerIndex.reached answered for a
+   * user with no follower state). `scan` says whether a scan is a follow or a SCAN.
    */
-  private async follow(userId: string, user: UserState | undefined, inbound: Inbound, now: Date, scene: FollowScene | undefined): Promise<{ state: TurnState; scan?: ScanTurn }> {
+  private follow(user: UserState | undefined, inbound: Inbound, now: Date, scene: FollowScene | undefined, reached: Follower | undefined): { state: TurnState; scan?: ScanTurn } {
     const state = stateOf(user);
     const scanTurn = (subscribes: boolean) => (scene && inbound.type === 'event' && inbound.event === 'scan' ? { ticket: inbound.ticket, scene, subscribes } : undefined);
     // Without follower state (the local engine), only a first appearance is a follow.
     if (!this.followers) return { state, scan: scanTurn(!user) };
     let { follower, window } = state;
     if (!follower) {
-      follower = await this.followers.reached(userId, { isNew: !user });
+      follower = reached;
       if (!follower) {
         follower = { subscribed: !scene, subscribeTime: Math.floor(now.getTime() / 1000) };
         window = { kind: 'event', at: now.getTime(), sent: 0 };
@@ -400,16 +408,20 @@ export class ChatService {
   }
 
   private serialized<T>(userId: string, task: () => Promise<T>): Promise<T> {
-    const turns = this.pending.get(userId) ?? new Set();
-    this.pending.set(userId, turns);
-    // In this process the lock keeps a user's turns in order; across processes, the store's lock does.
-    const turn = this.turns.acquire(userId, () => this.store.withUserLock(userId, task));
-    turns.add(turn);
-    const done = () => {
-      turns.delete(turn);
-      if (turns.size === 0 && this.pending.get(userId) === turns) this.pending.delete(userId);
-    };
-    turn.then(done, done);
+    // In this process the queue keeps a user's turns in order; across processes, the store's lock does.
+    const run = () => this.store.withUserLock(userId, task);
+    const previous = this.queues.get(userId);
+    const turn = previous ? previous.then(run) : run();
+    const settled: Promise<void> = turn.then(
+      () => this.dequeue(userId, settled),
+      () => this.dequeue(userId, settled),
+    );
+    this.queues.set(userId, settled);
     return turn;
+  }
+
+  /** A user's turn has settled: when it was the last one queued, the user has none left. */
+  private dequeue(userId: string, settled: Promise<void>): void {
+    if (this.queues.get(userId) === settled) this.queues.delete(userId);
   }
 }

@@ -1,8 +1,7 @@
 // Rate limits per user and per address: over a limit is `rate_limited` with the time until the next request would
-// be accepted; each user and each address has a budget of its own. Counted in this process's memory
-// (rate-limiter-flexible), or in shared counters (Redis, when many processes share one) with this process's
-// memory standing in while those cannot be reached.
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+// be accepted; each user and each address has a budget of its own. Counted in this process's memory, or in
+// shared counters (Redis, when many processes share one) with this process's memory standing in while those
+// cannot be reached. Both count alike: a fixed window per counter, started by its first charge.
 import { AppError } from './errors.ts';
 
 /** `points` requests per `seconds`-long window. */
@@ -33,25 +32,58 @@ export function parseRate(text: string, name: string): Rate | undefined {
   return { points, seconds };
 }
 
+/** Charges one request to `key`: resolves when it is within the budget, rejects with `rate_limited` otherwise. */
 type Limiter = (key: string) => Promise<void>;
 
+/**
+ * What a charge in this process's memory answers when it is within the budget: one promise, settled already, for
+ * every such charge, so a message's admission allocates nothing and `isAccepted` can tell it apart without waiting.
+ */
+const ACCEPTED: Promise<void> = Promise.resolve();
+
+/** Whether a charge is known to be accepted already (no limit, or within this process's budget). */
+export const isAccepted = (charge: Promise<void> | undefined): boolean => charge === undefined || charge === ACCEPTED;
+
+/**
+ * Fixed windows counted in this process's memory, a window per key started by its first charge. Synchronous:
+ * a charge answers the count in its window and the ms left of it. Windows that ended are swept once a window length.
+ */
+class MemoryWindows {
+  private readonly windows = new Map<string, { count: number; endsAt: number }>();
+  private sweepAt = 0;
+
+  constructor(private readonly windowMs: number) {}
+
+  charge(key: string, now: number): { count: number; msLeft: number } {
+    if (now >= this.sweepAt) this.sweep(now);
+    let window = this.windows.get(key);
+    if (!window || window.endsAt <= now) {
+      window = { count: 0, endsAt: now + this.windowMs };
+      this.windows.set(key, window);
+    }
+    window.count += 1;
+    return { count: window.count, msLeft: window.endsAt - now };
+  }
+
+  private sweep(now: number): void {
+    for (const [key, window] of this.windows) if (window.endsAt <= now) this.windows.delete(key);
+    this.sweepAt = now + this.windowMs;
+  }
+}
+
 function limiter(rate: Rate | undefined, what: string, shared: SharedBudgets | undefined, scope: string): Limiter {
-  if (!rate) return async () => {};
-  const memory = new RateLimiterMemory({ points: rate.points, duration: rate.seconds });
+  if (!rate) return () => ACCEPTED;
+  const windowMs = Math.round(rate.seconds * 1000);
+  const memory = new MemoryWindows(windowMs);
   const refuse = (msBeforeNext: number) => {
     const retryAfterMs = Math.max(1, Math.ceil(msBeforeNext));
     return new AppError('rate_limited', `Too many ${what} (at most ${rate.points} per ${rate.seconds} s); try again in ${Math.ceil(retryAfterMs / 1000)} s.`, { retryAfterMs });
   };
-  const inMemory = async (key: string) => {
-    try {
-      await memory.consume(key);
-    } catch (res) {
-      if (!(res instanceof RateLimiterRes)) throw res;
-      throw refuse(res.msBeforeNext);
-    }
+  const inMemory = (key: string) => {
+    const { count, msLeft } = memory.charge(key, Date.now());
+    return count > rate.points ? Promise.reject(refuse(msLeft)) : ACCEPTED;
   };
   if (!shared) return inMemory;
-  const windowMs = Math.round(rate.seconds * 1000);
   return (key) => {
     // Charged at once (not after an await): charges made in one go travel to Redis together (redis/budgets.ts).
     const charged = shared.charge(scope, key, windowMs);

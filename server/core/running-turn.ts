@@ -15,6 +15,8 @@ export class RunningTurn {
   /** Set once a delivery's commit stored the user's message ahead of the replies. */
   storedEarly = false;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Set once a delivery joined the turn: only then has the turn's end something to wait for. */
+  private hasJoined = false;
 
   constructor(
     public state: TurnState,
@@ -27,5 +29,16 @@ export class RunningTurn {
     const run = this.queue.then(work);
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  /** A delivery's commit, run as the turn's commits are (exclusive). */
+  join<T>(work: () => Promise<T>): Promise<T> {
+    this.hasJoined = true;
+    return this.exclusive(work);
+  }
+
+  /** Settles once every delivery that joined the turn is done; undefined when none did. */
+  get joined(): Promise<unknown> | undefined {
+    return this.hasJoined ? this.queue : undefined;
   }
 }

@@ -148,27 +148,35 @@ export class LowStore implements ChatStore {
   }
 
   commit(userId: string, commit: Commit): Promise<Committed> {
+    // One user's commits are written in the order they were made.
     const before = this.lastCommit.get(userId);
-    const run = () => this.logs.using(userId, async (existing) => {
-      const log = existing ?? UserLog.create(this.filesOf(userId), userId, commit.messages[0]?.createdAt ?? new Date().toISOString());
-      if (!existing) this.logs.set(userId, log);
-      // Each message's JSON is made once: the journal line is built from it, and the segment file later.
-      const json = encodeMessages(commit.messages);
-      try {
-        await this.journal.append(journalLine(userId, log.count, commit, json));
-      } catch (err) {
-        if (!existing && log.count === 0) this.logs.forget(userId); // a new user whose first turn failed
-        throw StoreError.unwritten('The message', err, '; it was not sent. Try again.');
-      }
-      log.apply(commit, json);
-      this.unwritten.changed(log);
-      return ALONE;
-    });
-    const turn = this.track(before ? before.then(run, run) : run());
-    const settled = turn.then(noop, noop);
+    const run = () => this.logs.using(userId, (existing) => this.append(userId, existing, commit));
+    const turn = before ? before.then(run) : run();
+    const settle = () => {
+      this.pending.delete(settled);
+      if (this.lastCommit.get(userId) === settled) this.lastCommit.delete(userId);
+    };
+    const settled: Promise<void> = turn.then(settle, settle);
     this.lastCommit.set(userId, settled);
-    void settled.then(() => this.lastCommit.get(userId) === settled && this.lastCommit.delete(userId));
+    this.pending.add(settled);
     return turn;
+  }
+
+  /** Appends a commit to the journal, then to the user's log (created for a new user) once it is on disk. */
+  private async append(userId: string, existing: UserLog | undefined, commit: Commit): Promise<Committed> {
+    const log = existing ?? UserLog.create(this.filesOf(userId), userId, commit.messages[0]?.createdAt ?? new Date().toISOString());
+    if (!existing) this.logs.set(userId, log);
+    // Each message's JSON is made once: the journal line is built from it, and the segment file later.
+    const json = encodeMessages(commit.messages);
+    try {
+      await this.journal.append(journalLine(userId, log.count, commit, json));
+    } catch (err) {
+      if (!existing && log.count === 0) this.logs.forget(userId); // a new user whose first turn failed
+      throw StoreError.unwritten('The message', err, '; it was not sent. Try again.');
+    }
+    log.apply(commit, json);
+    this.unwritten.changed(log);
+    return ALONE;
   }
 
   async history(userId: string, { limit, before }: { limit: number; before?: string }): Promise<StoredMessage[] | undefined> {
@@ -281,6 +289,5 @@ export class LowStore implements ChatStore {
   }
 }
 
-const noop = () => {};
 /** What every commit says here: no other process shares these files. */
 const ALONE: Committed = { elsewhere: false };
