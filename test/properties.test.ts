@@ -10,6 +10,9 @@ import { buildKnowledge } from '../server/bot/knowledge.ts';
 import { byteLength, MAX_TEXT_BYTES } from '../server/bot/paging.ts';
 import { ChatService } from '../server/core/chat-service.ts';
 import { AppError } from '../server/core/errors.ts';
+import { ackJson, messagesJson, okAck, withJson } from '../server/core/exchange-json.ts';
+import { chatParser } from '../server/transport/socket-parser.ts';
+import type { StoredMessage } from '../server/contract.ts';
 import { memoryStore } from '../server/store/low-store.ts';
 import { MAX_TEXT_LENGTH } from '../server/limits.ts';
 import { isValidId, parseId, parseInbound } from '../server/core/validation.ts';
@@ -149,6 +152,26 @@ function withinWechatLimits(replies: Outbound[]): void {
     else expect.fail(`the article bot sends text and news only, not ${reply.type}`);
   }
 }
+
+describe('properties: the ack spliced from the messages\' JSON', () => {
+  it('writes exactly the packet socket.io-parser writes for the same ack, whatever the messages hold', () => {
+    const plain = new (chatParser.Encoder as unknown as { new (): { encode(p: unknown): unknown[] } })();
+    const message = fc.dictionary(fc.string(), fc.jsonValue()).map((m) => m as unknown as StoredMessage);
+    fc.assert(
+      fc.property(message, fc.array(message, { maxLength: 4 }), fc.nat(), (first, replies, id) => {
+        const json = messagesJson([first, ...replies]);
+        const ack = okAck(withJson({ message: first, replies }, json[0]!, json.slice(1)));
+        expect(ackJson(ack), 'the ack carries its JSON').to.be.a('string');
+        expect(JSON.parse(ackJson(ack)!)).to.deep.equal(JSON.parse(JSON.stringify({ ok: true, message: first, replies })));
+        // The same bytes as stringifying: the spliced packet and socket.io-parser's own encoding of a copy without the JSON.
+        const spliced = plain.encode({ type: 3, nsp: '/', id, data: [ack] });
+        const stringified = plain.encode({ type: 3, nsp: '/', id, data: [{ ok: true, message: first, replies }] });
+        expect(spliced).to.deep.equal(stringified);
+      }),
+      runs,
+    );
+  });
+});
 
 describe('properties: the engine', () => {
   it('never throws, always answers a text, keeps within WeChat\'s limits, and is a function of its input', () => {

@@ -38,6 +38,7 @@ import { qrCodeRoutes, showQrCode } from '../transport/http-qrcodes.ts';
 import { locationRoutes } from '../transport/http-locations.ts';
 import { followerRoutes } from '../transport/http-followers.ts';
 import { massNewsRoutes } from '../transport/http-mass-news.ts';
+import { chatParser } from '../transport/socket-parser.ts';
 
 export type App = {
   httpServer: HttpServer;
@@ -141,6 +142,7 @@ export function createApp(components: Components): App {
   const httpServer = createServer(app);
   const io: ChatServer = new Server(httpServer, {
     ...SOCKET_SERVER_OPTIONS,
+    parser: chatParser,
     // CORS does not cover WebSockets: without this check any page a person visits could talk to this server from their browser.
     allowRequest: (req, callback) => {
       const refusal = (pageProxy.claims(req) ? 'pages hosts do not reach the chat' : undefined) ?? hosts.refusal(req.headers.host) ?? (originAllowed(req, security.corsOrigins) ? undefined : 'origin not allowed');

@@ -13,6 +13,7 @@ import { processIds, type Ids } from './ids.ts';
 import { ApiCallLog } from '../store/api-call-log.ts';
 import type { ChatStore, Follower, FollowScene, InteractionWindow, UserState } from '../store/chat-store.ts';
 import { afterInbound } from './interaction.ts';
+import { messagesJson, withJson } from './exchange-json.ts';
 import { RunningTurn, type TurnState } from './running-turn.ts';
 import { parseId, parseInbound } from './validation.ts';
 
@@ -334,14 +335,18 @@ export class ChatService {
         const final = answer.trace ? Object.assign({}, message, { trace: answer.trace }) : message;
         const replies = answer.replies.map((r) => this.stamp(userId, 'bot', r, env.now, storesInbound ? message.id : undefined));
         const messages = turn.pendingMessage ? [final, ...replies] : replies;
+        // Each message's JSON, made once: for the store and for the ack (exchange-json.ts).
+        const json = messagesJson(messages);
         const state: TurnState = { ...turn.state, session: answer.session };
-        const { elsewhere } = await this.store.commit(userId, { messages, ...state, clientId: inbound.clientId, revised: turn.storedEarly ? final : undefined, endsTurn: last });
+        const { elsewhere } = await this.store.commit(userId, { messages, json, ...state, clientId: inbound.clientId, revised: turn.storedEarly ? final : undefined, endsTurn: last });
         // After the commit: a turn that failed leaves the follower as they were, remark and tags included.
         if (this.followers && inbound.type === 'event' && inbound.event === 'unsubscribe') await this.followers.left(userId);
         turn.state = state;
         turn.pendingMessage = undefined;
         this.publish(messages, origin, elsewhere);
-        return { message: final, replies };
+        // The user's message is the first of `messages` unless a delivery stored it earlier (then it is `revised`).
+        const storesFinal = messages.length > replies.length;
+        return withJson({ message: final, replies }, storesFinal ? json[0]! : JSON.stringify(final), storesFinal ? json.slice(1) : json);
       });
     } finally {
       this.running.delete(userId);

@@ -39,6 +39,8 @@ export type MediaRecord = {
  */
 export type Commit = {
   messages: StoredMessage[];
+  /** Each message's JSON, in order, when the caller made it already (the chat service does, once, for the store and the ack). */
+  json?: string[];
   session: Session;
   clientId?: string;
   follower?: Follower;

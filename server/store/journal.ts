@@ -155,7 +155,7 @@ const COMMA = Buffer.from(',');
  * user's segment file): JSON that parses back as the JournalEntry (the commit's messages first), and a newline.
  */
 export function journalLine(userId: string, at: number, commit: Commit, messages: Buffer[]): Buffer {
-  const { messages: _, endsTurn: _ends, ...rest } = commit; // the session, the clientId, the follower state and window, a revised message
+  const { messages: _, json: _json, endsTurn: _ends, ...rest } = commit; // the session, the clientId, the follower state and window, a revised message
   const parts: Buffer[] = [Buffer.from(`{"userId":${JSON.stringify(userId)},"at":${at},"commit":{"messages":[`)];
   for (let i = 0; i < messages.length; i++) {
     if (i > 0) parts.push(COMMA);

@@ -5,9 +5,9 @@
 // collector nothing (kept strings, measured, cost more in collections than the serialising they saved).
 import type { StoredMessage } from '../contract.ts';
 
-/** Each message's JSON, as UTF-8. */
-export function encodeMessages(messages: StoredMessage[]): Buffer[] {
-  return messages.map((m) => Buffer.from(JSON.stringify(m)));
+/** Each message's JSON, as UTF-8: from `json` when the caller made it already (Commit.json). */
+export function encodeMessages(messages: StoredMessage[], json?: string[]): Buffer[] {
+  return messages.map((m, i) => Buffer.from(json?.[i] ?? JSON.stringify(m)));
 }
 
 const COMMA = 0x2c;

@@ -167,7 +167,7 @@ export class LowStore implements ChatStore {
     const log = existing ?? UserLog.create(this.filesOf(userId), userId, commit.messages[0]?.createdAt ?? new Date().toISOString());
     if (!existing) this.logs.set(userId, log);
     // Each message's JSON is made once: the journal line is built from it, and the segment file later.
-    const json = encodeMessages(commit.messages);
+    const json = encodeMessages(commit.messages, commit.json);
     try {
       await this.journal.append(journalLine(userId, log.count, commit, json));
     } catch (err) {

@@ -195,11 +195,11 @@ export class RedisStore implements ChatStore {
     return opened;
   }
 
-  async commit(userId: string, { messages, session, clientId, follower, window, revised, endsTurn }: Commit): Promise<Committed> {
+  async commit(userId: string, { messages, json = messages.map((m) => JSON.stringify(m)), session, clientId, follower, window, revised, endsTurn }: Commit): Promise<Committed> {
     this.readWithLock.delete(userId); // what the lock read is stale from here on
     const lease = this.locks.leaseOf(this.key('lock', userId));
-    const [message, ...replies] = revised ? [revised, ...messages] : messages;
-    const exchange = clientId ? JSON.stringify({ message, replies }) : '';
+    // The exchange as findExchange answers it, spliced from the messages' JSON.
+    const exchange = clientId ? `{"message":${revised ? JSON.stringify(revised) : json[0]},"replies":[${(revised ? json : json.slice(1)).join(',')}]}` : '';
     const keys = [this.key('user', userId), this.key('messages', userId), this.key('positions', userId), this.key('answers', userId), this.key('lock', userId), this.key('watchers', userId)];
     const createdAt = messages[0]?.createdAt ?? new Date().toISOString();
     const state = [follower ? JSON.stringify(follower) : '', window ? JSON.stringify(window) : '', revised?.id ?? '', revised ? JSON.stringify(revised) : ''];
@@ -207,7 +207,7 @@ export class RedisStore implements ChatStore {
     const args = [lease?.token ?? '', createdAt, JSON.stringify(session), clientId ?? '', exchange, ...state, releases, this.id, messages.length];
     let elsewhere: number;
     try {
-      [, elsewhere] = (await commitTurn(this.redis, keys, [...args, ...messages.map((m) => m.id), ...messages.map((m) => JSON.stringify(m))])) as [number, number];
+      [, elsewhere] = (await commitTurn(this.redis, keys, [...args, ...messages.map((m) => m.id), ...json])) as [number, number];
     } catch (err) {
       throw unavailable('The message', err);
     }

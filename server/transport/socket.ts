@@ -11,6 +11,7 @@ import { HISTORY_ON_CONNECT } from '../limits.ts';
 import type { Logger } from '../logger.ts';
 import type { RateLimits } from '../core/rate-limits.ts';
 import { isValidId, parseInbound } from '../core/validation.ts';
+import { okAck } from '../core/exchange-json.ts';
 
 /** `scan`: the ticket of the QR code the user arrives by (auth.scan), checked before the connection is taken. */
 type SocketData = { userId: string; address: string; scan?: string };
@@ -147,7 +148,7 @@ export function attachSocketTransport(io: ChatServer, service: ChatService, logg
         (exchange) => {
           log.debug({ messageId: exchange.message.id, replies: exchange.replies.length }, 'message answered');
           log.trace({ messageId: exchange.message.id, inbound: input }, 'message text');
-          answer({ ok: true, ...exchange });
+          answer(okAck(exchange));
         },
         (err: unknown) => answer(failure(err, log, 'message failed')),
       );
