@@ -148,21 +148,13 @@ export function memoryJournal(): JournalStorage {
   };
 }
 
-const COMMA = Buffer.from(',');
-
 /**
- * The journal line of a commit, built from its messages' JSON (json-bytes.ts: made once, and kept for the
- * user's segment file): JSON that parses back as the JournalEntry (the commit's messages first), and a newline.
+ * The journal line of a commit, built from its messages' JSON (made once, and encoded into the user's segment
+ * too): JSON that parses back as the JournalEntry (the commit's messages first), and a newline.
  */
-export function journalLine(userId: string, at: number, commit: Commit, messages: Buffer[]): Buffer {
+export function journalLine(userId: string, at: number, commit: Commit, messages: string[]): string {
   const { messages: _, json: _json, endsTurn: _ends, ...rest } = commit; // the session, the clientId, the follower state and window, a revised message
-  const parts: Buffer[] = [Buffer.from(`{"userId":${JSON.stringify(userId)},"at":${at},"commit":{"messages":[`)];
-  for (let i = 0; i < messages.length; i++) {
-    if (i > 0) parts.push(COMMA);
-    parts.push(messages[i]!);
-  }
-  parts.push(Buffer.from(`],${JSON.stringify(rest).slice(1)}}\n`));
-  return Buffer.concat(parts);
+  return `{"userId":${JSON.stringify(userId)},"at":${at},"commit":{"messages":[${messages.join(',')}],${JSON.stringify(rest).slice(1)}}\n`;
 }
 
 /** Parses journal text; a torn last line (a crash mid-append, never acknowledged) is left out and reported. */
@@ -191,7 +183,7 @@ export class JournalDamage extends Error {
   }
 }
 
-type Waiting = { line: Buffer; resolve: () => void; reject: (err: unknown) => void };
+type Waiting = { line: string; resolve: () => void; reject: (err: unknown) => void };
 
 /** Group commit: appends wait together while a write is in progress, then go to disk in one write. */
 export class Journal {
@@ -204,7 +196,7 @@ export class Journal {
   constructor(readonly storage: JournalStorage) {}
 
   /** Appends a line (journalLine) and resolves once it is on disk. */
-  append(line: Buffer): Promise<void> {
+  append(line: string): Promise<void> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ line, resolve, reject });
       // Written after the current turn of the event loop, not at once: the commits of every message read in
@@ -224,7 +216,10 @@ export class Journal {
   private async writeWaiting(): Promise<void> {
     const batch = this.waiting;
     this.waiting = [];
-    const bytes = Buffer.concat(batch.map((w) => w.line));
+    // One encoding for the whole batch: its lines are strings until here.
+    let text = '';
+    for (const w of batch) text += w.line;
+    const bytes = Buffer.from(text);
     try {
       await this.storage.append(bytes);
       this.liveBytes += bytes.length;

@@ -1,13 +1,14 @@
-// Internal to the lowdb store: each message's JSON, made once when it is committed, as UTF-8 bytes. The
-// journal line is built from these bytes, and the newest segment of the user keeps them (in a JsonList) for
-// its file, so a checkpoint copies bytes instead of serialising the messages again. Bytes rather than strings:
-// a Buffer's contents live outside the JS heap, so keeping them until the checkpoint costs the garbage
-// collector nothing (kept strings, measured, cost more in collections than the serialising they saved).
+// Internal to the lowdb store: each message's JSON, made once when it is committed (by the chat service, see
+// Commit.json). The journal line is built from those strings, and the newest segment of the user encodes them
+// into one growing buffer (a JsonList) for its file, so a checkpoint copies bytes instead of serialising the
+// messages again. Kept as bytes rather than strings: a Buffer's contents live outside the JS heap, so keeping
+// them until the checkpoint costs the garbage collector nothing (kept strings, measured, cost more in
+// collections than the serialising they saved); the strings themselves live only until the journal's write.
 import type { StoredMessage } from '../contract.ts';
 
-/** Each message's JSON, as UTF-8: from `json` when the caller made it already (Commit.json). */
-export function encodeMessages(messages: StoredMessage[], json?: string[]): Buffer[] {
-  return messages.map((m, i) => Buffer.from(json?.[i] ?? JSON.stringify(m)));
+/** Each message's JSON: `made` when the caller made it already (Commit.json). */
+export function jsonTexts(messages: StoredMessage[], made?: string[]): string[] {
+  return made ?? messages.map((m) => JSON.stringify(m));
 }
 
 const COMMA = 0x2c;
@@ -22,22 +23,24 @@ export class JsonList {
     this.buffer = Buffer.allocUnsafeSlow(capacity);
   }
 
-  static of(json: Buffer[]): JsonList {
-    const list = new JsonList(Math.max(1024, json.reduce((n, b) => n + b.length + 1, 0)));
+  static of(json: string[]): JsonList {
+    const list = new JsonList(Math.max(1024, json.reduce((n, text) => n + Buffer.byteLength(text) + 1, 0)));
     list.append(json);
     return list;
   }
 
-  append(json: Buffer[]): void {
+  /** Appends each JSON text, encoded as UTF-8 straight into the list's buffer. */
+  append(json: string[]): void {
     for (const item of json) {
-      const needed = this.used + 1 + item.length;
+      const length = Buffer.byteLength(item);
+      const needed = this.used + 1 + length;
       if (needed > this.buffer.length) {
         const grown = Buffer.allocUnsafeSlow(Math.max(needed, this.buffer.length * 2));
         this.buffer.copy(grown, 0, 0, this.used);
         this.buffer = grown;
       }
       if (this.used > 0) this.buffer[this.used++] = COMMA;
-      this.used += item.copy(this.buffer, this.used);
+      this.used += this.buffer.write(item, this.used, length, 'utf8');
     }
   }
 
