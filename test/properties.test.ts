@@ -10,7 +10,7 @@ import { buildKnowledge } from '../server/bot/knowledge.ts';
 import { byteLength, MAX_TEXT_BYTES } from '../server/bot/paging.ts';
 import { ChatService } from '../server/core/chat-service.ts';
 import { AppError } from '../server/core/errors.ts';
-import { ackJson, messagesJson, okAck, withJson } from '../server/core/exchange-json.ts';
+import { ackJson, okAck, stampedJson, withJson } from '../server/core/exchange-json.ts';
 import { chatParser } from '../server/transport/socket-parser.ts';
 import type { StoredMessage } from '../server/contract.ts';
 import { memoryStore } from '../server/store/low-store.ts';
@@ -159,7 +159,7 @@ describe('properties: the ack spliced from the messages\' JSON', () => {
     const message = fc.dictionary(fc.string(), fc.jsonValue()).map((m) => m as unknown as StoredMessage);
     fc.assert(
       fc.property(message, fc.array(message, { maxLength: 4 }), fc.nat(), (first, replies, id) => {
-        const json = messagesJson([first, ...replies]);
+        const json = [first, ...replies].map((m) => JSON.stringify(m));
         const ack = okAck(withJson({ message: first, replies }, json[0]!, json.slice(1)));
         expect(ackJson(ack), 'the ack carries its JSON').to.be.a('string');
         expect(JSON.parse(ackJson(ack)!)).to.deep.equal(JSON.parse(JSON.stringify({ ok: true, message: first, replies })));
@@ -167,6 +167,29 @@ describe('properties: the ack spliced from the messages\' JSON', () => {
         const spliced = plain.encode({ type: 3, nsp: '/', id, data: [ack] });
         const stringified = plain.encode({ type: 3, nsp: '/', id, data: [{ ok: true, message: first, replies }] });
         expect(spliced).to.deep.equal(stringified);
+      }),
+      runs,
+    );
+  });
+
+  it('a message stamped from a frozen body has the JSON JSON.stringify gives it, whatever the body holds', () => {
+    // Bodies with a stamp's own fields too ("id", "from", …), which must be stringified as they are.
+    const body = fc.dictionary(fc.oneof(fc.string(), fc.constantFrom('id', 'userId', 'from', 'createdAt', 'replyTo', 'type', 'text')), fc.jsonValue());
+    fc.assert(
+      fc.property(body, fc.string(), fc.option(fc.string(), { nil: undefined }), fc.boolean(), (fields, id, replyTo, twice) => {
+        const frozen = Object.freeze(fields);
+        const stamp = () => {
+          const message = Object.assign({}, frozen) as unknown as StoredMessage;
+          message.id = id;
+          message.userId = 'u1';
+          message.from = 'bot';
+          message.createdAt = new Date(0).toISOString();
+          if (replyTo) message.replyTo = replyTo;
+          return message;
+        };
+        if (twice) stampedJson(stamp(), frozen); // the body's JSON kept from a first time
+        const message = stamp();
+        expect(stampedJson(message, frozen)).to.equal(JSON.stringify(message));
       }),
       runs,
     );

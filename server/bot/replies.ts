@@ -109,29 +109,41 @@ function buildList(kb: Knowledge): Outbound {
   );
 }
 
-// A card's description depends only on its section; flattening the whole section text per card was
-// a measurable share of the time a message takes.
-const cardDescriptions = new WeakMap<Section, string>();
+// A section's card and pages depend only on the section: each is built once, frozen, and the same object is
+// answered every time (flattening the section's text per card was a measurable share of a message's time, and a
+// frozen reply's JSON is kept by the chat service instead of being made again each turn).
+const cards = new WeakMap<Section, Outbound>();
+const pagesBuilt = new WeakMap<string[], Outbound[]>();
 
 /** A news card (图文) that opens the whole section; used when a keyword or a question picked it. */
 export function sectionCard(section: Section): Outbound {
-  let description = cardDescriptions.get(section);
-  if (description === undefined) {
-    description = `${excerpt(section.text, 110)} (Reply ${section.number} to read it here.)`;
-    cardDescriptions.set(section, description);
+  let card = cards.get(section);
+  if (card === undefined) {
+    // The contract calls a news card an Article, as WeChat does; here it is one card, not the article.
+    const article: Article = Object.freeze({
+      title: section.title,
+      description: `${excerpt(section.text, 110)} (Reply ${section.number} to read it here.)`,
+      url: sectionUrl(section),
+      sectionId: section.id,
+    });
+    card = Object.freeze({ type: 'news', articles: Object.freeze([article]) as Article[] });
+    cards.set(section, card);
   }
-  // The contract calls a news card an Article, as WeChat does; here it is one card, not the article.
-  const card: Article = {
-    title: section.title,
-    description,
-    url: sectionUrl(section),
-    sectionId: section.id,
-  };
-  return { type: 'news', articles: [card] };
+  return card;
 }
 
 /** One page of a section as text, with where the reader is and how to go on. */
 export function sectionPage(section: Section, pages: string[], index: number): Outbound {
+  // By the section's pages (the knowledge's paging of its text), which are made once per section too.
+  let built = pagesBuilt.get(pages);
+  if (built === undefined) {
+    built = [];
+    pagesBuilt.set(pages, built);
+  }
+  return (built[index] ??= Object.freeze(buildPage(section, pages, index)));
+}
+
+function buildPage(section: Section, pages: string[], index: number): Outbound {
   const head = index === 0 ? `${sectionHeader(section)}\n\n` : '';
   const last = index === pages.length - 1;
   const foot =

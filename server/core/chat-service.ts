@@ -13,7 +13,7 @@ import { processIds, type Ids } from './ids.ts';
 import { ApiCallLog } from '../store/api-call-log.ts';
 import type { ChatStore, Follower, FollowScene, InteractionWindow, UserState } from '../store/chat-store.ts';
 import { afterInbound } from './interaction.ts';
-import { messagesJson, withJson } from './exchange-json.ts';
+import { stampedJson, withJson } from './exchange-json.ts';
 import { RunningTurn, type TurnState } from './running-turn.ts';
 import { parseId, parseInbound } from './validation.ts';
 
@@ -336,7 +336,8 @@ export class ChatService {
         const replies = answer.replies.map((r) => this.stamp(userId, 'bot', r, env.now, storesInbound ? message.id : undefined));
         const messages = turn.pendingMessage ? [final, ...replies] : replies;
         // Each message's JSON, made once: for the store and for the ack (exchange-json.ts).
-        const json = messagesJson(messages);
+        const json = messages.length > replies.length ? [JSON.stringify(final)] : [];
+        for (let i = 0; i < replies.length; i++) json.push(stampedJson(replies[i]!, answer.replies[i]!));
         const state: TurnState = { ...turn.state, session: answer.session };
         const { elsewhere } = await this.store.commit(userId, { messages, json, ...state, clientId: inbound.clientId, revised: turn.storedEarly ? final : undefined, endsTurn: last });
         // After the commit: a turn that failed leaves the follower as they were, remark and tags included.

@@ -8,14 +8,36 @@ const JSON_TEXT = Symbol('json');
 
 type WithJson = { [JSON_TEXT]?: string };
 
-/** Each message's JSON, in order. */
-export function messagesJson(messages: StoredMessage[]): string[] {
-  return messages.map((m) => JSON.stringify(m));
+// The JSON of a frozen reply body (the engine's replies built once: the welcome, help, list, section cards and
+// pages), without its braces: kept, because a frozen body cannot change.
+const bodies = new WeakMap<object, string>();
+// What stamping a message adds to its body, in this order (ChatService.stamp).
+const STAMPED = ['id', 'userId', 'from', 'createdAt', 'replyTo', 'trace'] as const;
+
+/**
+ * The JSON of `message`, stamped from `body` (its fields, then id, userId, from, createdAt and replyTo): for a
+ * frozen body, its kept JSON and the stamp's fields, the same text JSON.stringify(message) gives.
+ */
+export function stampedJson(message: StoredMessage, body: object): string {
+  if (!Object.isFrozen(body)) return JSON.stringify(message);
+  let inner = bodies.get(body);
+  if (inner === undefined) {
+    // A body with a stamp's field of its own would put it elsewhere in the message: stringified as it is.
+    if (STAMPED.some((field) => field in body)) return JSON.stringify(message);
+    inner = JSON.stringify(body).slice(1, -1);
+    bodies.set(body, inner);
+  }
+  let json = `{${inner}${inner === '' ? '' : ','}"id":${JSON.stringify(message.id)},"userId":${JSON.stringify(message.userId)},"from":${JSON.stringify(message.from)},"createdAt":${JSON.stringify(message.createdAt)}`;
+  if (message.replyTo !== undefined) json += `,"replyTo":${JSON.stringify(message.replyTo)}`;
+  return `${json}}`;
 }
 
 /** `exchange`, carrying the JSON of its members (`"message":…,"replies":[…]`) built from their JSON. */
 export function withJson(exchange: Exchange, messageJson: string, repliesJson: string[]): Exchange {
-  (exchange as WithJson)[JSON_TEXT] = `"message":${messageJson},"replies":[${repliesJson.join(',')}]`;
+  // Concatenated rather than joined: the pieces stay where they are until the socket's write copies them once.
+  let members = `"message":${messageJson},"replies":[`;
+  for (let i = 0; i < repliesJson.length; i++) members += i === 0 ? repliesJson[i]! : `,${repliesJson[i]!}`;
+  (exchange as WithJson)[JSON_TEXT] = `${members}]`;
   return exchange;
 }
 

@@ -150,11 +150,18 @@ export function memoryJournal(): JournalStorage {
 
 /**
  * The journal line of a commit, built from its messages' JSON (made once, and encoded into the user's segment
- * too): JSON that parses back as the JournalEntry (the commit's messages first), and a newline.
+ * too): JSON that parses back as the JournalEntry (the commit's messages first), and a newline. In parts, one
+ * after another, which the batch's write encodes straight into its buffer: joined, they would be copied first.
  */
-export function journalLine(userId: string, at: number, commit: Commit, messages: string[]): string {
+export function journalLine(userId: string, at: number, commit: Commit, messages: string[]): string[] {
   const { messages: _, json: _json, endsTurn: _ends, ...rest } = commit; // the session, the clientId, the follower state and window, a revised message
-  return `{"userId":${JSON.stringify(userId)},"at":${at},"commit":{"messages":[${messages.join(',')}],${JSON.stringify(rest).slice(1)}}\n`;
+  const parts = [`{"userId":${JSON.stringify(userId)},"at":${at},"commit":{"messages":[`];
+  for (let i = 0; i < messages.length; i++) {
+    if (i > 0) parts.push(',');
+    parts.push(messages[i]!);
+  }
+  parts.push(`],${JSON.stringify(rest).slice(1)}}\n`);
+  return parts;
 }
 
 /** Parses journal text; a torn last line (a crash mid-append, never acknowledged) is left out and reported. */
@@ -183,7 +190,7 @@ export class JournalDamage extends Error {
   }
 }
 
-type Waiting = { line: string; resolve: () => void; reject: (err: unknown) => void };
+type Waiting = { line: string[]; resolve: () => void; reject: (err: unknown) => void };
 
 /** Group commit: appends wait together while a write is in progress, then go to disk in one write. */
 export class Journal {
@@ -196,7 +203,7 @@ export class Journal {
   constructor(readonly storage: JournalStorage) {}
 
   /** Appends a line (journalLine) and resolves once it is on disk. */
-  append(line: string): Promise<void> {
+  append(line: string[]): Promise<void> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ line, resolve, reject });
       // Written after the current turn of the event loop, not at once: the commits of every message read in
@@ -216,10 +223,12 @@ export class Journal {
   private async writeWaiting(): Promise<void> {
     const batch = this.waiting;
     this.waiting = [];
-    // One encoding for the whole batch: its lines are strings until here.
-    let text = '';
-    for (const w of batch) text += w.line;
-    const bytes = Buffer.from(text);
+    // The batch's lines are strings until here, each encoded once, straight into the batch's buffer.
+    let size = 0;
+    for (const w of batch) for (const part of w.line) size += Buffer.byteLength(part);
+    const bytes = Buffer.allocUnsafeSlow(size);
+    let at = 0;
+    for (const w of batch) for (const part of w.line) at += bytes.write(part, at);
     try {
       await this.storage.append(bytes);
       this.liveBytes += bytes.length;
