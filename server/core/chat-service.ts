@@ -321,7 +321,8 @@ export class ChatService {
     const reached = this.followers && !user?.follower ? await this.followers.reached(userId, { isNew: !user }) : undefined;
     const { state: followed, scan } = this.follow(user, inbound, env.now, scene, reached);
     const turn = new RunningTurn(followed, origin);
-    const message = this.stamp(userId, 'user', inbound, env.now);
+    const createdAt = env.now.toISOString();
+    const message = this.stamp(userId, 'user', inbound, env.now, undefined, createdAt);
     if (storesInbound) turn.pendingMessage = message;
     this.running.set(userId, turn);
     try {
@@ -333,7 +334,7 @@ export class ChatService {
       if (last) this.running.delete(userId);
       return await turn.exclusive(async () => {
         const final = answer.trace ? Object.assign({}, message, { trace: answer.trace }) : message;
-        const replies = answer.replies.map((r) => this.stamp(userId, 'bot', r, env.now, storesInbound ? message.id : undefined));
+        const replies = answer.replies.map((r) => this.stamp(userId, 'bot', r, env.now, storesInbound ? message.id : undefined, createdAt));
         const messages = turn.pendingMessage ? [final, ...replies] : replies;
         // Each message's JSON, made once: for the store and for the ack (exchange-json.ts).
         const json = messages.length > replies.length ? [JSON.stringify(final)] : [];
@@ -398,13 +399,14 @@ export class ChatService {
     return messages;
   }
 
-  private stamp(userId: string, from: 'user' | 'bot', body: Inbound | Outbound | ((Inbound | Outbound) & { trace: Trace }), now: Date, replyTo?: string): StoredMessage {
+  /** `createdAt`: `now` as ISO text, made once for all the messages of a turn (or left for stamp to make). */
+  private stamp(userId: string, from: 'user' | 'bot', body: Inbound | Outbound | ((Inbound | Outbound) & { trace: Trace }), now: Date, replyTo?: string, createdAt = now.toISOString()): StoredMessage {
     // Object.assign, then plain assignments: V8 runs a spread followed by more properties several times slower.
     const message = Object.assign({}, body) as StoredMessage;
     message.id = this.ids.messageId(now);
     message.userId = userId;
     message.from = from;
-    message.createdAt = now.toISOString();
+    message.createdAt = createdAt;
     if (replyTo) message.replyTo = replyTo;
     return message;
   }

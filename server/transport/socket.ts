@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Server, Socket } from 'socket.io';
-import type { ClientToServerEvents, ErrorBody, MessageAck, ServerToClientEvents, StoredMessage } from '../contract.ts';
+import type { ClientToServerEvents, ErrorBody, ServerToClientEvents, StoredMessage } from '../contract.ts';
 import type { ChatService } from '../core/chat-service.ts';
 import { AppError, toAppError } from '../core/errors.ts';
 import { HISTORY_ON_CONNECT } from '../limits.ts';
@@ -141,19 +141,24 @@ export function attachSocketTransport(io: ChatServer, service: ChatService, logg
         log.warn('message without an acknowledgement callback ignored');
         return;
       }
-      const answer = (result: MessageAck) => ack(result);
       // Charged now, in arrival order; the service awaits it in the user's turn.
       const admission = options.limits.address(address);
-      const answered = service.receive(userId, input, { admission, origin: { socketId: socket.id } }).then(
+      const answered: Promise<void> = service.receive(userId, input, { admission, origin: { socketId: socket.id } }).then(
         (exchange) => {
-          log.debug({ messageId: exchange.message.id, replies: exchange.replies.length }, 'message answered');
-          log.trace({ messageId: exchange.message.id, inbound: input }, 'message text');
-          answer(okAck(exchange));
+          // Guarded: the log lines' arguments would be built for every message even with the level off.
+          if (log.isLevelEnabled('debug')) {
+            log.debug({ messageId: exchange.message.id, replies: exchange.replies.length }, 'message answered');
+            log.trace({ messageId: exchange.message.id, inbound: input }, 'message text');
+          }
+          ack(okAck(exchange));
+          answering.delete(answered);
         },
-        (err: unknown) => answer(failure(err, log, 'message failed')),
+        (err: unknown) => {
+          ack(failure(err, log, 'message failed'));
+          answering.delete(answered);
+        },
       );
       answering.add(answered);
-      void answered.finally(() => answering.delete(answered));
     });
 
     socket.on('subscribe', (request, ack) => {
