@@ -1,7 +1,8 @@
 // Rate limits per user and per address, sockets per user, and message order under limits: real servers, real clients.
 import { expect } from 'chai';
 import type { MessageAck } from '../server/contract.ts';
-import { parseRate } from '../server/core/rate-limits.ts';
+import { isAccepted, parseRate, RateLimits } from '../server/core/rate-limits.ts';
+import { AppError } from '../server/core/errors.ts';
 import { UNLIMITED, type SecurityOptions } from '../server/app/security.ts';
 import { MAX_RULES } from '../server/limits.ts';
 import { connectUser, http, rejection, seedContent, send, startServer, until, type ChatSocket, type Running } from './helpers.ts';
@@ -14,6 +15,23 @@ const historyOf = async (server: Running, userId: string) => (await http(`${serv
 describe('rate limits', () => {
   let server: Running;
   afterEach(() => server?.close());
+
+  it('counts in fixed windows started by the first charge, each key its own, and says how long until the next is accepted', async () => {
+    let now = 1_000_000;
+    const limits = new RateLimits({ perUser: { points: 3, seconds: 10 } }, undefined, () => now);
+    for (let i = 0; i < 3; i++) expect(isAccepted(limits.user('a')), `charge ${i + 1}`).to.equal(true);
+    now += 4000;
+    const over = limits.user('a');
+    expect(isAccepted(over)).to.equal(false);
+    const error = await over.then(() => undefined, (err: unknown) => err);
+    expect(error).to.be.instanceOf(AppError);
+    expect((error as AppError).code).to.equal('rate_limited');
+    expect((error as AppError).toBody()).to.include({ retryAfterMs: 6000 });
+    expect(isAccepted(limits.user('b')), 'another key has a budget of its own').to.equal(true);
+    now += 6000; // the window of "a" has ended: a new one starts with the next charge
+    expect(isAccepted(limits.user('a'))).to.equal(true);
+    expect(isAccepted(new RateLimits({}).address('x')), 'no limit').to.equal(true);
+  });
 
   it('refuses a user over the limit with rate_limited and a retry time, stores nothing of it, and leaves other users alone', async () => {
     server = await startServer(undefined, { security: security({ rateLimits: { perUser: { points: 3, seconds: 60 } } }) });

@@ -335,9 +335,11 @@ export class ChatService {
       return await turn.exclusive(async () => {
         const final = answer.trace ? Object.assign({}, message, { trace: answer.trace }) : message;
         const replies = answer.replies.map((r) => this.stamp(userId, 'bot', r, env.now, storesInbound ? message.id : undefined, createdAt));
-        const messages = turn.pendingMessage ? [final, ...replies] : replies;
+        // The user's message is stored with its replies unless a delivery stored it earlier (then it is `revised`).
+        const storesFinal = turn.pendingMessage !== undefined;
+        const messages = storesFinal ? [final, ...replies] : replies;
         // Each message's JSON, made once: for the store and for the ack (exchange-json.ts).
-        const json = messages.length > replies.length ? [JSON.stringify(final)] : [];
+        const json = storesFinal ? [JSON.stringify(final)] : [];
         for (let i = 0; i < replies.length; i++) json.push(stampedJson(replies[i]!, answer.replies[i]!));
         const state: TurnState = { ...turn.state, session: answer.session };
         const { elsewhere } = await this.store.commit(userId, { messages, json, ...state, clientId: inbound.clientId, revised: turn.storedEarly ? final : undefined, endsTurn: last });
@@ -346,8 +348,6 @@ export class ChatService {
         turn.state = state;
         turn.pendingMessage = undefined;
         this.publish(messages, origin, elsewhere);
-        // The user's message is the first of `messages` unless a delivery stored it earlier (then it is `revised`).
-        const storesFinal = messages.length > replies.length;
         return withJson({ message: final, replies }, storesFinal ? json[0]! : JSON.stringify(final), storesFinal ? json.slice(1) : json);
       });
     } finally {

@@ -71,7 +71,7 @@ class MemoryWindows {
   }
 }
 
-function limiter(rate: Rate | undefined, what: string, shared: SharedBudgets | undefined, scope: string): Limiter {
+function limiter(rate: Rate | undefined, what: string, shared: SharedBudgets | undefined, scope: string, now: () => number): Limiter {
   if (!rate) return () => ACCEPTED;
   const windowMs = Math.round(rate.seconds * 1000);
   const memory = new MemoryWindows(windowMs);
@@ -80,7 +80,7 @@ function limiter(rate: Rate | undefined, what: string, shared: SharedBudgets | u
     return new AppError('rate_limited', `Too many ${what} (at most ${rate.points} per ${rate.seconds} s); try again in ${Math.ceil(retryAfterMs / 1000)} s.`, { retryAfterMs });
   };
   const inMemory = (key: string) => {
-    const { count, msLeft } = memory.charge(key, Date.now());
+    const { count, msLeft } = memory.charge(key, now());
     return count > rate.points ? Promise.reject(refuse(msLeft)) : ACCEPTED;
   };
   if (!shared) return inMemory;
@@ -102,9 +102,9 @@ export class RateLimits {
   /** Charges one request to an address; rejects with `rate_limited` over the limit. */
   readonly address: Limiter;
 
-  /** `shared`: count in those counters, shared by every process using them. */
-  constructor(settings: RateLimitSettings, shared?: SharedBudgets) {
-    this.user = limiter(settings.perUser, 'messages from this user', shared, 'user');
-    this.address = limiter(settings.perAddress, 'requests from this address', shared, 'address');
+  /** `shared`: count in those counters, shared by every process using them; `now`: the clock (tests pass their own). */
+  constructor(settings: RateLimitSettings, shared?: SharedBudgets, now: () => number = Date.now) {
+    this.user = limiter(settings.perUser, 'messages from this user', shared, 'user', now);
+    this.address = limiter(settings.perAddress, 'requests from this address', shared, 'address', now);
   }
 }
