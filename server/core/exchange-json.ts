@@ -8,10 +8,10 @@ const JSON_TEXT = Symbol('json');
 
 type WithJson = { [JSON_TEXT]?: string };
 
-// The JSON of a frozen reply body (the engine's replies built once: the welcome, help, list, section cards and
-// pages), without its braces: kept, because a frozen body cannot change.
+// The JSON of a frozen reply body, without its braces. Frozen bodies are the engine's replies built once and
+// never changed (the welcome, help, list, section cards and pages), so their JSON can be kept.
 const bodies = new WeakMap<object, string>();
-// What stamping a message adds to its body, in this order (ChatService.stamp).
+// What a stored message has besides its body's fields: the stamp's, in this order (ChatService.stamp), and a trace.
 const STAMPED = ['id', 'userId', 'from', 'createdAt', 'replyTo', 'trace'] as const;
 
 /**
