@@ -57,6 +57,11 @@ export type Commit = {
   endsTurn?: boolean;
 };
 
+/** Each message's JSON, in order: the commit's own (Commit.json) when its caller made it, else made now. */
+export function messagesJson({ messages, json }: Pick<Commit, 'messages' | 'json'>): string[] {
+  return json ?? messages.map((m) => JSON.stringify(m));
+}
+
 /** What a commit tells its caller: whether a process other than this one has a socket of the user open. */
 export type Committed = { elsewhere: boolean };
 

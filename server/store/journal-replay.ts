@@ -1,8 +1,7 @@
 // Internal to the lowdb store: start-up after a crash. The journal holds every acknowledged turn that a
 // checkpoint may not have written to the user files; replaying applies those to the users' logs, once each.
-import { StoreError } from './chat-store.ts';
+import { messagesJson, StoreError } from './chat-store.ts';
 import { JournalDamage, parseJournal } from './journal.ts';
-import { jsonTexts } from './json-bytes.ts';
 import type { UserLog } from './user-log.ts';
 
 export type ReplayTarget = {
@@ -40,7 +39,7 @@ export async function replayJournal(parts: Array<{ describe: string; text: strin
       }
       if (at < log.count) continue; // a checkpoint wrote it before the crash
       if (at > log.count) throw StoreError.aboutFile(describe, `line ${i + 1} continues ${userId}'s history at message ${at}, but the user files hold ${log.count}`);
-      log.apply(commit, jsonTexts(commit.messages));
+      log.apply(commit, messagesJson(commit));
     }
   }
   return logs;

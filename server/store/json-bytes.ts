@@ -4,13 +4,6 @@
 // messages again. Kept as bytes rather than strings: a Buffer's contents live outside the JS heap, so keeping
 // them until the checkpoint costs the garbage collector nothing (kept strings, measured, cost more in
 // collections than the serialising they saved); the strings themselves live only until the journal's write.
-import type { StoredMessage } from '../contract.ts';
-
-/** Each message's JSON: `made` when the caller made it already (Commit.json). */
-export function jsonTexts(messages: StoredMessage[], made?: string[]): string[] {
-  return made ?? messages.map((m) => JSON.stringify(m));
-}
-
 const COMMA = 0x2c;
 
 /** Messages' JSON one after another, comma-separated: the inside of a JSON array, in one buffer that grows. */

@@ -8,10 +8,9 @@ import { createHash } from 'node:crypto';
 import type { ApiCall, StoredMessage } from '../contract.ts';
 import type { Rule } from '../content/rules.ts';
 import type { Session } from '../session.ts';
-import { StoreError, type ChatStore, type Commit, type Committed, type MediaRecord, type OpenedTurn, type Records } from './chat-store.ts';
+import { messagesJson, StoreError, type ChatStore, type Commit, type Committed, type MediaRecord, type OpenedTurn, type Records } from './chat-store.ts';
 import type { Scheduler } from './checkpointer.ts';
 import { Journal, journalLine } from './journal.ts';
-import { jsonTexts } from './json-bytes.ts';
 import { replayJournal } from './journal-replay.ts';
 import { fileLocation, memoryLocation, type StoreLocation } from './low-location.ts';
 import { MainFile } from './main-file.ts';
@@ -167,7 +166,7 @@ export class LowStore implements ChatStore {
     const log = existing ?? UserLog.create(this.filesOf(userId), userId, commit.messages[0]?.createdAt ?? new Date().toISOString());
     if (!existing) this.logs.set(userId, log);
     // Each message's JSON is made once: the journal line is built from it, and the segment file later.
-    const json = jsonTexts(commit.messages, commit.json);
+    const json = messagesJson(commit);
     try {
       await this.journal.append(journalLine(userId, log.count, commit, json));
     } catch (err) {

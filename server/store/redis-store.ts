@@ -10,7 +10,7 @@ import type { ApiCall, Exchange, StoredMessage } from '../contract.ts';
 import { DEFAULT_MEDIA_QUOTA_BYTES, MEDIA_LIFETIME_MS } from '../media.ts';
 import { ruleSchema, type Rule } from '../content/rules.ts';
 import { API_CALLS_KIND } from './api-call-log.ts';
-import { StoreError, type ChatStore, type Commit, type Committed, type MediaRecord, type OpenedTurn, type Records, type UserState } from './chat-store.ts';
+import { messagesJson, StoreError, type ChatStore, type Commit, type Committed, type MediaRecord, type OpenedTurn, type Records, type UserState } from './chat-store.ts';
 import { closeClient, commandClient, connect, describeRedis, messageClient, reportOutages, scanAll, type RedisClient } from './redis/connection.ts';
 import { recordOfValue } from './legacy-values.ts';
 import { literal, RedisRecords } from './redis/records.ts';
@@ -195,9 +195,10 @@ export class RedisStore implements ChatStore {
     return opened;
   }
 
-  async commit(userId: string, { messages, json = messages.map((m) => JSON.stringify(m)), session, clientId, follower, window, revised, endsTurn }: Commit): Promise<Committed> {
+  async commit(userId: string, { messages, json: made, session, clientId, follower, window, revised, endsTurn }: Commit): Promise<Committed> {
     this.readWithLock.delete(userId); // what the lock read is stale from here on
     const lease = this.locks.leaseOf(this.key('lock', userId));
+    const json = messagesJson({ messages, json: made });
     // The exchange as findExchange answers it, spliced from the messages' JSON.
     const exchange = clientId ? `{"message":${revised ? JSON.stringify(revised) : json[0]},"replies":[${(revised ? json : json.slice(1)).join(',')}]}` : '';
     const keys = [this.key('user', userId), this.key('messages', userId), this.key('positions', userId), this.key('answers', userId), this.key('lock', userId), this.key('watchers', userId)];

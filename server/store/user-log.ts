@@ -16,8 +16,8 @@
 import { z } from 'zod';
 import type { Exchange, StoredMessage } from '../contract.ts';
 import { NEW_SESSION, type Session } from '../session.ts';
-import { StoreError, type Commit, type Follower, type InteractionWindow, type UserState } from './chat-store.ts';
-import { jsonTexts, JsonList } from './json-bytes.ts';
+import { messagesJson, StoreError, type Commit, type Follower, type InteractionWindow, type UserState } from './chat-store.ts';
+import { JsonList } from './json-bytes.ts';
 
 export const SEGMENT_SIZE = 100;
 // Above any segment's length: one turn never straddles two segments, so a big one may pass SEGMENT_SIZE.
@@ -92,7 +92,7 @@ export async function writeHistory(files: UserFiles, userId: string, messages: S
   for (let n = 0; n < segments; n++) {
     const first = n * SEGMENT_SIZE;
     const part = messages.slice(first, first + SEGMENT_SIZE);
-    await files.replace(segmentName(n), segmentFile({ first, session, messages: part, answers: {} }, JsonList.of(jsonTexts(part))));
+    await files.replace(segmentName(n), segmentFile({ first, session, messages: part, answers: {} }, JsonList.of(messagesJson({ messages: part }))));
   }
   // No journal holds these: the segments' names are made durable before the meta that names them.
   await files.sync();
@@ -121,7 +121,7 @@ function definedOnly<T extends object>(fields: T): Partial<T> {
 }
 
 /** A segment's messages' JSON, made from the messages when it is not kept. */
-const jsonOf = (segment: Loaded): JsonList => (segment.json ??= JsonList.of(jsonTexts(segment.data.messages)));
+const jsonOf = (segment: Loaded): JsonList => (segment.json ??= JsonList.of(messagesJson({ messages: segment.data.messages })));
 
 export class UserLog {
   /** The newest segments (at least two when there are, plus any not yet flushed), oldest first. */
