@@ -155,6 +155,7 @@ export class LowStore implements ChatStore {
       this.pending.delete(settled);
       if (this.lastCommit.get(userId) === settled) this.lastCommit.delete(userId);
     };
+    // Tracked for close() as track() would, but through the one promise that also ends the user's chain.
     const settled: Promise<void> = turn.then(settle, settle);
     this.lastCommit.set(userId, settled);
     this.pending.add(settled);
