@@ -4,7 +4,8 @@ import { parseArticle } from '../server/content/article.ts';
 import type { Rule } from '../server/content/rules.ts';
 import { PAGING_TTL_MS, respond, type Environment } from '../server/bot/engine.ts';
 import { NEW_SESSION, type Session } from '../server/session.ts';
-import { buildKnowledge, type Knowledge } from '../server/bot/knowledge.ts';
+import { buildKnowledge, withRules, type Knowledge } from '../server/bot/knowledge.ts';
+import { RecentMap } from '../server/bot/recent.ts';
 import { byteLength, MAX_TEXT_BYTES } from '../server/bot/paging.ts';
 import { seedContent } from './helpers.ts';
 
@@ -134,10 +135,35 @@ describe('engine: keywords', () => {
     const rule = (replyMode: 'all' | 'random'): Rule => ({ id: 'r', name: 'R', keywords: [{ text: 'xyz', match: 'equal' }], replies, replyMode });
     const all = respond(seedKnowledge([rule('all')]), NEW_SESSION, { type: 'text', text: 'xyz' }, env());
     expect(all.replies).to.deep.equal(replies);
-    const first = respond(seedKnowledge([rule('random')]), NEW_SESSION, { type: 'text', text: 'xyz' }, env({ random: () => 0.1 }));
-    const second = respond(seedKnowledge([rule('random')]), NEW_SESSION, { type: 'text', text: 'xyz' }, env({ random: () => 0.9 }));
+    // One knowledge base for both: the text is remembered, the pick is made again for each message.
+    const randomKb = seedKnowledge([rule('random')]);
+    const first = respond(randomKb, NEW_SESSION, { type: 'text', text: 'xyz' }, env({ random: () => 0.1 }));
+    const second = respond(randomKb, NEW_SESSION, { type: 'text', text: 'xyz' }, env({ random: () => 0.9 }));
     expect(first.replies).to.deep.equal([replies[0]]);
     expect(second.replies).to.deep.equal([replies[1]]);
+  });
+
+  it('answers a remembered text by the rules of the knowledge base it is asked of', () => {
+    const rule: Rule = { id: 'r', name: 'R', keywords: [{ text: 'payment', match: 'equal' }], replies: [{ type: 'text', text: 'RULE' }], replyMode: 'all' };
+    const withRule = withRules(kb, [rule]);
+    expect(cardSection(say('payment').replies)).to.be.a('string');
+    expect(textOf(say('payment', NEW_SESSION, withRule).replies)).to.equal('RULE');
+    expect(cardSection(say('payment', NEW_SESSION, withRules(withRule, [])).replies)).to.equal(cardSection(say('payment').replies));
+  });
+});
+
+describe('RecentMap', () => {
+  it('keeps what was used lately and at most twice its limit', () => {
+    const recent = new RecentMap<number, string>(3);
+    for (let i = 0; i < 3; i++) recent.set(i, `v${i}`);
+    recent.set(3, 'v3'); // the first generation (0, 1, 2) becomes the older one
+    expect(recent.get(0)).to.equal('v0'); // found in the older one: kept in the newer one
+    recent.set(4, 'v4');
+    recent.set(5, 'v5'); // the newer one (3, 0, 4) is full: 1 and 2 go with the older one
+    expect([1, 2].map((k) => recent.get(k))).to.deep.equal([undefined, undefined]);
+    expect([0, 3, 4, 5].map((k) => recent.get(k))).to.deep.equal(['v0', 'v3', 'v4', 'v5']);
+    for (let i = 10; i < 100; i++) recent.set(i, 'x');
+    expect(Array.from({ length: 100 }, (_, k) => recent.get(k)).filter((v) => v !== undefined)).to.have.length.at.most(6);
   });
 });
 

@@ -7,6 +7,7 @@ import type { Knowledge } from './knowledge.ts';
 import { matchRule } from './matching.ts';
 import * as reply from './replies.ts';
 import type { SearchHit } from './search.ts';
+import { RecentMap } from './recent.ts';
 import { bare, normalize } from './text.ts';
 
 /** The outside world the engine may look at (the clock, the dice), passed in so that its answers can be reproduced in tests. */
@@ -55,27 +56,66 @@ export function respond(kb: Knowledge, session: Session, inbound: Inbound, env: 
   return answerText(kb, session, inbound.text, env);
 }
 
-function answerText(kb: Knowledge, session: Session, said: string, env: Environment): Turn {
+/**
+ * What a text asks for: the same whatever the session and the moment, so it is worked out once per text and
+ * knowledge base (a new one when the rules or the menu change). People repeat themselves (keywords, numbers,
+ * "more", the same question), and a search that finds nothing walks much of the fuzzy index. Most texts
+ * get the same replies from everyone (`replies`); paging, a section by number and a rule that picks at
+ * random depend on the session or the dice, and are answered anew each time.
+ */
+type Request =
+  | { kind: 'replies'; replies: readonly Outbound[] }
+  | { kind: 'more' }
+  | { kind: 'number'; number: string }
+  | { kind: 'random rule'; rule: Rule };
+
+const REMEMBERED_TEXTS = 1000;
+const understood = new WeakMap<Knowledge, RecentMap<string, Request>>();
+
+function understand(kb: Knowledge, said: string): Request {
+  let recent = understood.get(kb);
+  if (!recent) understood.set(kb, (recent = new RecentMap(REMEMBERED_TEXTS)));
+  let request = recent.get(said);
+  if (!request) recent.set(said, (request = classify(kb, said)));
+  return request;
+}
+
+function classify(kb: Knowledge, said: string): Request {
+  const fixed = (...replies: Outbound[]): Request => Object.freeze({ kind: 'replies', replies: Object.freeze(replies) });
   const command = bare(said);
-  if (HELP.has(command) || said.trim() === '?') return keep(session, reply.help(kb));
-  if (LIST.has(command)) return keep(session, reply.list(kb));
-  if (MORE.has(command)) return nextPage(kb, session, env);
+  if (HELP.has(command) || said.trim() === '?') return fixed(reply.help(kb));
+  if (LIST.has(command)) return fixed(reply.list(kb));
+  if (MORE.has(command)) return { kind: 'more' };
   const number = numeral(said);
-  if (number !== undefined) return readSection(kb, session, number, env);
+  if (number !== undefined) return { kind: 'number', number };
 
   const match = matchRule(kb.ruleIndex, said);
-  if (match) return keep(session, ...ruleReplies(kb, match.rule, env));
+  if (match) return match.rule.replyMode === 'random' ? { kind: 'random rule', rule: match.rule } : fixed(...allReplies(kb, match.rule));
 
   const hits = kb.search.search(said);
   const [best, second] = hits;
   if (best && isAbout(best) && best.score >= MIN_SCORE && (!second || best.score >= second.score * CLEAR_LEAD)) {
-    return keep(session, reply.sectionCard(sectionById(kb, best.sectionId)!));
+    return fixed(reply.sectionCard(sectionById(kb, best.sectionId)!));
   }
   const suggestions = hits
     .filter((h) => isAbout(h) && h.score >= MIN_SUGGESTION_SCORE)
     .slice(0, MAX_SUGGESTIONS)
     .flatMap((h) => sectionById(kb, h.sectionId) ?? []);
-  return keep(session, reply.fallback(kb, said, suggestions));
+  return fixed(Object.freeze(reply.fallback(kb, said, suggestions)));
+}
+
+function answerText(kb: Knowledge, session: Session, said: string, env: Environment): Turn {
+  const request = understand(kb, said);
+  switch (request.kind) {
+    case 'replies':
+      return keep(session, ...request.replies);
+    case 'more':
+      return nextPage(kb, session, env);
+    case 'number':
+      return readSection(kb, session, request.number, env);
+    case 'random rule':
+      return keep(session, ...ruleReplies(kb, request.rule, env));
+  }
 }
 
 function isAbout(hit: SearchHit): boolean {
@@ -135,8 +175,11 @@ function pageOf(kb: Knowledge, session: Session, section: Section, index: number
 /** A rule's replies: all of them, or one picked at random, as the rule's reply mode says. */
 function ruleReplies(kb: Knowledge, rule: Rule, env: Environment): Outbound[] {
   const { replies } = rule;
-  const picked = rule.replyMode === 'random' ? [replies[Math.floor(env.random() * replies.length)]!] : replies;
-  return picked.map((r) => ruleReply(kb, r));
+  return rule.replyMode === 'random' ? [ruleReply(kb, replies[Math.floor(env.random() * replies.length)]!)] : allReplies(kb, rule);
+}
+
+function allReplies(kb: Knowledge, rule: Rule): Outbound[] {
+  return rule.replies.map((r) => ruleReply(kb, r));
 }
 
 function ruleReply(kb: Knowledge, r: RuleReply): Outbound {

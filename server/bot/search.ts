@@ -69,14 +69,9 @@ const querying = (terms: string[]): Query => {
   };
 };
 
-// A typo-tolerant search that finds nothing walks much of the index, and people repeat themselves (the same
-// question, the same miss): the index never changes, so recent answers are kept, a bounded number of them.
-const REMEMBERED_QUERIES = 1000;
-
 /** A search index over sections; `search` returns hits best first. */
 export class SectionSearch {
   private readonly index: MiniSearch<Section>;
-  private readonly recent = new Map<string, readonly SearchHit[]>();
   /** Everyday words, less those this article names its sections by ("business", "game" stay topics). */
   private readonly everyday: ReadonlySet<string>;
 
@@ -97,28 +92,14 @@ export class SectionSearch {
     this.index.addAll(sections);
   }
 
-  search(query: string): readonly SearchHit[] {
-    let hits = this.recent.get(query);
-    if (hits) {
-      this.recent.delete(query); // most recently used last, so the oldest is the first to go
-    } else {
-      const terms = termsOf(query);
-      const words = new Set(terms).size;
-      hits = Object.freeze(
-        this.index
-          .search(querying(terms))
-          .map((r) =>
-            Object.freeze({
-              sectionId: String(r.id),
-              score: r.score,
-              coverage: r.queryTerms.length / words,
-              distinctive: r.queryTerms.some((term) => !this.everyday.has(term)),
-            }),
-          ),
-      );
-      if (this.recent.size >= REMEMBERED_QUERIES) this.recent.delete(this.recent.keys().next().value!);
-    }
-    this.recent.set(query, hits);
-    return hits;
+  search(query: string): SearchHit[] {
+    const terms = termsOf(query);
+    const words = new Set(terms).size;
+    return this.index.search(querying(terms)).map((r) => ({
+      sectionId: String(r.id),
+      score: r.score,
+      coverage: r.queryTerms.length / words,
+      distinctive: r.queryTerms.some((term) => !this.everyday.has(term)),
+    }));
   }
 }
