@@ -14,6 +14,8 @@ import { ackJson, okAck, stampedJson, withJson } from '../server/core/exchange-j
 import { chatParser } from '../server/transport/socket-parser.ts';
 import type { StoredMessage } from '../server/contract.ts';
 import { memoryStore } from '../server/store/low-store.ts';
+import { JsonList } from '../server/store/json-bytes.ts';
+import { Journal, memoryJournal } from '../server/store/journal.ts';
 import { MAX_TEXT_LENGTH } from '../server/limits.ts';
 import { isValidId, parseId, parseInbound } from '../server/core/validation.ts';
 import { passiveReplyXml, platformRequestXml, readPlatformMessage, repliesFromXml } from '../server/wechat/messages.ts';
@@ -190,6 +192,34 @@ describe('properties: the ack spliced from the messages\' JSON', () => {
         if (twice) stampedJson(stamp(), frozen); // the body's JSON kept from a first time
         const message = stamp();
         expect(stampedJson(message, frozen)).to.equal(JSON.stringify(message));
+      }),
+      runs,
+    );
+  });
+});
+
+describe('properties: messages\' JSON as bytes', () => {
+  // Any UTF-16 text (CJK, emoji as surrogate pairs, lone surrogates, controls), never empty as JSON never is.
+  const anyText = fc.string({ unit: 'binary', minLength: 1, maxLength: 300 });
+
+  it('a JsonList holds the UTF-8 of its texts joined by commas, however it grew', () => {
+    fc.assert(
+      fc.property(fc.array(fc.array(anyText, { maxLength: 4 }), { minLength: 1, maxLength: 12 }), (turns) => {
+        const list = JsonList.of(turns[0]!);
+        for (const texts of turns.slice(1)) list.append(texts);
+        expect(list.bytes.equals(Buffer.from(turns.flat().join(',')))).to.equal(true);
+      }),
+      runs,
+    );
+  });
+
+  it('a journal batch is the UTF-8 of its lines, one after another', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.array(anyText, { minLength: 1, maxLength: 5 }), { minLength: 1, maxLength: 8 }), async (lines) => {
+        const appended: Buffer[] = [];
+        const journal = new Journal({ ...memoryJournal(), append: async (bytes) => void appended.push(Buffer.from(bytes)) });
+        await Promise.all(lines.map((line) => journal.append(line)));
+        expect(Buffer.concat(appended).equals(Buffer.from(lines.flat().join('')))).to.equal(true);
       }),
       runs,
     );

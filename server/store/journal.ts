@@ -8,6 +8,7 @@ import path from 'node:path';
 import AsyncLock from 'async-lock';
 import { syncFolder } from './durable-file.ts';
 import type { Commit } from './chat-store.ts';
+import { MAX_UTF8_PER_UNIT } from './json-bytes.ts';
 
 /** One journal line: `at` is how many messages the user had before this commit, so replaying is idempotent. */
 export type JournalEntry = { userId: string; at: number; commit: Commit };
@@ -223,12 +224,15 @@ export class Journal {
   private async writeWaiting(): Promise<void> {
     const batch = this.waiting;
     this.waiting = [];
-    // The batch's lines are strings until here, each encoded once, straight into the batch's buffer.
-    let size = 0;
-    for (const w of batch) for (const part of w.line) size += Buffer.byteLength(part);
-    const bytes = Buffer.allocUnsafeSlow(size);
+    // The batch's lines are strings until here, each encoded once, straight into the batch's buffer. The buffer
+    // is sized by the most UTF-8 can take (3 bytes per UTF-16 unit): counting the bytes first would walk every
+    // string twice, and the pages past what is written are never touched.
+    let units = 0;
+    for (const w of batch) for (const part of w.line) units += part.length;
+    const buffer = Buffer.allocUnsafeSlow(units * MAX_UTF8_PER_UNIT);
     let at = 0;
-    for (const w of batch) for (const part of w.line) at += bytes.write(part, at);
+    for (const w of batch) for (const part of w.line) at += buffer.write(part, at);
+    const bytes = buffer.subarray(0, at);
     try {
       await this.storage.append(bytes);
       this.liveBytes += bytes.length;

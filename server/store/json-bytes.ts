@@ -6,6 +6,9 @@
 // collections than the serialising they saved); the strings themselves live only until the journal's write.
 const COMMA = 0x2c;
 
+/** The most bytes UTF-8 takes for one UTF-16 code unit (a surrogate pair takes 4 for 2 units). */
+export const MAX_UTF8_PER_UNIT = 3;
+
 /** Messages' JSON one after another, comma-separated: the inside of a JSON array, in one buffer that grows. */
 export class JsonList {
   private buffer: Buffer;
@@ -22,18 +25,20 @@ export class JsonList {
     return list;
   }
 
-  /** Appends each JSON text, encoded as UTF-8 straight into the list's buffer. */
+  /**
+   * Appends each JSON text, encoded as UTF-8 straight into the list's buffer. Room is made for the most the
+   * text can take (as the journal's batch does), so its bytes are not counted before they are written.
+   */
   append(json: string[]): void {
     for (const item of json) {
-      const length = Buffer.byteLength(item);
-      const needed = this.used + 1 + length;
-      if (needed > this.buffer.length) {
-        const grown = Buffer.allocUnsafeSlow(Math.max(needed, this.buffer.length * 2));
+      const most = this.used + 1 + item.length * MAX_UTF8_PER_UNIT;
+      if (most > this.buffer.length) {
+        const grown = Buffer.allocUnsafeSlow(Math.max(most, this.buffer.length * 2));
         this.buffer.copy(grown, 0, 0, this.used);
         this.buffer = grown;
       }
       if (this.used > 0) this.buffer[this.used++] = COMMA;
-      this.used += this.buffer.write(item, this.used, length, 'utf8');
+      this.used += this.buffer.write(item, this.used);
     }
   }
 
