@@ -6,7 +6,7 @@ export type ScriptCall = (client: RedisClient, keys: string[], args: Array<strin
 
 const all = new Map<string, string>();
 
-/** Defines every script on a client; before its first command, since auto-pipelined batches only know the commands defined when they began. */
+/** Defines every script on a client, before its first command. */
 export function defineScripts(client: RedisClient): void {
   for (const [name, lua] of all) client.defineCommand(name, { lua });
 }
