@@ -159,15 +159,14 @@ export class ChatService {
     const admitted = isAccepted(admission) && isAccepted(charged) ? undefined : Promise.all([admission, charged]);
     admitted?.catch(() => {}); // awaited below, maybe after other turns: not an unhandled rejection meanwhile
     if (this.stopping) throw shuttingDown();
-    // `return await` rather than `return`: an async function that returns a promise takes two more ticks and a promise.
-    return await this.serialized(userId, async () => {
+    return this.serialized(userId, async () => {
       if (admitted) await admitted;
       const inbound = parseInbound(input);
       const { user, earlier } = await this.store.openTurn(userId, inbound.clientId);
       if (earlier) return earlier;
       const scanning = this.sceneOf(inbound);
       const scene = scanning && (await scanning);
-      return await this.answer(userId, user, inbound, { origin: origin?.socketId, storesInbound: true, scene, endsTurn: true });
+      return this.answer(userId, user, inbound, { origin: origin?.socketId, storesInbound: true, scene, endsTurn: true });
     });
   }
 

@@ -9,15 +9,12 @@ import type { Session } from '../session.ts';
 /** The user's state as the turn has it: what its commits write. */
 export type TurnState = { session: Session; follower?: Follower; window?: InteractionWindow };
 
-const ignore = () => undefined;
-
 export class RunningTurn {
   /** The user's message of this turn while no commit has stored it yet (none for a first connection's welcome). */
   pendingMessage?: StoredMessage;
   /** Set once a delivery's commit stored the user's message ahead of the replies. */
   storedEarly = false;
-  /** The last commit queued, settled or not; none before the first. */
-  private last?: Promise<unknown>;
+  private queue: Promise<unknown> = Promise.resolve();
   /** Set once a delivery joined the turn: only then has the turn's end something to wait for. */
   private hasJoined = false;
 
@@ -29,9 +26,8 @@ export class RunningTurn {
 
   /** Runs `work` after every commit queued before it, so the turn's commits keep their order. */
   exclusive<T>(work: () => Promise<T>): Promise<T> {
-    // The first commit runs at once (most turns have just one); a failed commit does not stop the next.
-    const run = this.last ? this.last.then(work, work) : work();
-    this.last = run;
+    const run = this.queue.then(work);
+    this.queue = run.catch(() => undefined);
     return run;
   }
 
@@ -43,6 +39,6 @@ export class RunningTurn {
 
   /** Settles once every delivery that joined the turn is done; undefined when none did. */
   get joined(): Promise<unknown> | undefined {
-    return this.hasJoined ? this.last?.then(ignore, ignore) : undefined;
+    return this.hasJoined ? this.queue : undefined;
   }
 }

@@ -50,12 +50,6 @@ export type StoreOptions = {
   scheduler?: Scheduler;
 };
 
-/** What a turn reads of a user: the state, and the exchange that answered `clientId` (a message sent again). */
-function openedTurn(log: UserLog | undefined, clientId: string | undefined): OpenedTurn {
-  if (!log) return {};
-  return { user: log.state, earlier: clientId === undefined ? undefined : log.findExchange(clientId) };
-}
-
 /** The store in files next to `dbFile` (db.json, db.users/, db.journal, db.media/): what `npm start` uses. */
 export function fileStore(dbFile: string, options: StoreOptions = {}): LowStore {
   return new LowStore(fileLocation(dbFile), options);
@@ -125,9 +119,10 @@ export class LowStore implements ChatStore {
     void this.track(this.shelf.sweep()).catch((err: unknown) => this.options.warn('lapsed records could not be deleted; the next start tries again', err));
   }
 
-  openTurn(userId: string, clientId?: string): Promise<OpenedTurn> {
-    const loaded = this.logs.loaded(userId);
-    return loaded ? Promise.resolve(openedTurn(loaded.log, clientId)) : this.logs.get(userId).then((log) => openedTurn(log, clientId));
+  async openTurn(userId: string, clientId?: string): Promise<OpenedTurn> {
+    const log = await this.logs.get(userId);
+    if (!log) return {};
+    return { user: log.state, earlier: clientId === undefined ? undefined : log.findExchange(clientId) };
   }
 
   /** One process: ChatService already runs a user's turns one at a time. */
@@ -154,7 +149,7 @@ export class LowStore implements ChatStore {
   commit(userId: string, commit: Commit): Promise<Committed> {
     // One user's commits are written in the order they were made.
     const before = this.lastCommit.get(userId);
-    const run = () => this.append(userId, commit);
+    const run = () => this.logs.using(userId, (existing) => this.append(userId, existing, commit));
     const turn = before ? before.then(run) : run();
     const settle = () => {
       this.pending.delete(settled);
@@ -168,27 +163,20 @@ export class LowStore implements ChatStore {
   }
 
   /** Appends a commit to the journal, then to the user's log (created for a new user) once it is on disk. */
-  private async append(userId: string, commit: Commit): Promise<Committed> {
-    // Pinned from reading the log to applying the commit to it: the cache must not drop it in between.
-    const unpin = this.logs.pin(userId);
+  private async append(userId: string, existing: UserLog | undefined, commit: Commit): Promise<Committed> {
+    const log = existing ?? UserLog.create(this.filesOf(userId), userId, commit.messages[0]?.createdAt ?? new Date().toISOString());
+    if (!existing) this.logs.set(userId, log);
+    // Each message's JSON is made once: the journal line is built from it, and the segment file later.
+    const json = messagesJson(commit);
     try {
-      const existing = this.logs.loaded(userId)?.log ?? (await this.logs.get(userId));
-      const log = existing ?? UserLog.create(this.filesOf(userId), userId, commit.messages[0]?.createdAt ?? new Date().toISOString());
-      if (!existing) this.logs.set(userId, log);
-      // Each message's JSON is made once: the journal line is built from it, and the segment file later.
-      const json = messagesJson(commit);
-      try {
-        await this.journal.append(journalLine(userId, log.count, commit, json));
-      } catch (err) {
-        if (!existing && log.count === 0) this.logs.forget(userId); // a new user whose first turn failed
-        throw StoreError.unwritten('The message', err, '; it was not sent. Try again.');
-      }
-      log.apply(commit, json);
-      this.unwritten.changed(log);
-      return ALONE;
-    } finally {
-      unpin();
+      await this.journal.append(journalLine(userId, log.count, commit, json));
+    } catch (err) {
+      if (!existing && log.count === 0) this.logs.forget(userId); // a new user whose first turn failed
+      throw StoreError.unwritten('The message', err, '; it was not sent. Try again.');
     }
+    log.apply(commit, json);
+    this.unwritten.changed(log);
+    return ALONE;
   }
 
   async history(userId: string, { limit, before }: { limit: number; before?: string }): Promise<StoredMessage[] | undefined> {

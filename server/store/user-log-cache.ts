@@ -4,11 +4,8 @@
 // (a log forgotten then would be read again without that turn's message, and two logs would write one user's files).
 import type { UserLog } from './user-log.ts';
 
-/** A user's log as kept: while `settled` is false it is still being read (`log` is then undefined). */
-type Entry = { loading: Promise<UserLog | undefined>; settled: boolean; log: UserLog | undefined };
-
 export class UserLogCache {
-  private readonly logs = new Map<string, Entry>();
+  private readonly logs = new Map<string, Promise<UserLog | undefined>>();
   private readonly pins = new Map<string, number>();
   private evicting = false;
   /** The size that starts the next eviction: a tenth of the limit past the size the last one left. */
@@ -27,55 +24,36 @@ export class UserLogCache {
 
   /** A user's log (undefined for a user never seen), read once and then kept. */
   get(userId: string): Promise<UserLog | undefined> {
-    return this.entry(userId).loading;
-  }
-
-  /**
-   * The user's log when it has been read already (`{ log }`, log undefined for a user never seen), else
-   * undefined and the read starts: a turn on a user in memory then takes no trip through a promise.
-   */
-  loaded(userId: string): { log: UserLog | undefined } | undefined {
-    const entry = this.entry(userId);
-    return entry.settled ? entry : undefined;
-  }
-
-  /** Keeps the user's log in the cache until the function returned is called (a turn reads it, then writes to it). */
-  pin(userId: string): () => void {
-    this.pins.set(userId, (this.pins.get(userId) ?? 0) + 1);
-    return () => {
-      const left = this.pins.get(userId)! - 1;
-      if (left === 0) this.pins.delete(userId);
-      else this.pins.set(userId, left);
-    };
-  }
-
-  private entry(userId: string): Entry {
-    let entry = this.logs.get(userId);
-    if (entry) {
+    let loading = this.logs.get(userId);
+    if (loading) {
       this.logs.delete(userId); // set again below: most recently used last
     } else {
-      const loading = this.load(userId);
-      const loaded: Entry = { loading, settled: false, log: undefined };
-      loading.then(
-        (log) => {
-          loaded.settled = true;
-          loaded.log = log;
-        },
-        () => this.logs.get(userId) === loaded && this.logs.delete(userId),
-      );
-      entry = loaded;
+      loading = this.load(userId);
+      loading.catch(() => this.logs.get(userId) === loading && this.logs.delete(userId));
     }
-    this.logs.set(userId, entry);
+    this.logs.set(userId, loading);
     // One eviction at a time, and not again before the cache has grown a tenth of its limit: logs with
     // unwritten changes cannot go until a checkpoint, and walking past them on every new user is quadratic.
     if (this.logs.size > this.evictAt && !this.evicting) void this.evictIdle();
-    return entry;
+    return loading;
+  }
+
+  /** Runs `work` with the user's log pinned: it stays in the cache until `work` settles. */
+  async using<T>(userId: string, work: (log: UserLog | undefined) => Promise<T>): Promise<T> {
+    this.pins.set(userId, (this.pins.get(userId) ?? 0) + 1);
+    try {
+      return await work(await this.get(userId));
+    } finally {
+      const left = this.pins.get(userId)! - 1;
+      if (left === 0) this.pins.delete(userId);
+      else this.pins.set(userId, left);
+    }
   }
 
   /** Keeps `log` as the user's (a new user's first log, or one rebuilt from the journal). */
   set(userId: string, log: UserLog): void {
     this.logs.delete(userId);
-    this.logs.set(userId, { loading: Promise.resolve(log), settled: true, log });
+    this.logs.set(userId, Promise.resolve(log));
   }
 
   /** Drops what is kept for the user, so the next get reads the files again. */
@@ -87,11 +65,11 @@ export class UserLogCache {
   private async evictIdle(): Promise<void> {
     this.evicting = true;
     try {
-      for (const [userId, entry] of this.logs) {
+      for (const [userId, loading] of this.logs) {
         if (this.logs.size <= this.limit) break;
         if (this.pins.has(userId)) continue;
-        const log = await entry.loading.catch(() => undefined);
-        if (this.logs.get(userId) !== entry || this.pins.has(userId)) continue;
+        const log = await loading.catch(() => undefined);
+        if (this.logs.get(userId) !== loading || this.pins.has(userId)) continue;
         if (!log || log.idle) this.logs.delete(userId);
       }
     } finally {
