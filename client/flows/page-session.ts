@@ -9,6 +9,8 @@ import type { Step, Utterances } from './flow.ts';
 
 /** How often a waiting page step looks again: pages change as their scripts run. */
 const POLL_MS = 100;
+/** How long one press of a consent button may wait for the button to be ready. */
+const CONSENT_CLICK_MS = 1000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -163,7 +165,9 @@ export class PageSession {
    */
   private async answerConsent(): Promise<void> {
     const button = this.page.getByRole('button', { name: this.consent === 'allow' ? 'Allow' : 'Deny', exact: true });
-    if (await button.isVisible()) await button.click({ timeout: this.timeoutMs });
+    // The sheet can go between the look and the click (the page went on, or asked again): the next poll looks
+    // again, so a click waits briefly rather than the step's whole time.
+    if (await button.isVisible()) await button.click({ timeout: CONSENT_CLICK_MS });
   }
 
   /** Tries `attempt` until it gives an answer or the step's time is up, answering a consent sheet each time first. */
