@@ -9,8 +9,8 @@ import type { Step, Utterances } from './flow.ts';
 
 /** How often a waiting page step looks again: pages change as their scripts run. */
 const POLL_MS = 100;
-/** How long one press of a consent button may wait for the button to be ready. */
-const CONSENT_CLICK_MS = 1000;
+/** How long a press inside a poll may wait for its button to be ready (the next poll looks again). */
+const PRESS_MS = 1000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -108,17 +108,12 @@ export class PageSession {
    */
   async answerPaySheet(answer: 'pay' | 'cancel'): Promise<PageProblem | undefined> {
     const sheet = this.page.getByRole('dialog', { name: 'WeChat Pay' });
-    const pressed = await this.poll(async () => {
-      const button = sheet.getByRole('button', { name: answer === 'pay' ? 'Pay' : 'Cancel', exact: true });
-      if (!(await button.isVisible())) return undefined;
-      await button.click({ timeout: this.timeoutMs });
-      return true;
-    });
+    const button = sheet.getByRole('button', { name: answer === 'pay' ? 'Pay' : 'Cancel', exact: true });
+    const pressed = await this.poll(async () => ((await pressIfShown(button)) ? true : undefined));
     if (!pressed) return { expected: 'the WeChat Pay sheet (the page asks to pay with chooseWXPay or getBrandWCPayRequest)', actual: await this.shown() };
     const ended = await this.poll(async () => {
       if (!(await sheet.isVisible())) return true;
-      const ok = sheet.getByRole('button', { name: 'OK', exact: true });
-      if (await ok.isVisible()) await ok.click({ timeout: this.timeoutMs });
+      await pressIfShown(sheet.getByRole('button', { name: 'OK', exact: true }));
       return undefined;
     });
     return ended ? undefined : { expected: 'the WeChat Pay sheet to close', actual: 'it stayed open' };
@@ -164,10 +159,7 @@ export class PageSession {
    * page's frame, so a button of the account's own page is never pressed for it.
    */
   private async answerConsent(): Promise<void> {
-    const button = this.page.getByRole('button', { name: this.consent === 'allow' ? 'Allow' : 'Deny', exact: true });
-    // The sheet can go between the look and the click (the page went on, or asked again): the next poll looks
-    // again, so a click waits briefly rather than the step's whole time.
-    if (await button.isVisible()) await button.click({ timeout: CONSENT_CLICK_MS });
+    await pressIfShown(this.page.getByRole('button', { name: this.consent === 'allow' ? 'Allow' : 'Deny', exact: true }));
   }
 
   /** Tries `attempt` until it gives an answer or the step's time is up, answering a consent sheet each time first. */
@@ -183,6 +175,16 @@ export class PageSession {
       await sleep(POLL_MS);
     }
   }
+}
+
+/**
+ * Presses `button` if it shows; whether it did. The button can go between the look and the press (the page went
+ * on, or asked again), so the press waits briefly rather than the step's whole time: the caller's poll looks again.
+ */
+async function pressIfShown(button: Locator): Promise<boolean> {
+  if (!(await button.isVisible())) return false;
+  await button.click({ timeout: PRESS_MS });
+  return true;
 }
 
 /** The first element the first locator that finds any finds, or undefined. */
