@@ -5,7 +5,7 @@ import type { StoredMessage } from '../server/contract.ts';
 import { StoreError } from '../server/store/chat-store.ts';
 import { fileStore, LowStore } from '../server/store/low-store.ts';
 import { fileLocation, memoryLocation, type StoreLocation } from '../server/store/low-location.ts';
-import { SEGMENT_SIZE, type UserFiles } from '../server/store/user-log.ts';
+import { SEGMENT_SIZE, UNWRITTEN_SEGMENT_SIZE, type UserFiles } from '../server/store/user-log.ts';
 import { eachTestTempDir, failingJournal, rejection, seedContent } from './helpers.ts';
 
 const message = (userId: string, n: number): StoredMessage => ({
@@ -109,10 +109,11 @@ describe('store: history in segments', () => {
   const tmp = eachTestTempDir();
 
   it('rolls over into new files of at most SEGMENT_SIZE messages, and reads across them', async () => {
-    const store = fileStore(tmp.dbFile);
+    const store = fileStore(tmp.dbFile, { checkpointMs: 60_000 });
     await store.open([]);
     for (let n = 1; n <= 500; n += 2) {
       await store.commit('alice', { messages: [message('alice', n), message('alice', n + 1)], session: { subscribed: n % 4 === 1 }, clientId: `c${n}` });
+      if ((n + 1) % 50 === 0) await store.checkpoint(); // a user who writes slowly: each segment written before it fills
     }
     await store.checkpoint();
     const dir = path.join(tmp.dir, 'db.users', readdirSync(path.join(tmp.dir, 'db.users'))[0]!);
@@ -137,12 +138,41 @@ describe('store: history in segments', () => {
     expect((await reopened.history('alice', { limit: 2 }))!.map((m) => m.id)).to.deep.equal(['m000500', 'm000501']);
   });
 
+  it('gives a user who writes fast one new file per checkpoint, of at most UNWRITTEN_SEGMENT_SIZE messages', async () => {
+    const store = fileStore(tmp.dbFile, { checkpointMs: 60_000 });
+    await store.open([]);
+    for (let n = 1; n <= 1000; n += 2) {
+      await store.commit('alice', { messages: [message('alice', n), message('alice', n + 1)], session: { subscribed: true }, clientId: `c${n}` });
+    }
+    await store.checkpoint();
+    const dir = path.join(tmp.dir, 'db.users', readdirSync(path.join(tmp.dir, 'db.users'))[0]!);
+    const lengths = () =>
+      readdirSync(dir)
+        .filter((f) => f.startsWith('seg-'))
+        .sort()
+        .map((f) => JSON.parse(readFileSync(path.join(dir, f), 'utf8')).messages.length);
+    expect(lengths()).to.deep.equal([UNWRITTEN_SEGMENT_SIZE, UNWRITTEN_SEGMENT_SIZE, 1000 - 2 * UNWRITTEN_SEGMENT_SIZE]);
+    // Written, the newest (already past SEGMENT_SIZE) takes no more: the next message starts a small file.
+    await store.commit('alice', { messages: [message('alice', 1001)], session: { subscribed: true } });
+    await store.close();
+    expect(lengths()).to.deep.equal([UNWRITTEN_SEGMENT_SIZE, UNWRITTEN_SEGMENT_SIZE, 1000 - 2 * UNWRITTEN_SEGMENT_SIZE, 1]);
+
+    const reopened = fileStore(tmp.dbFile);
+    await reopened.open([]);
+    const ids = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `m${String(from + i).padStart(6, '0')}`);
+    expect((await reopened.history('alice', { limit: 500 }))!.map((m) => m.id)).to.deep.equal(ids(502, 1001));
+    expect((await reopened.history('alice', { limit: 10, before: 'm000405' }))!.map((m) => m.id)).to.deep.equal(ids(395, 404));
+    expect((await reopened.openTurn('alice', `c${1001 - SEGMENT_SIZE}`)).earlier!.message.id).to.equal(`m${String(1001 - SEGMENT_SIZE).padStart(6, '0')}`);
+    await reopened.close();
+  });
+
   it('finds the exchange of a revised message kept in the segment before its reply, after a restart', async () => {
     const first = fileStore(tmp.dbFile);
     await first.open([]);
     for (let n = 1; n <= SEGMENT_SIZE - 2; n++) await first.commit('alice', { messages: [message('alice', n)], session: { subscribed: true } });
     const pushed = message('alice', SEGMENT_SIZE - 1);
     await first.commit('alice', { messages: [pushed, message('alice', SEGMENT_SIZE)], session: { subscribed: true } }); // fills segment 0
+    await first.checkpoint(); // written: it takes no more messages
     const traced = { ...pushed, trace: { outcome: 'replied' } };
     const reply = message('alice', SEGMENT_SIZE + 1);
     await first.commit('alice', { messages: [reply], session: { subscribed: true }, clientId: 'c-late', revised: traced }); // its reply starts segment 1

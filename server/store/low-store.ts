@@ -27,11 +27,12 @@ export type StoreOptions = {
   cachedUsers?: number;
   /**
    * How long changes may wait in the journal before a checkpoint writes them to the user files. Rarer
-   * checkpoints rewrite each changed user's newest segment less often, but every message waiting for one
-   * stays in memory: 2 s keeps that to tens of megabytes at full load (5 s measured no cheaper per message).
+   * checkpoints write fewer files (each changed user's newest segment, meta and folder once per checkpoint),
+   * but every message waiting for one stays in memory. 5 s: at 100 users flooding, 44–49 µs of server CPU a
+   * message against 46–54 µs every 2 s, measured interleaved (docs/performance.md); 10 s was no cheaper.
    */
   checkpointMs?: number;
-  /** A journal this big is checkpointed at once; it bounds the work of a restart after a crash (32 MiB: under a second). */
+  /** A journal this big is checkpointed at once; it bounds the work of a restart after a crash (64 MiB: about 2 s, see docs/storage.md). */
   checkpointBytes?: number;
   /**
    * Users whose files are written at the same time during a checkpoint. One: parallel writers fill the fs
@@ -80,8 +81,8 @@ export class LowStore implements ChatStore {
     this.journal = new Journal(location.journal());
     this.options = {
       cachedUsers: 1000,
-      checkpointMs: 2000,
-      checkpointBytes: 32 * 2 ** 20,
+      checkpointMs: 5000,
+      checkpointBytes: 64 * 2 ** 20,
       checkpointParallelism: 1,
       warn: () => {},
       mediaQuotaBytes: DEFAULT_MEDIA_QUOTA_BYTES,

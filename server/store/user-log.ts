@@ -1,7 +1,9 @@
 // One user's messages and session in lowdb files of bounded size: `meta` (when the user appeared, how many
-// segments) and segments of at most SEGMENT_SIZE messages, the newest also carrying the session. Commits
+// segments) and segments of SEGMENT_SIZE messages or so, the newest also carrying the session. Commits
 // change the log in memory once the journal has them; flush() brings the changed files up to date, so
-// the cost of storing a message does not grow with the user's history.
+// the cost of storing a message does not grow with the user's history. A segment not yet written takes up
+// to UNWRITTEN_SEGMENT_SIZE: a user who sends hundreds of messages between two checkpoints costs that
+// checkpoint one new file rather than one per SEGMENT_SIZE messages (each file is a trip to the disk).
 //
 // How flush() writes. A file that exists is replaced (a temporary file, synced, renamed: a crash leaves the
 // old or the new version, whole). A file that does not exist yet is written in place, with no temporary file,
@@ -20,7 +22,9 @@ import { messagesJson, StoreError, type Commit, type Follower, type InteractionW
 import { JsonList } from './json-bytes.ts';
 
 export const SEGMENT_SIZE = 100;
-// Above any segment's length: one turn never straddles two segments, so a big one may pass SEGMENT_SIZE.
+/** How far a segment that has never been written may grow: it bounds the files and the two segments kept in memory. */
+export const UNWRITTEN_SEGMENT_SIZE = 4 * SEGMENT_SIZE;
+// Above any segment's length: one turn never straddles two segments, so a big one may pass its size.
 const POSITION_BASE = 2 ** 20;
 
 type UserMeta = { userId: string; createdAt: string; segments: number };
@@ -208,7 +212,7 @@ export class UserLog {
     const active = this.loaded.at(-1);
     const exchange = revised ? [revised, ...messages] : messages;
     const answers: Segment['answers'] = clientId ? { [clientId]: exchange.map((m) => m.id) } : {};
-    if (active && active.data.messages.length + messages.length <= SEGMENT_SIZE) {
+    if (active && active.data.messages.length + messages.length <= (active.onDisk ? SEGMENT_SIZE : UNWRITTEN_SEGMENT_SIZE)) {
       const data = active.data;
       const offset = data.messages.length;
       jsonOf(active).append(json);
