@@ -213,13 +213,14 @@ describe('properties: messages\' JSON as bytes', () => {
     );
   });
 
-  it('a journal batch is the UTF-8 of its lines, one after another', async () => {
+  it('a journal batch is the UTF-8 of its lines, one after another, and each line gets the bytes of its parts between the first and the last', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(fc.array(anyText, { minLength: 1, maxLength: 5 }), { minLength: 1, maxLength: 8 }), async (lines) => {
         const appended: Buffer[] = [];
         const journal = new Journal({ ...memoryJournal(), append: async (bytes) => void appended.push(Buffer.from(bytes)) });
-        await Promise.all(lines.map((line) => journal.append(line)));
+        const written = await Promise.all(lines.map((line) => journal.append(line)));
         expect(Buffer.concat(appended).equals(Buffer.from(lines.flat().join('')))).to.equal(true);
+        lines.forEach((line, i) => expect(written[i]!.equals(Buffer.from(line.slice(1, -1).join(''))), `line ${i}`).to.equal(true));
       }),
       runs,
     );

@@ -39,7 +39,7 @@ export async function replayJournal(parts: Array<{ describe: string; text: strin
       }
       if (at < log.count) continue; // a checkpoint wrote it before the crash
       if (at > log.count) throw StoreError.aboutFile(describe, `line ${i + 1} continues ${userId}'s history at message ${at}, but the user files hold ${log.count}`);
-      log.apply(commit, messagesJson(commit));
+      log.apply(commit, Buffer.from(messagesJson(commit).join(',')));
     }
   }
   return logs;

@@ -150,9 +150,10 @@ export function memoryJournal(): JournalStorage {
 }
 
 /**
- * The journal line of a commit, built from its messages' JSON (made once, and encoded into the user's segment
- * too): JSON that parses back as the JournalEntry (the commit's messages first), and a newline. In parts, one
- * after another, which the batch's write encodes straight into its buffer: joined, they would be copied first.
+ * The journal line of a commit, built from its messages' JSON (made once): JSON that parses back as the
+ * JournalEntry (the commit's messages first), and a newline. In parts, one after another, which the batch's
+ * write encodes straight into its buffer (joined, they would be copied first): the first ends with the
+ * messages' bracket and the last begins with its closing one, so the parts between are the messages.
  */
 export function journalLine(userId: string, at: number, commit: Commit, messages: string[]): string[] {
   const { messages: _, json: _json, endsTurn: _ends, ...rest } = commit; // the session, the clientId, the follower state and window, a revised message
@@ -191,7 +192,7 @@ export class JournalDamage extends Error {
   }
 }
 
-type Waiting = { line: string[]; resolve: () => void; reject: (err: unknown) => void };
+type Waiting = { line: string[]; resolve: (messages: Buffer) => void; reject: (err: unknown) => void };
 
 /** Group commit: appends wait together while a write is in progress, then go to disk in one write. */
 export class Journal {
@@ -203,8 +204,12 @@ export class Journal {
 
   constructor(readonly storage: JournalStorage) {}
 
-  /** Appends a line (journalLine) and resolves once it is on disk. */
-  append(line: string[]): Promise<void> {
+  /**
+   * Appends a line (journalLine) and resolves once it is on disk, with the bytes of its messages' JSON as
+   * written (comma-separated, the inside of its `messages` array): a view of the batch's buffer, to be copied
+   * by whoever keeps it. The user's segment copies them instead of encoding the same text again.
+   */
+  append(line: string[]): Promise<Buffer> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ line, resolve, reject });
       // Written after the current turn of the event loop, not at once: the commits of every message read in
@@ -231,12 +236,21 @@ export class Journal {
     for (const w of batch) for (const part of w.line) units += part.length;
     const buffer = Buffer.allocUnsafeSlow(units * MAX_UTF8_PER_UNIT);
     let at = 0;
-    for (const w of batch) for (const part of w.line) at += buffer.write(part, at);
+    // Where each line's messages are: the parts between its first (up to the array's bracket) and its last.
+    const messages: Array<[number, number]> = [];
+    for (const { line } of batch) {
+      const last = line.length - 1;
+      at += buffer.write(line[0]!, at);
+      const start = at;
+      for (let i = 1; i < last; i++) at += buffer.write(line[i]!, at);
+      messages.push([start, at]);
+      if (last > 0) at += buffer.write(line[last]!, at);
+    }
     const bytes = buffer.subarray(0, at);
     try {
       await this.storage.append(bytes);
       this.liveBytes += bytes.length;
-      for (const w of batch) w.resolve();
+      batch.forEach((w, i) => w.resolve(buffer.subarray(...messages[i]!)));
     } catch (err) {
       for (const w of batch) w.reject(err);
     }

@@ -1,7 +1,7 @@
 // Internal to the lowdb store: each message's JSON, made once when it is committed (by the chat service, see
-// Commit.json). The journal line is built from those strings, and the newest segment of the user encodes them
-// into one growing buffer (a JsonList) for its file, so a checkpoint copies bytes instead of serialising the
-// messages again. Kept as bytes rather than strings: a Buffer's contents live outside the JS heap, so keeping
+// Commit.json). The journal line is built from those strings, and the newest segment of the user copies the
+// bytes the journal wrote of them into one growing buffer (a JsonList) for its file, so a checkpoint copies
+// bytes instead of serialising the messages again. Kept as bytes rather than strings: a Buffer's contents live outside the JS heap, so keeping
 // them until the checkpoint costs the garbage collector nothing (kept strings, measured, cost more in
 // collections than the serialising they saved); the strings themselves live only until the journal's write.
 const COMMA = 0x2c;
@@ -23,6 +23,26 @@ export class JsonList {
     const list = new JsonList(Math.max(1024, json.reduce((n, text) => n + Buffer.byteLength(text) + 1, 0)));
     list.append(json);
     return list;
+  }
+
+  /** A list that starts with `bytes`: JSON texts, comma-separated (what Journal.append resolves with). */
+  static ofBytes(bytes: Buffer): JsonList {
+    const list = new JsonList(Math.max(1024, bytes.length));
+    list.appendBytes(bytes);
+    return list;
+  }
+
+  /** Appends JSON texts already encoded, comma-separated, copying them. */
+  appendBytes(bytes: Buffer): void {
+    if (bytes.length === 0) return;
+    const most = this.used + 1 + bytes.length;
+    if (most > this.buffer.length) {
+      const grown = Buffer.allocUnsafeSlow(Math.max(most, this.buffer.length * 2));
+      this.buffer.copy(grown, 0, 0, this.used);
+      this.buffer = grown;
+    }
+    if (this.used > 0) this.buffer[this.used++] = COMMA;
+    this.used += bytes.copy(this.buffer, this.used);
   }
 
   /**

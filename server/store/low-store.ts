@@ -167,15 +167,15 @@ export class LowStore implements ChatStore {
   private async append(userId: string, existing: UserLog | undefined, commit: Commit): Promise<Committed> {
     const log = existing ?? UserLog.create(this.filesOf(userId), userId, commit.messages[0]?.createdAt ?? new Date().toISOString());
     if (!existing) this.logs.set(userId, log);
-    // Each message's JSON is made once: the journal line is built from it, and the segment file later.
-    const json = messagesJson(commit);
+    // Each message's JSON is made once: the journal line is built from it, and the segment copies the bytes written.
+    let written: Buffer;
     try {
-      await this.journal.append(journalLine(userId, log.count, commit, json));
+      written = await this.journal.append(journalLine(userId, log.count, commit, messagesJson(commit)));
     } catch (err) {
       if (!existing && log.count === 0) this.logs.forget(userId); // a new user whose first turn failed
       throw StoreError.unwritten('The message', err, '; it was not sent. Try again.');
     }
-    log.apply(commit, json);
+    log.apply(commit, written);
     this.unwritten.changed(log);
     return ALONE;
   }

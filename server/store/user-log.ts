@@ -205,9 +205,9 @@ export class UserLog {
 
   /**
    * Appends a turn in memory (the journal already holds it); a turn never straddles two segments.
-   * `json`: each message's JSON, made once for the journal line and encoded into the segment's bytes.
+   * `json`: the messages' JSON as UTF-8, comma-separated (the bytes the journal wrote), copied into the segment's.
    */
-  apply({ messages, session, clientId, follower, window, revised }: Commit, json: string[]): void {
+  apply({ messages, session, clientId, follower, window, revised }: Commit, json: Buffer): void {
     const revisedAt = revised ? this.revise(revised) : [];
     const active = this.loaded.at(-1);
     const exchange = revised ? [revised, ...messages] : messages;
@@ -215,7 +215,7 @@ export class UserLog {
     if (active && active.data.messages.length + messages.length <= (active.onDisk ? SEGMENT_SIZE : UNWRITTEN_SEGMENT_SIZE)) {
       const data = active.data;
       const offset = data.messages.length;
-      jsonOf(active).append(json);
+      jsonOf(active).appendBytes(json);
       data.messages.push(...messages);
       data.session = session;
       if (follower) data.follower = follower;
@@ -228,7 +228,7 @@ export class UserLog {
     const n = this.meta.segments;
     const before = active?.data;
     const state = { follower: follower ?? before?.follower, window: window ?? before?.window };
-    this.loaded.push({ n, data: { first: this.count, session, ...definedOnly(state), messages: [...messages], answers }, json: JsonList.of(json), dirty: true, onDisk: false });
+    this.loaded.push({ n, data: { first: this.count, session, ...definedOnly(state), messages: [...messages], answers }, json: JsonList.ofBytes(json), dirty: true, onDisk: false });
     this.meta.segments = n + 1;
     this.metaDirty = true;
     if (clientId) this.exchanges.set(clientId, [...revisedAt, ...messages.map((_, i) => n * POSITION_BASE + i)]);
