@@ -32,7 +32,7 @@ export type StoreOptions = {
    * message against 46–54 µs every 2 s, measured interleaved (docs/performance.md); 10 s was no cheaper.
    */
   checkpointMs?: number;
-  /** A journal this big is checkpointed at once; it bounds the work of a restart after a crash (64 MiB: about 2 s, see docs/storage.md). */
+  /** A journal this big is checkpointed at once; it bounds the work of a restart after a crash (64 MiB: 1.8 s here, docs/storage.md). */
   checkpointBytes?: number;
   /**
    * Users whose files are written at the same time during a checkpoint. One: parallel writers fill the fs
