@@ -202,12 +202,17 @@ describe('properties: messages\' JSON as bytes', () => {
   // Any UTF-16 text (CJK, emoji as surrogate pairs, lone surrogates, controls), never empty as JSON never is.
   const anyText = fc.string({ unit: 'binary', minLength: 1, maxLength: 300 });
 
-  it('a JsonList holds the UTF-8 of its texts joined by commas, however it grew', () => {
+  it('a JsonList holds the UTF-8 of its texts joined by commas, however it grew, as texts or as bytes', () => {
     fc.assert(
-      fc.property(fc.array(fc.array(anyText, { maxLength: 4 }), { minLength: 1, maxLength: 12 }), (turns) => {
-        const list = JsonList.of(turns[0]!);
-        for (const texts of turns.slice(1)) list.append(texts);
-        expect(list.bytes.equals(Buffer.from(turns.flat().join(',')))).to.equal(true);
+      fc.property(fc.array(fc.record({ texts: fc.array(anyText, { maxLength: 4 }), asBytes: fc.boolean() }), { minLength: 1, maxLength: 12 }), (turns) => {
+        const bytesOf = (texts: string[]) => Buffer.from(texts.join(','));
+        const [first, ...rest] = turns;
+        const list = first!.asBytes ? JsonList.ofBytes(bytesOf(first!.texts)) : JsonList.of(first!.texts);
+        for (const { texts, asBytes } of rest) {
+          if (asBytes) list.appendBytes(bytesOf(texts));
+          else list.append(texts);
+        }
+        expect(list.bytes.equals(bytesOf(turns.flatMap((t) => t.texts)))).to.equal(true);
       }),
       runs,
     );

@@ -28,7 +28,7 @@ export type StoreOptions = {
   /**
    * How long changes may wait in the journal before a checkpoint writes them to the user files. Rarer
    * checkpoints write fewer files (each changed user's newest segment, meta and folder once per checkpoint),
-   * but every message waiting for one stays in memory. 5 s: at 100 users flooding, 44–49 µs of server CPU a
+   * but every message waiting for one stays in memory. 5 s: at 100 users flooding, 46–49 µs of server CPU a
    * message against 46–54 µs every 2 s, measured interleaved (docs/performance.md); 10 s was no cheaper.
    */
   checkpointMs?: number;
