@@ -117,7 +117,9 @@ describe('with a redis-server of its own', function () {
       }
       await other!.withUserLock('alice', async () => void order.push('other alice'));
       await Promise.all(turns);
-      expect(order, 'the other store waited for the long turn').to.deep.equal(['long alice', 'long bob', 'other alice']);
+      // Bob's long turn ends at about the moment alice's lock is let go: its place against the other store's turn is a race.
+      expect(order.filter((turn) => turn.endsWith('alice')), 'the other store waited for the long turn').to.deep.equal(['long alice', 'other alice']);
+      expect(order, 'bob kept his lock through three expiries too').to.include('long bob');
       expect(await redis.admin.exists('renew:lock:{alice}', 'renew:lock:{bob}'), 'both let go').to.equal(0);
     } finally {
       await Promise.all([store!.close(), other!.close()]);
