@@ -16,6 +16,8 @@ const message = (userId: string, n: number): StoredMessage => ({
   from: 'user',
   createdAt: new Date(1_700_000_000_000 + n).toISOString(),
 });
+/** The ids message() gives messages from..to. */
+const idRange = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => message('any', from + i).id);
 
 describe('store: lowdb on disk', () => {
   const tmp = eachTestTempDir();
@@ -126,14 +128,13 @@ describe('store: history in segments', () => {
 
     const reopened = fileStore(tmp.dbFile);
     await reopened.open([]);
-    const ids = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `m${String(from + i).padStart(6, '0')}`);
-    expect((await reopened.history('alice', { limit: 200 }))!.map((m) => m.id)).to.deep.equal(ids(301, 500));
-    expect((await reopened.history('alice', { limit: 150, before: 'm000120' }))!.map((m) => m.id)).to.deep.equal(ids(1, 119));
+    expect((await reopened.history('alice', { limit: 200 }))!.map((m) => m.id)).to.deep.equal(idRange(301, 500));
+    expect((await reopened.history('alice', { limit: 150, before: 'm000120' }))!.map((m) => m.id)).to.deep.equal(idRange(1, 119));
     expect((await reopened.history('alice', { limit: 3, before: 'm000001' }))!).to.deep.equal([]);
     expect((await reopened.openTurn('alice')).user!.session).to.deep.equal({ subscribed: false });
     // Resends are recognised across at least the last SEGMENT_SIZE messages.
     expect((await reopened.openTurn('alice', 'c499')).earlier!.message.id).to.equal('m000499');
-    expect((await reopened.openTurn('alice', `c${501 - SEGMENT_SIZE}`)).earlier!.replies.map((m) => m.id)).to.deep.equal([`m${String(502 - SEGMENT_SIZE).padStart(6, '0')}`]);
+    expect((await reopened.openTurn('alice', `c${501 - SEGMENT_SIZE}`)).earlier!.replies.map((m) => m.id)).to.deep.equal([message('alice', 502 - SEGMENT_SIZE).id]);
     await reopened.commit('alice', { messages: [message('alice', 501)], session: { subscribed: true } });
     expect((await reopened.history('alice', { limit: 2 }))!.map((m) => m.id)).to.deep.equal(['m000500', 'm000501']);
   });
@@ -159,10 +160,9 @@ describe('store: history in segments', () => {
 
     const reopened = fileStore(tmp.dbFile);
     await reopened.open([]);
-    const ids = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `m${String(from + i).padStart(6, '0')}`);
-    expect((await reopened.history('alice', { limit: 500 }))!.map((m) => m.id)).to.deep.equal(ids(502, 1001));
-    expect((await reopened.history('alice', { limit: 10, before: 'm000405' }))!.map((m) => m.id)).to.deep.equal(ids(395, 404));
-    expect((await reopened.openTurn('alice', `c${1001 - SEGMENT_SIZE}`)).earlier!.message.id).to.equal(`m${String(1001 - SEGMENT_SIZE).padStart(6, '0')}`);
+    expect((await reopened.history('alice', { limit: 500 }))!.map((m) => m.id)).to.deep.equal(idRange(502, 1001));
+    expect((await reopened.history('alice', { limit: 10, before: 'm000405' }))!.map((m) => m.id)).to.deep.equal(idRange(395, 404));
+    expect((await reopened.openTurn('alice', `c${1001 - SEGMENT_SIZE}`)).earlier!.message.id).to.equal(message('alice', 1001 - SEGMENT_SIZE).id);
     await reopened.close();
   });
 

@@ -236,21 +236,21 @@ export class Journal {
     for (const w of batch) for (const part of w.line) units += part.length;
     const buffer = Buffer.allocUnsafeSlow(units * MAX_UTF8_PER_UNIT);
     let at = 0;
-    // Where each line's messages are: the parts between its first (up to the array's bracket) and its last.
-    const messages: Array<[number, number]> = [];
+    // Each line's messages: the parts between its first (up to the array's bracket) and its last.
+    const messages: Buffer[] = [];
     for (const { line } of batch) {
       const last = line.length - 1;
       at += buffer.write(line[0]!, at);
       const start = at;
       for (let i = 1; i < last; i++) at += buffer.write(line[i]!, at);
-      messages.push([start, at]);
+      messages.push(buffer.subarray(start, at));
       if (last > 0) at += buffer.write(line[last]!, at);
     }
     const bytes = buffer.subarray(0, at);
     try {
       await this.storage.append(bytes);
       this.liveBytes += bytes.length;
-      batch.forEach((w, i) => w.resolve(buffer.subarray(...messages[i]!)));
+      batch.forEach((w, i) => w.resolve(messages[i]!));
     } catch (err) {
       for (const w of batch) w.reject(err);
     }
