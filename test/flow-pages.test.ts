@@ -78,6 +78,8 @@ async function shopServer(simulator: () => string = () => ''): Promise<{ origin:
 setTimeout(function () { document.getElementById('where').textContent = /MicroMessenger/.test(navigator.userAgent) ? 'Opened in WeChat' : 'Opened elsewhere'; }, 50);
 </script></body></html>`),
   );
+  // A page that never finishes loading: its document stays in readyState "loading" (enough bytes for Chromium to show it).
+  site.get('/never', (_req, res) => void res.type('html').write(`<!doctype html><title>Never</title><p>Still coming${' '.repeat(4096)}`));
   site.post('/order', express.urlencoded({ extended: false }), (req, res) => res.type('html').send(`<!doctype html><title>Order</title><p>Thank you, ${String(req.body.name).replace(/[<&]/g, '')}: order A-1 is on its way.</p>`));
   const server: Server = createServer(site);
   await new Promise<void>((resolve) => server.listen(0, resolve));
@@ -306,6 +308,13 @@ You said no
       const elsewhere = await play('Elsewhere\n#me\nOPEN https://elsewhere.example/\n');
       expect(elsewhere.failure).to.deep.include({ what: 'open', expected: 'the page https://elsewhere.example/' });
       expect(elsewhere.failure!.actual).to.match(/^the in-app browser says: .*is neither the server under test nor named/);
+
+      // A page that never loads: the report says what the in-app browser had instead.
+      const never = await play(`Never\n#me\nOPEN ${shop.origin}/never\n`, 2000);
+      expect(never.failure).to.deep.include({ what: 'open', expected: `the page ${shop.origin}/never` });
+      // Chromium may not have committed the navigation yet (the frame still at about:blank): where it was sent is named either way.
+      expect(never.failure!.actual).to.match(/^\(nothing loaded within 2000 ms: the frame at (about:blank, sent to )?http:\/\/localhost:\d+\/never\)$/);
+      expect(never.failure!.actual).to.include(`${shop.origin}/never`);
 
       const noLink = await play('No link\n#me\nhello\n#bot\nyou said hello\n#me\nOPEN\n');
       expect(noLink.failure).to.deep.include({ what: 'open', actual: 'you said hello' });

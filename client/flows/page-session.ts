@@ -58,7 +58,7 @@ export class PageSession {
       if (await notice.isVisible()) return { refused: (await notice.textContent()) ?? '' };
       return (await this.read()) ? { refused: undefined } : undefined;
     });
-    if (!shown) return { expected: `the page ${url}`, actual: `(nothing loaded within ${this.timeoutMs} ms)` };
+    if (!shown) return { expected: `the page ${url}`, actual: await this.nothingLoaded() };
     return shown.refused === undefined ? undefined : { expected: `the page ${url}`, actual: `the in-app browser says: ${shown.refused}` };
   }
 
@@ -72,7 +72,7 @@ export class PageSession {
       return last ? undefined : true;
     });
     if (matched) return undefined;
-    return last ?? { what: 'a page', expected: 'the page to load', actual: `(nothing loaded within ${this.timeoutMs} ms)`, at: step.at };
+    return last ?? { what: 'a page', expected: 'the page to load', actual: await this.nothingLoaded(), at: step.at };
   }
 
   /** Clicks the link or button of that name (its exact name if there is one, else one whose name contains it). */
@@ -146,6 +146,17 @@ export class PageSession {
   private async currentFrame(): Promise<Frame | undefined> {
     const handle = await this.page.$('#browser-frame:not([hidden])');
     return (await handle?.contentFrame()) ?? undefined;
+  }
+
+  /** A step's time ran out with no page to read: what the in-app browser had instead, for the report. */
+  private async nothingLoaded(): Promise<string> {
+    const named = (href: string) => (/^https?:/.test(href) ? originalUrl(href) : href);
+    const consentOpen = await this.page.locator('#consent-sheet').isVisible().catch(() => false);
+    const frame = await this.currentFrame().catch(() => undefined);
+    // The address it was sent to, and the document it has: a navigation not yet committed leaves the old one.
+    const asked = frame && named((await this.page.locator('#browser-frame').getAttribute('src').catch(() => null)) ?? '');
+    const at = !frame ? 'no frame shown' : `the frame at ${named(frame.url())}${asked && asked !== named(frame.url()) ? `, sent to ${asked}` : ''}`;
+    return `(nothing loaded within ${this.timeoutMs} ms: ${at}${consentOpen ? ', the consent sheet open' : ''})`;
   }
 
   /** What the in-app browser shows now, for a report. */
