@@ -126,6 +126,38 @@ describe('with a redis-server of its own', function () {
     }
   });
 
+  it('takes the locks of turns started together in one script and commits them in one, each turn stored or refused on its own', async () => {
+    const store = new RedisStore({ url: redis.server.url, prefix: 'batch:' });
+    await store.open([]);
+    const scripts = async () => {
+      const stats = await redis.admin.info('commandstats');
+      return ['evalsha', 'eval'].reduce((n, name) => n + Number(new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(stats)?.[1] ?? 0), 0);
+    };
+    const turn = (userId: string, text: string) =>
+      store.withUserLock(userId, async () => {
+        await store.openTurn(userId);
+        const message = { id: `m-${userId}-${text}`, userId, from: 'user' as const, createdAt: new Date().toISOString(), type: 'text' as const, text };
+        await store.commit(userId, { messages: [message], session: { subscribed: true }, endsTurn: true });
+      });
+    try {
+      await Promise.all(['alice', 'bob', 'carol'].map((user) => turn(user, 'first'))); // the scripts are loaded into Redis from here on
+      await redis.admin.set('batch:watchers:{bob}', 'not a hash');
+      const before = await scripts();
+      const outcomes = await Promise.allSettled(['alice', 'bob', 'carol'].map((user) => turn(user, 'second')));
+      expect(outcomes.map((o) => o.status)).to.deep.equal(['fulfilled', 'rejected', 'fulfilled']);
+      expect((outcomes[1] as PromiseRejectedResult).reason).to.include({ kind: 'unavailable' });
+      // One script took the three locks, one committed the three turns, and one let bob's lock go after his refused commit.
+      expect((await scripts()) - before, 'three scripts, not one a lock and one a commit').to.equal(3);
+      const texts = async (user: string) => ((await store.history(user, { limit: 10 })) ?? []).map((m) => (m as { text?: string }).text);
+      expect(await texts('alice')).to.deep.equal(['first', 'second']);
+      expect(await texts('bob'), 'the refused turn wrote nothing').to.deep.equal(['first']);
+      expect(await texts('carol')).to.deep.equal(['first', 'second']);
+      expect(await redis.admin.exists('batch:lock:{alice}', 'batch:lock:{bob}', 'batch:lock:{carol}'), 'every lock let go').to.equal(0);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('refuses a commit whose watchers key is not a hash before writing anything', async () => {
     const store = new RedisStore({ url: redis.server.url, prefix: 'watchers:' });
     await store.open([]);

@@ -14,7 +14,8 @@ import { messagesJson, StoreError, type ChatStore, type Commit, type Committed, 
 import { closeClient, commandClient, connect, describeRedis, messageClient, reportOutages, scanAll, type RedisClient } from './redis/connection.ts';
 import { recordOfValue } from './legacy-values.ts';
 import { literal, RedisRecords } from './redis/records.ts';
-import { commitTurn, countWatcher, defineScripts, historyPage, openTurn, putMedia, saveRules, seedRules } from './redis/scripts.ts';
+import { Batch } from './redis/batches.ts';
+import { commitTurns, countWatcher, defineScripts, historyPage, openTurn, putMedia, saveRules, seedRules } from './redis/scripts.ts';
 import { DEFAULT_LOCK, LockTimeout, UserLocks, type LockSettings, type UserFields } from './redis/user-lock.ts';
 
 export type RedisStoreOptions = {
@@ -34,6 +35,12 @@ export type RedisStoreOptions = {
 };
 
 const rulesSchema = z.array(ruleSchema);
+
+/** A turn's commit as commitTurns takes it: its six keys, and its values (COMMIT_HEADER of them, then the ids and the messages). */
+type TurnWrite = { keys: string[]; args: Array<string | number> };
+
+/** The turns one commit script stores at most: a script runs alone in Redis, so a flood of commits is cut into several. */
+const COMMITS_A_SCRIPT = 64;
 
 /** Anything Redis refused or did not answer in time: the client may send it again (with its clientId). */
 function unavailable(what: string, err: unknown): StoreError {
@@ -63,6 +70,11 @@ export class RedisStore implements ChatStore {
   private readonly clustered: boolean;
   /** This store among those sharing the Redis: the field its sockets are counted under in each user's watchers, and its lock tokens' prefix. */
   private readonly id = randomBytes(9).toString('base64url');
+  /**
+   * Commits made together go as one script: many users' turns resume from one reply (their locks, their rate
+   * limits) and commit in the same run of microtasks, which process.nextTick waits for. Alone on a cluster.
+   */
+  private readonly commits: Batch<TurnWrite, boolean>;
 
   constructor(options: RedisStoreOptions) {
     this.url = options.url;
@@ -73,6 +85,7 @@ export class RedisStore implements ChatStore {
     this.clustered = options.cluster ?? false;
     this.redis = commandClient(address, 'store');
     defineScripts(this.redis);
+    this.commits = new Batch((turns) => this.commitAll(turns), process.nextTick, this.clustered ? 1 : COMMITS_A_SCRIPT);
     this.locks = new UserLocks(this.redis, { ...DEFAULT_LOCK, ...options.lock, clustered: this.clustered }, this.id);
     this.subscriber = messageClient(address, 'rule-notices');
     const warn = options.warn ?? (() => {});
@@ -205,15 +218,21 @@ export class RedisStore implements ChatStore {
     const createdAt = messages[0]?.createdAt ?? new Date().toISOString();
     const state = [follower ? JSON.stringify(follower) : '', window ? JSON.stringify(window) : '', revised?.id ?? '', revised ? JSON.stringify(revised) : ''];
     const releases = endsTurn && lease ? '1' : '';
-    const args = [lease?.token ?? '', createdAt, JSON.stringify(session), clientId ?? '', exchange, ...state, releases, this.id, messages.length];
-    let elsewhere: number;
+    const args = [lease?.token ?? '', createdAt, JSON.stringify(session), clientId ?? '', exchange, ...state, releases, messages.length, ...messages.map((m) => m.id), ...json];
+    let elsewhere: boolean;
     try {
-      [, elsewhere] = (await commitTurn(this.redis, keys, [...args, ...messages.map((m) => m.id), ...json])) as [number, number];
+      elsewhere = await this.commits.add({ keys, args });
     } catch (err) {
       throw unavailable('The message', err);
     }
     if (releases) lease!.released = true;
-    return { elsewhere: elsewhere === 1 };
+    return { elsewhere };
+  }
+
+  /** One script for the turns: each is stored or refused on its own (a refused one gets its error). */
+  private async commitAll(turns: TurnWrite[]): Promise<Array<boolean | Error>> {
+    const answers = (await commitTurns(this.redis, turns.flatMap((t) => t.keys), [this.id, ...turns.flatMap((t) => t.args)])) as Array<string | number>;
+    return turns.map((_, i) => (answers[2 * i] ? new Error(String(answers[2 * i])) : answers[2 * i + 1] === 1));
   }
 
   /**

@@ -17,52 +17,71 @@ function script(name: string, lua: string): ScriptCall {
   return (client, keys, args) => (client as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[name]!(keys.length, ...keys, ...args);
 }
 
+/** How many values each turn puts before its message ids and messages in commitTurns' ARGV. */
+export const COMMIT_HEADER = 11;
+
 /**
- * One turn, all or nothing. KEYS: user hash, message list, message positions, answers, user lock, watchers.
- * ARGV: fencing token ('' when the caller holds no lock), createdAt, session, clientId (or ''), exchange,
- * follower (or ''), window (or ''), revised message id (or ''), revised message, '1' to release the lock
- * with the commit (or ''), the committing store's id, n, then n message ids and n messages. Every check comes
- * before the first write, since a script that fails half-way keeps what it wrote; the fencing check refuses a
- * turn whose lock expired and went to another process. Returns {n, 1 when another store watches the user else 0}.
+ * Turns of different users, each all or nothing: the commits made together (one event-loop turn's) in one
+ * round trip. KEYS, per turn: user hash, message list, message positions, answers, user lock, watchers.
+ * ARGV: the committing store's id, then per turn: fencing token ('' when the caller holds no lock), createdAt,
+ * session, clientId (or ''), exchange, follower (or ''), window (or ''), revised message id (or ''), revised
+ * message, '1' to release the lock with the commit (or ''), n, then n message ids and n messages. Each turn's
+ * checks come before its first write, since a script that stops half-way keeps what it wrote; a turn that fails
+ * them is skipped, the others are stored. The fencing check refuses a turn whose lock expired and went to
+ * another process. Returns per turn an error ('' when stored) and 1 when another store watches the user, else 0.
  */
-export const commitTurn = script(
-  'oaCommitTurn',
+export const commitTurns = script(
+  'oaCommitTurns',
   `
 local kinds = { 'hash', 'list', 'hash', 'hash' }
-for i, kind in ipairs(kinds) do
-  local found = redis.call('TYPE', KEYS[i]).ok
-  if found ~= kind and found ~= 'none' then return redis.error_reply('WRONGTYPE ' .. KEYS[i] .. ' holds a ' .. found) end
-end
-if ARGV[1] ~= '' and redis.call('GET', KEYS[5]) ~= ARGV[1] then return redis.error_reply('FENCED the user lock was lost') end
--- Read before the first write too: a watchers key of the wrong type fails the commit before it changes anything.
-local watchers = redis.call('HLEN', KEYS[6])
-if watchers > 0 and redis.call('HEXISTS', KEYS[6], ARGV[11]) == 1 then watchers = watchers - 1 end
-local elsewhere = watchers > 0 and 1 or 0
-local revisedAt = false
-if ARGV[8] ~= '' then
-  revisedAt = redis.call('HGET', KEYS[3], ARGV[8])
-  if not revisedAt then return redis.error_reply('UNKNOWN the revised message is not stored') end
-end
-redis.call('HSETNX', KEYS[1], 'createdAt', ARGV[2])
-local fields = { 'session', ARGV[3] }
-if ARGV[6] ~= '' then table.insert(fields, 'follower'); table.insert(fields, ARGV[6]) end
-if ARGV[7] ~= '' then table.insert(fields, 'window'); table.insert(fields, ARGV[7]) end
-redis.call('HSET', KEYS[1], unpack(fields))
-if revisedAt then redis.call('LSET', KEYS[2], tonumber(revisedAt), ARGV[9]) end
-local n = tonumber(ARGV[12])
-if n > 0 then
-  -- One RPUSH and one HSET for all the messages: each redis.call has a cost of its own.
-  local length = redis.call('RPUSH', KEYS[2], unpack(ARGV, 13 + n, 12 + 2 * n))
-  local positions = {}
-  for i = 1, n do
-    positions[2 * i - 1] = ARGV[12 + i]
-    positions[2 * i] = length - n + i - 1
+-- One turn from KEYS[k + 1] and ARGV[at]: checks, then writes; raises on a failed check.
+local function commit(k, at, n)
+  for i, kind in ipairs(kinds) do
+    local found = redis.call('TYPE', KEYS[k + i]).ok
+    if found ~= kind and found ~= 'none' then error('WRONGTYPE ' .. KEYS[k + i] .. ' holds a ' .. found, 0) end
   end
-  redis.call('HSET', KEYS[3], unpack(positions))
+  local token = ARGV[at]
+  if token ~= '' and redis.call('GET', KEYS[k + 5]) ~= token then error('FENCED the user lock was lost', 0) end
+  -- Read before the first write too: a watchers key of the wrong type fails the turn before it changes anything.
+  local watchers = redis.call('HLEN', KEYS[k + 6])
+  if watchers > 0 and redis.call('HEXISTS', KEYS[k + 6], ARGV[1]) == 1 then watchers = watchers - 1 end
+  local revisedAt = false
+  if ARGV[at + 7] ~= '' then
+    revisedAt = redis.call('HGET', KEYS[k + 3], ARGV[at + 7])
+    if not revisedAt then error('UNKNOWN the revised message is not stored', 0) end
+  end
+  redis.call('HSETNX', KEYS[k + 1], 'createdAt', ARGV[at + 1])
+  local fields = { 'session', ARGV[at + 2] }
+  if ARGV[at + 5] ~= '' then table.insert(fields, 'follower'); table.insert(fields, ARGV[at + 5]) end
+  if ARGV[at + 6] ~= '' then table.insert(fields, 'window'); table.insert(fields, ARGV[at + 6]) end
+  redis.call('HSET', KEYS[k + 1], unpack(fields))
+  if revisedAt then redis.call('LSET', KEYS[k + 2], tonumber(revisedAt), ARGV[at + 8]) end
+  if n > 0 then
+    -- One RPUSH and one HSET for all the turn's messages: each redis.call has a cost of its own.
+    local ids = at + ${COMMIT_HEADER}
+    local length = redis.call('RPUSH', KEYS[k + 2], unpack(ARGV, ids + n, ids + 2 * n - 1))
+    local positions = {}
+    for i = 1, n do
+      positions[2 * i - 1] = ARGV[ids + i - 1]
+      positions[2 * i] = length - n + i - 1
+    end
+    redis.call('HSET', KEYS[k + 3], unpack(positions))
+  end
+  if ARGV[at + 3] ~= '' then redis.call('HSET', KEYS[k + 4], ARGV[at + 3], ARGV[at + 4]) end
+  if ARGV[at + 9] ~= '' and token ~= '' then redis.call('DEL', KEYS[k + 5]) end
+  return watchers > 0 and 1 or 0
 end
-if ARGV[4] ~= '' then redis.call('HSET', KEYS[4], ARGV[4], ARGV[5]) end
-if ARGV[10] ~= '' and ARGV[1] ~= '' then redis.call('DEL', KEYS[5]) end
-return { n, elsewhere }
+local out = {}
+local at = 2
+for turn = 0, #KEYS / 6 - 1 do
+  local n = tonumber(ARGV[at + 10])
+  -- A turn that fails is reported and skipped; the turns after it are still stored.
+  local ok, result = pcall(commit, turn * 6, at, n)
+  out[2 * turn + 1] = ok and '' or (type(result) == 'table' and result.err or tostring(result))
+  out[2 * turn + 2] = ok and result or 0
+  at = at + ${COMMIT_HEADER} + 2 * n
+end
+return out
 `,
 );
 
@@ -95,18 +114,29 @@ return redis.call('LRANGE', KEYS[1], math.max(0, at - limit), at - 1)
 );
 
 /**
- * Takes a user's lock and reads what the turn starts from, in one round trip. KEYS: lock, user hash, and on
- * one Redis the rules version (on a cluster it lives in another slot and is read beside). ARGV: token, ttl ms.
- * Returns {0} while someone holds the lock, else {1, rules version, createdAt, session, follower, window}.
+ * Takes the locks of several users and reads what each turn starts from, in one round trip. KEYS: on one Redis
+ * the rules version first (on a cluster it lives in another slot and is read beside), then a lock and a user
+ * hash per user. ARGV: ttl ms, then a token per user. Returns the rules version (false on a cluster), then per
+ * user 0 while someone holds the lock, else 1, then createdAt, session, follower, window.
  */
-export const takeLock = script(
-  'oaTakeLock',
+export const takeLocks = script(
+  'oaTakeLocks',
   `
-if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return { 0 } end
-local version = false
-if KEYS[3] then version = redis.call('GET', KEYS[3]) end
-local user = redis.call('HMGET', KEYS[2], 'createdAt', 'session', 'follower', 'window')
-return { 1, version, user[1], user[2], user[3], user[4] }
+local first = #KEYS % 2
+local out = { false }
+if first == 1 then out[1] = redis.call('GET', KEYS[1]) end
+for i = 0, (#KEYS - first) / 2 - 1 do
+  local lock, user = KEYS[first + 2 * i + 1], KEYS[first + 2 * i + 2]
+  if redis.call('SET', lock, ARGV[i + 2], 'NX', 'PX', ARGV[1]) then
+    local fields = redis.call('HMGET', user, 'createdAt', 'session', 'follower', 'window')
+    table.insert(out, 1)
+    for j = 1, 4 do table.insert(out, fields[j]) end
+  else
+    table.insert(out, 0)
+    for j = 1, 4 do table.insert(out, false) end
+  end
+end
+return out
 `,
 );
 
