@@ -142,9 +142,13 @@ describe('store: history in segments', () => {
   it('gives a user who writes fast one new file per checkpoint, of at most UNWRITTEN_SEGMENT_SIZE messages', async () => {
     const store = fileStore(tmp.dbFile, { checkpointMs: 60_000 });
     await store.open([]);
-    for (let n = 1; n <= 1000; n += 2) {
-      await store.commit('alice', { messages: [message('alice', n), message('alice', n + 1)], session: { subscribed: true }, clientId: `c${n}` });
+    const total = 2.5 * UNWRITTEN_SEGMENT_SIZE; // two full files and half of one
+    const commits = [];
+    // Not awaited one by one: the commits share synced journal writes, and a user's commits keep their order.
+    for (let n = 1; n <= total; n += 2) {
+      commits.push(store.commit('alice', { messages: [message('alice', n), message('alice', n + 1)], session: { subscribed: true }, clientId: `c${n}` }));
     }
+    await Promise.all(commits);
     await store.checkpoint();
     const dir = path.join(tmp.dir, 'db.users', readdirSync(path.join(tmp.dir, 'db.users'))[0]!);
     const lengths = () =>
@@ -152,17 +156,19 @@ describe('store: history in segments', () => {
         .filter((f) => f.startsWith('seg-'))
         .sort()
         .map((f) => JSON.parse(readFileSync(path.join(dir, f), 'utf8')).messages.length);
-    expect(lengths()).to.deep.equal([UNWRITTEN_SEGMENT_SIZE, UNWRITTEN_SEGMENT_SIZE, 1000 - 2 * UNWRITTEN_SEGMENT_SIZE]);
+    expect(lengths()).to.deep.equal([UNWRITTEN_SEGMENT_SIZE, UNWRITTEN_SEGMENT_SIZE, total - 2 * UNWRITTEN_SEGMENT_SIZE]);
     // Written, the newest (already past SEGMENT_SIZE) takes no more: the next message starts a small file.
-    await store.commit('alice', { messages: [message('alice', 1001)], session: { subscribed: true } });
+    await store.commit('alice', { messages: [message('alice', total + 1)], session: { subscribed: true } });
     await store.close();
-    expect(lengths()).to.deep.equal([UNWRITTEN_SEGMENT_SIZE, UNWRITTEN_SEGMENT_SIZE, 1000 - 2 * UNWRITTEN_SEGMENT_SIZE, 1]);
+    expect(lengths()).to.deep.equal([UNWRITTEN_SEGMENT_SIZE, UNWRITTEN_SEGMENT_SIZE, total - 2 * UNWRITTEN_SEGMENT_SIZE, 1]);
 
     const reopened = fileStore(tmp.dbFile);
     await reopened.open([]);
-    expect((await reopened.history('alice', { limit: 500 }))!.map((m) => m.id)).to.deep.equal(idRange(502, 1001));
-    expect((await reopened.history('alice', { limit: 10, before: 'm000405' }))!.map((m) => m.id)).to.deep.equal(idRange(395, 404));
-    expect((await reopened.openTurn('alice', `c${1001 - SEGMENT_SIZE}`)).earlier!.message.id).to.equal(message('alice', 1001 - SEGMENT_SIZE).id);
+    expect((await reopened.history('alice', { limit: 500 }))!.map((m) => m.id)).to.deep.equal(idRange(total - 498, total + 1));
+    // A page across the first two files, which are no longer in memory.
+    const across = UNWRITTEN_SEGMENT_SIZE + 5;
+    expect((await reopened.history('alice', { limit: 10, before: message('alice', across).id }))!.map((m) => m.id)).to.deep.equal(idRange(across - 10, across - 1));
+    expect((await reopened.openTurn('alice', `c${total + 1 - SEGMENT_SIZE}`)).earlier!.message.id).to.equal(message('alice', total + 1 - SEGMENT_SIZE).id);
     await reopened.close();
   });
 

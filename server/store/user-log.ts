@@ -23,7 +23,7 @@ import { JsonList } from './json-bytes.ts';
 
 export const SEGMENT_SIZE = 100;
 /** How far a segment that has never been written may grow: it bounds the files and the two segments kept in memory. */
-export const UNWRITTEN_SEGMENT_SIZE = 4 * SEGMENT_SIZE;
+export const UNWRITTEN_SEGMENT_SIZE = 10 * SEGMENT_SIZE;
 // Above any segment's length: one turn never straddles two segments, so a big one may pass its size.
 const POSITION_BASE = 2 ** 20;
 
