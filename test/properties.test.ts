@@ -14,7 +14,7 @@ import { ackJson, okAck, stampedJson, withJson } from '../server/core/exchange-j
 import { chatParser } from '../server/transport/socket-parser.ts';
 import type { StoredMessage } from '../server/contract.ts';
 import { memoryStore } from '../server/store/low-store.ts';
-import { JsonList } from '../server/store/json-bytes.ts';
+import { jsonBytes, JsonList } from '../server/store/json-bytes.ts';
 import { Journal, memoryJournal } from '../server/store/journal.ts';
 import { MAX_TEXT_LENGTH } from '../server/limits.ts';
 import { isValidId, parseId, parseInbound } from '../server/core/validation.ts';
@@ -202,30 +202,46 @@ describe('properties: messages\' JSON as bytes', () => {
   // Any UTF-16 text (CJK, emoji as surrogate pairs, lone surrogates, controls), never empty as JSON never is.
   const anyText = fc.string({ unit: 'binary', minLength: 1, maxLength: 300 });
 
-  it('a JsonList holds the UTF-8 of its texts joined by commas, however it grew, as texts or as bytes', () => {
+  it('a JsonList holds the UTF-8 of its texts joined by commas, however it grew, as texts or as bytes, and gives each back', () => {
     fc.assert(
-      fc.property(fc.array(fc.record({ texts: fc.array(anyText, { maxLength: 4 }), asBytes: fc.boolean() }), { minLength: 1, maxLength: 12 }), (turns) => {
-        const bytesOf = (texts: string[]) => Buffer.from(texts.join(','));
-        const [first, ...rest] = turns;
-        const list = first!.asBytes ? JsonList.ofBytes(bytesOf(first!.texts)) : JsonList.of(first!.texts);
-        for (const { texts, asBytes } of rest) {
-          if (asBytes) list.appendBytes(bytesOf(texts));
-          else list.append(texts);
-        }
-        expect(list.bytes.equals(bytesOf(turns.flatMap((t) => t.texts)))).to.equal(true);
-      }),
+      fc.property(
+        fc.array(fc.record({ texts: fc.array(anyText, { maxLength: 4 }), asBytes: fc.boolean() }), { minLength: 1, maxLength: 12 }),
+        fc.option(fc.record({ at: fc.nat(), text: anyText })),
+        (turns, replacement) => {
+          const [first, ...rest] = turns;
+          const list = first!.asBytes ? JsonList.ofBytes(jsonBytes(first!.texts)) : JsonList.of(first!.texts);
+          for (const { texts, asBytes } of rest) {
+            if (asBytes) list.appendBytes(jsonBytes(texts));
+            else list.append(texts);
+          }
+          // As UTF-8 keeps them: a lone surrogate comes back as U+FFFD.
+          const texts = turns.flatMap((t) => t.texts).map((t) => Buffer.from(t).toString());
+          if (replacement && texts.length > 0) {
+            const at = replacement.at % texts.length;
+            list.replace(at, replacement.text);
+            texts[at] = Buffer.from(replacement.text).toString();
+          }
+          expect(list.bytes.equals(Buffer.from(texts.join(',')))).to.equal(true);
+          expect(Array.from({ length: list.length }, (_, i) => list.text(i))).to.deep.equal(texts);
+        },
+      ),
       runs,
     );
   });
 
-  it('a journal batch is the UTF-8 of its lines, one after another, and each line gets the bytes of its parts between the first and the last', async () => {
+  it('a journal batch is the UTF-8 of its lines, one after another, and each line gets the bytes of its parts between the first and the last, with where each odd one ends', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.array(anyText, { minLength: 1, maxLength: 5 }), { minLength: 1, maxLength: 8 }), async (lines) => {
+      fc.asyncProperty(fc.array(fc.array(anyText, { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 8 }), async (lines) => {
         const appended: Buffer[] = [];
         const journal = new Journal({ ...memoryJournal(), append: async (bytes) => void appended.push(Buffer.from(bytes)) });
         const written = await Promise.all(lines.map((line) => journal.append(line)));
         expect(Buffer.concat(appended).equals(Buffer.from(lines.flat().join('')))).to.equal(true);
-        lines.forEach((line, i) => expect(written[i]!.equals(Buffer.from(line.slice(1, -1).join(''))), `line ${i}`).to.equal(true));
+        lines.forEach((line, i) => {
+          const inner = line.slice(1, -1);
+          expect(written[i]!.bytes.equals(Buffer.from(inner.join(''))), `line ${i}`).to.equal(true);
+          const ends = inner.flatMap((_, j) => (j % 2 === 0 ? [Buffer.byteLength(inner.slice(0, j + 1).join(''))] : []));
+          expect(written[i]!.ends, `line ${i}'s ends`).to.deep.equal(ends);
+        });
       }),
       runs,
     );

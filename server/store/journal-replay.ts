@@ -2,6 +2,7 @@
 // checkpoint may not have written to the user files; replaying applies those to the users' logs, once each.
 import { messagesJson, StoreError } from './chat-store.ts';
 import { JournalDamage, parseJournal } from './journal.ts';
+import { jsonBytes } from './json-bytes.ts';
 import type { UserLog } from './user-log.ts';
 
 export type ReplayTarget = {
@@ -39,7 +40,7 @@ export async function replayJournal(parts: Array<{ describe: string; text: strin
       }
       if (at < log.count) continue; // a checkpoint wrote it before the crash
       if (at > log.count) throw StoreError.aboutFile(describe, `line ${i + 1} continues ${userId}'s history at message ${at}, but the user files hold ${log.count}`);
-      log.apply(commit, Buffer.from(messagesJson(commit).join(',')));
+      log.apply(commit, jsonBytes(messagesJson(commit)));
     }
   }
   return logs;

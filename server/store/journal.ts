@@ -8,7 +8,7 @@ import path from 'node:path';
 import AsyncLock from 'async-lock';
 import { syncFolder } from './durable-file.ts';
 import type { Commit } from './chat-store.ts';
-import { MAX_UTF8_PER_UNIT } from './json-bytes.ts';
+import { MAX_UTF8_PER_UNIT, type JsonBytes } from './json-bytes.ts';
 
 /** One journal line: `at` is how many messages the user had before this commit, so replaying is idempotent. */
 export type JournalEntry = { userId: string; at: number; commit: Commit };
@@ -153,7 +153,8 @@ export function memoryJournal(): JournalStorage {
  * The journal line of a commit, built from its messages' JSON (made once): JSON that parses back as the
  * JournalEntry (the commit's messages first), and a newline. In parts, one after another, which the batch's
  * write encodes straight into its buffer (joined, they would be copied first): the first ends with the
- * messages' bracket and the last begins with its closing one, so the parts between are the messages.
+ * messages' bracket and the last begins with its closing one, so the parts between are the messages, each at an
+ * odd place, with a comma part between two.
  */
 export function journalLine(userId: string, at: number, commit: Commit, messages: string[]): string[] {
   const { messages: _, json: _json, endsTurn: _ends, ...rest } = commit; // the session, the clientId, the follower state and window, a revised message
@@ -192,7 +193,7 @@ export class JournalDamage extends Error {
   }
 }
 
-type Waiting = { line: string[]; resolve: (messages: Buffer) => void; reject: (err: unknown) => void };
+type Waiting = { line: string[]; resolve: (messages: JsonBytes) => void; reject: (err: unknown) => void };
 
 /** Group commit: appends wait together while a write is in progress, then go to disk in one write. */
 export class Journal {
@@ -206,10 +207,10 @@ export class Journal {
 
   /**
    * Appends a line (journalLine) and resolves once it is on disk, with the bytes of its messages' JSON as
-   * written (comma-separated, the inside of its `messages` array): a view of the batch's buffer, to be copied
-   * by whoever keeps it. The user's segment copies them instead of encoding the same text again.
+   * written (comma-separated, the inside of its `messages` array) and where each ends: a view of the batch's
+   * buffer, to be copied by whoever keeps it. The user's segment copies them instead of encoding the same text again.
    */
-  append(line: string[]): Promise<Buffer> {
+  append(line: string[]): Promise<JsonBytes> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ line, resolve, reject });
       // Written after the current turn of the event loop, not at once: the commits of every message read in
@@ -236,14 +237,19 @@ export class Journal {
     for (const w of batch) for (const part of w.line) units += part.length;
     const buffer = Buffer.allocUnsafeSlow(units * MAX_UTF8_PER_UNIT);
     let at = 0;
-    // Each line's messages: the parts between its first (up to the array's bracket) and its last.
-    const messages: Buffer[] = [];
+    // Each line's messages: the parts between its first (up to the array's bracket) and its last, a message at
+    // each odd place and a comma between two.
+    const messages: JsonBytes[] = [];
     for (const { line } of batch) {
       const last = line.length - 1;
       at += buffer.write(line[0]!, at);
       const start = at;
-      for (let i = 1; i < last; i++) at += buffer.write(line[i]!, at);
-      messages.push(buffer.subarray(start, at));
+      const ends: number[] = [];
+      for (let i = 1; i < last; i++) {
+        at += buffer.write(line[i]!, at);
+        if (i % 2 === 1) ends.push(at - start);
+      }
+      messages.push({ bytes: buffer.subarray(start, at), ends });
       if (last > 0) at += buffer.write(line[last]!, at);
     }
     const bytes = buffer.subarray(0, at);

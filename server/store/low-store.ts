@@ -12,6 +12,7 @@ import { messagesJson, StoreError, type ChatStore, type Commit, type Committed, 
 import type { Scheduler } from './checkpointer.ts';
 import { Journal, journalLine } from './journal.ts';
 import { replayJournal } from './journal-replay.ts';
+import type { JsonBytes } from './json-bytes.ts';
 import { fileLocation, memoryLocation, type StoreLocation } from './low-location.ts';
 import { MainFile } from './main-file.ts';
 import { UnwrittenLogs } from './unwritten-logs.ts';
@@ -168,7 +169,7 @@ export class LowStore implements ChatStore {
     const log = existing ?? UserLog.create(this.filesOf(userId), userId, commit.messages[0]?.createdAt ?? new Date().toISOString());
     if (!existing) this.logs.set(userId, log);
     // Each message's JSON is made once: the journal line is built from it, and the segment copies the bytes written.
-    let written: Buffer;
+    let written: JsonBytes;
     try {
       written = await this.journal.append(journalLine(userId, log.count, commit, messagesJson(commit)));
     } catch (err) {

@@ -19,7 +19,7 @@ import { z } from 'zod';
 import type { Exchange, StoredMessage } from '../contract.ts';
 import { NEW_SESSION, type Session } from '../session.ts';
 import { messagesJson, StoreError, type Commit, type Follower, type InteractionWindow, type UserState } from './chat-store.ts';
-import { JsonList } from './json-bytes.ts';
+import { JsonList, type JsonBytes } from './json-bytes.ts';
 
 export const SEGMENT_SIZE = 100;
 /** How far a segment that has never been written may grow: it bounds the files and the two segments kept in memory. */
@@ -34,6 +34,8 @@ type UserMeta = { userId: string; createdAt: string; segments: number };
  * `follower`, `window`: the user's follower state and customer-service window (newest segment), once known.
  */
 type Segment = { first: number; session: Session; follower?: Follower; window?: InteractionWindow; messages: StoredMessage[]; answers: Record<string, string[]> };
+/** A segment's fields but its messages, which memory keeps as their ids and their JSON (see Loaded). */
+type SegmentHead = Omit<Segment, 'messages'>;
 
 const metaSchema = z.object({ userId: z.string(), createdAt: z.string(), segments: z.number().int().min(1) });
 const segmentSchema = z.object({
@@ -84,7 +86,7 @@ async function readValid<T>(files: UserFiles, name: string, schema: z.ZodType<un
 }
 
 /** A segment file from its messages' JSON (the journal's bytes): the same JSON.stringify would give. */
-function segmentFile({ first, session, follower, window, answers }: Segment, messages: JsonList): Buffer {
+function segmentFile({ first, session, follower, window, answers }: SegmentHead, messages: JsonList): Buffer {
   const state = `${follower ? `,"follower":${JSON.stringify(follower)}` : ''}${window ? `,"window":${JSON.stringify(window)}` : ''}`;
   return Buffer.concat([Buffer.from(`{"first":${first},"session":${JSON.stringify(session)}${state},"messages":[`), messages.bytes, Buffer.from(`],"answers":${JSON.stringify(answers)}}`)]);
 }
@@ -96,7 +98,7 @@ export async function writeHistory(files: UserFiles, userId: string, messages: S
   for (let n = 0; n < segments; n++) {
     const first = n * SEGMENT_SIZE;
     const part = messages.slice(first, first + SEGMENT_SIZE);
-    await files.replace(segmentName(n), segmentFile({ first, session, messages: part, answers: {} }, JsonList.of(messagesJson({ messages: part }))));
+    await files.replace(segmentName(n), segmentFile({ first, session, answers: {} }, JsonList.of(messagesJson({ messages: part }))));
   }
   // No journal holds these: the segments' names are made durable before the meta that names them.
   await files.sync();
@@ -105,27 +107,45 @@ export async function writeHistory(files: UserFiles, userId: string, messages: S
   await files.sync();
 }
 
+/**
+ * A segment in memory. Its messages are kept as their ids (what paging, exchanges and revisions look up) and
+ * their JSON: the bytes the journal wrote, or made from the file once when it is read. The file is written
+ * from these bytes, and history reads a message back from them when it asks: keeping every message as an
+ * object until the checkpoint would cost the garbage collector for each one.
+ */
 type Loaded = {
   n: number;
-  data: Segment;
-  /**
-   * Its messages' JSON, the journal line's bytes: kept for the newest segment, so that rewriting it at each
-   * checkpoint copies bytes instead of serialising every message again. Undefined until needed (a segment read
-   * from its file) and after a message in it was revised: then made again from the messages, once.
-   */
-  json?: JsonList;
+  head: SegmentHead;
+  ids: string[];
+  json: JsonList;
   dirty: boolean;
   /** Whether its file was written before: it is then replaced, else written in place. */
   onDisk: boolean;
 };
 
+/** A segment read from its file. */
+function loadedFrom(n: number, { messages, ...head }: Segment): Loaded {
+  return { n, head, ids: messages.map((m) => m.id), json: JsonList.of(messagesJson({ messages })), dirty: false, onDisk: true };
+}
+
+/** Messages in order, to page through: a segment's in memory (read back from its JSON), or a file's. */
+type Messages = { length: number; slice: (from: number, to: number) => StoredMessage[] };
+
+function messagesOf({ ids, json }: Loaded): Messages {
+  return {
+    length: ids.length,
+    slice: (from, to) => {
+      const out: StoredMessage[] = [];
+      for (let i = Math.max(0, from); i < Math.min(to, ids.length); i++) out.push(JSON.parse(json.text(i)) as StoredMessage);
+      return out;
+    },
+  };
+}
+
 /** The fields that have a value: a segment keeps no `undefined` for a state a user does not have yet. */
 function definedOnly<T extends object>(fields: T): Partial<T> {
   return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
-
-/** A segment's messages' JSON, made from the messages when it is not kept. */
-const jsonOf = (segment: Loaded): JsonList => (segment.json ??= JsonList.of(messagesJson({ messages: segment.data.messages })));
 
 export class UserLog {
   /** The newest segments (at least two when there are, plus any not yet flushed), oldest first. */
@@ -157,7 +177,7 @@ export class UserLog {
     for (let n = Math.max(0, meta.segments - 2); n < meta.segments; n++) {
       const data = await readValid<Segment>(files, segmentName(n), segmentSchema);
       if (!data) throw damaged(files, `${segmentName(n)} is missing`);
-      loaded.push({ n, data, dirty: false, onDisk: true });
+      loaded.push(loadedFrom(n, data));
     }
     return new UserLog(files, meta, loaded);
   }
@@ -173,7 +193,7 @@ export class UserLog {
 
   /** The user's state after the last turn applied. */
   get state(): UserState {
-    const last = this.loaded.at(-1)?.data;
+    const last = this.loaded.at(-1)?.head;
     const state: UserState = { userId: this.meta.userId, createdAt: this.meta.createdAt, session: last?.session ?? NEW_SESSION };
     if (last?.follower) state.follower = last.follower;
     if (last?.window) state.window = last.window;
@@ -182,8 +202,8 @@ export class UserLog {
 
   /** How many messages the user has. */
   get count(): number {
-    const last = this.loaded.at(-1)?.data;
-    return last ? last.first + last.messages.length : 0;
+    const last = this.loaded.at(-1);
+    return last ? last.head.first + last.ids.length : 0;
   }
 
   /** Whether memory holds changes the files do not have yet. */
@@ -205,30 +225,31 @@ export class UserLog {
 
   /**
    * Appends a turn in memory (the journal already holds it); a turn never straddles two segments.
-   * `json`: the messages' JSON as UTF-8, comma-separated (the bytes the journal wrote), copied into the segment's.
+   * `json`: the messages' JSON as the journal wrote it, copied into the segment's.
    */
-  apply({ messages, session, clientId, follower, window, revised }: Commit, json: Buffer): void {
+  apply({ messages, session, clientId, follower, window, revised }: Commit, json: JsonBytes): void {
     const revisedAt = revised ? this.revise(revised) : [];
     const active = this.loaded.at(-1);
     const exchange = revised ? [revised, ...messages] : messages;
     const answers: Segment['answers'] = clientId ? { [clientId]: exchange.map((m) => m.id) } : {};
-    if (active && active.data.messages.length + messages.length <= (active.onDisk ? SEGMENT_SIZE : UNWRITTEN_SEGMENT_SIZE)) {
-      const data = active.data;
-      const offset = data.messages.length;
-      jsonOf(active).appendBytes(json);
-      data.messages.push(...messages);
-      data.session = session;
-      if (follower) data.follower = follower;
-      if (window) data.window = window;
-      Object.assign(data.answers, answers);
+    if (active && active.ids.length + messages.length <= (active.onDisk ? SEGMENT_SIZE : UNWRITTEN_SEGMENT_SIZE)) {
+      const head = active.head;
+      const offset = active.ids.length;
+      active.json.appendBytes(json);
+      for (const m of messages) active.ids.push(m.id);
+      head.session = session;
+      if (follower) head.follower = follower;
+      if (window) head.window = window;
+      Object.assign(head.answers, answers);
       active.dirty = true;
       if (clientId) this.exchanges.set(clientId, [...revisedAt, ...messages.map((_, i) => active.n * POSITION_BASE + offset + i)]);
       return;
     }
     const n = this.meta.segments;
-    const before = active?.data;
+    const before = active?.head;
     const state = { follower: follower ?? before?.follower, window: window ?? before?.window };
-    this.loaded.push({ n, data: { first: this.count, session, ...definedOnly(state), messages: [...messages], answers }, json: JsonList.ofBytes(json), dirty: true, onDisk: false });
+    const head = { first: this.count, session, ...definedOnly(state), answers };
+    this.loaded.push({ n, head, ids: messages.map((m) => m.id), json: JsonList.ofBytes(json), dirty: true, onDisk: false });
     this.meta.segments = n + 1;
     this.metaDirty = true;
     if (clientId) this.exchanges.set(clientId, [...revisedAt, ...messages.map((_, i) => n * POSITION_BASE + i)]);
@@ -261,7 +282,7 @@ export class UserLog {
     let created = false;
     for (const segment of changed) {
       segment.dirty = false; // a turn applied while this write runs marks it again
-      const file = segmentFile(segment.data, jsonOf(segment));
+      const file = segmentFile(segment.head, segment.json);
       try {
         if (segment.onDisk) {
           await this.files.replace(segmentName(segment.n), file);
@@ -295,7 +316,7 @@ export class UserLog {
     if (!from && before !== undefined) {
       // Not among the newest segments: look further back, newest first.
       for (let n = (this.loaded[0]?.n ?? 0) - 1; n >= 0 && !from; n--) {
-        older = await this.segment(n);
+        older = await this.fileMessages(n);
         const index = older.findIndex((m) => m.id === before);
         if (index >= 0) from = { n, index };
       }
@@ -303,7 +324,7 @@ export class UserLog {
     }
     const collected: StoredMessage[] = [];
     let { n, index } = from!;
-    let messages = older ?? (await this.segment(n));
+    let messages: Messages = older ?? (await this.segment(n));
     while (collected.length < limit) {
       collected.unshift(...messages.slice(Math.max(0, index - (limit - collected.length)), index));
       if (--n < 0) break;
@@ -318,25 +339,23 @@ export class UserLog {
     const at = this.position(message.id);
     const segment = at && this.loaded.find((s) => s.n === at.n);
     if (!at || !segment) throw new Error(`Message ${message.id} is not among ${this.meta.userId}'s newest messages.`);
-    segment.data.messages[at.index] = message;
-    segment.json = undefined; // its bytes changed: made again from the messages when next needed
+    segment.json.replace(at.index, JSON.stringify(message));
     segment.dirty = true;
     return [at.n * POSITION_BASE + at.index];
   }
 
-  /** Keeps the newest two segments in memory, and any older one until it is written; only the newest keeps its messages' JSON. */
+  /** Keeps the newest two segments in memory, and any older one until it is written. */
   private trim(): void {
     while (this.loaded.length > 2 && !this.loaded[0]!.dirty) this.forget(this.loaded.shift()!);
-    for (const segment of this.loaded.slice(0, -1)) if (!segment.dirty) segment.json = undefined;
   }
 
   /** Indexes the exchanges of the segments read from their files (a revised message may sit in the segment before). */
   private indexFiles(loaded: Loaded[]): void {
-    if (loaded.every((s) => Object.keys(s.data.answers).length === 0)) return;
+    if (loaded.every((s) => Object.keys(s.head.answers).length === 0)) return;
     const where = new Map<string, number>();
-    for (const { n, data } of loaded) data.messages.forEach((m, i) => where.set(m.id, n * POSITION_BASE + i));
-    for (const { data } of loaded) {
-      for (const [clientId, ids] of Object.entries(data.answers)) {
+    for (const { n, ids } of loaded) ids.forEach((id, i) => where.set(id, n * POSITION_BASE + i));
+    for (const { head } of loaded) {
+      for (const [clientId, ids] of Object.entries(head.answers)) {
         const positions = ids.map((id) => where.get(id));
         if (positions.every((p) => p !== undefined)) this.exchanges.set(clientId, positions as number[]);
       }
@@ -344,14 +363,14 @@ export class UserLog {
   }
 
   private forget(segment: Loaded): void {
-    for (const clientId of Object.keys(segment.data.answers)) this.exchanges.delete(clientId);
+    for (const clientId of Object.keys(segment.head.answers)) this.exchanges.delete(clientId);
   }
 
   /** Where message `id` is among the loaded segments, newest first: a walk, since only paging asks. */
   private position(id: string): { n: number; index: number } | undefined {
     for (let s = this.loaded.length - 1; s >= 0; s--) {
-      const { n, data } = this.loaded[s]!;
-      const index = data.messages.findIndex((m) => m.id === id);
+      const { n, ids } = this.loaded[s]!;
+      const index = ids.indexOf(id);
       if (index >= 0) return { n, index };
     }
     return undefined;
@@ -359,17 +378,20 @@ export class UserLog {
 
   private end(): { n: number; index: number } {
     const last = this.loaded.at(-1);
-    return last ? { n: last.n, index: last.data.messages.length } : { n: 0, index: 0 };
+    return last ? { n: last.n, index: last.ids.length } : { n: 0, index: 0 };
   }
 
   private messageAt(n: number, index: number): StoredMessage {
-    return this.loaded.find((s) => s.n === n)!.data.messages[index]!;
+    return JSON.parse(this.loaded.find((s) => s.n === n)!.json.text(index)) as StoredMessage;
   }
 
   /** A segment's messages: from memory when loaded, else read from its file. */
-  private async segment(n: number): Promise<StoredMessage[]> {
+  private async segment(n: number): Promise<Messages> {
     const loaded = this.loaded.find((s) => s.n === n);
-    if (loaded) return loaded.data.messages;
+    return loaded ? messagesOf(loaded) : this.fileMessages(n);
+  }
+
+  private async fileMessages(n: number): Promise<StoredMessage[]> {
     const data = await readValid<Segment>(this.files, segmentName(n), segmentSchema);
     if (!data) throw damaged(this.files, `${segmentName(n)} is missing`);
     return data.messages;
