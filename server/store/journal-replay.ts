@@ -1,7 +1,7 @@
 // Internal to the lowdb store: start-up after a crash. The journal holds every acknowledged turn that a
 // checkpoint may not have written to the user files; replaying applies those to the users' logs, once each.
 import { messagesJson, StoreError } from './chat-store.ts';
-import { JournalDamage, parseJournal } from './journal.ts';
+import { JournalDamage, journalEntries } from './journal.ts';
 import { jsonBytes } from './json-bytes.ts';
 import type { UserLog } from './user-log.ts';
 
@@ -20,27 +20,27 @@ export type ReplayTarget = {
  * history in the journal: their files are not read, since a crash during that user's first checkpoint may
  * have left them torn (a new user's files are written in place, see user-log.ts), and they are written anew.
  */
-export async function replayJournal(parts: Array<{ describe: string; text: string }>, target: ReplayTarget): Promise<Map<string, UserLog>> {
+export async function replayJournal(parts: Array<{ describe: string; bytes: Buffer }>, target: ReplayTarget): Promise<Map<string, UserLog>> {
   const logs = new Map<string, UserLog>();
-  for (const { describe, text } of parts) {
-    let parsed;
+  for (const { describe, bytes } of parts) {
+    const entries = journalEntries(describe, bytes, () => target.warn(`${describe}: the last line was cut short by a crash; it was never acknowledged and is left out`));
+    let line = 0;
     try {
-      parsed = parseJournal(describe, text);
+      for (const { userId, at, commit } of entries) {
+        line++;
+        let log = logs.get(userId);
+        if (!log) {
+          const createdAt = commit.messages[0]?.createdAt ?? new Date().toISOString();
+          log = (at === 0 ? undefined : await target.load(userId)) ?? target.create(userId, createdAt);
+          logs.set(userId, log);
+        }
+        if (at < log.count) continue; // a checkpoint wrote it before the crash
+        if (at > log.count) throw StoreError.aboutFile(describe, `line ${line} continues ${userId}'s history at message ${at}, but the user files hold ${log.count}`);
+        log.apply(commit, jsonBytes(messagesJson(commit)));
+      }
     } catch (err) {
       if (err instanceof JournalDamage) throw StoreError.aboutFile(err.file, err.message);
       throw err;
-    }
-    if (parsed.tornTail) target.warn(`${describe}: the last line was cut short by a crash; it was never acknowledged and is left out`);
-    for (const [i, { userId, at, commit }] of parsed.entries.entries()) {
-      let log = logs.get(userId);
-      if (!log) {
-        const createdAt = commit.messages[0]?.createdAt ?? new Date().toISOString();
-        log = (at === 0 ? undefined : await target.load(userId)) ?? target.create(userId, createdAt);
-        logs.set(userId, log);
-      }
-      if (at < log.count) continue; // a checkpoint wrote it before the crash
-      if (at > log.count) throw StoreError.aboutFile(describe, `line ${i + 1} continues ${userId}'s history at message ${at}, but the user files hold ${log.count}`);
-      log.apply(commit, jsonBytes(messagesJson(commit)));
     }
   }
   return logs;

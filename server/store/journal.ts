@@ -13,13 +13,13 @@ import { MAX_UTF8_PER_UNIT, type JsonBytes } from './json-bytes.ts';
 /** One journal line: `at` is how many messages the user had before this commit, so replaying is idempotent. */
 export type JournalEntry = { userId: string; at: number; commit: Commit };
 
-/** The journal's text: the live part, and the retired part a checkpoint is bringing into the user files. */
+/** The journal's bytes: the live part, and the retired part a checkpoint is bringing into the user files. */
 export interface JournalStorage {
   readonly describe: string;
   /** Appends and syncs; when it fails, the journal is left as it was before. */
   append(bytes: Buffer): Promise<void>;
-  /** The retired part (if any), then the live part, each as text. */
-  read(): Promise<Array<{ describe: string; text: string }>>;
+  /** The retired part (if any), then the live part, each as its bytes (read line by line: no text of the whole). */
+  read(): Promise<Array<{ describe: string; bytes: Buffer }>>;
   /** Turns the live part into the retired one and starts an empty live part. */
   retire(): Promise<void>;
   readonly hasRetired: boolean;
@@ -82,12 +82,12 @@ export function fileJournal(base: string): JournalStorage {
     async read() {
       const parts = [];
       for (const file of [retired, live]) {
-        const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
+        const bytes = await readFile(file).catch((err: NodeJS.ErrnoException) => {
           if (err.code === 'ENOENT') return undefined;
           throw err;
         });
-        if (text !== undefined) parts.push({ describe: file, text });
-        if (file === retired) hasRetired = text !== undefined;
+        if (bytes !== undefined) parts.push({ describe: file, bytes });
+        if (file === retired) hasRetired = bytes !== undefined;
       }
       return parts;
     },
@@ -167,20 +167,29 @@ export function journalLine(userId: string, at: number, commit: Commit, messages
   return parts;
 }
 
-/** Parses journal text; a torn last line (a crash mid-append, never acknowledged) is left out and reported. */
-export function parseJournal(describe: string, text: string): { entries: JournalEntry[]; tornTail: boolean } {
-  const lines = text.split('\n');
-  const last = lines.pop()!; // after the final newline: empty unless the last append was cut short
-  const entries = lines.map((line, i) => {
+const NEWLINE = 0x0a;
+
+/**
+ * The entries of a journal part, one line at a time (a part of 128 MiB is never one string, nor its entries
+ * all at once). A torn last line (a crash mid-append, never acknowledged) is left out, and `onTornTail` told;
+ * a line that does not parse as an entry throws JournalDamage with its number.
+ */
+export function* journalEntries(describe: string, bytes: Buffer, onTornTail: () => void): Generator<JournalEntry> {
+  let line = 0;
+  for (let start = 0; start < bytes.length; ) {
+    const end = bytes.indexOf(NEWLINE, start);
+    if (end < 0) return onTornTail(); // after the final newline: nothing unless the last append was cut short
+    line++;
+    let entry: JournalEntry;
     try {
-      const entry = JSON.parse(line) as JournalEntry;
+      entry = JSON.parse(bytes.toString('utf8', start, end)) as JournalEntry;
       if (typeof entry.userId !== 'string' || !Number.isInteger(entry.at) || !Array.isArray(entry.commit?.messages)) throw new Error('unexpected shape');
-      return entry;
     } catch (err) {
-      throw new JournalDamage(describe, i + 1, (err as Error).message);
+      throw new JournalDamage(describe, line, (err as Error).message);
     }
-  });
-  return { entries, tornTail: last !== '' };
+    yield entry;
+    start = end + 1;
+  }
 }
 
 export class JournalDamage extends Error {

@@ -29,11 +29,12 @@ export type StoreOptions = {
   /**
    * How long changes may wait in the journal before a checkpoint writes them to the user files. Rarer
    * checkpoints write fewer files (each changed user's newest segment, meta and folder once per checkpoint),
-   * but every message waiting for one stays in memory. 5 s: at 100 users flooding, 46–49 µs of server CPU a
-   * message against 46–54 µs every 2 s, measured interleaved (docs/performance.md); 10 s was no cheaper.
+   * but every message waiting for one stays in memory (as its JSON's bytes). 10 s, with the 128 MiB bound
+   * below: at 100 users flooding, 2.2 µs of server CPU a message less than every 5 s or 64 MiB (8 interleaved
+   * rounds, docs/performance.md).
    */
   checkpointMs?: number;
-  /** A journal this big is checkpointed at once; it bounds the work of a restart after a crash (64 MiB: 1.8 s here, docs/storage.md). */
+  /** A journal this big is checkpointed at once; it bounds the work of a restart after a crash (128 MiB: 2.6 s and 465 MB here, docs/storage.md). */
   checkpointBytes?: number;
   /**
    * Users whose files are written at the same time during a checkpoint. One: parallel writers fill the fs
@@ -82,8 +83,8 @@ export class LowStore implements ChatStore {
     this.journal = new Journal(location.journal());
     this.options = {
       cachedUsers: 1000,
-      checkpointMs: 5000,
-      checkpointBytes: 64 * 2 ** 20,
+      checkpointMs: 10_000,
+      checkpointBytes: 128 * 2 ** 20,
       checkpointParallelism: 1,
       warn: () => {},
       mediaQuotaBytes: DEFAULT_MEDIA_QUOTA_BYTES,
