@@ -88,12 +88,13 @@ export async function openComponents({ store, content, logger, clientDir, enviro
     const service = new ChatService({ store, knowledge, environment, responder, followers: responder && followers, scans: qrCodes, limits, ids });
     const platform = new Platform({ store, service, followers, qrCodes, logger, ids }, platformOptions);
     await platform.open();
+    opened.push(() => platform.finishMass());
     const pay = paySettings && (await WechatPay.open({ store, service, followers, logger, now: platformOptions.now, appId: platformOptions.appId }, paySettings));
     store.onRulesChanged((rules) => service.useRules(rules));
     if (pay) opened.push(() => pay.stop());
     const stop = async () => {
       // Mass messages already accepted are delivered before the service stops taking deliveries.
-      await platform.settled();
+      await platform.finishMass();
       platform.close();
       await pay?.stop();
       await service.stop();

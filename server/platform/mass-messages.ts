@@ -1,7 +1,7 @@
 // Mass messages (message/mass/sendall, send, preview, get, delete): a job addressed to every follower, a tag's
 // followers or an OpenID list; each follower's chat gets the message through the service's deliver (open windows
-// live, the others in their history), then the server under test gets MASSSENDJOBFINISH with the counts. Jobs
-// are records of kind `mass-jobs`, so any process answers mass/get.
+// live, the others in their history), then the server under test gets MASSSENDJOBFINISH with the counts. The
+// jobs themselves, stored and resumable, are mass-jobs.ts's; any process answers mass/get.
 import { z } from 'zod';
 import { byteLength, MAX_TEXT_BYTES } from '../bot/paging.ts';
 import type { Outbound } from '../contract.ts';
@@ -10,26 +10,22 @@ import { processIds, type Ids } from '../core/ids.ts';
 import { describeIssues } from '../core/validation.ts';
 import type { Logger } from '../logger.ts';
 import { mediaUrl } from '../media.ts';
-import type { ChatStore, Records } from '../store/chat-store.ts';
+import type { ChatStore } from '../store/chat-store.ts';
 import { openIdOf, pushToTarget, type TargetOptions } from '../wechat/remote-bot.ts';
 import { buildWechatXml, cdata } from '../wechat/xml.ts';
 import { PlatformError } from './errors.ts';
 import { inBatches, type FollowerList, type Subscribed } from './follower-list.ts';
+import { MassJobs, type MassCounts, type MassJob, type MassJobOptions, type MassMsgType } from './mass-jobs.ts';
 import type { MassNews } from './mass-news.ts';
 import type { MediaLibrary } from './media.ts';
 import type { Tags } from './tags.ts';
-import { followerOf } from './users.ts';
 
 /** mass/send takes 2 to 10 000 OpenIDs. */
 export const MASS_LIMITS = { minOpenIds: 2, maxOpenIds: 10_000 } as const;
-const MSG_TYPES = ['text', 'image', 'voice', 'mpnews'] as const;
+const MSG_TYPES = ['text', 'image', 'voice', 'mpnews'] as const satisfies readonly MassMsgType[];
 type MsgType = (typeof MSG_TYPES)[number];
 // Who the platform says MASSSENDJOBFINISH is from.
 const MASS_HELPER = 'mphelper';
-
-export type MassCounts = { total: number; filtered: number; sent: number; errors: number };
-/** A job as stored: SENDING while its deliveries run, then SEND_SUCCESS with the counts; DELETE once deleted. */
-type MassJob = { msgId: string; msgDataId?: string; msgtype: MsgType; status: 'SENDING' | 'SEND_SUCCESS' | 'DELETE'; createdAt: number; counts?: MassCounts };
 
 const text = z.string({ error: 'must be a string' });
 const contentSchemas = {
@@ -48,19 +44,16 @@ function parse<T>(schema: z.ZodType<T>, input: unknown, where: string): T {
 export type MassParts = { store: ChatStore; service: ChatService; followerList: FollowerList; tags: Tags; media: MediaLibrary; news: MassNews; logger: Logger; now: () => number; ids?: Ids };
 
 export class MassMessages {
-  private readonly jobs: Records<MassJob>;
-  /** Jobs whose deliveries run in this process: what stopping waits for. */
-  private readonly running = new Set<Promise<void>>();
+  private readonly jobs: MassJobs;
   private readonly ids: Ids;
 
   constructor(
     private readonly parts: MassParts,
     private readonly target: TargetOptions | undefined,
     private readonly accountId: string,
-    /** Deliveries under way at once: enough to keep the store busy, few enough to leave room for chats. */
-    private readonly deliveriesAtOnce = 32,
+    jobOptions: MassJobOptions = {},
   ) {
-    this.jobs = parts.store.records<MassJob>('mass-jobs');
+    this.jobs = new MassJobs(parts, (job, counts) => this.pushFinished(job, counts), jobOptions);
     this.ids = parts.ids ?? processIds;
   }
 
@@ -112,12 +105,17 @@ export class MassMessages {
   /** POST message/mass/delete { msg_id }: the job shows DELETE (the chats keep what they showed, as a deleted article's page goes). */
   async delete(body: Record<string, unknown>): Promise<void> {
     const job = await this.job(body);
-    await this.jobs.put(job.msgId, { ...job, status: 'DELETE' });
+    await this.jobs.put({ ...job, status: 'DELETE' });
   }
 
-  /** Resolves once every job this process runs has delivered and pushed its event. */
-  async settled(): Promise<void> {
-    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+  /** Start-up: takes up the jobs a stopped process left unfinished, now and as processes sharing the store stop. */
+  open(): void {
+    this.jobs.open();
+  }
+
+  /** Takes up no more jobs, and resolves once every job this process runs has delivered and pushed its event. */
+  finish(): Promise<void> {
+    return this.jobs.stop();
   }
 
   private async job(body: Record<string, unknown>): Promise<MassJob> {
@@ -149,41 +147,14 @@ export class MassMessages {
     const now = this.parts.now();
     const msgId = String(this.ids.msgId(now));
     const msgDataId = msgtype === 'mpnews' ? String(this.ids.msgId(now)) : undefined;
-    const job: MassJob = { msgId, ...(msgDataId ? { msgDataId } : {}), msgtype, status: 'SENDING', createdAt: now };
-    await this.jobs.put(msgId, job);
-    const run = this.deliverAll(job, outbound, recipients, total, path).catch((err: unknown) => this.parts.logger.error({ err, msgId }, 'a mass message job failed'));
-    this.running.add(run);
-    void run.finally(() => this.running.delete(run));
+    await this.jobs.start({ msgId, ...(msgDataId ? { msgDataId } : {}), msgtype, status: 'SENDING', createdAt: now }, outbound, recipients, total, path);
     return { errcode: 0, errmsg: 'send job submission success', msg_id: Number(msgId), ...(msgDataId ? { msg_data_id: Number(msgDataId) } : {}) };
   }
 
-  private async deliverAll(job: MassJob, outbound: Outbound, recipients: Subscribed[], total: number, path: string): Promise<void> {
-    let sent = 0;
-    let filtered = recipients.length;
-    const trace = { api: { path, msg_id: job.msgId } };
-    const deliverOne = async (recipient: Subscribed) => {
-      try {
-        // Checked again in the user's turn: one who unfollowed since the call is filtered out, not sent to.
-        await this.parts.service.deliver(recipient.userId, [outbound], {
-          trace,
-          check: (state) => {
-            if (!followerOf(recipient, state)?.subscribed) throw new Unfollowed();
-            return undefined; // mass messages need no customer-service window
-          },
-        });
-        sent++;
-      } catch (err) {
-        if (err instanceof Unfollowed) filtered--;
-        else this.parts.logger.warn({ err, userId: recipient.userId, msgId: job.msgId }, 'a mass message could not be delivered');
-      }
-    };
-    for (let i = 0; i < recipients.length; i += this.deliveriesAtOnce) await Promise.all(recipients.slice(i, i + this.deliveriesAtOnce).map(deliverOne));
-    const counts: MassCounts = { total, filtered, sent, errors: filtered - sent };
-    await this.jobs.put(job.msgId, { ...job, status: 'SEND_SUCCESS', counts });
-    if (this.target) {
-      const outcome = await pushToTarget(this.target, MASS_HELPER, this.finishedXml(job, counts), this.parts.logger);
-      this.parts.logger.debug({ msgId: job.msgId, attempts: outcome.attempts.length }, 'MASSSENDJOBFINISH pushed');
-    }
+  private async pushFinished(job: MassJob, counts: MassCounts): Promise<void> {
+    if (!this.target) return;
+    const outcome = await pushToTarget(this.target, MASS_HELPER, this.finishedXml(job, counts), this.parts.logger);
+    this.parts.logger.debug({ msgId: job.msgId, attempts: outcome.attempts.length }, 'MASSSENDJOBFINISH pushed');
   }
 
   private finishedXml(job: MassJob, counts: MassCounts): string {
@@ -203,6 +174,3 @@ export class MassMessages {
     });
   }
 }
-
-/** A recipient who unfollowed between the call and their delivery. */
-class Unfollowed extends Error {}

@@ -18,6 +18,7 @@ import type { QrCodes } from './qr-codes.ts';
 import { LocationReports } from './location-reports.ts';
 import { FOLLOWER_LIMITS, FollowerList } from './follower-list.ts';
 import { Tags } from './tags.ts';
+import type { MassJobOptions } from './mass-jobs.ts';
 import { MassMessages } from './mass-messages.ts';
 import { MassNews } from './mass-news.ts';
 import type { WebDomain } from './web-domains.ts';
@@ -40,6 +41,8 @@ export type PlatformOptions = {
   reportLocation?: boolean;
   /** OpenIDs a user/get or user/tag/get page holds: the platform's 10 000 unless a test pages with fewer. */
   followersPageSize?: number;
+  /** How mass messages run: deliveries at once, the lease on a job, how often unfinished ones are looked for. */
+  massJobs?: MassJobOptions;
 };
 
 // The menu is one record of its kind.
@@ -106,16 +109,18 @@ export class Platform {
       { store, service, followerList: this.followerList, tags: this.tags, media: this.media, news: this.news, logger, now: this.now, ids },
       options.target,
       options.target?.accountId ?? DEFAULT_ACCOUNT_ID,
+      options.massJobs,
     );
     this.locations = new LocationReports(store, { target: options.target, enabled: options.reportLocation ?? false, accountId: options.target?.accountId ?? DEFAULT_ACCOUNT_ID, now: this.now, logger });
     this.templates = new AccountTemplates(store, options.templatesFile ? loadTemplates(options.templatesFile) : undefined);
     this.customerService = new CustomerService(service, this.followers, this.media, this.now);
   }
 
-  /** Start-up: stores the templates TEMPLATES_FILE lists, and shows the stored menu (see restoreMenu). */
+  /** Start-up: stores the templates TEMPLATES_FILE lists, shows the stored menu (see restoreMenu), and takes up unfinished mass messages. */
   async open(): Promise<void> {
     await this.templates.store();
     await this.restoreMenu();
+    this.mass.open();
   }
 
   /**
@@ -241,9 +246,9 @@ export class Platform {
     return { bytes, contentType: record.contentType, filename: downloadName(record.filename ?? record.mediaId, record.contentType) };
   }
 
-  /** Resolves once the mass messages this process is delivering are delivered (before the service stops). */
-  settled(): Promise<void> {
-    return this.mass.settled();
+  /** Takes up no more mass messages, and resolves once those this process runs are delivered (before the service stops). */
+  finishMass(): Promise<void> {
+    return this.mass.finish();
   }
 
   /** Stops the typing timers. */
