@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { ChatService } from '../core/chat-service.ts';
 import type { Logger } from '../logger.ts';
 import type { ChatStore, Records } from '../store/chat-store.ts';
+import { Leases } from '../store/leases.ts';
 import { postWithin } from '../wechat/target-http.ts';
 import { aesGcmEncrypt } from './pay-crypto.ts';
 import type { Order } from './orders.ts';
@@ -46,7 +47,7 @@ export type NoticeParts = {
 
 export class Notifications {
   private readonly notices: Records<Notice>;
-  private readonly leases: Records<string>;
+  private readonly leases: Leases;
   private timer?: NodeJS.Timeout;
   private checking?: Promise<void>;
   private again = false;
@@ -56,7 +57,7 @@ export class Notifications {
 
   constructor(private readonly parts: NoticeParts) {
     this.notices = parts.store.records<Notice>('pay-notices');
-    this.leases = parts.store.records<string>('pay-leases');
+    this.leases = new Leases(parts.store.records<string>('pay-leases'), LEASE_MS);
   }
 
   /** A notice ready to be stored: `resource` encrypted, the envelope made once. */
@@ -126,8 +127,8 @@ export class Notifications {
 
   /** One attempt, by whichever process claims the lease; the notice is read again under it, as it is now. */
   private async attempt(id: string): Promise<void> {
-    const owner = randomUUID();
-    if (!(await this.leases.claim(id, owner, { ttlMs: LEASE_MS }))) return;
+    const lease = await this.leases.take(id);
+    if (!lease) return;
     try {
       const notice = await this.notices.get(id);
       if (!notice || notice.dueAt > this.parts.now()) return;
@@ -144,7 +145,7 @@ export class Notifications {
         await this.notices.put(id, { ...notice, attempts: attempt, dueAt: this.parts.now() + RETRY_SCHEDULE_MS[attempt - 1]! / this.parts.speedup });
       }
     } finally {
-      if ((await this.leases.get(id)) === owner) await this.leases.delete(id);
+      await lease.release();
     }
   }
 

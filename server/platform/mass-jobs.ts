@@ -3,11 +3,11 @@
 // this process at its next start, or by any process sharing the store. A lease (kind `mass-leases`, claimed and
 // renewed) makes one process run it. A recipient after the last progress stored is not sent the message again when
 // their history already holds it.
-import { randomUUID } from 'node:crypto';
 import type { Outbound } from '../contract.ts';
 import type { ChatService } from '../core/chat-service.ts';
 import type { Logger } from '../logger.ts';
 import type { ChatStore, Records } from '../store/chat-store.ts';
+import { Leases, type Lease } from '../store/leases.ts';
 import { followerOf, type KnownUser } from './users.ts';
 
 export type MassCounts = { total: number; filtered: number; sent: number; errors: number };
@@ -54,9 +54,9 @@ export class MassJobs {
   private readonly jobs: Records<MassJob>;
   private readonly progress: Records<Progress>;
   private readonly recipients: Records<KnownUser[]>;
-  private readonly leases: Records<string>;
+  private readonly leases: Leases;
   private readonly deliveriesAtOnce: number;
-  private readonly leaseMs: number;
+  private readonly renewEveryMs: number;
   private readonly checkEveryMs: number;
   /** Jobs this process runs, by msg_id: what a check leaves alone and what stopping waits for. */
   private readonly running = new Map<string, Promise<void>>();
@@ -72,9 +72,9 @@ export class MassJobs {
     this.jobs = parts.store.records<MassJob>('mass-jobs');
     this.progress = parts.store.records<Progress>('mass-progress');
     this.recipients = parts.store.records<KnownUser[]>('mass-recipients');
-    this.leases = parts.store.records<string>('mass-leases');
+    this.leases = new Leases(parts.store.records<string>('mass-leases'), leaseMs);
     this.deliveriesAtOnce = deliveriesAtOnce;
-    this.leaseMs = leaseMs;
+    this.renewEveryMs = leaseMs / 3;
     this.checkEveryMs = checkEveryMs;
   }
 
@@ -88,16 +88,16 @@ export class MassJobs {
 
   /** Stores the job whole, then delivers in the background: once this resolves, no crash loses it. */
   async start(job: MassJob, outbound: Outbound, recipients: KnownUser[], total: number, path: string): Promise<void> {
-    const owner = randomUUID();
-    // Claimed before anything is stored, so no other process's check takes up the job this one is starting.
-    await this.leases.claim(job.msgId, owner, { ttlMs: this.leaseMs });
+    // Taken before anything is stored, so no other process's check takes up the job this one is starting.
+    const lease = await this.leases.take(job.msgId);
+    if (!lease) throw new Error(`mass message ${job.msgId} is already running`);
     for (let n = 0; n * RECIPIENTS_A_RECORD < recipients.length; n++) {
       const stored = recipients.slice(n * RECIPIENTS_A_RECORD, (n + 1) * RECIPIENTS_A_RECORD).map(({ openId, userId, recorded }) => ({ openId, userId, ...(recorded ? { recorded } : {}) }));
       await this.recipients.put(recipientsKey(job.msgId, n), stored);
     }
     await this.progress.put(job.msgId, { outbound, path, total, recipients: recipients.length, next: 0, sent: 0, filtered: recipients.length });
     await this.jobs.put(job.msgId, job);
-    this.launch(job.msgId, owner, false);
+    this.launch(job.msgId, lease, false);
   }
 
   /** Looks for unfinished jobs now and every so often, and takes up those no process holds. */
@@ -125,22 +125,22 @@ export class MassJobs {
   private async takeUp(): Promise<void> {
     for (const { key } of await this.progress.list()) {
       if (this.running.has(key)) continue;
-      const owner = randomUUID();
-      if (!(await this.leases.claim(key, owner, { ttlMs: this.leaseMs }))) continue;
+      const lease = await this.leases.take(key);
+      if (!lease) continue;
       this.parts.logger.info({ msgId: key }, 'taking up a mass message a stopped process left unfinished');
-      this.launch(key, owner, true);
+      this.launch(key, lease, true);
     }
   }
 
-  private launch(msgId: string, owner: string, resumed: boolean): void {
-    const run = this.run(msgId, owner, resumed)
+  private launch(msgId: string, lease: Lease, resumed: boolean): void {
+    const run = this.run(msgId, lease, resumed)
       .catch((err: unknown) => this.parts.logger.error({ err, msgId }, 'a mass message job failed; it is taken up again later'))
       .finally(() => this.running.delete(msgId));
     this.running.set(msgId, run);
   }
 
-  private async run(msgId: string, owner: string, resumed: boolean): Promise<void> {
-    const lease = this.keepLease(msgId, owner);
+  private async run(msgId: string, taken: Lease, resumed: boolean): Promise<void> {
+    const lease = this.kept(msgId, taken);
     try {
       const stored = await this.progress.get(msgId);
       const job = await this.jobs.get(msgId);
@@ -208,20 +208,18 @@ export class MassJobs {
   }
 
   /** Renews the lease while the job runs; `lost` once another process holds it (this one stalled past it). */
-  private keepLease(msgId: string, owner: string): { lost: () => boolean; release: () => Promise<void> } {
+  private kept(msgId: string, lease: Lease): { lost: () => boolean; release: () => Promise<void> } {
     let lost = false;
     const renew = async () => {
-      if ((await this.leases.get(msgId)) === owner) await this.leases.put(msgId, owner, { ttlMs: this.leaseMs });
-      else lost = true;
+      if (!(await lease.renew())) lost = true;
     };
-    const timer = setInterval(() => void renew().catch((err: unknown) => this.parts.logger.warn({ err, msgId }, 'a mass message lease could not be renewed')), this.leaseMs / 3);
+    const timer = setInterval(() => void renew().catch((err: unknown) => this.parts.logger.warn({ err, msgId }, 'a mass message lease could not be renewed')), this.renewEveryMs);
     timer.unref();
     return {
       lost: () => lost,
-      release: async () => {
+      release: () => {
         clearInterval(timer);
-        // Only our own lease: one that lapsed and was claimed by another is theirs.
-        if ((await this.leases.get(msgId)) === owner) await this.leases.delete(msgId);
+        return lease.release();
       },
     };
   }
