@@ -5,6 +5,7 @@ import { ruleSchema, type Rule } from '../server/content/rules.ts';
 import { API_CALLS_KEPT } from '../server/limits.ts';
 import { ApiCallLog } from '../server/store/api-call-log.ts';
 import { StoreError, type ChatStore } from '../server/store/chat-store.ts';
+import { Leases } from '../server/store/leases.ts';
 import { seedContent, until } from './helpers.ts';
 
 /** A store under test, and the ways the suite needs to reach behind it. */
@@ -215,6 +216,22 @@ export function describeChatStore(name: string, makeStore: () => Promise<StoreUn
       expect(await leases.get('brief')).to.equal('after it lapsed');
       await leases.delete('job');
       expect(await leases.claim('job', 'again')).to.equal(true);
+    });
+
+    it('holds a lease (store/leases.ts) for one taker: renewed while held, never let go or renewed by one whose lease lapsed', async () => {
+      const leases = new Leases(store.records<string>('tokens'), 60);
+      const first = await leases.take('job');
+      expect(first).to.not.equal(undefined);
+      expect(await leases.take('job')).to.equal(undefined);
+      expect(await first!.renew()).to.equal(true);
+      await new Promise((r) => setTimeout(r, 120));
+      const second = await leases.take('job');
+      expect(second, 'taken once the first lapsed').to.not.equal(undefined);
+      expect(await first!.renew()).to.equal(false);
+      await first!.release();
+      expect(await leases.take('job'), 'the second still holds it').to.equal(undefined);
+      await second!.release();
+      expect(await leases.take('job')).to.not.equal(undefined);
     });
 
     it('keeps records until their time to live is over', async () => {

@@ -4,7 +4,10 @@ import { randomUUID } from 'node:crypto';
 import type { Records } from './chat-store.ts';
 
 export type Lease = {
-  /** Holds it for another time to live; false, changing nothing, when it lapsed and another process claimed it. */
+  /**
+   * Holds it for another time to live; false, changing nothing, when it lapsed and another process claimed it.
+   * Looked at, then written: renew well before the lease lapses (every third of it), so it cannot lapse between.
+   */
   renew(): Promise<boolean>;
   /** Lets it go; one that lapsed and was claimed by another is theirs, and left alone. */
   release(): Promise<void>;
