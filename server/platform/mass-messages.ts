@@ -22,8 +22,7 @@ import type { Tags } from './tags.ts';
 
 /** mass/send takes 2 to 10 000 OpenIDs. */
 export const MASS_LIMITS = { minOpenIds: 2, maxOpenIds: 10_000 } as const;
-const MSG_TYPES = ['text', 'image', 'voice', 'mpnews'] as const satisfies readonly MassMsgType[];
-type MsgType = (typeof MSG_TYPES)[number];
+const MSG_TYPES: readonly MassMsgType[] = ['text', 'image', 'voice', 'mpnews'];
 // Who the platform says MASSSENDJOBFINISH is from.
 const MASS_HELPER = 'mphelper';
 
@@ -126,10 +125,10 @@ export class MassMessages {
   }
 
   /** The message the body names (text, image, voice, mpnews), checked before anything is sent. */
-  private async outbound(body: Record<string, unknown>): Promise<{ msgtype: MsgType; outbound: Outbound }> {
+  private async outbound(body: Record<string, unknown>): Promise<{ msgtype: MassMsgType; outbound: Outbound }> {
     const { msgtype } = parse(z.object({ msgtype: text }), body, 'body');
     if (!(MSG_TYPES as readonly string[]).includes(msgtype)) throw new PlatformError(40008, `msgtype must be one of ${MSG_TYPES.join(', ')}`);
-    const type = msgtype as MsgType;
+    const type = msgtype as MassMsgType;
     const content: unknown = parse(contentSchemas[type] as z.ZodType<unknown>, body[type], type);
     if (type === 'text') {
       const { content: said } = content as { content: string };
@@ -143,7 +142,7 @@ export class MassMessages {
   }
 
   /** Stores the job, answers its ids, and delivers in the background; MASSSENDJOBFINISH follows the last delivery. */
-  private async start({ msgtype, outbound }: { msgtype: MsgType; outbound: Outbound }, recipients: Subscribed[], total: number, path: string): Promise<object> {
+  private async start({ msgtype, outbound }: { msgtype: MassMsgType; outbound: Outbound }, recipients: Subscribed[], total: number, path: string): Promise<object> {
     const now = this.parts.now();
     const msgId = String(this.ids.msgId(now));
     const msgDataId = msgtype === 'mpnews' ? String(this.ids.msgId(now)) : undefined;
