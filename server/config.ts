@@ -224,6 +224,7 @@ const configSchema = z
     PAY_APIV3_KEY: setting('--apiv3-key / PAY_APIV3_KEY', 'the 32-character APIv3 key', (raw) => (/^[\x21-\x7e]{32}$/.test(raw) ? raw : undefined)),
     PAY_NOTIFY_SPEEDUP: wholeNumber('PAY_NOTIFY_SPEEDUP', 1),
     PAY_SIGN_WITH: setting('PAY_SIGN_WITH', 'public-key or certificate', (raw) => (raw === 'public-key' || raw === 'certificate' ? raw : undefined)),
+    PAY_MERCHANT_NAME: setting('PAY_MERCHANT_NAME', 'a name of 1 to 64 characters', (raw) => (raw.trim() && raw.trim().length <= 64 ? raw.trim() : undefined)),
     PAGES_HOST: setting('PAGES_HOST', 'a domain name such as pages.localhost (no scheme, port or path)', (raw) => (/^[a-z0-9-]+(\.[a-z0-9-]+)+$/i.test(raw) ? raw.toLowerCase() : undefined)),
   })
   .superRefine((env, ctx) => {
@@ -236,6 +237,7 @@ const configSchema = z
     }
     if (env.TARGET_SECRET && !env.TARGET_APPID) problem('--secret needs --appid (or TARGET_APPID): the server under test asks for tokens with both');
     const pay = [env.PAY_MCHID, env.PAY_MCH_SERIAL, env.PAY_MCH_PUBLIC_KEY, env.PAY_APIV3_KEY];
+    if (env.PAY_MERCHANT_NAME && !env.PAY_MCHID) problem('PAY_MERCHANT_NAME names the WeChat Pay merchant: it needs --mchid, --mch-serial, --mch-public-key and --apiv3-key');
     if (pay.some(Boolean) && !pay.every(Boolean)) problem('WeChat Pay needs all four of --mchid, --mch-serial, --mch-public-key and --apiv3-key (or PAY_MCHID, PAY_MCH_SERIAL, PAY_MCH_PUBLIC_KEY, PAY_APIV3_KEY)');
     if (env.REDIS_CLUSTER && !env.REDIS_URL) problem('REDIS_CLUSTER=1 needs REDIS_URL: one or more nodes of the cluster');
     if (!env.REDIS_CLUSTER && env.REDIS_URL?.includes(',')) problem('REDIS_URL names one Redis; several nodes, comma-separated, are for a Redis Cluster (REDIS_CLUSTER=1)');
@@ -270,7 +272,7 @@ const configSchema = z
       redisUrl: env.REDIS_URL,
       pagesHost: env.PAGES_HOST ?? DEFAULT_PAGES_HOST,
       pay: env.PAY_MCHID
-        ? { mchId: env.PAY_MCHID, mchSerial: env.PAY_MCH_SERIAL!, mchPublicKeyPem: env.PAY_MCH_PUBLIC_KEY!, apiV3Key: env.PAY_APIV3_KEY!, notifySpeedup: env.PAY_NOTIFY_SPEEDUP ?? 1, signWith: env.PAY_SIGN_WITH ?? 'public-key' }
+        ? { mchId: env.PAY_MCHID, mchSerial: env.PAY_MCH_SERIAL!, mchPublicKeyPem: env.PAY_MCH_PUBLIC_KEY!, apiV3Key: env.PAY_APIV3_KEY!, notifySpeedup: env.PAY_NOTIFY_SPEEDUP ?? 1, signWith: env.PAY_SIGN_WITH ?? 'public-key', ...(env.PAY_MERCHANT_NAME ? { merchantName: env.PAY_MERCHANT_NAME } : {}) }
         : undefined,
       redisCluster: env.REDIS_CLUSTER ?? false,
       mediaQuotaBytes: (env.MEDIA_QUOTA_MB ?? DEFAULT_MEDIA_QUOTA_BYTES / 2 ** 20) * 2 ** 20,

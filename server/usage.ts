@@ -53,6 +53,7 @@ Environment:
   PAY_NOTIFY_SPEEDUP   divides WeChat Pay's notification retry schedule (15 s, 15 s, 30 s, … 24 h) for tests
   PAY_SIGN_WITH        public-key (default: Wechatpay-Serial is PUB_KEY_ID_…) or certificate (the serial of
                        the platform certificate at /v3/certificates, for libraries without public-key mode)
+  PAY_MERCHANT_NAME    the merchant's name on the pay sheet and the receipt (default: the account's name)
   REPORT_LOCATION      true: the account's report-location setting (LOCATION pushed on entering the chat)
   LOG_LEVEL            fatal, error, warn, info (default), debug, trace or silent
   RATE_LIMIT_USER, RATE_LIMIT_ADDRESS, MAX_SOCKETS_PER_USER   limits (docs/security.md)

@@ -43,7 +43,9 @@ describe('WeChat Pay in Chromium: the example shop’s page with weixin-js-sdk',
     await new Promise<void>((resolve) => shopServer.listen(0, resolve));
     shopPort = (shopServer.address() as AddressInfo).port;
     const target = { url: `http://localhost:${shopPort}/wechat`, token: 'tea' };
-    app = await openApp({ store: memoryStore(), content: seedContent(), logger: silentLogger, clientDir, responder: remoteResponder(target), platform: { appId: APPID, secret: SECRET, target }, pay: paySettings({ notifySpeedup: 100 }) });
+    // The shop's account (--name) and its merchant's name on the sheet (PAY_MERCHANT_NAME), as a real shop has both.
+    const content = { ...seedContent(), account: { ...seedContent().account, name: 'Tea shop' } };
+    app = await openApp({ store: memoryStore(), content, logger: silentLogger, clientDir, responder: remoteResponder(target), platform: { appId: APPID, secret: SECRET, target }, pay: paySettings({ notifySpeedup: 100, merchantName: 'Spring Tea Co.' }) });
     simUrl = await app.listen(0, '127.0.0.1');
     const platformKey = (await http(`${simUrl}/api/pay/public-key`, 'GET')).body;
     shop = createShop({ simulator: simUrl, appId: APPID, appSecret: SECRET, token: 'tea', mchid: MCHID, serial: MCH_SERIAL, privateKey: MCH_PRIVATE_PEM, apiV3Key: APIV3_KEY, platformKey, shopUrl: () => `http://localhost:${shopPort}` });
@@ -76,6 +78,8 @@ describe('WeChat Pay in Chromium: the example shop’s page with weixin-js-sdk',
     const sheet = page.getByRole('dialog', { name: 'WeChat Pay' });
     await sheet.getByText('¥88.00').waitFor();
     await sheet.getByText('Spring tea, one box').waitFor();
+    // The merchant PAY_MERCHANT_NAME names, not the account.
+    expect(await sheet.locator('.pay-merchant').textContent()).to.equal('Spring Tea Co.');
     await guideScreenshot(page, 'pay-sheet.png');
     await sheet.getByRole('button', { name: 'Pay' }).click();
     await page.frameLocator('#browser-frame').locator('#result', { hasText: 'chooseWXPay:ok' }).waitFor();
@@ -86,6 +90,7 @@ describe('WeChat Pay in Chromium: the example shop’s page with weixin-js-sdk',
     expect(data.trade_state).to.equal('SUCCESS');
     await page.getByRole('button', { name: 'Close' }).click();
     await page.getByText('微信支付 · 支付成功').waitFor();
+    await page.locator('.message', { hasText: '商户名称' }).getByText('Spring Tea Co.', { exact: true }).waitFor();
     await guideScreenshot(page, 'pay-receipt.png');
     // The shop refunds it: REFUND.SUCCESS follows.
     const refund = await http(`http://localhost:${shopPort}/orders/${outTradeNo}/refund`, 'POST');

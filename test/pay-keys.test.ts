@@ -77,6 +77,10 @@ describe('WeChat Pay: keys and request signatures', function () {
     const config = readConfig({ PAY_APIV3_KEY: APIV3_KEY, PAY_NOTIFY_SPEEDUP: '100' }, ['--mchid', MCHID, '--mch-serial', MCH_SERIAL.toLowerCase(), '--mch-public-key', keyFile]);
     expect(config.pay).to.deep.include({ mchId: MCHID, mchSerial: MCH_SERIAL, apiV3Key: APIV3_KEY, notifySpeedup: 100, signWith: 'public-key' });
     expect(readConfig({}).pay).to.equal(undefined);
+    expect(config.pay).to.not.have.property('merchantName');
+    expect(readConfig({ PAY_APIV3_KEY: APIV3_KEY, PAY_MERCHANT_NAME: ' Tea shop ' }, ['--mchid', MCHID, '--mch-serial', MCH_SERIAL, '--mch-public-key', keyFile]).pay).to.deep.include({ merchantName: 'Tea shop' });
+    expect(() => readConfig({ PAY_MERCHANT_NAME: 'Tea shop' })).to.throw(/PAY_MERCHANT_NAME names the WeChat Pay merchant: it needs --mchid/);
+    expect(() => readConfig({ PAY_APIV3_KEY: APIV3_KEY, PAY_MERCHANT_NAME: 'x'.repeat(65) }, ['--mchid', MCHID, '--mch-serial', MCH_SERIAL, '--mch-public-key', keyFile])).to.throw(/PAY_MERCHANT_NAME must be a name of 1 to 64 characters/);
     expect(() => readConfig({ PAY_MCHID: MCHID })).to.throw(/all four/);
     expect(() => readConfig({ PAY_MCHID: MCHID, PAY_MCH_SERIAL: MCH_SERIAL, PAY_MCH_PUBLIC_KEY: path.join(temp.dir, 'none.pem'), PAY_APIV3_KEY: APIV3_KEY })).to.throw(/PAY_MCH_PUBLIC_KEY must be a readable PEM/);
     expect(() => readConfig({ PAY_APIV3_KEY: 'short' })).to.throw(/32-character/);

@@ -13,4 +13,6 @@ export type PaySettings = {
   notifySpeedup: number;
   /** What Wechatpay-Serial names: the platform public key's id (public-key mode) or the platform certificate's serial. */
   signWith: 'public-key' | 'certificate';
+  /** The merchant's name on the pay sheet and the receipt (PAY_MERCHANT_NAME); the account's name without it. */
+  merchantName?: string;
 };

@@ -129,9 +129,9 @@ export class WechatPay {
     return order;
   }
 
-  /** The merchant's name on the sheet and the receipt: the account's. */
+  /** The merchant's name on the sheet and the receipt: PAY_MERCHANT_NAME, else the account's. */
   private get merchantName(): string {
-    return this.parts.service.account.name;
+    return this.settings.merchantName ?? this.parts.service.account.name;
   }
 
   /** Opens the pay sheet for a page's getBrandWCPayRequest (paySign checked) or a scanned code_url; PayError: the page's `fail`. */
