@@ -25,6 +25,16 @@ export function seedContent(): Content {
   });
 }
 
+/** The content `npm start --target … --name NAME` loads: the server under test's account, which makes its own menu. */
+export function targetContent(name: string): Content {
+  return loadContent({
+    accountFile: path.join(dataDir, 'account.json'),
+    contentFile: path.join(dataDir, 'article.md'),
+    rulesFile: path.join(dataDir, 'rules.json'),
+    targetAccount: { name },
+  });
+}
+
 export type Running = { app: App; url: string; close: () => Promise<void> };
 
 /** Starts the real app on port 0 (in-memory store unless one is given); `options` overrides the rest. */

@@ -14,7 +14,7 @@ import { clientDir } from '../server/config.ts';
 import { silentLogger } from '../server/logger.ts';
 import { memoryStore } from '../server/store/low-store.ts';
 import { remoteResponder } from '../server/wechat/remote-bot.ts';
-import { seedContent } from './helpers.ts';
+import { targetContent } from './helpers.ts';
 import { APPID, SECRET, TOKEN } from './platform-helpers.ts';
 
 const WECHAT_API = 'https://api.weixin.qq.com';
@@ -91,7 +91,7 @@ export async function listenSite(site: express.Express): Promise<{ port: number;
  */
 export async function simulatorInFront(port: number, credentials: { appId: string; secret: string }): Promise<{ app: App; url: string; api: InstanceType<typeof API> }> {
   const target = { url: `http://localhost:${port}/wechat`, token: 'tok' };
-  const app = await openApp({ store: memoryStore(), content: seedContent(), logger: silentLogger, clientDir, responder: remoteResponder(target), platform: { ...credentials, target } });
+  const app = await openApp({ store: memoryStore(), content: targetContent('Shop'), logger: silentLogger, clientDir, responder: remoteResponder(target), platform: { ...credentials, target } });
   const url = await app.listen(0, '127.0.0.1');
   const api = new API(credentials.appId, credentials.secret);
   api.prefix = `${url}/cgi-bin/`;

@@ -13,7 +13,7 @@ import { silentLogger } from '../server/logger.ts';
 import { memoryStore } from '../server/store/low-store.ts';
 import { remoteResponder } from '../server/wechat/remote-bot.ts';
 import { guideScreenshot, launchBrowser } from './browser.ts';
-import { http, seedContent, until } from './helpers.ts';
+import { http, targetContent, until } from './helpers.ts';
 import { APPID, SECRET } from './platform-helpers.ts';
 import { APIV3_KEY, MCH_PRIVATE_PEM, MCH_SERIAL, MCHID, paySettings } from './pay-helpers.ts';
 // @ts-expect-error: the example is plain JavaScript
@@ -44,8 +44,7 @@ describe('WeChat Pay in Chromium: the example shop’s page with weixin-js-sdk',
     shopPort = (shopServer.address() as AddressInfo).port;
     const target = { url: `http://localhost:${shopPort}/wechat`, token: 'tea' };
     // The shop's account (--name) and its merchant's name on the sheet (PAY_MERCHANT_NAME), as a real shop has both.
-    const content = { ...seedContent(), account: { ...seedContent().account, name: 'Tea shop' } };
-    app = await openApp({ store: memoryStore(), content, logger: silentLogger, clientDir, responder: remoteResponder(target), platform: { appId: APPID, secret: SECRET, target }, pay: paySettings({ notifySpeedup: 100, merchantName: 'Spring Tea Co.' }) });
+    app = await openApp({ store: memoryStore(), content: targetContent('Tea shop'), logger: silentLogger, clientDir, responder: remoteResponder(target), platform: { appId: APPID, secret: SECRET, target }, pay: paySettings({ notifySpeedup: 100, merchantName: 'Spring Tea Co.' }) });
     simUrl = await app.listen(0, '127.0.0.1');
     const platformKey = (await http(`${simUrl}/api/pay/public-key`, 'GET')).body;
     shop = createShop({ simulator: simUrl, appId: APPID, appSecret: SECRET, token: 'tea', mchid: MCHID, serial: MCH_SERIAL, privateKey: MCH_PRIVATE_PEM, apiV3Key: APIV3_KEY, platformKey, shopUrl: () => `http://localhost:${shopPort}` });
