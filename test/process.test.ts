@@ -56,6 +56,34 @@ describe('the server process', function () {
     await restarted.exited;
   });
 
+  it('refuses a second process on the same DB_FILE while the first runs, and starts at once once the first was killed', async () => {
+    const first = await start({ DB_FILE: tmp.dbFile });
+    try {
+      const { socket } = await connectUser(first.url, 'owner');
+      expect((await send(socket, { type: 'text', text: 'games', clientId: 'c1' })).ok).to.equal(true);
+      socket.close();
+      const journal = readFileSync(tmp.journalFile);
+      const second = run({ DB_FILE: tmp.dbFile });
+      expect(await second.exited).to.equal(1);
+      expect(second.output()).to.include(tmp.dbFile).and.include(`in use by process ${first.child.pid}`).and.include('DB_FILE of its own');
+      // It read nothing and wrote nothing: the first one's journal is as it was, and it still answers.
+      expect(readFileSync(tmp.journalFile).equals(journal)).to.equal(true);
+      const again = await connectUser(first.url, 'owner');
+      expect(again.ready.history.length).to.be.greaterThan(1);
+      again.socket.close();
+    } finally {
+      first.child.kill('SIGKILL');
+      await first.exited;
+    }
+    // The lock names a process that is gone: taken over without waiting.
+    const restarted = await start({ DB_FILE: tmp.dbFile });
+    const { socket, ready } = await connectUser(restarted.url, 'owner');
+    expect(ready.history.some((m) => (m as { text?: string }).text === 'games')).to.equal(true);
+    socket.close();
+    restarted.child.kill('SIGTERM');
+    expect(await restarted.exited).to.equal(0);
+  });
+
   it('refuses to start on a damaged DB_FILE, naming it, and leaves it untouched', async () => {
     writeFileSync(tmp.dbFile, '{"version":1,"rules":[{"id":');
     const server = run({ DB_FILE: tmp.dbFile });

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import type { StoredMessage } from '../server/contract.ts';
@@ -30,6 +30,33 @@ describe('store: lowdb on disk', () => {
     const main = JSON.parse(readFileSync(tmp.dbFile, 'utf8'));
     expect(main.rules.map((r: { id: string }) => r.id)).to.deep.equal(rules.map((r) => r.id));
     expect(JSON.stringify(main)).not.to.include('message 1');
+  });
+
+  it('refuses files a live process holds (data-lock.ts), leaving them as they were; takes over from one that is gone', async () => {
+    const lockFile = tmp.dbFile.replace(/\.json$/, '.lock');
+    const first = fileStore(tmp.dbFile);
+    await first.open(rules);
+    await first.commit('alice', { messages: [message('alice', 1)], session: { subscribed: true } });
+    await first.close();
+    expect(existsSync(lockFile), 'let go on close').to.equal(false);
+    const files = () => readdirSync(tmp.dir, { recursive: true }).map(String).sort();
+    const before = files();
+    // Held by a process that runs (this one's parent): refused, naming it, nothing read or written.
+    const held = `${JSON.stringify({ pid: process.ppid, host: 'elsewhere', since: '2026-12-04T08:00:00.000Z', token: 't' })}\n`;
+    writeFileSync(lockFile, held);
+    const refused = await rejection(fileStore(tmp.dbFile).open(rules));
+    expect(refused).to.be.instanceOf(StoreError).and.include({ kind: 'unavailable' });
+    expect(refused.message).to.include(`in use by process ${process.ppid} on elsewhere`).and.include(`delete ${lockFile}`);
+    expect(readFileSync(lockFile, 'utf8')).to.equal(held);
+    expect(files()).to.deep.equal([...before, path.basename(lockFile)].sort());
+    // Held by a process that is gone: taken over, and the data is there.
+    writeFileSync(lockFile, JSON.stringify({ pid: 2 ** 22 + 1, host: 'here', since: '2026-12-04T08:00:00.000Z', token: 't' }));
+    const next = fileStore(tmp.dbFile);
+    await next.open(rules);
+    expect(JSON.parse(readFileSync(lockFile, 'utf8'))).to.include({ pid: process.pid });
+    expect((await next.history('alice', { limit: 10 }))!.map((m) => (m as { text?: string }).text)).to.deep.equal(['message 1']);
+    await next.close();
+    expect(existsSync(lockFile)).to.equal(false);
   });
 
   it('keeps messages, sessions and answers across a restart, and pages history with "before"', async () => {

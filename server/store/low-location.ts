@@ -5,6 +5,7 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Memory, type Adapter } from 'lowdb';
 import { DurableJSONFile, makeFolder, PRIVATE_FILE, replaceFile, syncFolder, writeInPlace } from './durable-file.ts';
+import { lockData } from './data-lock.ts';
 import { fileJournal, memoryJournal, type JournalStorage } from './journal.ts';
 import { memoryRecords, recordFolder, type RecordFiles } from './low-records.ts';
 import { mediaFolder, memoryMedia, type MediaFolder } from './media-files.ts';
@@ -21,6 +22,8 @@ export type StoreLocation = {
   apiCalls: () => { describe: string; adapter: Adapter<unknown>; remove: () => Promise<void> };
   records: () => RecordFiles;
   prepare: () => Promise<void>;
+  /** Makes the data this process's alone until the release it resolves with (see data-lock.ts); refuses while another holds it. */
+  lock: () => Promise<() => Promise<void>>;
   /** Syncs every folder a user's file was created or renamed in since the last sync (a new user's folder: its parent too). */
   syncUsers: () => Promise<void>;
 };
@@ -89,6 +92,7 @@ export function fileLocation(dbFile: string): StoreLocation {
       await makeFolder(path.dirname(dbFile));
       await makeFolder(usersDir);
     },
+    lock: () => lockData(`${base}.lock`, dbFile),
     // One at a time: each sync holds a thread of the fs pool, which the journal's appends need too.
     syncUsers: async () => {
       for (const dir of [...unsynced]) await sync(dir);
@@ -122,6 +126,8 @@ export function memoryLocation(): StoreLocation {
     apiCalls: () => ({ describe: 'memory:api-calls', adapter: adapter('api-calls'), remove: () => adapter('api-calls').write(null) }),
     records: () => records,
     prepare: async () => {},
+    // Memory is this process's own.
+    lock: async () => async () => {},
     syncUsers: async () => {},
   };
 }

@@ -73,6 +73,8 @@ export class LowStore implements ChatStore {
   private readonly unwritten: UnwrittenLogs;
   private readonly media: KeptMedia;
   private readonly shelf: RecordShelf;
+  /** Lets go of the data's lock (data-lock.ts): set once open succeeded, called by close. */
+  private unlock?: () => Promise<void>;
   private readonly pending = new Set<Promise<unknown>>();
   private readonly options: Required<Omit<StoreOptions, 'scheduler'>>;
 
@@ -109,15 +111,23 @@ export class LowStore implements ChatStore {
       const { code, path: where } = err as NodeJS.ErrnoException;
       throw StoreError.aboutFile(where ?? file, `the data folder cannot be created (${code ?? (err as Error).message}${code === 'EEXIST' || code === 'ENOTDIR' ? ': a file stands where a folder should be' : ''})`, 'unavailable');
     }
-    await this.main.open(seedRules, (kind) => this.shelf.of(kind), this.options.now());
-    await this.recover();
+    // Before anything is read: the journal replayed below must be no other process's.
+    const unlock = await this.location.lock();
     try {
-      await this.moveApiCalls();
-      await this.media.open();
+      await this.main.open(seedRules, (kind) => this.shelf.of(kind), this.options.now());
+      await this.recover();
+      try {
+        await this.moveApiCalls();
+        await this.media.open();
+      } catch (err) {
+        if (err instanceof StoreError) throw err;
+        throw StoreError.aboutFile(file, `its media or API calls cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, 'unavailable');
+      }
     } catch (err) {
-      if (err instanceof StoreError) throw err;
-      throw StoreError.aboutFile(file, `its media or API calls cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, 'unavailable');
+      await unlock();
+      throw err;
     }
+    this.unlock = unlock;
     // Lapsed records are never read as live; deleting their files only keeps the folders short.
     void this.track(this.shelf.sweep()).catch((err: unknown) => this.options.warn('lapsed records could not be deleted; the next start tries again', err));
   }
@@ -253,6 +263,7 @@ export class LowStore implements ChatStore {
     this.media.close();
     if (await this.unwritten.close()) await this.journal.storage.clear(); // the last checkpoint wrote everything
     else await this.journal.storage.close(); // kept: the next start replays it
+    await this.unlock?.();
   }
 
   /**
