@@ -26,7 +26,8 @@ const isAlive = (pid: number): boolean => {
 async function holderOf(lockFile: string): Promise<Holder | undefined> {
   try {
     const holder = JSON.parse(await readFile(lockFile, 'utf8')) as Partial<Holder>;
-    return typeof holder.pid === 'number' ? { pid: holder.pid, host: String(holder.host), since: String(holder.since), token: String(holder.token) } : undefined;
+    // A positive pid only: kill(0) and kill(-1) would signal groups, not one process.
+    return Number.isInteger(holder.pid) && holder.pid! > 0 ? { pid: holder.pid!, host: String(holder.host), since: String(holder.since), token: String(holder.token) } : undefined;
   } catch {
     return undefined; // gone meanwhile, or written only in part by a process that died writing it
   }
