@@ -8,27 +8,30 @@ export const SEED_USERS = 1000;
 export async function seedStore(dbFile: string, total: number): Promise<void> {
   const store = fileStore(dbFile);
   await store.open([]);
-  if (total === 0) return;
-  const perUser = Math.ceil(total / SEED_USERS);
-  const start = Date.parse('2026-01-01T00:00:00Z');
-  for (let u = 0; u < SEED_USERS; u++) {
-    const userId = `bench-user-${u}`;
-    const messages: StoredMessage[] = [];
-    for (let i = 0; i < perUser; i += 2) {
-      const at = new Date(start + (u * perUser + i) * 1000).toISOString();
-      const id = `m${(start + u * perUser + i).toString(36)}${String(i).padStart(6, '0')}`;
-      messages.push({ type: 'text', text: 'payment', clientId: `seed-${i}`, id, userId, from: 'user', createdAt: at });
-      messages.push({
-        type: 'news',
-        articles: [{ title: 'Activate Mobile Payment', description: 'As the number of mobile devices connected to the Internet increases…', url: '/#/sections/payment', sectionId: 'payment' }],
-        id: `${id}r`,
-        userId,
-        from: 'bot',
-        createdAt: at,
-        replyTo: id,
-      });
+  try {
+    const perUser = Math.ceil(total / SEED_USERS);
+    const start = Date.parse('2026-01-01T00:00:00Z');
+    for (let u = 0; total > 0 && u < SEED_USERS; u++) {
+      const userId = `bench-user-${u}`;
+      const messages: StoredMessage[] = [];
+      for (let i = 0; i < perUser; i += 2) {
+        const at = new Date(start + (u * perUser + i) * 1000).toISOString();
+        const id = `m${(start + u * perUser + i).toString(36)}${String(i).padStart(6, '0')}`;
+        messages.push({ type: 'text', text: 'payment', clientId: `seed-${i}`, id, userId, from: 'user', createdAt: at });
+        messages.push({
+          type: 'news',
+          articles: [{ title: 'Activate Mobile Payment', description: 'As the number of mobile devices connected to the Internet increases…', url: '/#/sections/payment', sectionId: 'payment' }],
+          id: `${id}r`,
+          userId,
+          from: 'bot',
+          createdAt: at,
+          replyTo: id,
+        });
+      }
+      await store.importHistory(userId, messages, { subscribed: true });
     }
-    await store.importHistory(userId, messages, { subscribed: true });
+  } finally {
+    // Closed even for an empty store: the bot about to start on these files needs them (and their lock) let go.
+    await store.close();
   }
-  await store.close();
 }
