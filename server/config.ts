@@ -103,6 +103,9 @@ function setting<T>(name: string, takes: string, parse: (raw: string) => T | und
 const wholeNumber = (name: string, min: number) =>
   setting(name, `a whole number of at least ${min}`, (raw) => (/^\d+$/.test(raw) && Number(raw) >= min ? Number(raw) : undefined));
 
+/** A name the chat window shows (the account's, the merchant's): 1 to 64 characters once trimmed. */
+const shownName = (name: string) => setting(name, 'a name of 1 to 64 characters', (raw) => (raw.trim() && raw.trim().length <= 64 ? raw.trim() : undefined));
+
 /** An EncodingAESKey: 43 characters of base64, which decode to the 32-byte AES key. */
 const aesKey = (name: string) =>
   setting(name, 'the 43-character EncodingAESKey (letters, digits, + and /)', (raw) => (/^[A-Za-z0-9+/]{43}$/.test(raw) ? raw : undefined));
@@ -200,7 +203,7 @@ const configSchema = z
     TARGET_APPID: text,
     TARGET_SECRET: text,
     TARGET_AES_KEY: aesKey('--aes-key / TARGET_AES_KEY'),
-    TARGET_NAME: setting('--name / TARGET_NAME', 'a name of 1 to 64 characters', (raw) => (raw.trim() && raw.trim().length <= 64 ? raw.trim() : undefined)),
+    TARGET_NAME: shownName('--name / TARGET_NAME'),
     TARGET_AVATAR: setting('--avatar / TARGET_AVATAR', 'an http(s) URL', (raw) => (/^https?:\/\/./.test(raw) && URL.canParse(raw) ? raw : undefined)),
     TARGET_ACCOUNT_FILE: text.transform((raw) => raw && path.resolve(raw)),
     TEMPLATES_FILE: text.transform((raw) => raw && path.resolve(raw)),
@@ -224,7 +227,7 @@ const configSchema = z
     PAY_APIV3_KEY: setting('--apiv3-key / PAY_APIV3_KEY', 'the 32-character APIv3 key', (raw) => (/^[\x21-\x7e]{32}$/.test(raw) ? raw : undefined)),
     PAY_NOTIFY_SPEEDUP: wholeNumber('PAY_NOTIFY_SPEEDUP', 1),
     PAY_SIGN_WITH: setting('PAY_SIGN_WITH', 'public-key or certificate', (raw) => (raw === 'public-key' || raw === 'certificate' ? raw : undefined)),
-    PAY_MERCHANT_NAME: setting('PAY_MERCHANT_NAME', 'a name of 1 to 64 characters', (raw) => (raw.trim() && raw.trim().length <= 64 ? raw.trim() : undefined)),
+    PAY_MERCHANT_NAME: shownName('PAY_MERCHANT_NAME'),
     PAGES_HOST: setting('PAGES_HOST', 'a domain name such as pages.localhost (no scheme, port or path)', (raw) => (/^[a-z0-9-]+(\.[a-z0-9-]+)+$/i.test(raw) ? raw.toLowerCase() : undefined)),
   })
   .superRefine((env, ctx) => {
