@@ -16,23 +16,20 @@ import type { StoreLocation } from '../server/store/low-location.ts';
 
 export const dataDir = path.resolve(import.meta.dirname, '..', 'data');
 
+const contentFiles = () => ({
+  accountFile: path.join(dataDir, 'account.json'),
+  contentFile: path.join(dataDir, 'article.md'),
+  rulesFile: path.join(dataDir, 'rules.json'),
+});
+
 /** The project's own content, as `npm start` loads it. */
 export function seedContent(): Content {
-  return loadContent({
-    accountFile: path.join(dataDir, 'account.json'),
-    contentFile: path.join(dataDir, 'article.md'),
-    rulesFile: path.join(dataDir, 'rules.json'),
-  });
+  return loadContent(contentFiles());
 }
 
 /** The content `npm start --target … --name NAME` loads: the server under test's account, which makes its own menu. */
 export function targetContent(name: string): Content {
-  return loadContent({
-    accountFile: path.join(dataDir, 'account.json'),
-    contentFile: path.join(dataDir, 'article.md'),
-    rulesFile: path.join(dataDir, 'rules.json'),
-    targetAccount: { name },
-  });
+  return loadContent({ ...contentFiles(), targetAccount: { name } });
 }
 
 export type Running = { app: App; url: string; close: () => Promise<void> };
